@@ -1,0 +1,68 @@
+// Command mrworker loads a MapReduce application plugin and runs tasks for
+// a coordinator until the job is done.
+//
+//	mrworker [-addr ADDR] APP.so
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"6.5840/mr/cli"
+	"6.5840/mr/loader"
+	"6.5840/mr/protocol"
+	"6.5840/mr/worker"
+)
+
+const prog = "mrworker"
+
+func main() {
+	addrFlag := flag.String("addr", "", "coordinator address: a Unix socket path or tcp:HOST:PORT (default $"+protocol.AddrEnv+", else a per-user socket)")
+	retry := flag.Duration("retry-window", worker.DefaultRetryWindow, "how long to keep trying an unreachable coordinator before exiting")
+	verbose := flag.Bool("v", false, "log debug messages")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] APP.so\n", prog)
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() != 1 {
+		flag.Usage()
+		cli.Fatal(prog, cli.ExitUsage, errors.New("need exactly one plugin file"))
+	}
+	addr, err := protocol.ResolveAddr(*addrFlag)
+	if err != nil {
+		cli.Fatal(prog, cli.ExitUsage, err)
+	}
+	a, err := loader.Load(flag.Arg(0))
+	if err != nil {
+		cli.Fatal(prog, cli.ExitFailure, err)
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	w, err := worker.New(worker.Config{Addr: addr, App: a, RetryWindow: *retry, Logger: cli.NewLogger(level)})
+	if err != nil {
+		cli.Fatal(prog, cli.ExitFailure, err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err = w.Run(ctx)
+	switch {
+	case err == nil:
+	case errors.Is(err, worker.ErrCoordinatorUnreachable) && w.Registered():
+		// The coordinator went away after we had worked for it: it most
+		// likely finished the job while this worker was busy.
+		slog.Warn("coordinator gone; exiting", "err", err)
+	case errors.Is(err, worker.ErrCoordinatorUnreachable):
+		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("no coordinator at %s: %w (is mrcoordinator running with the same -addr or $%s?)", addr, err, protocol.AddrEnv))
+	default:
+		cli.Fatal(prog, cli.ExitFailure, err)
+	}
+}

@@ -1,0 +1,79 @@
+// Package atomicfile writes files that readers see either whole or not at
+// all: data goes to a temporary file in the target directory, which is
+// synced and then renamed over the target.
+package atomicfile
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"6.5840/mr/jobfiles"
+)
+
+// bufferSize is the write buffer of a File.
+const bufferSize = 256 << 10
+
+// Durability says whether Commit syncs the file to disk before renaming it.
+type Durability bool
+
+const (
+	// Durable files survive a machine crash once committed: final outputs.
+	Durable Durability = true
+	// Volatile files survive a process crash but not a machine crash:
+	// intermediate files, which are recomputed if lost.
+	Volatile Durability = false
+)
+
+// File is a file being written. Write to it, then Commit to make it visible
+// under its final name, or Abort to discard it.
+type File struct {
+	path       string
+	durability Durability
+	tmp        *os.File
+	*bufio.Writer
+}
+
+// Create starts writing the file path. Nothing appears at path until Commit.
+func Create(path string, durability Durability) (*File, error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, jobfiles.TempPrefix+base+"-*")
+	if err != nil {
+		return nil, fmt.Errorf("create temp file for %s: %w", path, err)
+	}
+	return &File{path: path, durability: durability, tmp: tmp, Writer: bufio.NewWriterSize(tmp, bufferSize)}, nil
+}
+
+// Commit flushes, syncs (if Durable) and closes the file and renames it to its final
+// path. On error the temporary file is removed.
+func (f *File) Commit() error {
+	err := f.Flush()
+	if err == nil && f.durability == Durable {
+		err = f.tmp.Sync()
+	}
+	if cerr := f.tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.tmp.Name(), f.path)
+	}
+	if err != nil {
+		os.Remove(f.tmp.Name())
+		return fmt.Errorf("write %s: %w", f.path, err)
+	}
+	return nil
+}
+
+// Abort discards the file. It is safe to call after Commit, when it does
+// nothing.
+func (f *File) Abort() {
+	if err := f.tmp.Close(); errors.Is(err, os.ErrClosed) {
+		return
+	}
+	os.Remove(f.tmp.Name())
+}

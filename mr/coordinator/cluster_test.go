@@ -1,0 +1,269 @@
+package coordinator_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+	"unicode"
+
+	"github.com/stretchr/testify/require"
+
+	"6.5840/mr"
+	"6.5840/mr/app"
+	"6.5840/mr/coordinator"
+	"6.5840/mr/jobfiles"
+	"6.5840/mr/sequential"
+	"6.5840/mr/worker"
+)
+
+// wordCount is the wc application as function values.
+var wordCount = app.App{
+	Map: func(_ string, contents string) []mr.KeyValue {
+		var kvs []mr.KeyValue
+		for _, w := range strings.FieldsFunc(contents, func(r rune) bool { return !unicode.IsLetter(r) }) {
+			kvs = append(kvs, mr.KeyValue{Key: w, Value: "1"})
+		}
+		return kvs
+	},
+	Reduce: func(_ string, values []string) string { return strconv.Itoa(len(values)) },
+}
+
+// testLogWriter sends log lines to t.Log.
+type testLogWriter struct{ t testing.TB }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// cluster is a coordinator and workers in one process, talking net/rpc
+// over net.Pipe, with their files in a temp dir. Run it inside a synctest
+// bubble so that leases and polls take no real time.
+type cluster struct {
+	t      *testing.T
+	dir    string
+	inputs []string
+	coord  *coordinator.Coordinator
+}
+
+// newCluster writes inputs (name -> contents) into a temp dir and starts a
+// coordinator for them.
+func newCluster(t *testing.T, inputs map[string]string, cfg coordinator.Config) *cluster {
+	dir := t.TempDir()
+	names := slices.Sorted(func(yield func(string) bool) {
+		for name := range inputs {
+			if !yield(name) {
+				return
+			}
+		}
+	})
+	for _, name := range names {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, []byte(inputs[name]), 0o644))
+		cfg.Inputs = append(cfg.Inputs, path)
+	}
+	cfg.Logger = testLogger(t).With("side", "coordinator")
+	c, err := coordinator.New(cfg)
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	return &cluster{t: t, dir: dir, inputs: cfg.Inputs, coord: c}
+}
+
+// link is a worker's network: it can be cut, which breaks every open
+// connection and refuses new ones, and healed.
+type link struct {
+	mu    sync.Mutex // guards cut and conns
+	cut   bool
+	conns []net.Conn
+}
+
+func (l *link) setCut(cut bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.cut = cut
+	if cut {
+		for _, c := range l.conns {
+			c.Close()
+		}
+		l.conns = nil
+	}
+}
+
+// startWorker runs a worker with a on the cluster; the returned channel
+// yields Run's result.
+func (cl *cluster) startWorker(a app.App, net_ *link) <-chan error {
+	if net_ == nil {
+		net_ = &link{}
+	}
+	w, err := worker.New(worker.Config{
+		App:    a,
+		Dir:    cl.dir,
+		Logger: testLogger(cl.t).With("side", "worker"),
+		Dial: func() (net.Conn, error) {
+			net_.mu.Lock()
+			defer net_.mu.Unlock()
+			if net_.cut {
+				return nil, errors.New("network cut")
+			}
+			client, server := net.Pipe()
+			net_.conns = append(net_.conns, client)
+			go cl.coord.ServeConn(server)
+			return client, nil
+		},
+	})
+	require.NoError(cl.t, err)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(context.Background()) }()
+	return done
+}
+
+// output returns the sorted lines of all mr-out-* files.
+func (cl *cluster) output() []string {
+	files, err := filepath.Glob(filepath.Join(cl.dir, jobfiles.OutputPrefix+"*"))
+	require.NoError(cl.t, err)
+	var lines []string
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(cl.t, err)
+		lines = append(lines, strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")...)
+	}
+	slices.Sort(lines)
+	return slices.DeleteFunc(lines, func(s string) bool { return s == "" })
+}
+
+// want returns the sorted lines of the sequential run of a.
+func (cl *cluster) want(a app.App) []string {
+	out := filepath.Join(cl.t.TempDir(), "want")
+	require.NoError(cl.t, sequential.Run(a, cl.inputs, out))
+	data, err := os.ReadFile(out)
+	require.NoError(cl.t, err)
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	slices.Sort(lines)
+	return lines
+}
+
+var texts = map[string]string{
+	"one.txt":   "the quick brown fox jumps over the lazy dog",
+	"two.txt":   "The dog barks; the fox runs. Quick, quick!",
+	"three.txt": "a b c a b a",
+	"four.txt":  "",
+}
+
+func TestClusterMatchesSequential(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cl := newCluster(t, texts, coordinator.Config{NReduce: 3})
+		var results []<-chan error
+		for range 3 {
+			results = append(results, cl.startWorker(wordCount, nil))
+		}
+		for _, r := range results {
+			require.NoError(t, <-r)
+		}
+		<-cl.coord.Done()
+		require.NoError(t, cl.coord.Err())
+		require.Equal(t, cl.want(wordCount), cl.output())
+	})
+}
+
+func TestWorkerPartitionedMidTaskIsReplaced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cl := newCluster(t, map[string]string{"only.txt": "x y z x"}, coordinator.Config{NReduce: 2})
+		release := make(chan struct{})
+		var calls atomic.Int32
+		stuck := wordCount
+		stuck.Map = func(name, contents string) []mr.KeyValue {
+			if calls.Add(1) == 1 {
+				<-release // the first call hangs, like a worker that froze
+			}
+			return wordCount.Map(name, contents)
+		}
+		lost := &link{}
+		lostDone := cl.startWorker(stuck, lost)
+		synctest.Wait() // the first worker holds map-0 attempt 1
+		lost.setCut(true)
+
+		start := time.Now()
+		healthy := cl.startWorker(stuck, nil)
+		<-cl.coord.Done()
+		require.NoError(t, cl.coord.Err())
+		require.Less(t, time.Since(start), 2*coordinator.DefaultLease+time.Second,
+			"the lost attempt's task must move on after about a lease")
+		require.Equal(t, cl.want(wordCount), cl.output())
+		require.NoError(t, <-healthy)
+
+		// The lost worker comes back: its heartbeat learns that the attempt
+		// was revoked, and it writes nothing when Map returns.
+		lost.setCut(false)
+		time.Sleep(time.Second)
+		close(release)
+		<-lostDone
+		for r := range 2 {
+			_, err := os.Stat(filepath.Join(cl.dir, jobfiles.Intermediate(0, 1, r)))
+			require.True(t, os.IsNotExist(err), "revoked attempt wrote partition %d: %v", r, err)
+		}
+		require.Equal(t, cl.want(wordCount), cl.output())
+	})
+}
+
+func TestPanicIsAFailedAttemptThenRetried(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cl := newCluster(t, texts, coordinator.Config{NReduce: 2})
+		var panicked atomic.Bool
+		flaky := wordCount
+		flaky.Map = func(name, contents string) []mr.KeyValue {
+			if strings.HasSuffix(name, "two.txt") && panicked.CompareAndSwap(false, true) {
+				panic("flaky record")
+			}
+			return wordCount.Map(name, contents)
+		}
+		require.NoError(t, <-cl.startWorker(flaky, nil))
+		require.True(t, panicked.Load())
+		require.Equal(t, cl.want(wordCount), cl.output())
+	})
+}
+
+func TestPoisonInputFailsTheJob(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cl := newCluster(t, texts, coordinator.Config{NReduce: 2, MaxFailures: 2})
+		poisoned := wordCount
+		poisoned.Map = func(name, contents string) []mr.KeyValue {
+			if strings.HasSuffix(name, "three.txt") {
+				panic(fmt.Sprintf("cannot parse %s", name))
+			}
+			return wordCount.Map(name, contents)
+		}
+		a, b := cl.startWorker(poisoned, nil), cl.startWorker(poisoned, nil)
+		require.ErrorIs(t, <-a, worker.ErrJobFailed)
+		require.ErrorIs(t, <-b, worker.ErrJobFailed)
+		err := cl.coord.Err()
+		require.ErrorContains(t, err, "three.txt")
+		require.ErrorContains(t, err, "failed 3 times")
+		require.ErrorContains(t, err, "Map panicked: cannot parse")
+	})
+}
+
+func TestMissingInputIsRefused(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "nope.txt")
+	_, err := coordinator.New(coordinator.Config{Inputs: []string{missing}})
+	require.ErrorContains(t, err, missing)
+	_, err = coordinator.New(coordinator.Config{})
+	require.ErrorContains(t, err, "no input files")
+	_, err = coordinator.New(coordinator.Config{Inputs: []string{missing}, NReduce: -1})
+	require.ErrorContains(t, err, "nreduce")
+}

@@ -1,0 +1,380 @@
+// Package coordinator hands out the tasks of one MapReduce job to workers
+// over net/rpc and decides which attempt of each task counts.
+//
+// Every hand-out is an attempt with a number and a lease. Workers renew
+// the lease with heartbeats while they run; an attempt whose lease runs out
+// (its worker died or froze) or that runs past the hard time limit is
+// revoked and its task handed out again. The first successful report of a
+// live attempt commits the task; later or revoked reports are ignored, so a
+// task's output is always exactly one attempt's. Reduce tasks are handed
+// out once every map task has committed, together with the committed
+// attempt of each map task, which names the files the reducer reads.
+package coordinator
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/rpc"
+	"os"
+	"sync"
+	"time"
+
+	"6.5840/mr/protocol"
+	"6.5840/mr/task"
+)
+
+// workerInfo is what the coordinator knows of a registered worker.
+type workerInfo struct {
+	host     string
+	pid      int
+	lastSeen time.Time
+	toldExit bool
+}
+
+// Coordinator runs one job. Create it with New, serve RPCs with Serve, and
+// wait on Done.
+type Coordinator struct {
+	cfg Config
+	log *slog.Logger
+	rpc *rpc.Server
+
+	// mu guards every field below it.
+	mu         sync.Mutex
+	table      *Table
+	workers    map[protocol.WorkerID]*workerInfo
+	nextWorker protocol.WorkerID
+	// changed is closed and replaced whenever the table changes, waking
+	// long-polling GetTask calls and the lease reaper.
+	changed chan struct{}
+	// over is closed once, when the table says the job is over.
+	over chan struct{}
+	// closed is closed by Close to stop the lease reaper.
+	closed    chan struct{}
+	closeOnce sync.Once
+}
+
+// New checks the config and every input file and returns a coordinator for
+// the job. It starts a goroutine that revokes expired leases until the job
+// is over.
+func New(cfg Config) (*Coordinator, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if err := checkInputs(cfg.Inputs); err != nil {
+		return nil, err
+	}
+	c := &Coordinator{
+		cfg:     cfg,
+		log:     cfg.Logger,
+		table:   newTable(cfg.Inputs, cfg.NReduce, cfg.policy()),
+		workers: make(map[protocol.WorkerID]*workerInfo),
+		changed: make(chan struct{}),
+		over:    make(chan struct{}),
+		closed:  make(chan struct{}),
+		rpc:     rpc.NewServer(),
+	}
+	if err := c.rpc.RegisterName(protocol.ServiceName, &Service{c: c}); err != nil {
+		return nil, fmt.Errorf("register RPC service: %w", err)
+	}
+	go c.reapLeases()
+	return c, nil
+}
+
+// checkInputs makes sure every input file exists and can be read, naming
+// each one that cannot.
+func checkInputs(inputs []string) error {
+	var errs []error
+	for _, name := range inputs {
+		f, err := os.Open(name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("input %s: %w", name, err))
+			continue
+		}
+		info, err := f.Stat()
+		f.Close()
+		if err == nil && info.IsDir() {
+			err = errors.New("is a directory")
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("input %s: %w", name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Serve answers RPCs on l until l is closed.
+func (c *Coordinator) Serve(l net.Listener) {
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				c.log.Error("accept failed; no longer serving", "err", err)
+			}
+			return
+		}
+		go c.ServeConn(conn)
+	}
+}
+
+// ServeConn answers RPCs on one connection until it closes.
+func (c *Coordinator) ServeConn(conn net.Conn) {
+	c.rpc.ServeConn(conn)
+}
+
+// Close stops the coordinator's background work. RPCs already being served
+// are not interrupted; close the listener to stop new ones.
+func (c *Coordinator) Close() {
+	c.closeOnce.Do(func() { close(c.closed) })
+}
+
+// Done is closed when the job is over, successfully or not.
+func (c *Coordinator) Done() <-chan struct{} { return c.over }
+
+// Err returns why the job failed, or nil.
+func (c *Coordinator) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.table.Failure()
+}
+
+// Progress returns how far the job is.
+func (c *Coordinator) Progress() Progress {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.table.Progress()
+}
+
+// WaitForWorkers waits, after the job, until every worker heard from within
+// a lease has been told to exit, or ExitGrace has passed.
+func (c *Coordinator) WaitForWorkers() {
+	timer := time.NewTimer(c.cfg.ExitGrace)
+	defer timer.Stop()
+	for {
+		c.mu.Lock()
+		pending := 0
+		now := time.Now()
+		for _, w := range c.workers {
+			if !w.toldExit && now.Sub(w.lastSeen) < c.cfg.Lease {
+				pending++
+			}
+		}
+		changed := c.changed
+		c.mu.Unlock()
+		if pending == 0 {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timer.C:
+			return
+		}
+	}
+}
+
+// notifyLocked wakes everyone waiting for a change, and closes over when
+// the job has just ended.
+func (c *Coordinator) notifyLocked() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+	if c.table.Over() {
+		select {
+		case <-c.over:
+		default:
+			close(c.over)
+		}
+	}
+}
+
+// reapLeases revokes expired attempts as their deadlines pass.
+func (c *Coordinator) reapLeases() {
+	for {
+		select {
+		case <-c.closed:
+			return
+		default:
+		}
+		c.mu.Lock()
+		if c.table.Over() {
+			c.mu.Unlock()
+			return
+		}
+		if revoked := c.table.Expire(time.Now()); len(revoked) > 0 {
+			for _, r := range revoked {
+				c.log.Warn("attempt revoked", "attempt", r.Attempt, "worker", r.Worker, "reason", r.Reason)
+			}
+			c.logFailureLocked()
+			c.notifyLocked()
+		}
+		next, ok := c.table.NextDeadline()
+		changed := c.changed
+		c.mu.Unlock()
+
+		var timer *time.Timer
+		var timeout <-chan time.Time
+		if ok {
+			timer = time.NewTimer(time.Until(next))
+			timeout = timer.C
+		}
+		select {
+		case <-changed:
+		case <-timeout:
+		case <-c.closed:
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+	}
+}
+
+func (c *Coordinator) logFailureLocked() {
+	if err := c.table.Failure(); err != nil {
+		c.log.Error("job failed", "err", err)
+	}
+}
+
+// touchLocked records that worker w was heard from. It returns false for
+// a worker this coordinator never registered.
+func (c *Coordinator) touchLocked(w protocol.WorkerID) (*workerInfo, bool) {
+	info, ok := c.workers[w]
+	if ok {
+		info.lastSeen = time.Now()
+	}
+	return info, ok
+}
+
+// errUnknownWorker is returned to a worker that did not register with this
+// coordinator; it should register again.
+var errUnknownWorker = errors.New(protocol.ErrUnknownWorker)
+
+func (c *Coordinator) register(args *protocol.RegisterArgs, reply *protocol.RegisterReply) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.nextWorker++
+	id := c.nextWorker
+	c.workers[id] = &workerInfo{host: args.Host, pid: args.PID, lastSeen: time.Now()}
+	reply.Worker = id
+	reply.NReduce = c.cfg.NReduce
+	reply.HeartbeatInterval = c.cfg.HeartbeatInterval
+	c.log.Info("worker registered", "worker", id, "host", args.Host, "pid", args.PID)
+}
+
+func (c *Coordinator) getTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskReply) error {
+	log := c.log.With("worker", args.Worker, "req", args.RequestID)
+	poll := time.NewTimer(c.cfg.PollTimeout)
+	defer poll.Stop()
+	for {
+		c.mu.Lock()
+		info, ok := c.touchLocked(args.Worker)
+		if !ok {
+			c.mu.Unlock()
+			return errUnknownWorker
+		}
+		if c.table.Over() {
+			reply.Action = protocol.ActionExit
+			reply.JobFailed = c.table.Failure() != nil
+			info.toldExit = true
+			c.notifyLocked()
+			c.mu.Unlock()
+			log.Debug("told worker to exit")
+			return nil
+		}
+		if a, ok := c.table.Assign(int(args.Worker), time.Now()); ok {
+			reply.Action = protocol.ActionRun
+			reply.Attempt = a.Attempt
+			reply.Input = a.Input
+			reply.NReduce = c.cfg.NReduce
+			if a.Attempt.Task.Kind == task.Reduce {
+				reply.MapAttempts = c.table.MapAttempts()
+			}
+			c.notifyLocked()
+			c.mu.Unlock()
+			log.Info("attempt started", "attempt", a.Attempt, "input", a.Input, "backup", a.Backup)
+			return nil
+		}
+		changed := c.changed
+		c.mu.Unlock()
+		select {
+		case <-changed:
+		case <-poll.C:
+			reply.Action = protocol.ActionWait
+			return nil
+		}
+	}
+}
+
+func (c *Coordinator) heartbeat(args *protocol.HeartbeatArgs, reply *protocol.HeartbeatReply) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.touchLocked(args.Worker); !ok {
+		return errUnknownWorker
+	}
+	reply.Revoked = !c.table.Heartbeat(args.Attempt, time.Now())
+	if reply.Revoked {
+		c.log.Info("heartbeat for a revoked attempt", "worker", args.Worker, "req", args.RequestID, "attempt", args.Attempt)
+	}
+	return nil
+}
+
+func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportReply) error {
+	log := c.log.With("worker", args.Worker, "req", args.RequestID, "attempt", args.Attempt)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.touchLocked(args.Worker); !ok {
+		return errUnknownWorker
+	}
+	var result ReportResult
+	if args.Error == "" {
+		result = c.table.Complete(args.Attempt, time.Now())
+	} else {
+		result = c.table.Fail(args.Attempt, args.Error)
+	}
+	switch result {
+	case ResultCommitted:
+		reply.Outcome = protocol.OutcomeCommitted
+		p := c.table.Progress()
+		log.Info("attempt committed", "maps_done", p.MapsDone, "reduces_done", p.ReducesDone)
+	case ResultFailed:
+		reply.Outcome = protocol.OutcomeFailed
+		log.Warn("attempt failed", "err", args.Error)
+		c.logFailureLocked()
+	case ResultIgnored:
+		reply.Outcome = protocol.OutcomeIgnored
+		log.Info("report ignored: attempt is no longer live (revoked, superseded or duplicate)", "err", args.Error)
+	default:
+		reply.Outcome = protocol.OutcomeRejected
+		log.Warn("report rejected: no such task or attempt")
+	}
+	if result == ResultCommitted || result == ResultFailed {
+		c.notifyLocked()
+	}
+	return nil
+}
+
+// Service is the RPC receiver; its methods are the protocol's.
+type Service struct {
+	c *Coordinator
+}
+
+// Register introduces a worker and assigns its id.
+func (s *Service) Register(args *protocol.RegisterArgs, reply *protocol.RegisterReply) error {
+	s.c.register(args, reply)
+	return nil
+}
+
+// GetTask long-polls for a task.
+func (s *Service) GetTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskReply) error {
+	return s.c.getTask(args, reply)
+}
+
+// Heartbeat renews an attempt's lease.
+func (s *Service) Heartbeat(args *protocol.HeartbeatArgs, reply *protocol.HeartbeatReply) error {
+	return s.c.heartbeat(args, reply)
+}
+
+// Report ends an attempt.
+func (s *Service) Report(args *protocol.ReportArgs, reply *protocol.ReportReply) error {
+	return s.c.report(args, reply)
+}

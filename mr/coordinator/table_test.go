@@ -1,0 +1,285 @@
+package coordinator
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"6.5840/mr/task"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func testPolicy() policy {
+	return policy{lease: 2 * time.Second, hardLimit: time.Minute, maxFailures: 3}
+}
+
+func mapAttempt(i, n int) task.AttemptID {
+	return task.AttemptID{Task: task.ID{Kind: task.Map, Index: i}, Attempt: n}
+}
+
+func reduceAttempt(i, n int) task.AttemptID {
+	return task.AttemptID{Task: task.ID{Kind: task.Reduce, Index: i}, Attempt: n}
+}
+
+func mustAssign(t *testing.T, tb *Table, worker int, now time.Time) Assignment {
+	t.Helper()
+	a, ok := tb.Assign(worker, now)
+	require.True(t, ok, "Assign(worker %d) found nothing", worker)
+	return a
+}
+
+func TestMapsBeforeReduces(t *testing.T) {
+	tb := newTable([]string{"a.txt", "b.txt"}, 2, testPolicy())
+	a1 := mustAssign(t, tb, 1, t0)
+	a2 := mustAssign(t, tb, 2, t0)
+	require.Equal(t, mapAttempt(0, 1), a1.Attempt)
+	require.Equal(t, "a.txt", a1.Input)
+	require.Equal(t, mapAttempt(1, 1), a2.Attempt)
+
+	_, ok := tb.Assign(3, t0)
+	require.False(t, ok, "no reduce may start while maps run")
+
+	require.Equal(t, ResultCommitted, tb.Complete(a1.Attempt, t0.Add(time.Second)))
+	_, ok = tb.Assign(3, t0)
+	require.False(t, ok, "no reduce may start while a map runs")
+	require.Nil(t, tb.MapAttempts())
+
+	require.Equal(t, ResultCommitted, tb.Complete(a2.Attempt, t0.Add(time.Second)))
+	require.Equal(t, []int{1, 1}, tb.MapAttempts())
+	r := mustAssign(t, tb, 3, t0)
+	require.Equal(t, reduceAttempt(0, 1), r.Attempt)
+	require.Equal(t, Progress{MapsDone: 2, Maps: 2, Reduces: 2, Running: 1}, tb.Progress())
+}
+
+func TestJobFinishesAfterLastReduce(t *testing.T) {
+	tb := newTable([]string{"a"}, 1, testPolicy())
+	require.Equal(t, ResultCommitted, tb.Complete(mustAssign(t, tb, 1, t0).Attempt, t0))
+	require.False(t, tb.Over())
+	require.Equal(t, ResultCommitted, tb.Complete(mustAssign(t, tb, 1, t0).Attempt, t0))
+	require.True(t, tb.Over())
+	require.NoError(t, tb.Failure())
+	_, ok := tb.Assign(1, t0)
+	require.False(t, ok)
+}
+
+func TestReports(t *testing.T) {
+	tests := []struct {
+		name string
+		// setup runs map 0 attempt 1 on worker 1 and returns the attempt
+		// to report on.
+		setup func(tb *Table) task.AttemptID
+		fail  bool
+		want  ReportResult
+	}{
+		{"first completion commits", func(tb *Table) task.AttemptID { return mapAttempt(0, 1) }, false, ResultCommitted},
+		{"second completion is ignored", func(tb *Table) task.AttemptID {
+			tb.Complete(mapAttempt(0, 1), t0)
+			return mapAttempt(0, 1)
+		}, false, ResultIgnored},
+		{"revoked attempt's report is ignored", func(tb *Table) task.AttemptID {
+			tb.Expire(t0.Add(3 * time.Second))
+			return mapAttempt(0, 1)
+		}, false, ResultIgnored},
+		{"revoked attempt's failure is ignored", func(tb *Table) task.AttemptID {
+			tb.Expire(t0.Add(3 * time.Second))
+			return mapAttempt(0, 1)
+		}, true, ResultIgnored},
+		{"live attempt fails", func(tb *Table) task.AttemptID { return mapAttempt(0, 1) }, true, ResultFailed},
+		{"attempt never handed out", func(tb *Table) task.AttemptID { return mapAttempt(0, 2) }, false, ResultUnknown},
+		{"no such task", func(tb *Table) task.AttemptID { return mapAttempt(7, 1) }, false, ResultUnknown},
+		{"negative task", func(tb *Table) task.AttemptID { return mapAttempt(-1, 1) }, false, ResultUnknown},
+		{"reduce before reduce phase", func(tb *Table) task.AttemptID { return reduceAttempt(0, 1) }, false, ResultUnknown},
+		{"invalid kind", func(tb *Table) task.AttemptID { return task.AttemptID{Task: task.ID{Index: 0}, Attempt: 1} }, false, ResultUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tb := newTable([]string{"a", "b"}, 1, testPolicy())
+			mustAssign(t, tb, 1, t0)
+			id := tt.setup(tb)
+			var got ReportResult
+			if tt.fail {
+				got = tb.Fail(id, "boom")
+			} else {
+				got = tb.Complete(id, t0.Add(time.Second))
+			}
+			require.Equal(t, tt.want, got)
+		})
+	}
+}
+
+func TestStaleReportAfterReassignment(t *testing.T) {
+	tb := newTable([]string{"a"}, 1, testPolicy())
+	first := mustAssign(t, tb, 1, t0)
+	require.Len(t, tb.Expire(t0.Add(2*time.Second)), 1)
+	second := mustAssign(t, tb, 2, t0.Add(2*time.Second))
+	require.Equal(t, mapAttempt(0, 2), second.Attempt)
+
+	// The first worker wakes up and reports: it must not count.
+	require.False(t, tb.Heartbeat(first.Attempt, t0.Add(3*time.Second)), "revoked attempt told to go on")
+	require.Equal(t, ResultIgnored, tb.Complete(first.Attempt, t0.Add(3*time.Second)))
+	require.Equal(t, ResultCommitted, tb.Complete(second.Attempt, t0.Add(4*time.Second)))
+	require.Equal(t, []int{2}, tb.MapAttempts(), "reducers must read the committed attempt")
+}
+
+func TestLeaseRenewedByHeartbeats(t *testing.T) {
+	tb := newTable([]string{"a"}, 1, testPolicy())
+	a := mustAssign(t, tb, 1, t0)
+	now := t0
+	for range 20 { // 20 s of a slow but alive worker
+		now = now.Add(time.Second)
+		require.Empty(t, tb.Expire(now))
+		require.True(t, tb.Heartbeat(a.Attempt, now))
+	}
+	next, ok := tb.NextDeadline()
+	require.True(t, ok)
+	require.Equal(t, now.Add(2*time.Second), next)
+	revoked := tb.Expire(next)
+	require.Len(t, revoked, 1)
+	require.Equal(t, a.Attempt, revoked[0].Attempt)
+	require.Equal(t, 1, revoked[0].Worker)
+	// The task is idle again and goes to the next asker as attempt 2.
+	require.Equal(t, mapAttempt(0, 2), mustAssign(t, tb, 2, next).Attempt)
+}
+
+func TestHardLimit(t *testing.T) {
+	p := testPolicy()
+	p.hardLimit = 10 * time.Second
+	tb := newTable([]string{"a"}, 1, p)
+	a := mustAssign(t, tb, 1, t0)
+	for s := 1; s < 10; s++ {
+		now := t0.Add(time.Duration(s) * time.Second)
+		require.True(t, tb.Heartbeat(a.Attempt, now))
+		require.Empty(t, tb.Expire(now))
+	}
+	next, _ := tb.NextDeadline()
+	require.Equal(t, t0.Add(10*time.Second), next)
+	revoked := tb.Expire(next)
+	require.Len(t, revoked, 1)
+	require.Contains(t, revoked[0].Reason, "longer than 10s")
+}
+
+func TestTooManyFailuresFailTheJob(t *testing.T) {
+	tb := newTable([]string{"good", "poison.txt"}, 1, testPolicy())
+	now := t0
+	for i := 1; i <= 3; i++ {
+		a := mustAssign(t, tb, 1, now)
+		if a.Attempt.Task.Index == 0 {
+			tb.Complete(a.Attempt, now)
+			a = mustAssign(t, tb, 1, now)
+		}
+		require.Equal(t, mapAttempt(1, i), a.Attempt)
+		require.Equal(t, ResultFailed, tb.Fail(a.Attempt, "Map panicked: bad record"))
+		require.False(t, tb.Over(), "failure %d of 3 allowed", i)
+	}
+	// The fourth loss, this time by lease expiry, is one too many.
+	mustAssign(t, tb, 1, now)
+	tb.Expire(now.Add(time.Hour))
+	require.True(t, tb.Over())
+	require.ErrorContains(t, tb.Failure(), "poison.txt")
+	require.ErrorContains(t, tb.Failure(), "failed 4 times")
+	_, ok := tb.Assign(2, now)
+	require.False(t, ok)
+}
+
+func TestUnlimitedFailures(t *testing.T) {
+	p := testPolicy()
+	p.maxFailures = 0
+	tb := newTable([]string{"a"}, 1, p)
+	for range 100 {
+		tb.Fail(mustAssign(t, tb, 1, t0).Attempt, "crash")
+	}
+	require.False(t, tb.Over())
+}
+
+func TestBackupAttempts(t *testing.T) {
+	p := testPolicy()
+	p.backupFactor = 3
+	p.backupMinAge = 5 * time.Second
+	p.hardLimit = time.Hour
+	tests := []struct {
+		name         string
+		stragglerAge time.Duration
+		wantBackup   bool
+	}{
+		{"young straggler", 5 * time.Second, false},
+		{"under 3x mean", 8 * time.Second, false},
+		{"over 3x mean", 10 * time.Second, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tb := newTable([]string{"a", "b", "c"}, 1, p)
+			slow := mustAssign(t, tb, 1, t0)
+			b := mustAssign(t, tb, 2, t0)
+			c := mustAssign(t, tb, 3, t0)
+			// The other two took 3 s: mean 3 s, threshold 9 s.
+			tb.Complete(b.Attempt, t0.Add(3*time.Second))
+			tb.Complete(c.Attempt, t0.Add(3*time.Second))
+			now := t0.Add(tt.stragglerAge)
+			require.True(t, tb.Heartbeat(slow.Attempt, now))
+			_, ok := tb.Assign(1, now)
+			require.False(t, ok, "a worker never backs up its own attempt")
+			backup, ok := tb.Assign(2, now)
+			require.Equal(t, tt.wantBackup, ok)
+			if !ok {
+				return
+			}
+			require.True(t, backup.Backup)
+			require.Equal(t, mapAttempt(0, 2), backup.Attempt)
+			_, ok = tb.Assign(3, now)
+			require.False(t, ok, "at most one backup per task")
+
+			// The backup wins; the original is revoked.
+			require.Equal(t, ResultCommitted, tb.Complete(backup.Attempt, now.Add(time.Second)))
+			require.False(t, tb.Heartbeat(slow.Attempt, now.Add(time.Second)))
+			require.Equal(t, ResultIgnored, tb.Complete(slow.Attempt, now.Add(2*time.Second)))
+			require.Equal(t, []int{2, 1, 1}, tb.MapAttempts())
+		})
+	}
+}
+
+func TestBackupOffByDefaultPolicy(t *testing.T) {
+	tb := newTable([]string{"a", "b"}, 1, testPolicy())
+	mustAssign(t, tb, 1, t0)
+	tb.Complete(mustAssign(t, tb, 2, t0).Attempt, t0.Add(time.Second))
+	_, ok := tb.Assign(2, t0.Add(time.Hour))
+	require.False(t, ok)
+}
+
+func TestJobCountPatternNeverBacksUp(t *testing.T) {
+	// 8 maps of 2-5 s on 4 workers, the lab's job-count test: with the
+	// default backup rule no map may run twice.
+	p := testPolicy()
+	p.backupFactor = DefaultBackupFactor
+	p.backupMinAge = DefaultBackupMinAge
+	durations := []time.Duration{2, 5, 5, 5, 2, 5, 5, 2}
+	for i := range durations {
+		durations[i] *= time.Second
+	}
+	tb := newTable(make([]string, len(durations)), 1, p)
+	type running struct {
+		a   Assignment
+		end time.Time
+	}
+	busy := map[int]*running{}
+	now := t0
+	for step := 0; step < 300 && tb.Progress().MapsDone < len(durations); step++ {
+		for w := 1; w <= 4; w++ {
+			if r := busy[w]; r != nil && !now.Before(r.end) {
+				require.Equal(t, ResultCommitted, tb.Complete(r.a.Attempt, now))
+				busy[w] = nil
+			}
+			if r := busy[w]; r != nil {
+				tb.Heartbeat(r.a.Attempt, now)
+				continue
+			}
+			if a, ok := tb.Assign(w, now); ok && a.Attempt.Task.Kind == task.Map {
+				require.False(t, a.Backup, "backup of %v at %v", a.Attempt, now.Sub(t0))
+				busy[w] = &running{a, now.Add(durations[a.Attempt.Task.Index])}
+			}
+		}
+		now = now.Add(100 * time.Millisecond)
+	}
+	require.Equal(t, len(durations), tb.Progress().MapsDone)
+}

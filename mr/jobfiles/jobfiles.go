@@ -1,0 +1,50 @@
+// Package jobfiles names the files a job writes in its working directory,
+// so that no other package spells a file name pattern.
+package jobfiles
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+const (
+	// OutputPrefix starts the name of every final output file.
+	OutputPrefix = "mr-out-"
+	// intermediatePrefix starts the name of every map output file.
+	intermediatePrefix = "mr-im-"
+	// TempPrefix starts the name of every file still being written; such a
+	// file is renamed to its final name when complete.
+	TempPrefix = ".mr-tmp-"
+)
+
+// Output returns the name of reduce task r's output file, "mr-out-r".
+func Output(reduce int) string { return fmt.Sprintf("%s%d", OutputPrefix, reduce) }
+
+// Intermediate returns the name of the file holding partition reduce of
+// attempt attempt of map task mapTask. Naming the attempt keeps two attempts
+// of one task from ever mixing their partitions.
+func Intermediate(mapTask, attempt, reduce int) string {
+	return fmt.Sprintf("%sm%d-a%d-r%d", intermediatePrefix, mapTask, attempt, reduce)
+}
+
+// RemoveScratch removes the intermediate and temporary files in dir, leaving
+// only the final outputs. It returns the first error met, after trying all.
+func RemoveScratch(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("list %s: %w", dir, err)
+	}
+	var first error
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasPrefix(name, intermediatePrefix) && !strings.HasPrefix(name, TempPrefix) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, name)); err != nil && !os.IsNotExist(err) && first == nil {
+			first = err
+		}
+	}
+	return first
+}

@@ -1,0 +1,153 @@
+// Package protocol defines the RPCs between workers and the coordinator and
+// how the two find each other.
+//
+// A worker calls Register once, then loops: GetTask long-polls until the
+// coordinator has a task for it, tells it to wait, or tells it to exit.
+// While a task runs the worker calls Heartbeat, whose reply says whether
+// the attempt has been revoked; at the end it calls Report with the
+// attempt's outcome. Outcomes travel in reply fields, not errors, because
+// net/rpc flattens errors to strings.
+package protocol
+
+import (
+	"fmt"
+	"time"
+
+	"6.5840/mr/task"
+)
+
+// RPC method names, served by a receiver registered as ServiceName.
+const (
+	ServiceName     = "Coordinator"
+	MethodRegister  = ServiceName + ".Register"
+	MethodGetTask   = ServiceName + ".GetTask"
+	MethodHeartbeat = ServiceName + ".Heartbeat"
+	MethodReport    = ServiceName + ".Report"
+)
+
+// WorkerID identifies a registered worker within one coordinator's life.
+type WorkerID int
+
+// Header starts every request after Register: who sends it and a request
+// id that both sides log, so one call can be followed across processes.
+type Header struct {
+	Worker    WorkerID
+	RequestID string
+}
+
+// RequestIDFor returns the request id of a worker's seq-th call.
+func RequestIDFor(w WorkerID, seq uint64) string { return fmt.Sprintf("w%d-%d", w, seq) }
+
+// RegisterArgs introduces a worker.
+type RegisterArgs struct {
+	Host string
+	PID  int
+}
+
+// RegisterReply assigns the worker its id and tells it the job's shape.
+type RegisterReply struct {
+	Worker            WorkerID
+	NReduce           int
+	HeartbeatInterval time.Duration
+}
+
+// Action tells a worker what to do next.
+type Action uint8
+
+// The actions of a GetTask reply.
+const (
+	ActionWait Action = iota + 1 // nothing to do yet: ask again
+	ActionRun                    // run the task in the reply
+	ActionExit                   // the job is over: exit
+)
+
+// String returns the action's name.
+func (a Action) String() string {
+	switch a {
+	case ActionWait:
+		return "wait"
+	case ActionRun:
+		return "run"
+	case ActionExit:
+		return "exit"
+	default:
+		return fmt.Sprintf("action(%d)", uint8(a))
+	}
+}
+
+// GetTaskArgs asks for a task.
+type GetTaskArgs struct {
+	Header
+}
+
+// GetTaskReply answers GetTask. For ActionRun it describes the attempt.
+type GetTaskReply struct {
+	Action  Action
+	Attempt task.AttemptID
+	// Input is the map task's input file, exactly as given to the coordinator.
+	Input   string
+	NReduce int
+	// MapAttempts, for a reduce task, holds the committed attempt of every
+	// map task, index by map task: the reducer reads exactly those outputs.
+	MapAttempts []int
+	// JobFailed is set with ActionExit when the job ended without success.
+	JobFailed bool
+}
+
+// HeartbeatArgs says an attempt is still running.
+type HeartbeatArgs struct {
+	Header
+	Attempt task.AttemptID
+}
+
+// HeartbeatReply tells the worker whether to go on.
+type HeartbeatReply struct {
+	// Revoked means the attempt no longer counts: abandon it and write
+	// nothing more.
+	Revoked bool
+}
+
+// ReportArgs ends an attempt.
+type ReportArgs struct {
+	Header
+	Attempt task.AttemptID
+	// Error is empty on success, else why the attempt failed.
+	Error string
+}
+
+// Outcome is the coordinator's verdict on a report.
+type Outcome uint8
+
+// The outcomes of a report.
+const (
+	OutcomeCommitted Outcome = iota + 1 // this attempt is the task's result
+	OutcomeIgnored                      // stale, duplicate or revoked: dropped
+	OutcomeFailed                       // recorded as a failed attempt
+	OutcomeRejected                     // unknown worker, task or attempt
+)
+
+// String returns the outcome's name.
+func (o Outcome) String() string {
+	switch o {
+	case OutcomeCommitted:
+		return "committed"
+	case OutcomeIgnored:
+		return "ignored"
+	case OutcomeFailed:
+		return "failed"
+	case OutcomeRejected:
+		return "rejected"
+	default:
+		return fmt.Sprintf("outcome(%d)", uint8(o))
+	}
+}
+
+// ReportReply answers Report.
+type ReportReply struct {
+	Outcome Outcome
+}
+
+// ErrUnknownWorker is the error text of a call from a worker the
+// coordinator does not know (it restarted, or the id is bogus): the worker
+// should register again.
+const ErrUnknownWorker = "unknown worker: register again"

@@ -1,0 +1,246 @@
+// Package worker runs map and reduce attempts for a coordinator.
+//
+// A worker registers, then long-polls the coordinator for tasks until told
+// to exit. While an attempt runs, a heartbeat goroutine renews its lease;
+// if the coordinator answers that the attempt was revoked, the attempt is
+// cancelled and renames nothing into place. Map and Reduce are plain
+// function values (package app), so this package never touches plugins.
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/rpc"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"6.5840/mr/app"
+	"6.5840/mr/protocol"
+	"6.5840/mr/task"
+)
+
+// DefaultRetryWindow is how long a worker keeps trying to reach an
+// unreachable coordinator before it gives up.
+const DefaultRetryWindow = 5 * time.Second
+
+// ErrJobFailed is returned when the coordinator ends the job unsuccessfully.
+var ErrJobFailed = errors.New("the coordinator reports that the job failed")
+
+// Config says how a worker finds its coordinator and what it runs.
+type Config struct {
+	// Addr is the coordinator's address, used by the default Dial.
+	Addr protocol.Addr
+	// Dial connects to the coordinator; nil dials Addr.
+	Dial func() (net.Conn, error)
+	// App holds Map, Reduce and the optional functions.
+	App app.App
+	// Dir is where intermediate and output files go; "" means ".".
+	Dir string
+	// RetryWindow is how long the coordinator may be unreachable before
+	// the worker gives up; zero means DefaultRetryWindow.
+	RetryWindow time.Duration
+	// Logger receives the worker's logs; nil discards them.
+	Logger *slog.Logger
+}
+
+// Worker runs tasks until the job is over.
+type Worker struct {
+	cfg   Config
+	log   *slog.Logger
+	calls *client
+	id    protocol.WorkerID
+	// seq numbers requests; the heartbeat goroutine shares it.
+	seq atomic.Uint64
+	// heartbeatInterval is set by the coordinator at registration.
+	heartbeatInterval time.Duration
+	// registered is set once the coordinator has answered at least once.
+	registered bool
+}
+
+// New returns a worker with cfg.
+func New(cfg Config) (*Worker, error) {
+	if err := cfg.App.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Dir == "" {
+		cfg.Dir = "."
+	}
+	if cfg.RetryWindow == 0 {
+		cfg.RetryWindow = DefaultRetryWindow
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Dial == nil {
+		addr := cfg.Addr
+		cfg.Dial = func() (net.Conn, error) { return net.Dial(addr.Network, addr.Address) }
+	}
+	w := &Worker{cfg: cfg, log: cfg.Logger}
+	w.calls = w.newClient()
+	return w, nil
+}
+
+func (w *Worker) newClient() *client {
+	return &client{dial: w.cfg.Dial, window: w.cfg.RetryWindow, addr: w.cfg.Addr.String()}
+}
+
+// Run asks for and runs tasks until the coordinator says the job is over
+// (nil, or ErrJobFailed), ctx is cancelled, or the coordinator stays
+// unreachable for the retry window (an error wrapping
+// ErrCoordinatorUnreachable).
+func (w *Worker) Run(ctx context.Context) error {
+	defer w.calls.close()
+	if err := w.register(ctx); err != nil {
+		return err
+	}
+	for {
+		var reply protocol.GetTaskReply
+		err := w.calls.call(ctx, protocol.MethodGetTask, &protocol.GetTaskArgs{Header: w.header()}, &reply)
+		if isUnknownWorker(err) {
+			w.log.Warn("coordinator does not know this worker; registering again")
+			if err = w.register(ctx); err == nil {
+				continue
+			}
+		}
+		if err != nil {
+			return err
+		}
+		switch reply.Action {
+		case protocol.ActionExit:
+			if reply.JobFailed {
+				return ErrJobFailed
+			}
+			w.log.Info("job done; exiting")
+			return nil
+		case protocol.ActionWait:
+			continue
+		case protocol.ActionRun:
+			if err := w.runAttempt(ctx, &reply); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("coordinator sent unknown action %v", reply.Action)
+		}
+	}
+}
+
+// Registered reports whether the worker ever reached its coordinator.
+func (w *Worker) Registered() bool { return w.registered }
+
+func (w *Worker) register(ctx context.Context) error {
+	host, _ := os.Hostname()
+	var reply protocol.RegisterReply
+	args := protocol.RegisterArgs{Host: host, PID: os.Getpid()}
+	if err := w.calls.call(ctx, protocol.MethodRegister, &args, &reply); err != nil {
+		return err
+	}
+	w.id = reply.Worker
+	w.seq.Store(0)
+	w.heartbeatInterval = reply.HeartbeatInterval
+	w.registered = true
+	w.log = w.cfg.Logger.With("worker", w.id)
+	w.log.Info("registered", "coordinator", w.cfg.Addr.String())
+	return nil
+}
+
+// header returns the header of the next request.
+func (w *Worker) header() protocol.Header {
+	return protocol.Header{Worker: w.id, RequestID: protocol.RequestIDFor(w.id, w.seq.Add(1))}
+}
+
+func isUnknownWorker(err error) bool {
+	var serverErr rpc.ServerError
+	return errors.As(err, &serverErr) && strings.Contains(string(serverErr), protocol.ErrUnknownWorker)
+}
+
+// runAttempt runs one attempt with heartbeats and reports its outcome. It
+// returns an error only when the worker should stop.
+func (w *Worker) runAttempt(ctx context.Context, reply *protocol.GetTaskReply) error {
+	log := w.log.With("attempt", reply.Attempt)
+	log.Info("attempt started", "input", reply.Input)
+	start := time.Now()
+
+	attemptCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	beats := make(chan struct{})
+	go func() {
+		defer close(beats)
+		w.heartbeat(attemptCtx, cancel, reply.Attempt)
+	}()
+
+	var err error
+	switch reply.Attempt.Task.Kind {
+	case task.Map:
+		err = mapJob{app: w.cfg.App, dir: w.cfg.Dir, attempt: reply.Attempt, input: reply.Input, nReduce: reply.NReduce}.run(attemptCtx)
+	case task.Reduce:
+		err = reduceJob{app: w.cfg.App, dir: w.cfg.Dir, attempt: reply.Attempt, mapAttempts: reply.MapAttempts}.run(attemptCtx)
+	default:
+		err = fmt.Errorf("unknown task kind %v", reply.Attempt.Task.Kind)
+	}
+	revoked := errors.Is(context.Cause(attemptCtx), errRevoked)
+	cancel(nil)
+	<-beats
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if revoked {
+		log.Warn("attempt abandoned: the coordinator revoked it", "elapsed", time.Since(start))
+		return nil
+	}
+
+	args := protocol.ReportArgs{Header: w.header(), Attempt: reply.Attempt}
+	if err != nil {
+		args.Error = err.Error()
+		log.Error("attempt failed", "req", args.RequestID, "err", err)
+	}
+	var out protocol.ReportReply
+	if rerr := w.calls.call(ctx, protocol.MethodReport, &args, &out); rerr != nil {
+		if isUnknownWorker(rerr) {
+			log.Warn("report refused: the coordinator does not know this worker", "req", args.RequestID)
+			return nil
+		}
+		return rerr
+	}
+	log.Info("attempt reported", "req", args.RequestID, "outcome", out.Outcome, "elapsed", time.Since(start))
+	return nil
+}
+
+// errRevoked cancels an attempt the coordinator revoked.
+var errRevoked = errors.New("attempt revoked by the coordinator")
+
+// heartbeat renews the attempt's lease every interval until ctx ends,
+// cancelling the attempt if the coordinator says it was revoked. It uses a
+// connection of its own so that it never waits behind the worker's calls.
+func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, id task.AttemptID) {
+	if w.heartbeatInterval <= 0 {
+		return
+	}
+	calls := w.newClient()
+	defer calls.close()
+	ticker := time.NewTicker(w.heartbeatInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		args := protocol.HeartbeatArgs{Header: w.header(), Attempt: id}
+		var reply protocol.HeartbeatReply
+		if err := calls.call(ctx, protocol.MethodHeartbeat, &args, &reply); err != nil {
+			if ctx.Err() == nil {
+				w.log.Warn("heartbeat failed", "attempt", id, "req", args.RequestID, "err", err)
+			}
+			continue
+		}
+		if reply.Revoked {
+			cancel(errRevoked)
+			return
+		}
+	}
+}
