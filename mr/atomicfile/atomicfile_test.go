@@ -1,0 +1,49 @@
+package atomicfile
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestNothingVisibleUntilCommit(t *testing.T) {
+	for _, d := range []Durability{Durable, Volatile} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "out")
+		f, err := Create(path, d)
+		require.NoError(t, err)
+		_, err = f.WriteString("hello\n")
+		require.NoError(t, err)
+		_, err = os.Stat(path)
+		require.True(t, os.IsNotExist(err), "file visible before Commit")
+
+		require.NoError(t, f.Commit())
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.Equal(t, "hello\n", string(data))
+		f.Abort() // after Commit: a no-op
+		entries, _ := os.ReadDir(dir)
+		require.Len(t, entries, 1, "temp file left behind")
+	}
+}
+
+func TestAbortLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "out"), []byte("old"), 0o644))
+	f, err := Create(filepath.Join(dir, "out"), Durable)
+	require.NoError(t, err)
+	_, err = f.WriteString("new")
+	require.NoError(t, err)
+	f.Abort()
+	entries, _ := os.ReadDir(dir)
+	require.Len(t, entries, 1)
+	data, _ := os.ReadFile(filepath.Join(dir, "out"))
+	require.Equal(t, "old", string(data), "Abort must not touch the existing file")
+}
+
+func TestCreateInMissingDir(t *testing.T) {
+	_, err := Create(filepath.Join(t.TempDir(), "no", "such", "out"), Durable)
+	require.ErrorContains(t, err, "out")
+}
