@@ -26,6 +26,21 @@ plugin-%:
 	@mkdir -p $(BIN)
 	$(GO) build $(BUILDFLAGS) -buildmode=plugin -o $(BIN)/$*.so ./mrapps/$*
 
+# run: a word count over testdata/ with a coordinator and three workers in
+# $(RUN_DIR)/, then the ten most frequent words. Workers may start before
+# the coordinator listens: they retry until it answers.
+RUN_DIR := mr-run
+run: build
+	@rm -rf $(RUN_DIR) && mkdir -p $(RUN_DIR)
+	@set -e; cd $(RUN_DIR); \
+	sock_dir=$$(mktemp -d); export MR_ADDR="$$sock_dir/mr.sock"; \
+	../$(BIN)/mrcoordinator ../testdata/pg-*.txt 2>coordinator.log & coord=$$!; \
+	for i in 1 2 3; do ../$(BIN)/mrworker ../$(BIN)/wc.so 2>worker-$$i.log & done; \
+	status=0; wait $$coord || status=$$?; wait; rm -rf "$$sock_dir"; \
+	if [ $$status -ne 0 ]; then echo "job failed; see $(RUN_DIR)/coordinator.log:"; tail -5 coordinator.log; exit 1; fi; \
+	echo "Word count of testdata/pg-*.txt done: output in $(RUN_DIR)/mr-out-*, logs in $(RUN_DIR)/*.log"; \
+	echo "Ten most frequent words:"; cat mr-out-* | sort -k2,2nr -k1,1 | head -10
+
 vet:
 	@test -z "$$(gofmt -l cmd mr mrapps)" || { echo "gofmt needed:"; gofmt -l cmd mr mrapps; exit 1; }
 	$(GO) vet ./...
@@ -39,4 +54,4 @@ e2e:
 test: vet unit e2e
 
 clean:
-	rm -rf $(BIN)
+	rm -rf $(BIN) $(RUN_DIR)

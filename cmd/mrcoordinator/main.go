@@ -16,6 +16,7 @@ import (
 
 	"6.5840/mr/cli"
 	"6.5840/mr/coordinator"
+	"6.5840/mr/jobfiles"
 	"6.5840/mr/protocol"
 )
 
@@ -29,6 +30,9 @@ func main() {
 	flag.DurationVar(&cfg.Lease, "lease", coordinator.DefaultLease, "how long a running attempt lives without a heartbeat")
 	flag.IntVar(&cfg.MaxFailures, "max-failures", coordinator.DefaultMaxFailures, "failed or lost attempts a task survives before the job fails (negative: no limit)")
 	backups := flag.Bool("backup", true, "run backup attempts of stragglers near the end of each phase")
+	useJournal := flag.Bool("journal", true, "journal commits to "+jobfiles.Journal+" so that a restarted coordinator resumes the job")
+	flag.BoolVar(&cfg.KeepScratch, "keep", false, "keep intermediate files after the job, for debugging")
+	flag.BoolVar(&cfg.SkipBadInputs, "skip-bad-inputs", false, "leave out an input whose map task fails more than -max-failures times, instead of failing the job")
 	verbose := flag.Bool("v", false, "log debug messages")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] INPUT...\n", prog)
@@ -43,6 +47,7 @@ func main() {
 	if !*backups {
 		cfg.BackupFactor = -1
 	}
+	cfg.NoJournal = !*useJournal
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
@@ -71,12 +76,16 @@ func main() {
 	case <-c.Done():
 	case sig := <-signals:
 		l.Close()
-		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("stopped by %v before the job was done", sig))
+		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("stopped by %v before the job was done; "+
+			"run the same command again to resume it", sig))
 	}
 	c.WaitForWorkers()
 	l.Close()
-	if err := c.Err(); err != nil {
-		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("job failed: %w", err))
+	if err := c.Finish(); err != nil {
+		cli.Fatal(prog, cli.ExitFailure, err)
+	}
+	if skipped := c.Skipped(); len(skipped) > 0 {
+		fmt.Fprintf(os.Stderr, "%s: job done WITHOUT these inputs, whose map tasks kept failing: %v\n", prog, skipped)
 	}
 	cfg.Logger.Info("job done", "outputs", fmt.Sprintf("mr-out-0..mr-out-%d", cfg.NReduce-1))
 }

@@ -59,7 +59,10 @@ type cluster struct {
 	t      *testing.T
 	dir    string
 	inputs []string
-	coord  *coordinator.Coordinator
+	cfg    coordinator.Config
+	// coord is the coordinator that new connections reach; restart
+	// replaces it.
+	coord atomic.Pointer[coordinator.Coordinator]
 }
 
 // newCluster writes inputs (name -> contents) into a temp dir and starts a
@@ -78,12 +81,28 @@ func newCluster(t *testing.T, inputs map[string]string, cfg coordinator.Config) 
 		require.NoError(t, os.WriteFile(path, []byte(inputs[name]), 0o644))
 		cfg.Inputs = append(cfg.Inputs, path)
 	}
+	cfg.Dir = dir
 	cfg.Logger = testLogger(t).With("side", "coordinator")
-	c, err := coordinator.New(cfg)
-	require.NoError(t, err)
-	t.Cleanup(c.Close)
-	return &cluster{t: t, dir: dir, inputs: cfg.Inputs, coord: c}
+	cl := &cluster{t: t, dir: dir, inputs: cfg.Inputs, cfg: cfg}
+	cl.restart()
+	return cl
 }
+
+// restart starts a new coordinator with the same config, as if the old one
+// had been killed and started again with the same command. The old one is
+// stopped and no longer reachable.
+func (cl *cluster) restart() *coordinator.Coordinator {
+	if old := cl.coord.Load(); old != nil {
+		old.Close()
+	}
+	c, err := coordinator.New(cl.cfg)
+	require.NoError(cl.t, err)
+	cl.t.Cleanup(c.Close)
+	cl.coord.Store(c)
+	return c
+}
+
+func (cl *cluster) c() *coordinator.Coordinator { return cl.coord.Load() }
 
 // link is a worker's network: it can be cut, which breaks every open
 // connection and refuses new ones, and healed.
@@ -123,7 +142,7 @@ func (cl *cluster) startWorker(a app.App, net_ *link) <-chan error {
 			}
 			client, server := net.Pipe()
 			net_.conns = append(net_.conns, client)
-			go cl.coord.ServeConn(server)
+			go cl.c().ServeConn(server)
 			return client, nil
 		},
 	})
@@ -175,8 +194,8 @@ func TestClusterMatchesSequential(t *testing.T) {
 		for _, r := range results {
 			require.NoError(t, <-r)
 		}
-		<-cl.coord.Done()
-		require.NoError(t, cl.coord.Err())
+		<-cl.c().Done()
+		require.NoError(t, cl.c().Err())
 		require.Equal(t, cl.want(wordCount), cl.output())
 	})
 }
@@ -200,8 +219,8 @@ func TestWorkerPartitionedMidTaskIsReplaced(t *testing.T) {
 
 		start := time.Now()
 		healthy := cl.startWorker(stuck, nil)
-		<-cl.coord.Done()
-		require.NoError(t, cl.coord.Err())
+		<-cl.c().Done()
+		require.NoError(t, cl.c().Err())
 		require.Less(t, time.Since(start), 2*coordinator.DefaultLease+time.Second,
 			"the lost attempt's task must move on after about a lease")
 		require.Equal(t, cl.want(wordCount), cl.output())
@@ -251,7 +270,7 @@ func TestPoisonInputFailsTheJob(t *testing.T) {
 		a, b := cl.startWorker(poisoned, nil), cl.startWorker(poisoned, nil)
 		require.ErrorIs(t, <-a, worker.ErrJobFailed)
 		require.ErrorIs(t, <-b, worker.ErrJobFailed)
-		err := cl.coord.Err()
+		err := cl.c().Err()
 		require.ErrorContains(t, err, "three.txt")
 		require.ErrorContains(t, err, "failed 3 times")
 		require.ErrorContains(t, err, "Map panicked: cannot parse")
@@ -266,4 +285,114 @@ func TestMissingInputIsRefused(t *testing.T) {
 	require.ErrorContains(t, err, "no input files")
 	_, err = coordinator.New(coordinator.Config{Inputs: []string{missing}, NReduce: -1})
 	require.ErrorContains(t, err, "nreduce")
+}
+
+// mapCounter counts Map calls per input file.
+type mapCounter struct {
+	mu    sync.Mutex // guards calls
+	calls map[string]int
+}
+
+func (m *mapCounter) wrap(a app.App) app.App {
+	inner := a.Map
+	a.Map = func(name, contents string) []mr.KeyValue {
+		m.mu.Lock()
+		if m.calls == nil {
+			m.calls = map[string]int{}
+		}
+		m.calls[filepath.Base(name)]++
+		m.mu.Unlock()
+		return inner(name, contents)
+	}
+	return a
+}
+
+func (m *mapCounter) count(name string) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.calls[name]
+}
+
+func TestRestartedCoordinatorRunsOnlyUnfinishedTasks(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cl := newCluster(t, texts, coordinator.Config{NReduce: 2})
+		counter := &mapCounter{}
+		release := make(chan struct{})
+		blocking := counter.wrap(wordCount)
+		inner := blocking.Map
+		blocking.Map = func(name, contents string) []mr.KeyValue {
+			if strings.HasSuffix(name, "two.txt") {
+				<-release // the job is mid-way when the coordinator dies
+			}
+			return inner(name, contents)
+		}
+		net1 := &link{}
+		first := cl.startWorker(blocking, net1)
+		synctest.Wait()
+		require.Equal(t, 3, cl.c().Progress().MapsDone)
+
+		// Kill the coordinator (and the stuck worker's connections), then
+		// start it again with the same command.
+		net1.setCut(true)
+		restarted := cl.restart()
+		require.Equal(t, 3, restarted.Progress().MapsDone, "the journal must restore the committed maps")
+
+		second := cl.startWorker(counter.wrap(wordCount), nil)
+		require.NoError(t, <-second)
+		require.NoError(t, restarted.Finish())
+		for _, name := range []string{"one.txt", "three.txt", "four.txt"} {
+			require.Equal(t, 1, counter.count(name), "%s mapped again after the restart", name)
+		}
+		require.Equal(t, 1, counter.count("two.txt"), "two.txt mapped by the new worker only")
+		close(release)
+		<-first
+		require.Equal(t, cl.want(wordCount), cl.output())
+
+		// Only the outputs remain: no journal, no intermediate files.
+		entries, err := os.ReadDir(cl.dir)
+		require.NoError(t, err)
+		for _, e := range entries {
+			name := e.Name()
+			if !strings.HasPrefix(name, jobfiles.OutputPrefix) && !strings.HasSuffix(name, ".txt") {
+				t.Errorf("%s left behind after the job", name)
+			}
+		}
+	})
+}
+
+func TestJournalOfAnotherJobIsRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cl := newCluster(t, texts, coordinator.Config{NReduce: 2})
+		cl.c().Close()
+		other := cl.cfg
+		other.NReduce = 3
+		_, err := coordinator.New(other)
+		require.ErrorContains(t, err, "another job")
+		require.ErrorContains(t, err, jobfiles.Journal)
+	})
+}
+
+func TestSkipBadInputs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cl := newCluster(t, texts, coordinator.Config{NReduce: 2, MaxFailures: 1, SkipBadInputs: true})
+		poisoned := wordCount
+		poisoned.Map = func(name, contents string) []mr.KeyValue {
+			if strings.HasSuffix(name, "two.txt") {
+				panic("unparsable")
+			}
+			return wordCount.Map(name, contents)
+		}
+		require.NoError(t, <-cl.startWorker(poisoned, nil))
+		require.NoError(t, cl.c().Finish())
+		require.Equal(t, []string{filepath.Join(cl.dir, "two.txt")}, cl.c().Skipped())
+
+		var rest []string
+		for _, in := range cl.inputs {
+			if !strings.HasSuffix(in, "two.txt") {
+				rest = append(rest, in)
+			}
+		}
+		cl.inputs = rest
+		require.Equal(t, cl.want(wordCount), cl.output())
+	})
 }

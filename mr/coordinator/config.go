@@ -49,6 +49,18 @@ type Config struct {
 	// BackupMinAge is the least time an attempt runs before it may get a
 	// backup.
 	BackupMinAge time.Duration
+	// Dir is the job directory, where the workers write their files and
+	// the journal lives; "" means ".".
+	Dir string
+	// NoJournal turns the journal off: a restarted coordinator then starts
+	// the job afresh.
+	NoJournal bool
+	// KeepScratch keeps intermediate and temporary files after a
+	// successful job, for debugging.
+	KeepScratch bool
+	// SkipBadInputs makes a map task that fails more than MaxFailures
+	// times be skipped, its input left out, instead of failing the job.
+	SkipBadInputs bool
 	// Logger receives the coordinator's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -64,6 +76,9 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.MaxFailures, DefaultMaxFailures)
 	setDefault(&c.BackupFactor, DefaultBackupFactor)
 	setDefault(&c.BackupMinAge, DefaultBackupMinAge)
+	if c.Dir == "" {
+		c.Dir = "."
+	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
@@ -108,10 +123,11 @@ func (c Config) validate() error {
 // policy returns the table rules the config asks for.
 func (c Config) policy() policy {
 	return policy{
-		lease:        c.Lease,
-		hardLimit:    c.TaskTimeout,
-		maxFailures:  max(c.MaxFailures, 0),
-		backupFactor: max(c.BackupFactor, 0),
-		backupMinAge: c.BackupMinAge,
+		lease:         c.Lease,
+		hardLimit:     c.TaskTimeout,
+		maxFailures:   max(c.MaxFailures, 0),
+		backupFactor:  max(c.BackupFactor, 0),
+		backupMinAge:  c.BackupMinAge,
+		skipBadInputs: c.SkipBadInputs,
 	}
 }

@@ -18,9 +18,12 @@ import (
 	"net"
 	"net/rpc"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
+	"6.5840/mr/jobfiles"
+	"6.5840/mr/journal"
 	"6.5840/mr/protocol"
 	"6.5840/mr/task"
 )
@@ -36,9 +39,10 @@ type workerInfo struct {
 // Coordinator runs one job. Create it with New, serve RPCs with Serve, and
 // wait on Done.
 type Coordinator struct {
-	cfg Config
-	log *slog.Logger
-	rpc *rpc.Server
+	cfg     Config
+	log     *slog.Logger
+	rpc     *rpc.Server
+	journal *journal.Journal // nil when Config.NoJournal
 
 	// mu guards every field below it.
 	mu         sync.Mutex
@@ -79,8 +83,40 @@ func New(cfg Config) (*Coordinator, error) {
 	if err := c.rpc.RegisterName(protocol.ServiceName, &Service{c: c}); err != nil {
 		return nil, fmt.Errorf("register RPC service: %w", err)
 	}
+	if !cfg.NoJournal {
+		if err := c.openJournal(); err != nil {
+			return nil, err
+		}
+	}
 	go c.reapLeases()
 	return c, nil
+}
+
+// openJournal opens the job's journal and replays what an earlier
+// coordinator on this job committed.
+func (c *Coordinator) openJournal() error {
+	job, err := journal.Fingerprint(c.cfg.Inputs, c.cfg.NReduce)
+	if err != nil {
+		return err
+	}
+	j, state, err := journal.Open(filepath.Join(c.cfg.Dir, jobfiles.Journal), job)
+	if err != nil {
+		return err
+	}
+	if err := c.table.Restore(state.Starts, state.Commits); err != nil {
+		j.Close()
+		return fmt.Errorf("%s: %w; remove it to start the job afresh", jobfiles.Journal, err)
+	}
+	c.journal = j
+	if state.Starts > 0 {
+		p := c.table.Progress()
+		c.log.Info("resuming job from journal", "earlier_starts", state.Starts,
+			"maps_done", p.MapsDone, "reduces_done", p.ReducesDone)
+	}
+	if c.table.Over() {
+		close(c.over)
+	}
+	return nil
 }
 
 // checkInputs makes sure every input file exists and can be read, naming
@@ -174,6 +210,43 @@ func (c *Coordinator) WaitForWorkers() {
 	}
 }
 
+// Finish cleans up after a job that is over. On success it removes the
+// journal and, unless KeepScratch, the intermediate and temporary files,
+// so that only mr-out-* remain; on failure it also removes the partial
+// outputs. It returns the job's error, naming skipped inputs if any.
+func (c *Coordinator) Finish() error {
+	c.Close()
+	c.mu.Lock()
+	failure := c.table.Failure()
+	skipped := c.table.Skipped()
+	c.mu.Unlock()
+	var errs []error
+	if c.journal != nil {
+		errs = append(errs, c.journal.Remove())
+	}
+	if !c.cfg.KeepScratch || failure != nil {
+		errs = append(errs, jobfiles.RemoveScratch(c.cfg.Dir))
+	}
+	if failure != nil {
+		errs = append(errs, jobfiles.RemoveOutputs(c.cfg.Dir, c.cfg.NReduce))
+		return fmt.Errorf("job failed: %w", failure)
+	}
+	if len(skipped) > 0 {
+		c.log.Warn("job done without some inputs", "skipped", skipped)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("clean up: %w", err)
+	}
+	return nil
+}
+
+// Skipped returns the inputs left out of the job after failing too often.
+func (c *Coordinator) Skipped() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.table.Skipped()
+}
+
 // notifyLocked wakes everyone waiting for a change, and closes over when
 // the job has just ended.
 func (c *Coordinator) notifyLocked() {
@@ -208,9 +281,11 @@ func (c *Coordinator) reapLeases() {
 			c.logFailureLocked()
 			c.notifyLocked()
 		}
+		skipped := c.table.TakeSkipped()
 		next, ok := c.table.NextDeadline()
 		changed := c.changed
 		c.mu.Unlock()
+		c.journalCommits(nil, skipped)
 
 		var timer *time.Timer
 		var timeout <-chan time.Time
@@ -258,6 +333,7 @@ func (c *Coordinator) register(args *protocol.RegisterArgs, reply *protocol.Regi
 	reply.Worker = id
 	reply.NReduce = c.cfg.NReduce
 	reply.HeartbeatInterval = c.cfg.HeartbeatInterval
+	reply.Lease = c.cfg.Lease
 	c.log.Info("worker registered", "worker", id, "host", args.Host, "pid", args.PID)
 }
 
@@ -311,7 +387,7 @@ func (c *Coordinator) heartbeat(args *protocol.HeartbeatArgs, reply *protocol.He
 	if _, ok := c.touchLocked(args.Worker); !ok {
 		return errUnknownWorker
 	}
-	reply.Revoked = !c.table.Heartbeat(args.Attempt, time.Now())
+	reply.Revoked = !c.table.Heartbeat(int(args.Worker), args.Attempt, time.Now())
 	if reply.Revoked {
 		c.log.Info("heartbeat for a revoked attempt", "worker", args.Worker, "req", args.RequestID, "attempt", args.Attempt)
 	}
@@ -321,36 +397,70 @@ func (c *Coordinator) heartbeat(args *protocol.HeartbeatArgs, reply *protocol.He
 func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportReply) error {
 	log := c.log.With("worker", args.Worker, "req", args.RequestID, "attempt", args.Attempt)
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if _, ok := c.touchLocked(args.Worker); !ok {
+		c.mu.Unlock()
 		return errUnknownWorker
 	}
 	var result ReportResult
 	if args.Error == "" {
-		result = c.table.Complete(args.Attempt, time.Now())
+		result = c.table.Complete(int(args.Worker), args.Attempt, time.Now())
 	} else {
-		result = c.table.Fail(args.Attempt, args.Error)
+		result = c.table.Fail(int(args.Worker), args.Attempt, args.Error)
 	}
+	skipped := c.table.TakeSkipped()
+	p := c.table.Progress()
+	c.mu.Unlock()
+
 	switch result {
 	case ResultCommitted:
 		reply.Outcome = protocol.OutcomeCommitted
-		p := c.table.Progress()
 		log.Info("attempt committed", "maps_done", p.MapsDone, "reduces_done", p.ReducesDone)
 	case ResultFailed:
 		reply.Outcome = protocol.OutcomeFailed
 		log.Warn("attempt failed", "err", args.Error)
-		c.logFailureLocked()
 	case ResultIgnored:
 		reply.Outcome = protocol.OutcomeIgnored
 		log.Info("report ignored: attempt is no longer live (revoked, superseded or duplicate)", "err", args.Error)
 	default:
 		reply.Outcome = protocol.OutcomeRejected
-		log.Warn("report rejected: no such task or attempt")
+		log.Warn("report rejected: no such attempt of this worker")
 	}
+	// The commit is acknowledged only once the journal has it on disk.
+	var commits []journal.Commit
+	if result == ResultCommitted {
+		commits = append(commits, journal.Commit{Attempt: args.Attempt})
+	}
+	c.journalCommits(commits, skipped)
 	if result == ResultCommitted || result == ResultFailed {
+		c.mu.Lock()
+		c.logFailureLocked()
 		c.notifyLocked()
+		c.mu.Unlock()
 	}
 	return nil
+}
+
+// journalCommits appends commits and skipped map tasks to the journal.
+// A journal that cannot be written fails the job: a restart could no
+// longer trust it.
+func (c *Coordinator) journalCommits(commits []journal.Commit, skipped []task.ID) {
+	for _, id := range skipped {
+		c.log.Warn("map input skipped after too many failures", "task", id, "input", c.cfg.Inputs[id.Index])
+		commits = append(commits, journal.Commit{Attempt: task.AttemptID{Task: id}, Skipped: true})
+	}
+	if c.journal == nil {
+		return
+	}
+	for _, commit := range commits {
+		if err := c.journal.Commit(commit); err != nil {
+			c.mu.Lock()
+			c.table.Abort(err)
+			c.logFailureLocked()
+			c.notifyLocked()
+			c.mu.Unlock()
+			return
+		}
+	}
 }
 
 // Service is the RPC receiver; its methods are the protocol's.

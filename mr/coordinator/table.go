@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"6.5840/mr/journal"
 	"6.5840/mr/task"
 )
 
@@ -44,7 +45,15 @@ type policy struct {
 	// the phase is idle.
 	backupFactor float64
 	backupMinAge time.Duration
+	// skipBadInputs makes a map task that fails too often be skipped
+	// (its input left out of the job) instead of failing the job.
+	skipBadInputs bool
 }
+
+// attemptsPerStart spaces the attempt numbers of successive coordinator
+// starts on one job, so that an attempt begun before a restart never shares
+// a number, and so file names, with one begun after it.
+const attemptsPerStart = 1000
 
 // attempt is one live run of a task.
 type attempt struct {
@@ -62,13 +71,15 @@ type taskEntry struct {
 	state     taskState
 	attempts  int       // attempts handed out so far; the next gets attempts+1
 	live      []attempt // running attempts: one, or two with a backup
-	committed int       // the committed attempt's number once done
+	committed int       // the committed attempt's number once done; 0 if skipped
+	skipped   bool      // a map task given up on: its input is left out
 	failures  int
 	lastError string
 }
 
 // Assignment is an attempt handed to a worker.
 type Assignment struct {
+	Worker  int
 	Attempt task.AttemptID
 	Input   string
 	Backup  bool
@@ -118,8 +129,10 @@ type Table struct {
 	phaseDone     int
 	phaseDuration time.Duration
 	// mapAttempts holds, once the map phase is over, the committed attempt
-	// of every map task.
+	// of every map task (0 for a skipped one).
 	mapAttempts []int
+	// newlySkipped holds map tasks skipped since TakeSkipped last ran.
+	newlySkipped []task.ID
 }
 
 // newTable returns a table with one map task per input and nReduce reduce
@@ -222,6 +235,7 @@ func (t *Table) start(e *taskEntry, worker int, now time.Time, backup bool) Assi
 	})
 	t.running[e.id.Index] = struct{}{}
 	return Assignment{
+		Worker:  worker,
 		Attempt: task.AttemptID{Task: e.id, Attempt: e.attempts},
 		Input:   e.input,
 		Backup:  backup,
@@ -253,13 +267,13 @@ func (t *Table) straggler(worker int, now time.Time) (int, bool) {
 
 // Heartbeat renews a live attempt's lease. It returns false if the attempt
 // is not live (revoked, superseded or unknown): its worker should abandon it.
-func (t *Table) Heartbeat(id task.AttemptID, now time.Time) bool {
+func (t *Table) Heartbeat(worker int, id task.AttemptID, now time.Time) bool {
 	e := t.entry(id.Task)
 	if e == nil {
 		return false
 	}
 	for i := range e.live {
-		if e.live[i].number == id.Attempt {
+		if e.live[i].number == id.Attempt && e.live[i].worker == worker {
 			e.live[i].leaseUntil = now.Add(t.policy.lease)
 			return true
 		}
@@ -270,28 +284,34 @@ func (t *Table) Heartbeat(id task.AttemptID, now time.Time) bool {
 // Complete records that an attempt finished successfully. The first
 // completion of a live attempt commits the task and revokes its other
 // attempts; any other report is ignored.
-func (t *Table) Complete(id task.AttemptID, now time.Time) ReportResult {
-	e, a, result := t.takeLive(id)
+func (t *Table) Complete(worker int, id task.AttemptID, now time.Time) ReportResult {
+	e, a, result := t.takeLive(worker, id)
 	if e == nil {
 		return result
 	}
+	t.markDone(e, a.number)
+	t.phaseDuration += now.Sub(a.started)
+	return ResultCommitted
+}
+
+// markDone commits e with attempt (0: skipped) and ends the phase if e was
+// its last task.
+func (t *Table) markDone(e *taskEntry, attempt int) {
 	e.state = stateDone
-	e.committed = a.number
+	e.committed = attempt
 	e.live = nil
 	delete(t.running, e.id.Index)
 	t.phaseDone++
-	t.phaseDuration += now.Sub(a.started)
 	if t.phaseDone == len(t.tasks(t.phase)) {
 		t.endPhase()
 	}
-	return ResultCommitted
 }
 
 // Fail records that a live attempt failed with reason; the task is retried
 // unless it has now failed more often than the policy allows, which fails
 // the job.
-func (t *Table) Fail(id task.AttemptID, reason string) ReportResult {
-	e, _, result := t.takeLive(id)
+func (t *Table) Fail(worker int, id task.AttemptID, reason string) ReportResult {
+	e, _, result := t.takeLive(worker, id)
 	if e == nil {
 		return result
 	}
@@ -301,7 +321,7 @@ func (t *Table) Fail(id task.AttemptID, reason string) ReportResult {
 
 // takeLive removes attempt id from its task's live attempts. It returns the
 // task and the attempt, or a nil task and why not.
-func (t *Table) takeLive(id task.AttemptID) (*taskEntry, attempt, ReportResult) {
+func (t *Table) takeLive(worker int, id task.AttemptID) (*taskEntry, attempt, ReportResult) {
 	e := t.entry(id.Task)
 	if e == nil || id.Attempt < 1 || id.Attempt > e.attempts {
 		return nil, attempt{}, ResultUnknown
@@ -311,6 +331,9 @@ func (t *Table) takeLive(id task.AttemptID) (*taskEntry, attempt, ReportResult) 
 	}
 	for i, a := range e.live {
 		if a.number == id.Attempt {
+			if a.worker != worker {
+				return nil, attempt{}, ResultUnknown
+			}
 			e.live = append(e.live[:i], e.live[i+1:]...)
 			return e, a, 0
 		}
@@ -324,6 +347,13 @@ func (t *Table) recordFailure(e *taskEntry, reason string) {
 	e.failures++
 	e.lastError = reason
 	if t.policy.maxFailures > 0 && e.failures > t.policy.maxFailures {
+		if t.policy.skipBadInputs && e.id.Kind == task.Map {
+			e.skipped = true
+			e.lastError = fmt.Sprintf("skipped after %d failures; last: %s", e.failures, reason)
+			t.newlySkipped = append(t.newlySkipped, e.id)
+			t.markDone(e, 0)
+			return
+		}
 		what := e.id.String()
 		if e.input != "" {
 			what += fmt.Sprintf(" (input %s)", e.input)
@@ -336,6 +366,60 @@ func (t *Table) recordFailure(e *taskEntry, reason string) {
 		delete(t.running, e.id.Index)
 		t.idle = append(t.idle, e.id.Index)
 	}
+}
+
+// Abort fails the job with err.
+func (t *Table) Abort(err error) {
+	if t.failure == nil {
+		t.failure = err
+	}
+}
+
+// TakeSkipped returns the map tasks skipped since it was last called.
+func (t *Table) TakeSkipped() []task.ID {
+	s := t.newlySkipped
+	t.newlySkipped = nil
+	return s
+}
+
+// Skipped returns the inputs of every skipped map task.
+func (t *Table) Skipped() []string {
+	var inputs []string
+	for _, e := range t.maps {
+		if e.skipped {
+			inputs = append(inputs, e.input)
+		}
+	}
+	return inputs
+}
+
+// Restore marks the tasks a journal recorded as committed (or skipped)
+// before a coordinator restart as done, and numbers new attempts after
+// every earlier start's. It must be called on a fresh table. Reduce commits
+// count only if every map commit is there too.
+func (t *Table) Restore(starts int, commits []journal.Commit) error {
+	for _, tasks := range [][]taskEntry{t.maps, t.reduces} {
+		for i := range tasks {
+			tasks[i].attempts = starts * attemptsPerStart
+		}
+	}
+	for _, kind := range []task.Kind{task.Map, task.Reduce} {
+		for _, c := range commits {
+			if c.Attempt.Task.Kind != kind {
+				continue
+			}
+			e := t.entry(c.Attempt.Task)
+			if e == nil {
+				return fmt.Errorf("the journal commits %v, which this job does not have", c.Attempt)
+			}
+			if t.phase != kind || e.state == stateDone {
+				continue
+			}
+			e.skipped = c.Skipped
+			t.markDone(e, c.Attempt.Attempt)
+		}
+	}
+	return nil
 }
 
 // Expire revokes every attempt whose lease or hard limit has passed and

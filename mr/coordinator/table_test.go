@@ -41,12 +41,12 @@ func TestMapsBeforeReduces(t *testing.T) {
 	_, ok := tb.Assign(3, t0)
 	require.False(t, ok, "no reduce may start while maps run")
 
-	require.Equal(t, ResultCommitted, tb.Complete(a1.Attempt, t0.Add(time.Second)))
+	require.Equal(t, ResultCommitted, tb.Complete(a1.Worker, a1.Attempt, t0.Add(time.Second)))
 	_, ok = tb.Assign(3, t0)
 	require.False(t, ok, "no reduce may start while a map runs")
 	require.Nil(t, tb.MapAttempts())
 
-	require.Equal(t, ResultCommitted, tb.Complete(a2.Attempt, t0.Add(time.Second)))
+	require.Equal(t, ResultCommitted, tb.Complete(a2.Worker, a2.Attempt, t0.Add(time.Second)))
 	require.Equal(t, []int{1, 1}, tb.MapAttempts())
 	r := mustAssign(t, tb, 3, t0)
 	require.Equal(t, reduceAttempt(0, 1), r.Attempt)
@@ -55,9 +55,9 @@ func TestMapsBeforeReduces(t *testing.T) {
 
 func TestJobFinishesAfterLastReduce(t *testing.T) {
 	tb := newTable([]string{"a"}, 1, testPolicy())
-	require.Equal(t, ResultCommitted, tb.Complete(mustAssign(t, tb, 1, t0).Attempt, t0))
+	require.Equal(t, ResultCommitted, tb.Complete(1, mustAssign(t, tb, 1, t0).Attempt, t0))
 	require.False(t, tb.Over())
-	require.Equal(t, ResultCommitted, tb.Complete(mustAssign(t, tb, 1, t0).Attempt, t0))
+	require.Equal(t, ResultCommitted, tb.Complete(1, mustAssign(t, tb, 1, t0).Attempt, t0))
 	require.True(t, tb.Over())
 	require.NoError(t, tb.Failure())
 	_, ok := tb.Assign(1, t0)
@@ -75,7 +75,7 @@ func TestReports(t *testing.T) {
 	}{
 		{"first completion commits", func(tb *Table) task.AttemptID { return mapAttempt(0, 1) }, false, ResultCommitted},
 		{"second completion is ignored", func(tb *Table) task.AttemptID {
-			tb.Complete(mapAttempt(0, 1), t0)
+			tb.Complete(1, mapAttempt(0, 1), t0)
 			return mapAttempt(0, 1)
 		}, false, ResultIgnored},
 		{"revoked attempt's report is ignored", func(tb *Table) task.AttemptID {
@@ -100,9 +100,9 @@ func TestReports(t *testing.T) {
 			id := tt.setup(tb)
 			var got ReportResult
 			if tt.fail {
-				got = tb.Fail(id, "boom")
+				got = tb.Fail(1, id, "boom")
 			} else {
-				got = tb.Complete(id, t0.Add(time.Second))
+				got = tb.Complete(1, id, t0.Add(time.Second))
 			}
 			require.Equal(t, tt.want, got)
 		})
@@ -117,9 +117,9 @@ func TestStaleReportAfterReassignment(t *testing.T) {
 	require.Equal(t, mapAttempt(0, 2), second.Attempt)
 
 	// The first worker wakes up and reports: it must not count.
-	require.False(t, tb.Heartbeat(first.Attempt, t0.Add(3*time.Second)), "revoked attempt told to go on")
-	require.Equal(t, ResultIgnored, tb.Complete(first.Attempt, t0.Add(3*time.Second)))
-	require.Equal(t, ResultCommitted, tb.Complete(second.Attempt, t0.Add(4*time.Second)))
+	require.False(t, tb.Heartbeat(first.Worker, first.Attempt, t0.Add(3*time.Second)), "revoked attempt told to go on")
+	require.Equal(t, ResultIgnored, tb.Complete(first.Worker, first.Attempt, t0.Add(3*time.Second)))
+	require.Equal(t, ResultCommitted, tb.Complete(second.Worker, second.Attempt, t0.Add(4*time.Second)))
 	require.Equal(t, []int{2}, tb.MapAttempts(), "reducers must read the committed attempt")
 }
 
@@ -130,7 +130,7 @@ func TestLeaseRenewedByHeartbeats(t *testing.T) {
 	for range 20 { // 20 s of a slow but alive worker
 		now = now.Add(time.Second)
 		require.Empty(t, tb.Expire(now))
-		require.True(t, tb.Heartbeat(a.Attempt, now))
+		require.True(t, tb.Heartbeat(a.Worker, a.Attempt, now))
 	}
 	next, ok := tb.NextDeadline()
 	require.True(t, ok)
@@ -150,7 +150,7 @@ func TestHardLimit(t *testing.T) {
 	a := mustAssign(t, tb, 1, t0)
 	for s := 1; s < 10; s++ {
 		now := t0.Add(time.Duration(s) * time.Second)
-		require.True(t, tb.Heartbeat(a.Attempt, now))
+		require.True(t, tb.Heartbeat(a.Worker, a.Attempt, now))
 		require.Empty(t, tb.Expire(now))
 	}
 	next, _ := tb.NextDeadline()
@@ -166,11 +166,11 @@ func TestTooManyFailuresFailTheJob(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		a := mustAssign(t, tb, 1, now)
 		if a.Attempt.Task.Index == 0 {
-			tb.Complete(a.Attempt, now)
+			tb.Complete(a.Worker, a.Attempt, now)
 			a = mustAssign(t, tb, 1, now)
 		}
 		require.Equal(t, mapAttempt(1, i), a.Attempt)
-		require.Equal(t, ResultFailed, tb.Fail(a.Attempt, "Map panicked: bad record"))
+		require.Equal(t, ResultFailed, tb.Fail(a.Worker, a.Attempt, "Map panicked: bad record"))
 		require.False(t, tb.Over(), "failure %d of 3 allowed", i)
 	}
 	// The fourth loss, this time by lease expiry, is one too many.
@@ -188,7 +188,7 @@ func TestUnlimitedFailures(t *testing.T) {
 	p.maxFailures = 0
 	tb := newTable([]string{"a"}, 1, p)
 	for range 100 {
-		tb.Fail(mustAssign(t, tb, 1, t0).Attempt, "crash")
+		tb.Fail(1, mustAssign(t, tb, 1, t0).Attempt, "crash")
 	}
 	require.False(t, tb.Over())
 }
@@ -214,10 +214,10 @@ func TestBackupAttempts(t *testing.T) {
 			b := mustAssign(t, tb, 2, t0)
 			c := mustAssign(t, tb, 3, t0)
 			// The other two took 3 s: mean 3 s, threshold 9 s.
-			tb.Complete(b.Attempt, t0.Add(3*time.Second))
-			tb.Complete(c.Attempt, t0.Add(3*time.Second))
+			tb.Complete(b.Worker, b.Attempt, t0.Add(3*time.Second))
+			tb.Complete(c.Worker, c.Attempt, t0.Add(3*time.Second))
 			now := t0.Add(tt.stragglerAge)
-			require.True(t, tb.Heartbeat(slow.Attempt, now))
+			require.True(t, tb.Heartbeat(slow.Worker, slow.Attempt, now))
 			_, ok := tb.Assign(1, now)
 			require.False(t, ok, "a worker never backs up its own attempt")
 			backup, ok := tb.Assign(2, now)
@@ -231,9 +231,9 @@ func TestBackupAttempts(t *testing.T) {
 			require.False(t, ok, "at most one backup per task")
 
 			// The backup wins; the original is revoked.
-			require.Equal(t, ResultCommitted, tb.Complete(backup.Attempt, now.Add(time.Second)))
-			require.False(t, tb.Heartbeat(slow.Attempt, now.Add(time.Second)))
-			require.Equal(t, ResultIgnored, tb.Complete(slow.Attempt, now.Add(2*time.Second)))
+			require.Equal(t, ResultCommitted, tb.Complete(backup.Worker, backup.Attempt, now.Add(time.Second)))
+			require.False(t, tb.Heartbeat(slow.Worker, slow.Attempt, now.Add(time.Second)))
+			require.Equal(t, ResultIgnored, tb.Complete(slow.Worker, slow.Attempt, now.Add(2*time.Second)))
 			require.Equal(t, []int{2, 1, 1}, tb.MapAttempts())
 		})
 	}
@@ -242,7 +242,7 @@ func TestBackupAttempts(t *testing.T) {
 func TestBackupOffByDefaultPolicy(t *testing.T) {
 	tb := newTable([]string{"a", "b"}, 1, testPolicy())
 	mustAssign(t, tb, 1, t0)
-	tb.Complete(mustAssign(t, tb, 2, t0).Attempt, t0.Add(time.Second))
+	tb.Complete(2, mustAssign(t, tb, 2, t0).Attempt, t0.Add(time.Second))
 	_, ok := tb.Assign(2, t0.Add(time.Hour))
 	require.False(t, ok)
 }
@@ -267,11 +267,11 @@ func TestJobCountPatternNeverBacksUp(t *testing.T) {
 	for step := 0; step < 300 && tb.Progress().MapsDone < len(durations); step++ {
 		for w := 1; w <= 4; w++ {
 			if r := busy[w]; r != nil && !now.Before(r.end) {
-				require.Equal(t, ResultCommitted, tb.Complete(r.a.Attempt, now))
+				require.Equal(t, ResultCommitted, tb.Complete(r.a.Worker, r.a.Attempt, now))
 				busy[w] = nil
 			}
 			if r := busy[w]; r != nil {
-				tb.Heartbeat(r.a.Attempt, now)
+				tb.Heartbeat(r.a.Worker, r.a.Attempt, now)
 				continue
 			}
 			if a, ok := tb.Assign(w, now); ok && a.Attempt.Task.Kind == task.Map {

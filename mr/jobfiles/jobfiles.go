@@ -14,6 +14,8 @@ const (
 	OutputPrefix = "mr-out-"
 	// intermediatePrefix starts the name of every map output file.
 	intermediatePrefix = "mr-im-"
+	// Journal is the coordinator's journal of commits.
+	Journal = "mr-journal"
 	// TempPrefix starts the name of every file still being written; such a
 	// file is renamed to its final name when complete.
 	TempPrefix = ".mr-tmp-"
@@ -43,6 +45,17 @@ func RemoveScratch(dir string) error {
 			continue
 		}
 		if err := os.Remove(filepath.Join(dir, name)); err != nil && !os.IsNotExist(err) && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// RemoveOutputs removes the output files of reduce tasks 0..nReduce-1 in dir.
+func RemoveOutputs(dir string, nReduce int) error {
+	var first error
+	for r := range nReduce {
+		if err := os.Remove(filepath.Join(dir, Output(r))); err != nil && !os.IsNotExist(err) && first == nil {
 			first = err
 		}
 	}

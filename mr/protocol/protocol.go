@@ -49,6 +49,9 @@ type RegisterReply struct {
 	Worker            WorkerID
 	NReduce           int
 	HeartbeatInterval time.Duration
+	// Lease is how long an attempt lives without a heartbeat: a worker
+	// that could not heartbeat for that long abandons its attempt.
+	Lease time.Duration
 }
 
 // Action tells a worker what to do next.

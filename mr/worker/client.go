@@ -46,7 +46,7 @@ func (c *client) call(ctx context.Context, method string, args, reply any) error
 		if giveUp.IsZero() {
 			giveUp = now.Add(c.window)
 		}
-		if now.After(giveUp) {
+		if !now.Before(giveUp) {
 			return fmt.Errorf("%w: no answer from %s for %v: %v", ErrCoordinatorUnreachable, c.addr, c.window, err)
 		}
 		timer := time.NewTimer(backoff)

@@ -29,17 +29,32 @@ type mapJob struct {
 // and writes one intermediate file per partition. Nothing is renamed into
 // place once ctx is cancelled (the attempt was revoked).
 func (j mapJob) run(ctx context.Context) error {
+	_, err := j.write(ctx)
+	return err
+}
+
+// outputs returns the paths of the attempt's intermediate files.
+func (j mapJob) outputs() []string {
+	paths := make([]string, j.nReduce)
+	for r := range paths {
+		paths[r] = filepath.Join(j.dir, jobfiles.Intermediate(j.attempt.Task.Index, j.attempt.Attempt, r))
+	}
+	return paths
+}
+
+// write does the work of run and returns the files it committed.
+func (j mapJob) write(ctx context.Context) ([]string, error) {
 	contents, err := os.ReadFile(j.input)
 	if err != nil {
-		return fmt.Errorf("read input: %w", err)
+		return nil, fmt.Errorf("read input: %w", err)
 	}
 	var kvs []mr.KeyValue
 	if err := safeCall("Map", func() { kvs = j.app.Map(j.input, string(contents)) }); err != nil {
-		return err
+		return nil, err
 	}
 	partitions, err := partition(j.app, kvs, j.nReduce)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	files := make([]*atomicfile.File, 0, j.nReduce)
 	defer func() {
@@ -47,26 +62,27 @@ func (j mapJob) run(ctx context.Context) error {
 			f.Abort()
 		}
 	}()
+	names := j.outputs()
 	for r, part := range partitions {
-		name := filepath.Join(j.dir, jobfiles.Intermediate(j.attempt.Task.Index, j.attempt.Attempt, r))
+		name := names[r]
 		f, err := atomicfile.Create(name, atomicfile.Volatile)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		files = append(files, f)
 		if err := writeSorted(j.app, f, name, part); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
 	for _, f := range files {
 		if err := f.Commit(); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return j.outputs(), nil
 }
 
 // partition splits kvs into nReduce partitions with the app's partitioner.

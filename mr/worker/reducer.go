@@ -31,6 +31,9 @@ func (j reduceJob) run(ctx context.Context) error {
 	r := j.attempt.Task.Index
 	sources := make([]merge.Source, 0, len(j.mapAttempts))
 	for m, a := range j.mapAttempts {
+		if a == 0 {
+			continue // a skipped input: no output to read
+		}
 		name := filepath.Join(j.dir, jobfiles.Intermediate(m, a, r))
 		f, err := os.Open(name)
 		if err != nil {

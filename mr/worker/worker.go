@@ -56,8 +56,9 @@ type Worker struct {
 	id    protocol.WorkerID
 	// seq numbers requests; the heartbeat goroutine shares it.
 	seq atomic.Uint64
-	// heartbeatInterval is set by the coordinator at registration.
+	// heartbeatInterval and lease are set by the coordinator at registration.
 	heartbeatInterval time.Duration
+	lease             time.Duration
 	// registered is set once the coordinator has answered at least once.
 	registered bool
 }
@@ -142,6 +143,7 @@ func (w *Worker) register(ctx context.Context) error {
 	w.id = reply.Worker
 	w.seq.Store(0)
 	w.heartbeatInterval = reply.HeartbeatInterval
+	w.lease = reply.Lease
 	w.registered = true
 	w.log = w.cfg.Logger.With("worker", w.id)
 	w.log.Info("registered", "coordinator", w.cfg.Addr.String())
@@ -174,22 +176,29 @@ func (w *Worker) runAttempt(ctx context.Context, reply *protocol.GetTaskReply) e
 	}()
 
 	var err error
+	// written lists files only this attempt owns, to be removed if it
+	// does not commit. (A reduce output is shared by all attempts of the
+	// task and is never removed.)
+	var written []string
 	switch reply.Attempt.Task.Kind {
 	case task.Map:
-		err = mapJob{app: w.cfg.App, dir: w.cfg.Dir, attempt: reply.Attempt, input: reply.Input, nReduce: reply.NReduce}.run(attemptCtx)
+		job := mapJob{app: w.cfg.App, dir: w.cfg.Dir, attempt: reply.Attempt, input: reply.Input, nReduce: reply.NReduce}
+		written, err = job.write(attemptCtx)
 	case task.Reduce:
 		err = reduceJob{app: w.cfg.App, dir: w.cfg.Dir, attempt: reply.Attempt, mapAttempts: reply.MapAttempts}.run(attemptCtx)
 	default:
 		err = fmt.Errorf("unknown task kind %v", reply.Attempt.Task.Kind)
 	}
-	revoked := errors.Is(context.Cause(attemptCtx), errRevoked)
+	cause := context.Cause(attemptCtx)
+	revoked := errors.Is(cause, errRevoked) || errors.Is(cause, errLeaseLost)
 	cancel(nil)
 	<-beats
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	if revoked {
-		log.Warn("attempt abandoned: the coordinator revoked it", "elapsed", time.Since(start))
+		removeFiles(written)
+		log.Warn("attempt abandoned", "reason", cause, "elapsed", time.Since(start))
 		return nil
 	}
 
@@ -199,7 +208,11 @@ func (w *Worker) runAttempt(ctx context.Context, reply *protocol.GetTaskReply) e
 		log.Error("attempt failed", "req", args.RequestID, "err", err)
 	}
 	var out protocol.ReportReply
-	if rerr := w.calls.call(ctx, protocol.MethodReport, &args, &out); rerr != nil {
+	rerr := w.calls.call(ctx, protocol.MethodReport, &args, &out)
+	if rerr != nil || out.Outcome != protocol.OutcomeCommitted {
+		removeFiles(written)
+	}
+	if rerr != nil {
 		if isUnknownWorker(rerr) {
 			log.Warn("report refused: the coordinator does not know this worker", "req", args.RequestID)
 			return nil
@@ -210,20 +223,36 @@ func (w *Worker) runAttempt(ctx context.Context, reply *protocol.GetTaskReply) e
 	return nil
 }
 
+// removeFiles removes the files of an attempt that did not commit.
+func removeFiles(paths []string) {
+	for _, p := range paths {
+		os.Remove(p)
+	}
+}
+
 // errRevoked cancels an attempt the coordinator revoked.
 var errRevoked = errors.New("attempt revoked by the coordinator")
 
-// heartbeat renews the attempt's lease every interval until ctx ends,
-// cancelling the attempt if the coordinator says it was revoked. It uses a
-// connection of its own so that it never waits behind the worker's calls.
+// errLeaseLost cancels an attempt whose lease must have run out because no
+// heartbeat got through for that long.
+var errLeaseLost = errors.New("no heartbeat got through for a whole lease")
+
+// heartbeat renews the attempt's lease every interval until ctx ends. It
+// cancels the attempt when the coordinator says it was revoked, does not
+// know this worker (it restarted), or could not be told for a whole lease.
+// It uses a connection of its own so that it never waits behind the
+// worker's other calls.
 func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, id task.AttemptID) {
 	if w.heartbeatInterval <= 0 {
 		return
 	}
 	calls := w.newClient()
+	// A failed call is retried at the next tick, not inside the call.
+	calls.window = 0
 	defer calls.close()
 	ticker := time.NewTicker(w.heartbeatInterval)
 	defer ticker.Stop()
+	lastOK := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -232,15 +261,21 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, 
 		}
 		args := protocol.HeartbeatArgs{Header: w.header(), Attempt: id}
 		var reply protocol.HeartbeatReply
-		if err := calls.call(ctx, protocol.MethodHeartbeat, &args, &reply); err != nil {
-			if ctx.Err() == nil {
-				w.log.Warn("heartbeat failed", "attempt", id, "req", args.RequestID, "err", err)
-			}
-			continue
-		}
-		if reply.Revoked {
+		err := calls.call(ctx, protocol.MethodHeartbeat, &args, &reply)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case isUnknownWorker(err) || err == nil && reply.Revoked:
 			cancel(errRevoked)
 			return
+		case err == nil:
+			lastOK = time.Now()
+		case w.lease > 0 && time.Since(lastOK) >= w.lease:
+			w.log.Warn("abandoning attempt: lease lost", "attempt", id, "req", args.RequestID, "err", err)
+			cancel(errLeaseLost)
+			return
+		default:
+			w.log.Warn("heartbeat failed", "attempt", id, "req", args.RequestID, "err", err)
 		}
 	}
 }

@@ -1,0 +1,154 @@
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+var threeTexts = []string{"pg-being_ernest.txt", "pg-metamorphosis.txt", "pg-grimm.txt"}
+
+func TestKilledWorkersTaskMovesOn(t *testing.T) {
+	t.Parallel()
+	j := newJob(t, threeTexts...)
+	c := j.coordinator("-nreduce", "3")
+	j.waitForSocket()
+	victim := j.worker("PROBE_MAP_SLEEP=60s")
+	j.waitFor("the victim to start a map", func() bool { return len(j.mapCalls()) == 1 })
+	victim.signal(t, syscall.SIGKILL)
+	helper := j.worker()
+
+	require.NoError(t, c.wait(t))
+	require.NoError(t, helper.wait(t))
+	require.Contains(t, c.log(), "no heartbeat for 2s", "the lease, not the hard limit, must catch a dead worker")
+	require.Equal(t, j.want(), j.output())
+	require.Empty(t, j.leftovers())
+}
+
+func TestStoppedWorkerIsReplacedAndLeavesNoTrace(t *testing.T) {
+	t.Parallel()
+	j := newJob(t, threeTexts...)
+	c := j.coordinator("-nreduce", "3")
+	j.waitForSocket()
+	frozen := j.start("mrworker", []string{"PROBE_MAP_SLEEP=2s"}, "-retry-window", "1s", filepath.Join(bin, "probe.so"))
+	j.waitFor("the frozen worker to start a map", func() bool { return len(j.mapCalls()) == 1 })
+	frozen.signal(t, syscall.SIGSTOP)
+	helper := j.worker()
+	require.NoError(t, c.wait(t))
+	require.NoError(t, helper.wait(t))
+	done := j.output()
+	require.Equal(t, j.want(), done)
+
+	// Woken after the job, the stopped worker must give up its attempt
+	// and exit without touching anything.
+	frozen.signal(t, syscall.SIGCONT)
+	require.NoError(t, frozen.wait(t))
+	require.Equal(t, done, j.output())
+	require.Empty(t, j.leftovers(), "the revoked attempt left files behind")
+}
+
+func TestSlowButAliveWorkerKeepsItsTask(t *testing.T) {
+	t.Parallel()
+	j := newJob(t, "pg-metamorphosis.txt")
+	c := j.coordinator("-nreduce", "1")
+	j.waitForSocket()
+	slow := j.worker("PROBE_MAP_SLEEP=10s")
+	j.waitFor("the slow map to start", func() bool { return len(j.mapCalls()) == 1 })
+	idle := j.worker()
+	require.NoError(t, c.wait(t))
+	require.NoError(t, slow.wait(t))
+	require.NoError(t, idle.wait(t))
+	require.Equal(t, map[string]int{"pg-metamorphosis.txt": 1}, j.mapCalls(), "a heartbeating worker's map was run twice")
+	require.Equal(t, j.want(), j.output())
+}
+
+func TestPoisonInputFailsTheJobNamingIt(t *testing.T) {
+	t.Parallel()
+	j := newJob(t, threeTexts...)
+	c := j.coordinator("-nreduce", "2")
+	j.waitForSocket()
+	w1, w2 := j.worker("PROBE_POISON=grimm"), j.worker("PROBE_POISON=grimm")
+
+	require.Equal(t, 1, exitCode(c.wait(t)))
+	require.Contains(t, c.log(), "pg-grimm.txt")
+	require.Contains(t, c.log(), "failed 5 times")
+	require.Contains(t, c.log(), "Map panicked: poison record")
+	for _, w := range []*proc{w1, w2} {
+		require.Equal(t, 1, exitCode(w.wait(t)))
+		require.Contains(t, w.log(), "job failed")
+	}
+	require.Equal(t, 5, j.mapCalls()["pg-grimm.txt"], "default -max-failures 4 allows 5 attempts")
+	require.Empty(t, j.output(), "a failed job leaves no partial output")
+	require.Empty(t, j.leftovers())
+}
+
+func TestSkipBadInputs(t *testing.T) {
+	t.Parallel()
+	j := newJob(t, threeTexts...)
+	c := j.coordinator("-nreduce", "2", "-max-failures", "1", "-skip-bad-inputs")
+	j.waitForSocket()
+	w := j.worker("PROBE_POISON=grimm")
+	require.NoError(t, c.wait(t))
+	require.NoError(t, w.wait(t))
+	require.Contains(t, c.log(), "WITHOUT these inputs")
+	require.Contains(t, c.log(), "pg-grimm.txt")
+	j.inputs = j.inputs[:2] // the expected answer leaves grimm out
+	require.Equal(t, j.want(), j.output())
+}
+
+// journalCommits returns the map tasks a journal records as committed.
+func journalCommits(t *testing.T, path string) []int {
+	f, err := os.Open(path)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	require.NoError(t, err)
+	defer f.Close()
+	var maps []int
+	lines := bufio.NewScanner(f)
+	for lines.Scan() {
+		var rec struct{ Kind, Task, Attempt int }
+		if json.Unmarshal(lines.Bytes(), &rec) == nil && rec.Kind == 1 {
+			maps = append(maps, rec.Task)
+		}
+	}
+	return maps
+}
+
+func TestRestartedCoordinatorRepeatsNoFinishedMap(t *testing.T) {
+	t.Parallel()
+	texts := []string{"pg-being_ernest.txt", "pg-dorian_gray.txt", "pg-frankenstein.txt", "pg-grimm.txt",
+		"pg-huckleberry_finn.txt", "pg-metamorphosis.txt", "pg-sherlock_holmes.txt", "pg-tom_sawyer.txt"}
+	j := newJob(t, texts...)
+	journal := filepath.Join(j.dir, "mr-journal")
+	c1 := j.coordinator("-nreduce", "3")
+	j.waitForSocket()
+	w1, w2 := j.worker("PROBE_MAP_SLEEP=300ms"), j.worker("PROBE_MAP_SLEEP=300ms")
+	j.waitFor("three commits in the journal", func() bool { return len(journalCommits(t, journal)) >= 3 })
+	c1.signal(t, syscall.SIGKILL)
+	c1.wait(t)
+	committed := journalCommits(t, journal)
+
+	// The journal belongs to this job: another job is refused.
+	other := j.start("mrcoordinator", nil, append([]string{"-nreduce", "4"}, j.inputs...)...)
+	require.Equal(t, 2, exitCode(other.wait(t)))
+	require.Contains(t, other.log(), "another job")
+
+	c2 := j.coordinator("-nreduce", "3")
+	require.NoError(t, c2.wait(t))
+	require.NoError(t, w1.wait(t))
+	require.NoError(t, w2.wait(t))
+	require.Contains(t, c2.log(), "resuming job from journal")
+	calls := j.mapCalls()
+	for _, m := range committed {
+		name := texts[m]
+		require.Equal(t, 1, calls[name], "%s was committed before the restart but mapped %d times", name, calls[name])
+	}
+	require.Equal(t, j.want(), j.output())
+	require.Empty(t, j.leftovers())
+}

@@ -1,0 +1,205 @@
+// Package journal makes a coordinator's progress survive its own crash.
+//
+// The journal is a file of JSON lines next to the job's files. The first
+// line identifies the job (a fingerprint of its inputs and nReduce); every
+// coordinator start appends a start line, and every committed task a commit
+// line, synced to disk before the commit is acknowledged. A coordinator
+// started again on the same job replays the file and re-runs only what was
+// not committed. A torn last line, left by a crash in mid-write, is
+// dropped.
+package journal
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+
+	"6.5840/mr/task"
+)
+
+// ErrOtherJob is returned (wrapped) when the journal belongs to another job.
+var ErrOtherJob = errors.New("journal belongs to another job")
+
+// record is one line of the journal. Exactly one field group is set.
+type record struct {
+	Job     string    `json:"job,omitempty"`
+	Start   int       `json:"start,omitempty"`
+	Kind    task.Kind `json:"kind,omitempty"`
+	Task    int       `json:"task,omitempty"`
+	Attempt int       `json:"attempt,omitempty"`
+	// Skipped marks a map task given up on: its input is left out.
+	Skipped bool `json:"skipped,omitempty"`
+}
+
+// Commit is a task that committed (or, with Skipped, was skipped).
+type Commit struct {
+	Attempt task.AttemptID
+	Skipped bool
+}
+
+// State is what a journal says about the job so far.
+type State struct {
+	// Starts counts earlier coordinator starts on this job.
+	Starts  int
+	Commits []Commit
+}
+
+// Journal appends commits to the journal file.
+type Journal struct {
+	path string
+
+	// mu guards f's write offset and written.
+	mu      sync.Mutex
+	f       *os.File
+	written int64
+
+	// syncMu serializes fsyncs and guards synced. Appends that find their
+	// bytes already synced by another append skip the fsync (group commit).
+	syncMu sync.Mutex
+	synced int64
+}
+
+// Fingerprint identifies a job by its inputs (name, size, modification
+// time) and nReduce.
+func Fingerprint(inputs []string, nReduce int) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "nreduce=%d\n", nReduce)
+	for _, name := range inputs {
+		info, err := os.Stat(name)
+		if err != nil {
+			return "", fmt.Errorf("input %s: %w", name, err)
+		}
+		fmt.Fprintf(h, "%q %d %d\n", name, info.Size(), info.ModTime().UnixNano())
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
+
+// Open opens or creates the journal at path for the job with fingerprint
+// job, returns what it records, and appends a start line.
+func Open(path, job string) (*Journal, State, error) {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, State{}, fmt.Errorf("open journal: %w", err)
+	}
+	state, end, err := replay(f, path, job)
+	if err != nil {
+		f.Close()
+		return nil, State{}, err
+	}
+	// Drop a torn last line, then append after the last good one.
+	if err := f.Truncate(end); err != nil {
+		f.Close()
+		return nil, State{}, fmt.Errorf("journal %s: %w", path, err)
+	}
+	if _, err := f.Seek(end, io.SeekStart); err != nil {
+		f.Close()
+		return nil, State{}, fmt.Errorf("journal %s: %w", path, err)
+	}
+	j := &Journal{path: path, f: f, written: end, synced: end}
+	if end == 0 {
+		if err := j.append(record{Job: job}); err != nil {
+			f.Close()
+			return nil, State{}, err
+		}
+	}
+	if err := j.append(record{Start: state.Starts + 1}); err != nil {
+		f.Close()
+		return nil, State{}, err
+	}
+	return j, state, nil
+}
+
+// replay reads the journal and returns its state and the offset just past
+// the last complete line.
+func replay(f *os.File, path, job string) (State, int64, error) {
+	var state State
+	r := bufio.NewReader(f)
+	var offset int64
+	for lineNo := 1; ; lineNo++ {
+		line, err := r.ReadBytes('\n')
+		if err == io.EOF {
+			// A line without its newline is torn: ignore it.
+			return state, offset, nil
+		}
+		if err != nil {
+			return State{}, 0, fmt.Errorf("read journal %s: %w", path, err)
+		}
+		var rec record
+		if err := json.Unmarshal(bytes.TrimSpace(line), &rec); err != nil {
+			return State{}, 0, fmt.Errorf("journal %s line %d is damaged: %v; remove the file to start the job afresh", path, lineNo, err)
+		}
+		switch {
+		case lineNo == 1 && rec.Job != job:
+			return State{}, 0, fmt.Errorf("%s: %w (its inputs or nreduce differ); "+
+				"remove it to start this job afresh, or run in another directory", path, ErrOtherJob)
+		case lineNo == 1:
+		case rec.Start > 0:
+			state.Starts = rec.Start
+		case rec.Kind.Valid():
+			state.Commits = append(state.Commits, Commit{
+				Attempt: task.AttemptID{Task: task.ID{Kind: rec.Kind, Index: rec.Task}, Attempt: rec.Attempt},
+				Skipped: rec.Skipped,
+			})
+		default:
+			return State{}, 0, fmt.Errorf("journal %s line %d: unknown record %q", path, lineNo, bytes.TrimSpace(line))
+		}
+		offset += int64(len(line))
+	}
+}
+
+// Commit durably records that attempt committed its task.
+func (j *Journal) Commit(c Commit) error {
+	return j.append(record{Kind: c.Attempt.Task.Kind, Task: c.Attempt.Task.Index, Attempt: c.Attempt.Attempt, Skipped: c.Skipped})
+}
+
+// append writes rec as a line and returns once it is on disk.
+func (j *Journal) append(rec record) error {
+	line, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	line = append(line, '\n')
+	j.mu.Lock()
+	_, err = j.f.Write(line)
+	if err == nil {
+		j.written += int64(len(line))
+	}
+	mine := j.written
+	j.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("append to journal %s: %w", j.path, err)
+	}
+
+	j.syncMu.Lock()
+	defer j.syncMu.Unlock()
+	if j.synced >= mine {
+		return nil
+	}
+	j.mu.Lock()
+	target := j.written
+	j.mu.Unlock()
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("sync journal %s: %w", j.path, err)
+	}
+	j.synced = target
+	return nil
+}
+
+// Close closes the journal file.
+func (j *Journal) Close() error { return j.f.Close() }
+
+// Remove closes and deletes the journal: the job is over.
+func (j *Journal) Remove() error {
+	j.f.Close()
+	if err := os.Remove(j.path); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("remove journal: %w", err)
+	}
+	return nil
+}

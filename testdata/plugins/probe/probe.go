@@ -1,0 +1,53 @@
+// Package main is a test instrument for the end-to-end fault tests: word
+// count whose Map leaves a trace of every call and can be told, through the
+// environment, to be slow or to fail.
+//
+//	PROBE_DIR          where Map writes one marker file per call
+//	                   (probe-map-INPUT-PID-N); default "."
+//	PROBE_MAP_SLEEP    a duration Map sleeps before returning, e.g. "10s"
+//	PROBE_POISON       Map panics for an input whose name contains this
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unicode"
+
+	"6.5840/mr"
+)
+
+var calls atomic.Int64
+
+// Map counts words, after leaving a marker and obeying PROBE_*.
+func Map(filename string, contents string) []mr.KeyValue {
+	dir := os.Getenv("PROBE_DIR")
+	if dir == "" {
+		dir = "."
+	}
+	marker := fmt.Sprintf("probe-map-%s-%d-%d", filepath.Base(filename), os.Getpid(), calls.Add(1))
+	if err := os.WriteFile(filepath.Join(dir, marker), nil, 0o644); err != nil {
+		panic(err)
+	}
+	if poison := os.Getenv("PROBE_POISON"); poison != "" && strings.Contains(filename, poison) {
+		panic(fmt.Sprintf("poison record in %s", filename))
+	}
+	if d, err := time.ParseDuration(os.Getenv("PROBE_MAP_SLEEP")); err == nil {
+		time.Sleep(d)
+	}
+	words := strings.FieldsFunc(contents, func(r rune) bool { return !unicode.IsLetter(r) })
+	kvs := make([]mr.KeyValue, len(words))
+	for i, w := range words {
+		kvs[i] = mr.KeyValue{Key: w, Value: "1"}
+	}
+	return kvs
+}
+
+// Reduce returns the number of occurrences.
+func Reduce(key string, values []string) string {
+	return strconv.Itoa(len(values))
+}
