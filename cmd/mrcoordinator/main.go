@@ -29,6 +29,8 @@ func main() {
 	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", coordinator.DefaultTaskTimeout, "the most one attempt may run, heartbeats or not")
 	flag.DurationVar(&cfg.Lease, "lease", coordinator.DefaultLease, "how long a running attempt lives without a heartbeat")
 	flag.IntVar(&cfg.MaxFailures, "max-failures", coordinator.DefaultMaxFailures, "failed or lost attempts a task survives before the job fails (negative: no limit)")
+	var splitSize cli.ByteSize
+	flag.Var(&splitSize, "split-size", "cut input files larger than this (e.g. 64MiB) into map tasks of about this size, at line boundaries; 0: one map task per file")
 	backups := flag.Bool("backup", true, "run backup attempts of stragglers near the end of each phase")
 	useJournal := flag.Bool("journal", true, "journal commits to "+jobfiles.Journal+" so that a restarted coordinator resumes the job")
 	flag.BoolVar(&cfg.KeepScratch, "keep", false, "keep intermediate files after the job, for debugging")
@@ -48,6 +50,7 @@ func main() {
 		cfg.BackupFactor = -1
 	}
 	cfg.NoJournal = !*useJournal
+	cfg.SplitSize = int64(splitSize)
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug

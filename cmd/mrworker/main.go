@@ -20,12 +20,19 @@ import (
 	"6.5840/mr/worker"
 )
 
-const prog = "mrworker"
+const (
+	prog = "mrworker"
+	// noCombineEnv, set to 1, turns the combiner off like -no-combine.
+	noCombineEnv = "MR_NO_COMBINE"
+)
 
 func main() {
 	addrFlag := flag.String("addr", "", "coordinator address: a Unix socket path or tcp:HOST:PORT (default $"+protocol.AddrEnv+", else a per-user socket)")
 	retry := flag.Duration("retry-window", worker.DefaultRetryWindow, "how long to keep trying an unreachable coordinator before exiting")
 	verbose := flag.Bool("v", false, "log debug messages")
+	sortBuffer := cli.ByteSize(worker.DefaultSortBuffer)
+	flag.Var(&sortBuffer, "sort-buffer", "map output kept in memory before sorted runs spill to disk")
+	noCombine := flag.Bool("no-combine", os.Getenv(noCombineEnv) == "1", "do not use the plugin's Combine even if it has one (default from $"+noCombineEnv+"=1)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] APP.so\n", prog)
 		flag.PrintDefaults()
@@ -43,11 +50,20 @@ func main() {
 	if err != nil {
 		cli.Fatal(prog, cli.ExitFailure, err)
 	}
+	if *noCombine {
+		a.Combine = nil
+	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	w, err := worker.New(worker.Config{Addr: addr, App: a, RetryWindow: *retry, Logger: cli.NewLogger(level)})
+	w, err := worker.New(worker.Config{
+		Addr:        addr,
+		App:         a,
+		RetryWindow: *retry,
+		SortBuffer:  int64(sortBuffer),
+		Logger:      cli.NewLogger(level),
+	})
 	if err != nil {
 		cli.Fatal(prog, cli.ExitFailure, err)
 	}

@@ -396,3 +396,16 @@ func TestSkipBadInputs(t *testing.T) {
 		require.Equal(t, cl.want(wordCount), cl.output())
 	})
 }
+
+func TestSplitInputsMatchSequential(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		lines := map[string]string{
+			"long.txt":  strings.Repeat("the quick brown fox\njumps over\nthe lazy dog\n", 20),
+			"short.txt": "one line only",
+		}
+		cl := newCluster(t, lines, coordinator.Config{NReduce: 2, SplitSize: 50})
+		require.Equal(t, 1+(len(lines["long.txt"])+49)/50, cl.c().Progress().Maps, "long.txt in 50-byte splits, short.txt whole")
+		require.NoError(t, <-cl.startWorker(wordCount, nil))
+		require.Equal(t, cl.want(wordCount), cl.output())
+	})
+}

@@ -49,6 +49,9 @@ type Config struct {
 	// BackupMinAge is the least time an attempt runs before it may get a
 	// backup.
 	BackupMinAge time.Duration
+	// SplitSize, when positive, cuts input files larger than it into map
+	// tasks of about SplitSize bytes each, at line boundaries.
+	SplitSize int64
 	// Dir is the job directory, where the workers write their files and
 	// the journal lives; "" means ".".
 	Dir string
@@ -112,6 +115,9 @@ func (c Config) validate() error {
 		if d.value < 0 {
 			errs = append(errs, fmt.Errorf("%s must not be negative, got %v", d.name, d.value))
 		}
+	}
+	if c.SplitSize < 0 {
+		errs = append(errs, fmt.Errorf("split size must not be negative, got %d", c.SplitSize))
 	}
 	if c.HeartbeatInterval >= c.Lease {
 		errs = append(errs, fmt.Errorf("heartbeat interval %v must be shorter than the lease %v",

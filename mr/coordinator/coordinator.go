@@ -40,6 +40,7 @@ type workerInfo struct {
 // wait on Done.
 type Coordinator struct {
 	cfg     Config
+	inputs  []task.Input // one per map task
 	log     *slog.Logger
 	rpc     *rpc.Server
 	journal *journal.Journal // nil when Config.NoJournal
@@ -67,13 +68,15 @@ func New(cfg Config) (*Coordinator, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if err := checkInputs(cfg.Inputs); err != nil {
+	inputs, err := planInputs(cfg.Inputs, cfg.SplitSize)
+	if err != nil {
 		return nil, err
 	}
 	c := &Coordinator{
 		cfg:     cfg,
 		log:     cfg.Logger,
-		table:   newTable(cfg.Inputs, cfg.NReduce, cfg.policy()),
+		inputs:  inputs,
+		table:   newTable(inputs, cfg.NReduce, cfg.policy()),
 		workers: make(map[protocol.WorkerID]*workerInfo),
 		changed: make(chan struct{}),
 		over:    make(chan struct{}),
@@ -95,7 +98,7 @@ func New(cfg Config) (*Coordinator, error) {
 // openJournal opens the job's journal and replays what an earlier
 // coordinator on this job committed.
 func (c *Coordinator) openJournal() error {
-	job, err := journal.Fingerprint(c.cfg.Inputs, c.cfg.NReduce)
+	job, err := journal.Fingerprint(c.cfg.Inputs, fmt.Sprintf("nreduce=%d split=%d", c.cfg.NReduce, c.cfg.SplitSize))
 	if err != nil {
 		return err
 	}
@@ -119,11 +122,13 @@ func (c *Coordinator) openJournal() error {
 	return nil
 }
 
-// checkInputs makes sure every input file exists and can be read, naming
-// each one that cannot.
-func checkInputs(inputs []string) error {
+// planInputs checks that every input file exists and can be read, naming
+// each one that cannot, and cuts the files into map task inputs: one per
+// file, or per splitSize bytes of a larger file when splitSize > 0.
+func planInputs(paths []string, splitSize int64) ([]task.Input, error) {
 	var errs []error
-	for _, name := range inputs {
+	var inputs []task.Input
+	for _, name := range paths {
 		f, err := os.Open(name)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("input %s: %w", name, err))
@@ -136,9 +141,11 @@ func checkInputs(inputs []string) error {
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("input %s: %w", name, err))
+			continue
 		}
+		inputs = append(inputs, task.Split(name, info.Size(), splitSize)...)
 	}
-	return errors.Join(errs...)
+	return inputs, errors.Join(errs...)
 }
 
 // Serve answers RPCs on l until l is closed.
@@ -367,7 +374,7 @@ func (c *Coordinator) getTask(args *protocol.GetTaskArgs, reply *protocol.GetTas
 			}
 			c.notifyLocked()
 			c.mu.Unlock()
-			log.Info("attempt started", "attempt", a.Attempt, "input", a.Input, "backup", a.Backup)
+			log.Info("attempt started", "attempt", a.Attempt, "input", a.Input.String(), "backup", a.Backup)
 			return nil
 		}
 		changed := c.changed
@@ -445,7 +452,7 @@ func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportRe
 // longer trust it.
 func (c *Coordinator) journalCommits(commits []journal.Commit, skipped []task.ID) {
 	for _, id := range skipped {
-		c.log.Warn("map input skipped after too many failures", "task", id, "input", c.cfg.Inputs[id.Index])
+		c.log.Warn("map input skipped after too many failures", "task", id, "input", c.inputs[id.Index].String())
 		commits = append(commits, journal.Commit{Attempt: task.AttemptID{Task: id}, Skipped: true})
 	}
 	if c.journal == nil {

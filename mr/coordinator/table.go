@@ -67,7 +67,7 @@ type attempt struct {
 // taskEntry is one row of the table.
 type taskEntry struct {
 	id        task.ID
-	input     string // map tasks only
+	input     task.Input // map tasks only
 	state     taskState
 	attempts  int       // attempts handed out so far; the next gets attempts+1
 	live      []attempt // running attempts: one, or two with a backup
@@ -81,7 +81,7 @@ type taskEntry struct {
 type Assignment struct {
 	Worker  int
 	Attempt task.AttemptID
-	Input   string
+	Input   task.Input
 	Backup  bool
 }
 
@@ -137,7 +137,7 @@ type Table struct {
 
 // newTable returns a table with one map task per input and nReduce reduce
 // tasks, in the map phase.
-func newTable(inputs []string, nReduce int, p policy) *Table {
+func newTable(inputs []task.Input, nReduce int, p policy) *Table {
 	t := &Table{policy: p, phase: task.Map, running: make(map[int]struct{})}
 	t.maps = make([]taskEntry, len(inputs))
 	for i, in := range inputs {
@@ -355,7 +355,7 @@ func (t *Table) recordFailure(e *taskEntry, reason string) {
 			return
 		}
 		what := e.id.String()
-		if e.input != "" {
+		if e.id.Kind == task.Map {
 			what += fmt.Sprintf(" (input %s)", e.input)
 		}
 		t.failure = fmt.Errorf("%s failed %d times; last: %s", what, e.failures, reason)
@@ -387,7 +387,7 @@ func (t *Table) Skipped() []string {
 	var inputs []string
 	for _, e := range t.maps {
 		if e.skipped {
-			inputs = append(inputs, e.input)
+			inputs = append(inputs, e.input.String())
 		}
 	}
 	return inputs

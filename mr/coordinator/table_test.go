@@ -31,11 +31,11 @@ func mustAssign(t *testing.T, tb *Table, worker int, now time.Time) Assignment {
 }
 
 func TestMapsBeforeReduces(t *testing.T) {
-	tb := newTable([]string{"a.txt", "b.txt"}, 2, testPolicy())
+	tb := newTable(inputsOf("a.txt", "b.txt"), 2, testPolicy())
 	a1 := mustAssign(t, tb, 1, t0)
 	a2 := mustAssign(t, tb, 2, t0)
 	require.Equal(t, mapAttempt(0, 1), a1.Attempt)
-	require.Equal(t, "a.txt", a1.Input)
+	require.Equal(t, task.WholeFile("a.txt"), a1.Input)
 	require.Equal(t, mapAttempt(1, 1), a2.Attempt)
 
 	_, ok := tb.Assign(3, t0)
@@ -54,7 +54,7 @@ func TestMapsBeforeReduces(t *testing.T) {
 }
 
 func TestJobFinishesAfterLastReduce(t *testing.T) {
-	tb := newTable([]string{"a"}, 1, testPolicy())
+	tb := newTable(inputsOf("a"), 1, testPolicy())
 	require.Equal(t, ResultCommitted, tb.Complete(1, mustAssign(t, tb, 1, t0).Attempt, t0))
 	require.False(t, tb.Over())
 	require.Equal(t, ResultCommitted, tb.Complete(1, mustAssign(t, tb, 1, t0).Attempt, t0))
@@ -95,7 +95,7 @@ func TestReports(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tb := newTable([]string{"a", "b"}, 1, testPolicy())
+			tb := newTable(inputsOf("a", "b"), 1, testPolicy())
 			mustAssign(t, tb, 1, t0)
 			id := tt.setup(tb)
 			var got ReportResult
@@ -110,7 +110,7 @@ func TestReports(t *testing.T) {
 }
 
 func TestStaleReportAfterReassignment(t *testing.T) {
-	tb := newTable([]string{"a"}, 1, testPolicy())
+	tb := newTable(inputsOf("a"), 1, testPolicy())
 	first := mustAssign(t, tb, 1, t0)
 	require.Len(t, tb.Expire(t0.Add(2*time.Second)), 1)
 	second := mustAssign(t, tb, 2, t0.Add(2*time.Second))
@@ -124,7 +124,7 @@ func TestStaleReportAfterReassignment(t *testing.T) {
 }
 
 func TestLeaseRenewedByHeartbeats(t *testing.T) {
-	tb := newTable([]string{"a"}, 1, testPolicy())
+	tb := newTable(inputsOf("a"), 1, testPolicy())
 	a := mustAssign(t, tb, 1, t0)
 	now := t0
 	for range 20 { // 20 s of a slow but alive worker
@@ -146,7 +146,7 @@ func TestLeaseRenewedByHeartbeats(t *testing.T) {
 func TestHardLimit(t *testing.T) {
 	p := testPolicy()
 	p.hardLimit = 10 * time.Second
-	tb := newTable([]string{"a"}, 1, p)
+	tb := newTable(inputsOf("a"), 1, p)
 	a := mustAssign(t, tb, 1, t0)
 	for s := 1; s < 10; s++ {
 		now := t0.Add(time.Duration(s) * time.Second)
@@ -161,7 +161,7 @@ func TestHardLimit(t *testing.T) {
 }
 
 func TestTooManyFailuresFailTheJob(t *testing.T) {
-	tb := newTable([]string{"good", "poison.txt"}, 1, testPolicy())
+	tb := newTable(inputsOf("good", "poison.txt"), 1, testPolicy())
 	now := t0
 	for i := 1; i <= 3; i++ {
 		a := mustAssign(t, tb, 1, now)
@@ -186,7 +186,7 @@ func TestTooManyFailuresFailTheJob(t *testing.T) {
 func TestUnlimitedFailures(t *testing.T) {
 	p := testPolicy()
 	p.maxFailures = 0
-	tb := newTable([]string{"a"}, 1, p)
+	tb := newTable(inputsOf("a"), 1, p)
 	for range 100 {
 		tb.Fail(1, mustAssign(t, tb, 1, t0).Attempt, "crash")
 	}
@@ -209,7 +209,7 @@ func TestBackupAttempts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tb := newTable([]string{"a", "b", "c"}, 1, p)
+			tb := newTable(inputsOf("a", "b", "c"), 1, p)
 			slow := mustAssign(t, tb, 1, t0)
 			b := mustAssign(t, tb, 2, t0)
 			c := mustAssign(t, tb, 3, t0)
@@ -240,7 +240,7 @@ func TestBackupAttempts(t *testing.T) {
 }
 
 func TestBackupOffByDefaultPolicy(t *testing.T) {
-	tb := newTable([]string{"a", "b"}, 1, testPolicy())
+	tb := newTable(inputsOf("a", "b"), 1, testPolicy())
 	mustAssign(t, tb, 1, t0)
 	tb.Complete(2, mustAssign(t, tb, 2, t0).Attempt, t0.Add(time.Second))
 	_, ok := tb.Assign(2, t0.Add(time.Hour))
@@ -257,7 +257,7 @@ func TestJobCountPatternNeverBacksUp(t *testing.T) {
 	for i := range durations {
 		durations[i] *= time.Second
 	}
-	tb := newTable(make([]string, len(durations)), 1, p)
+	tb := newTable(inputsOf(make([]string, len(durations))...), 1, p)
 	type running struct {
 		a   Assignment
 		end time.Time
@@ -282,4 +282,12 @@ func TestJobCountPatternNeverBacksUp(t *testing.T) {
 		now = now.Add(100 * time.Millisecond)
 	}
 	require.Equal(t, len(durations), tb.Progress().MapsDone)
+}
+
+func inputsOf(paths ...string) []task.Input {
+	inputs := make([]task.Input, len(paths))
+	for i, p := range paths {
+		inputs[i] = task.WholeFile(p)
+	}
+	return inputs
 }

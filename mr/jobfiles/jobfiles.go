@@ -31,6 +31,19 @@ func Intermediate(mapTask, attempt, reduce int) string {
 	return fmt.Sprintf("%sm%d-a%d-r%d", intermediatePrefix, mapTask, attempt, reduce)
 }
 
+// Spill returns the name of the n-th sorted run that map attempt attempt of
+// map task mapTask spilled for partition reduce. Spills are scratch files:
+// they carry TempPrefix, so RemoveScratch removes any left behind.
+func Spill(mapTask, attempt, reduce, n int) string {
+	return fmt.Sprintf("%sspill-m%d-a%d-r%d-%d", TempPrefix, mapTask, attempt, reduce, n)
+}
+
+// MergeRun returns the name of the n-th partial merge of reduce attempt
+// attempt of reduce task reduce, a scratch file like Spill's.
+func MergeRun(reduce, attempt, n int) string {
+	return fmt.Sprintf("%smerge-r%d-a%d-%d", TempPrefix, reduce, attempt, n)
+}
+
 // RemoveScratch removes the intermediate and temporary files in dir, leaving
 // only the final outputs. It returns the first error met, after trying all.
 func RemoveScratch(dir string) error {

@@ -67,10 +67,10 @@ type Journal struct {
 }
 
 // Fingerprint identifies a job by its inputs (name, size, modification
-// time) and nReduce.
-func Fingerprint(inputs []string, nReduce int) (string, error) {
+// time) and shape, a string of the settings that decide its tasks.
+func Fingerprint(inputs []string, shape string) (string, error) {
 	h := sha256.New()
-	fmt.Fprintf(h, "nreduce=%d\n", nReduce)
+	fmt.Fprintf(h, "%s\n", shape)
 	for _, name := range inputs {
 		info, err := os.Stat(name)
 		if err != nil {

@@ -87,8 +87,9 @@ type GetTaskArgs struct {
 type GetTaskReply struct {
 	Action  Action
 	Attempt task.AttemptID
-	// Input is the map task's input file, exactly as given to the coordinator.
-	Input   string
+	// Input is the map task's input: its Path is exactly as given to the
+	// coordinator, and a split also has a byte range.
+	Input   task.Input
 	NReduce int
 	// MapAttempts, for a reduce task, holds the committed attempt of every
 	// map task, index by map task: the reducer reads exactly those outputs.

@@ -47,3 +47,35 @@ type AttemptID struct {
 
 // String returns a form such as "map-3.2" suitable for logs.
 func (a AttemptID) String() string { return fmt.Sprintf("%s.%d", a.Task, a.Attempt) }
+
+// Input is what a map task reads: a whole file when Length is negative,
+// else the lines of the file that start in [Offset, Offset+Length).
+type Input struct {
+	Path   string
+	Offset int64
+	Length int64
+}
+
+// WholeFile returns the Input that is all of path.
+func WholeFile(path string) Input { return Input{Path: path, Length: -1} }
+
+// String returns the path, with the byte range for a split.
+func (in Input) String() string {
+	if in.Length < 0 {
+		return in.Path
+	}
+	return fmt.Sprintf("%s[%d:%d]", in.Path, in.Offset, in.Offset+in.Length)
+}
+
+// Split cuts a file of size bytes into inputs of at most splitSize bytes;
+// with splitSize <= 0, or a file no larger, the file is one input.
+func Split(path string, size, splitSize int64) []Input {
+	if splitSize <= 0 || size <= splitSize {
+		return []Input{WholeFile(path)}
+	}
+	var inputs []Input
+	for off := int64(0); off < size; off += splitSize {
+		inputs = append(inputs, Input{Path: path, Offset: off, Length: min(splitSize, size-off)})
+	}
+	return inputs
+}

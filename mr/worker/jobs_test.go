@@ -34,7 +34,7 @@ func runMaps(t *testing.T, a app.App, dir string, nReduce int, inputs ...string)
 		in := filepath.Join(dir, "in"+string(rune('a'+m)))
 		require.NoError(t, os.WriteFile(in, []byte(contents), 0o644))
 		id := task.AttemptID{Task: task.ID{Kind: task.Map, Index: m}, Attempt: 1}
-		require.NoError(t, mapJob{app: a, dir: dir, attempt: id, input: in, nReduce: nReduce}.run(context.Background()))
+		require.NoError(t, mapJob{app: a, dir: dir, attempt: id, input: task.WholeFile(in), nReduce: nReduce}.run(context.Background()))
 		attempts[m] = 1
 	}
 	return attempts
@@ -98,7 +98,7 @@ func TestBadPartitionIsAnError(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
 	require.NoError(t, os.WriteFile(in, []byte("x"), 0o644))
-	err := mapJob{app: a, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: in, nReduce: 2}.run(context.Background())
+	err := mapJob{app: a, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}.run(context.Background())
 	require.ErrorContains(t, err, `Partition("x", 2) returned 7`)
 }
 
@@ -108,7 +108,7 @@ func TestPanicsBecomeErrors(t *testing.T) {
 	require.NoError(t, os.WriteFile(in, []byte("x"), 0o644))
 	a := letters
 	a.Map = func(string, string) []mr.KeyValue { panic("bad record 17") }
-	err := mapJob{app: a, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: in, nReduce: 1}.run(context.Background())
+	err := mapJob{app: a, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 1}.run(context.Background())
 	require.ErrorContains(t, err, "Map panicked: bad record 17")
 
 	attempts := runMaps(t, letters, dir, 1, "x")
@@ -126,7 +126,7 @@ func TestCancelledAttemptWritesNothing(t *testing.T) {
 	require.NoError(t, os.WriteFile(in, []byte("abc"), 0o644))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := mapJob{app: letters, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: in, nReduce: 2}.run(ctx)
+	err := mapJob{app: letters, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}.run(ctx)
 	require.ErrorIs(t, err, context.Canceled)
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)

@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"6.5840/mr/app"
 	"6.5840/mr/atomicfile"
-	"6.5840/mr/ifile"
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/merge"
 	"6.5840/mr/task"
@@ -29,27 +27,20 @@ type reduceJob struct {
 // once ctx is cancelled.
 func (j reduceJob) run(ctx context.Context) error {
 	r := j.attempt.Task.Index
-	sources := make([]merge.Source, 0, len(j.mapAttempts))
+	paths := make([]string, 0, len(j.mapAttempts))
 	for m, a := range j.mapAttempts {
 		if a == 0 {
 			continue // a skipped input: no output to read
 		}
-		name := filepath.Join(j.dir, jobfiles.Intermediate(m, a, r))
-		f, err := os.Open(name)
-		if err != nil {
-			return fmt.Errorf("map output: %w", err)
-		}
-		defer f.Close()
-		rd, err := ifile.NewReader(f, name)
-		if err != nil {
-			return err
-		}
-		sources = append(sources, rd)
+		paths = append(paths, filepath.Join(j.dir, jobfiles.Intermediate(m, a, r)))
 	}
-	merged, err := merge.New(sources)
+	merged, err := mergeFiles(paths, func(n int) string {
+		return filepath.Join(j.dir, jobfiles.MergeRun(r, j.attempt.Attempt, n))
+	})
 	if err != nil {
 		return err
 	}
+	defer merged.Close()
 	out, err := atomicfile.Create(filepath.Join(j.dir, jobfiles.Output(r)), atomicfile.Durable)
 	if err != nil {
 		return err
@@ -64,39 +55,23 @@ func (j reduceJob) run(ctx context.Context) error {
 	return out.Commit()
 }
 
+// cancelCheckInterval is how many keys Reduce sees between checks that the
+// attempt is still wanted.
+const cancelCheckInterval = 1024
+
 // reduceGroups reads sorted records from in, calls Reduce once per key with
 // that key's values, and writes "key result" lines to out.
 func reduceGroups(ctx context.Context, a app.App, in merge.Source, out io.Writer) error {
-	key, value, err := in.Next()
-	var values []string
-	for err == nil {
-		if ctx.Err() != nil {
+	keys := 0
+	return forEachGroup(in, func(key string, values []string) error {
+		if keys++; keys%cancelCheckInterval == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
-		// A fresh slice per key: Reduce may keep the one it is given.
-		values = append(make([]string, 0, cap(values)), value)
-		var next string
-		for {
-			next, value, err = in.Next()
-			if err != nil || next != key {
-				break
-			}
-			values = append(values, value)
-		}
-		if err != nil && err != io.EOF {
+		var result string
+		if err := safeCall("Reduce", func() { result = a.Reduce(key, values) }); err != nil {
 			return err
 		}
-		var result string
-		if perr := safeCall("Reduce", func() { result = a.Reduce(key, values) }); perr != nil {
-			return perr
-		}
-		if _, werr := fmt.Fprintf(out, "%v %v\n", key, result); werr != nil {
-			return werr
-		}
-		key = next
-	}
-	if err != io.EOF {
+		_, err := fmt.Fprintf(out, "%v %v\n", key, result)
 		return err
-	}
-	return nil
+	})
 }

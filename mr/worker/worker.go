@@ -44,6 +44,9 @@ type Config struct {
 	// RetryWindow is how long the coordinator may be unreachable before
 	// the worker gives up; zero means DefaultRetryWindow.
 	RetryWindow time.Duration
+	// SortBuffer bounds the map output a map attempt keeps in memory before
+	// spilling sorted runs to disk; zero means DefaultSortBuffer.
+	SortBuffer int64
 	// Logger receives the worker's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -164,7 +167,7 @@ func isUnknownWorker(err error) bool {
 // returns an error only when the worker should stop.
 func (w *Worker) runAttempt(ctx context.Context, reply *protocol.GetTaskReply) error {
 	log := w.log.With("attempt", reply.Attempt)
-	log.Info("attempt started", "input", reply.Input)
+	log.Info("attempt started", "input", reply.Input.String())
 	start := time.Now()
 
 	attemptCtx, cancel := context.WithCancelCause(ctx)
@@ -182,8 +185,15 @@ func (w *Worker) runAttempt(ctx context.Context, reply *protocol.GetTaskReply) e
 	var written []string
 	switch reply.Attempt.Task.Kind {
 	case task.Map:
-		job := mapJob{app: w.cfg.App, dir: w.cfg.Dir, attempt: reply.Attempt, input: reply.Input, nReduce: reply.NReduce}
-		written, err = job.write(attemptCtx)
+		job := mapJob{
+			app:        w.cfg.App,
+			dir:        w.cfg.Dir,
+			attempt:    reply.Attempt,
+			input:      reply.Input,
+			nReduce:    reply.NReduce,
+			sortBuffer: w.cfg.SortBuffer,
+		}
+		written, _, err = job.write(attemptCtx)
 	case task.Reduce:
 		err = reduceJob{app: w.cfg.App, dir: w.cfg.Dir, attempt: reply.Attempt, mapAttempts: reply.MapAttempts}.run(attemptCtx)
 	default:

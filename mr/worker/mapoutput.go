@@ -1,0 +1,310 @@
+package worker
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"6.5840/mr"
+	"6.5840/mr/app"
+	"6.5840/mr/atomicfile"
+	"6.5840/mr/ifile"
+	"6.5840/mr/merge"
+)
+
+const (
+	// DefaultSortBuffer is how many bytes of map output a map attempt
+	// keeps in memory before it spills sorted runs to disk.
+	DefaultSortBuffer = 64 << 20
+	// recordOverhead estimates the memory a buffered pair costs beyond
+	// its bytes (a KeyValue's two string headers).
+	recordOverhead = 32
+	// groupOverhead estimates the memory a new key costs in a combining
+	// buffer (map entry and value slice).
+	groupOverhead = 96
+	// combineBatch is how many values of one key a combining buffer holds
+	// before it combines them into one; it bounds memory for hot keys.
+	combineBatch = 64
+	// spillBufferSize is the write buffer of a spill file.
+	spillBufferSize = 256 << 10
+)
+
+// mapStats counts what a map attempt did.
+type mapStats struct {
+	inputBytes     int64
+	outputRecords  int64 // pairs Map emitted
+	writtenRecords int64 // pairs written to the final files, after combining
+	spills         int64
+}
+
+// partitionBuffer holds one partition's buffered output: a plain list, or
+// with a combiner, the values grouped by key.
+type partitionBuffer struct {
+	kvs    []mr.KeyValue
+	groups map[string][]string
+}
+
+// mapOutput collects one map attempt's output. It partitions the pairs,
+// keeps them in memory up to a bound, spills sorted (and combined) runs to
+// disk past it, and finally leaves one sorted file per partition.
+type mapOutput struct {
+	app     app.App
+	nReduce int
+	limit   int64
+	// final holds the partition files' paths; spillPath names run n of a
+	// partition.
+	final     []string
+	spillPath func(reduce, n int) string
+
+	parts    []partitionBuffer
+	buffered int64
+	runs     [][]string // spilled run files per partition
+	stats    mapStats
+}
+
+func newMapOutput(a app.App, nReduce int, limit int64, final []string, spillPath func(reduce, n int) string) *mapOutput {
+	o := &mapOutput{app: a, nReduce: nReduce, limit: limit, final: final, spillPath: spillPath,
+		parts: make([]partitionBuffer, nReduce), runs: make([][]string, nReduce)}
+	if a.Combine != nil {
+		for r := range o.parts {
+			o.parts[r].groups = make(map[string][]string)
+		}
+	}
+	return o
+}
+
+// add buffers Map's output, spilling when the buffer is full.
+func (o *mapOutput) add(kvs []mr.KeyValue) error {
+	o.stats.outputRecords += int64(len(kvs))
+	var err error
+	perr := safeCall("Partition or Combine", func() {
+		for _, kv := range kvs {
+			r := o.app.PartitionOf(kv.Key, o.nReduce)
+			if r < 0 || r >= o.nReduce {
+				err = fmt.Errorf("Partition(%q, %d) returned %d; want 0 <= p < %d", kv.Key, o.nReduce, r, o.nReduce)
+				return
+			}
+			o.buffer(&o.parts[r], kv)
+			if o.buffered >= o.limit {
+				if err = o.spill(); err != nil {
+					return
+				}
+			}
+		}
+	})
+	if perr != nil {
+		return perr
+	}
+	return err
+}
+
+func (o *mapOutput) buffer(p *partitionBuffer, kv mr.KeyValue) {
+	if p.groups == nil {
+		p.kvs = append(p.kvs, kv)
+		o.buffered += int64(len(kv.Key)+len(kv.Value)) + recordOverhead
+		return
+	}
+	values, ok := p.groups[kv.Key]
+	if !ok {
+		o.buffered += int64(len(kv.Key)) + groupOverhead
+	}
+	values = append(values, kv.Value)
+	o.buffered += int64(len(kv.Value)) + recordOverhead
+	if len(values) >= combineBatch {
+		for _, v := range values {
+			o.buffered -= int64(len(v)) + recordOverhead
+		}
+		combined := o.app.Combine(kv.Key, values)
+		o.buffered += int64(len(combined)) + recordOverhead
+		values = append(values[:0], combined)
+	}
+	p.groups[kv.Key] = values
+}
+
+// spill writes every partition's buffer as a sorted run and empties it.
+func (o *mapOutput) spill() error {
+	for r := range o.parts {
+		if o.parts[r].empty() {
+			continue
+		}
+		path := o.spillPath(r, len(o.runs[r]))
+		o.runs[r] = append(o.runs[r], path)
+		if err := o.writeRun(path, r); err != nil {
+			return err
+		}
+	}
+	o.buffered = 0
+	o.stats.spills++
+	return nil
+}
+
+func (o *mapOutput) writeRun(path string, r int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("spill: %w", err)
+	}
+	w := bufio.NewWriterSize(f, spillBufferSize)
+	_, err = o.flush(r, w)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("spill %s: %w", path, err)
+	}
+	return nil
+}
+
+func (p *partitionBuffer) empty() bool { return len(p.kvs) == 0 && len(p.groups) == 0 }
+
+// flush writes partition r's buffer to w in key order as an intermediate
+// file, combining each key's values if there is a combiner, and empties
+// the buffer. It returns the number of records written.
+func (o *mapOutput) flush(r int, w io.Writer) (int64, error) {
+	p := &o.parts[r]
+	out := ifile.NewWriter(w)
+	var n int64
+	if p.groups == nil {
+		slices.SortStableFunc(p.kvs, func(x, y mr.KeyValue) int { return strings.Compare(x.Key, y.Key) })
+		for _, kv := range p.kvs {
+			if err := out.Write(kv.Key, kv.Value); err != nil {
+				return n, err
+			}
+			n++
+		}
+		p.kvs = nil
+		return n, out.Close()
+	}
+	keys := make([]string, 0, len(p.groups))
+	for k := range p.groups {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		if err := out.Write(k, o.app.Combine(k, p.groups[k])); err != nil {
+			return n, err
+		}
+		n++
+	}
+	clear(p.groups)
+	return n, out.Close()
+}
+
+// finish writes the final partition files, uncommitted: the caller commits
+// them (or aborts them) all together. Spilled runs are merged and removed.
+func (o *mapOutput) finish() ([]*atomicfile.File, error) {
+	if o.stats.spills > 0 {
+		if err := o.spill(); err != nil {
+			return nil, err
+		}
+		defer o.removeRuns()
+	}
+	files := make([]*atomicfile.File, 0, o.nReduce)
+	fail := func(err error) ([]*atomicfile.File, error) {
+		for _, f := range files {
+			f.Abort()
+		}
+		return nil, err
+	}
+	for r := range o.nReduce {
+		f, err := atomicfile.Create(o.final[r], atomicfile.Volatile)
+		if err != nil {
+			return fail(err)
+		}
+		files = append(files, f)
+		var n int64
+		if o.stats.spills > 0 {
+			n, err = o.mergeRuns(r, f)
+		} else {
+			var ferr error
+			err = safeCall("Combine", func() { n, ferr = o.flush(r, f) })
+			if err == nil {
+				err = ferr
+			}
+		}
+		if err != nil {
+			return fail(fmt.Errorf("write %s: %w", o.final[r], err))
+		}
+		o.stats.writtenRecords += n
+	}
+	return files, nil
+}
+
+// mergeRuns merges partition r's spilled runs into w, combining equal keys
+// again if there is a combiner.
+func (o *mapOutput) mergeRuns(r int, w io.Writer) (int64, error) {
+	merged, err := mergeFiles(o.runs[r], func(n int) string { return o.spillPath(r, len(o.runs[r])+n) })
+	if err != nil {
+		return 0, err
+	}
+	defer merged.Close()
+	out := ifile.NewWriter(w)
+	var n int64
+	write := func(key string, values []string) error {
+		v := values[0]
+		if o.app.Combine != nil {
+			if err := safeCall("Combine", func() { v = o.app.Combine(key, values) }); err != nil {
+				return err
+			}
+		}
+		n++
+		return out.Write(key, v)
+	}
+	if o.app.Combine == nil {
+		write = func(key string, values []string) error {
+			for _, v := range values {
+				if err := out.Write(key, v); err != nil {
+					return err
+				}
+				n++
+			}
+			return nil
+		}
+	}
+	if err := forEachGroup(merged, write); err != nil {
+		return n, err
+	}
+	return n, out.Close()
+}
+
+func (o *mapOutput) removeRuns() {
+	for _, runs := range o.runs {
+		for _, path := range runs {
+			os.Remove(path)
+		}
+	}
+}
+
+// forEachGroup reads sorted records from in and calls fn once per key
+// with that key's values, in order. fn may keep the values slice.
+func forEachGroup(in merge.Source, fn func(key string, values []string) error) error {
+	key, value, err := in.Next()
+	var values []string
+	for err == nil {
+		values = append(make([]string, 0, cap(values)), value)
+		var next string
+		for {
+			next, value, err = in.Next()
+			if err != nil || next != key {
+				break
+			}
+			values = append(values, value)
+		}
+		if err != nil && err != io.EOF {
+			return err
+		}
+		if ferr := fn(key, values); ferr != nil {
+			return ferr
+		}
+		key = next
+	}
+	if err != io.EOF {
+		return err
+	}
+	return nil
+}
