@@ -14,3 +14,12 @@ func ExampleHash() {
 	fmt.Println(mr.Hash(kv.Key)%nReduce == mr.Hash("whale")%nReduce, mr.Hash(kv.Key) >= 0)
 	// Output: true true
 }
+
+// Applications count events with Count; the job's totals include only the
+// counts of committed attempts.
+func ExampleCount() {
+	mr.Count("lines", 3)
+	mr.Count("lines", 2)
+	fmt.Println(mr.TakeCounts()["lines"], len(mr.TakeCounts()))
+	// Output: 5 0
+}

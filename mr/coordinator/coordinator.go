@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/rpc"
 	"os"
@@ -50,6 +51,8 @@ type Coordinator struct {
 	table      *Table
 	workers    map[protocol.WorkerID]*workerInfo
 	nextWorker protocol.WorkerID
+	// counters sums the counters of committed attempts.
+	counters map[string]int64
 	// changed is closed and replaced whenever the table changes, waking
 	// long-polling GetTask calls and the lease reaper.
 	changed chan struct{}
@@ -73,15 +76,16 @@ func New(cfg Config) (*Coordinator, error) {
 		return nil, err
 	}
 	c := &Coordinator{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		inputs:  inputs,
-		table:   newTable(inputs, cfg.NReduce, cfg.policy()),
-		workers: make(map[protocol.WorkerID]*workerInfo),
-		changed: make(chan struct{}),
-		over:    make(chan struct{}),
-		closed:  make(chan struct{}),
-		rpc:     rpc.NewServer(),
+		cfg:      cfg,
+		log:      cfg.Logger,
+		inputs:   inputs,
+		table:    newTable(inputs, cfg.NReduce, cfg.policy()),
+		workers:  make(map[protocol.WorkerID]*workerInfo),
+		counters: make(map[string]int64),
+		changed:  make(chan struct{}),
+		over:     make(chan struct{}),
+		closed:   make(chan struct{}),
+		rpc:      rpc.NewServer(),
 	}
 	if err := c.rpc.RegisterName(protocol.ServiceName, &Service{c: c}); err != nil {
 		return nil, fmt.Errorf("register RPC service: %w", err)
@@ -106,11 +110,17 @@ func (c *Coordinator) openJournal() error {
 	if err != nil {
 		return err
 	}
-	if err := c.table.Restore(state.Starts, state.Commits); err != nil {
+	applied, err := c.table.Restore(state.Starts, state.Commits)
+	if err != nil {
 		j.Close()
 		return fmt.Errorf("%s: %w; remove it to start the job afresh", jobfiles.Journal, err)
 	}
 	c.journal = j
+	for _, commit := range applied {
+		for name, n := range commit.Counters {
+			c.counters[name] += n
+		}
+	}
 	if state.Starts > 0 {
 		p := c.table.Progress()
 		c.log.Info("resuming job from journal", "earlier_starts", state.Starts,
@@ -245,6 +255,13 @@ func (c *Coordinator) Finish() error {
 		return fmt.Errorf("clean up: %w", err)
 	}
 	return nil
+}
+
+// Counters returns the sums of the counters of committed attempts.
+func (c *Coordinator) Counters() map[string]int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.counters)
 }
 
 // Skipped returns the inputs left out of the job after failing too often.
@@ -412,7 +429,13 @@ func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportRe
 	if args.Error == "" {
 		result = c.table.Complete(int(args.Worker), args.Attempt, time.Now())
 	} else {
-		result = c.table.Fail(int(args.Worker), args.Attempt, args.Error)
+		result = c.table.Fail(int(args.Worker), args.Attempt, args.Error, time.Now())
+	}
+	if result == ResultCommitted {
+		for name, n := range args.Counters {
+			c.counters[name] += n
+		}
+		c.table.SetAttemptBytes(args.Attempt, args.Counters[protocol.CounterBytesWritten])
 	}
 	skipped := c.table.TakeSkipped()
 	p := c.table.Progress()
@@ -435,7 +458,7 @@ func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportRe
 	// The commit is acknowledged only once the journal has it on disk.
 	var commits []journal.Commit
 	if result == ResultCommitted {
-		commits = append(commits, journal.Commit{Attempt: args.Attempt})
+		commits = append(commits, journal.Commit{Attempt: args.Attempt, Counters: args.Counters})
 	}
 	c.journalCommits(commits, skipped)
 	if result == ResultCommitted || result == ResultFailed {

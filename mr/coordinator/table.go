@@ -133,6 +133,8 @@ type Table struct {
 	mapAttempts []int
 	// newlySkipped holds map tasks skipped since TakeSkipped last ran.
 	newlySkipped []task.ID
+	// history records every attempt.
+	history history
 }
 
 // newTable returns a table with one map task per input and nReduce reduce
@@ -234,6 +236,7 @@ func (t *Table) start(e *taskEntry, worker int, now time.Time, backup bool) Assi
 		backup:     backup,
 	})
 	t.running[e.id.Index] = struct{}{}
+	t.history.started(task.AttemptID{Task: e.id, Attempt: e.attempts}, worker, now, backup)
 	return Assignment{
 		Worker:  worker,
 		Attempt: task.AttemptID{Task: e.id, Attempt: e.attempts},
@@ -289,6 +292,11 @@ func (t *Table) Complete(worker int, id task.AttemptID, now time.Time) ReportRes
 	if e == nil {
 		return result
 	}
+	t.history.ended(id, now, OutcomeCommitted, "")
+	for _, other := range e.live {
+		t.history.ended(task.AttemptID{Task: e.id, Attempt: other.number}, now, OutcomeSuperseded,
+			fmt.Sprintf("attempt %d committed first", a.number))
+	}
 	t.markDone(e, a.number)
 	t.phaseDuration += now.Sub(a.started)
 	return ResultCommitted
@@ -310,11 +318,12 @@ func (t *Table) markDone(e *taskEntry, attempt int) {
 // Fail records that a live attempt failed with reason; the task is retried
 // unless it has now failed more often than the policy allows, which fails
 // the job.
-func (t *Table) Fail(worker int, id task.AttemptID, reason string) ReportResult {
+func (t *Table) Fail(worker int, id task.AttemptID, reason string, now time.Time) ReportResult {
 	e, _, result := t.takeLive(worker, id)
 	if e == nil {
 		return result
 	}
+	t.history.ended(id, now, OutcomeFailed, reason)
 	t.recordFailure(e, reason)
 	return ResultFailed
 }
@@ -396,8 +405,10 @@ func (t *Table) Skipped() []string {
 // Restore marks the tasks a journal recorded as committed (or skipped)
 // before a coordinator restart as done, and numbers new attempts after
 // every earlier start's. It must be called on a fresh table. Reduce commits
-// count only if every map commit is there too.
-func (t *Table) Restore(starts int, commits []journal.Commit) error {
+// count only if every map commit is there too. It returns the commits it
+// applied.
+func (t *Table) Restore(starts int, commits []journal.Commit) ([]journal.Commit, error) {
+	var applied []journal.Commit
 	for _, tasks := range [][]taskEntry{t.maps, t.reduces} {
 		for i := range tasks {
 			tasks[i].attempts = starts * attemptsPerStart
@@ -410,16 +421,17 @@ func (t *Table) Restore(starts int, commits []journal.Commit) error {
 			}
 			e := t.entry(c.Attempt.Task)
 			if e == nil {
-				return fmt.Errorf("the journal commits %v, which this job does not have", c.Attempt)
+				return nil, fmt.Errorf("the journal commits %v, which this job does not have", c.Attempt)
 			}
 			if t.phase != kind || e.state == stateDone {
 				continue
 			}
 			e.skipped = c.Skipped
 			t.markDone(e, c.Attempt.Attempt)
+			applied = append(applied, c)
 		}
 	}
-	return nil
+	return applied, nil
 }
 
 // Expire revokes every attempt whose lease or hard limit has passed and
@@ -445,6 +457,7 @@ func (t *Table) Expire(now time.Time) []Revocation {
 				continue
 			}
 			e.live = append(e.live[:j], e.live[j+1:]...)
+			t.history.ended(task.AttemptID{Task: e.id, Attempt: a.number}, now, OutcomeRevoked, reason)
 			revoked = append(revoked, Revocation{
 				Attempt: task.AttemptID{Task: e.id, Attempt: a.number},
 				Worker:  a.worker,
@@ -480,6 +493,13 @@ func (t *Table) NextDeadline() (time.Time, bool) {
 	}
 	return next, found
 }
+
+// Attempts returns the history of every attempt, in start order. The
+// caller must not modify it.
+func (t *Table) Attempts() []AttemptRecord { return t.history.records }
+
+// SetAttemptBytes records how much a finished attempt wrote.
+func (t *Table) SetAttemptBytes(id task.AttemptID, bytes int64) { t.history.setBytes(id, bytes) }
 
 // Progress counts tasks done of each kind.
 type Progress struct {

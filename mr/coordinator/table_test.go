@@ -100,7 +100,7 @@ func TestReports(t *testing.T) {
 			id := tt.setup(tb)
 			var got ReportResult
 			if tt.fail {
-				got = tb.Fail(1, id, "boom")
+				got = tb.Fail(1, id, "boom", t0)
 			} else {
 				got = tb.Complete(1, id, t0.Add(time.Second))
 			}
@@ -170,7 +170,7 @@ func TestTooManyFailuresFailTheJob(t *testing.T) {
 			a = mustAssign(t, tb, 1, now)
 		}
 		require.Equal(t, mapAttempt(1, i), a.Attempt)
-		require.Equal(t, ResultFailed, tb.Fail(a.Worker, a.Attempt, "Map panicked: bad record"))
+		require.Equal(t, ResultFailed, tb.Fail(a.Worker, a.Attempt, "Map panicked: bad record", now))
 		require.False(t, tb.Over(), "failure %d of 3 allowed", i)
 	}
 	// The fourth loss, this time by lease expiry, is one too many.
@@ -188,7 +188,7 @@ func TestUnlimitedFailures(t *testing.T) {
 	p.maxFailures = 0
 	tb := newTable(inputsOf("a"), 1, p)
 	for range 100 {
-		tb.Fail(1, mustAssign(t, tb, 1, t0).Attempt, "crash")
+		tb.Fail(1, mustAssign(t, tb, 1, t0).Attempt, "crash", t0)
 	}
 	require.False(t, tb.Over())
 }
@@ -290,4 +290,37 @@ func inputsOf(paths ...string) []task.Input {
 		inputs[i] = task.WholeFile(p)
 	}
 	return inputs
+}
+
+func TestHistoryRecordsOutcomes(t *testing.T) {
+	p := testPolicy()
+	p.backupFactor, p.backupMinAge = 2, time.Second
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	tb := newTable(inputsOf("a", "b", "c"), 1, p)
+	a := mustAssign(t, tb, 1, at(0))
+	b := mustAssign(t, tb, 2, at(500))
+	c := mustAssign(t, tb, 3, at(500))
+	tb.Fail(c.Worker, c.Attempt, "boom", at(1000))
+	c2 := mustAssign(t, tb, 3, at(1000))
+	tb.Complete(c2.Worker, c2.Attempt, at(2000)) // mean 1 s: backups after 2 s
+	tb.Heartbeat(a.Worker, a.Attempt, at(1500))
+	tb.Heartbeat(b.Worker, b.Attempt, at(1500))
+	backup := mustAssign(t, tb, 3, at(3000)) // a is the oldest straggler
+	require.True(t, backup.Backup)
+	require.Equal(t, a.Attempt.Task, backup.Attempt.Task)
+	tb.Heartbeat(a.Worker, a.Attempt, at(3000))
+	tb.Complete(backup.Worker, backup.Attempt, at(4000))
+	tb.Expire(at(4000)) // b's lease ran out at 3.5 s
+
+	got := map[task.AttemptID]Outcome{}
+	for _, r := range tb.Attempts() {
+		got[r.ID] = r.Outcome
+	}
+	require.Equal(t, map[task.AttemptID]Outcome{
+		a.Attempt:      OutcomeSuperseded,
+		b.Attempt:      OutcomeRevoked,
+		c.Attempt:      OutcomeFailed,
+		c2.Attempt:     OutcomeCommitted,
+		backup.Attempt: OutcomeCommitted,
+	}, got)
 }

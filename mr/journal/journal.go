@@ -36,12 +36,15 @@ type record struct {
 	Attempt int       `json:"attempt,omitempty"`
 	// Skipped marks a map task given up on: its input is left out.
 	Skipped bool `json:"skipped,omitempty"`
+	// Counters are the committed attempt's counters.
+	Counters map[string]int64 `json:"counters,omitempty"`
 }
 
 // Commit is a task that committed (or, with Skipped, was skipped).
 type Commit struct {
-	Attempt task.AttemptID
-	Skipped bool
+	Attempt  task.AttemptID
+	Skipped  bool
+	Counters map[string]int64
 }
 
 // State is what a journal says about the job so far.
@@ -144,8 +147,9 @@ func replay(f *os.File, path, job string) (State, int64, error) {
 			state.Starts = rec.Start
 		case rec.Kind.Valid():
 			state.Commits = append(state.Commits, Commit{
-				Attempt: task.AttemptID{Task: task.ID{Kind: rec.Kind, Index: rec.Task}, Attempt: rec.Attempt},
-				Skipped: rec.Skipped,
+				Attempt:  task.AttemptID{Task: task.ID{Kind: rec.Kind, Index: rec.Task}, Attempt: rec.Attempt},
+				Skipped:  rec.Skipped,
+				Counters: rec.Counters,
 			})
 		default:
 			return State{}, 0, fmt.Errorf("journal %s line %d: unknown record %q", path, lineNo, bytes.TrimSpace(line))
@@ -156,7 +160,8 @@ func replay(f *os.File, path, job string) (State, int64, error) {
 
 // Commit durably records that attempt committed its task.
 func (j *Journal) Commit(c Commit) error {
-	return j.append(record{Kind: c.Attempt.Task.Kind, Task: c.Attempt.Task.Index, Attempt: c.Attempt.Attempt, Skipped: c.Skipped})
+	return j.append(record{Kind: c.Attempt.Task.Kind, Task: c.Attempt.Task.Index, Attempt: c.Attempt.Attempt,
+		Skipped: c.Skipped, Counters: c.Counters})
 }
 
 // append writes rec as a line and returns once it is on disk.

@@ -21,7 +21,9 @@ func TestReplayAfterRestart(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, State{}, state)
 	require.NoError(t, j.Commit(commit(task.Map, 0, 1)))
-	require.NoError(t, j.Commit(commit(task.Map, 2, 3)))
+	counted := commit(task.Map, 2, 3)
+	counted.Counters = map[string]int64{"lines": 7}
+	require.NoError(t, j.Commit(counted))
 	skipped := commit(task.Map, 1, 5)
 	skipped.Skipped = true
 	require.NoError(t, j.Commit(skipped))
@@ -30,7 +32,7 @@ func TestReplayAfterRestart(t *testing.T) {
 	j, state, err = Open(path, "job-1")
 	require.NoError(t, err)
 	require.Equal(t, 1, state.Starts)
-	require.Equal(t, []Commit{commit(task.Map, 0, 1), commit(task.Map, 2, 3), skipped}, state.Commits)
+	require.Equal(t, []Commit{commit(task.Map, 0, 1), counted, skipped}, state.Commits)
 	require.NoError(t, j.Commit(commit(task.Reduce, 0, 1)))
 	require.NoError(t, j.Close())
 

@@ -117,6 +117,9 @@ type ReportArgs struct {
 	Attempt task.AttemptID
 	// Error is empty on success, else why the attempt failed.
 	Error string
+	// Counters holds the attempt's counts: the engine's (Counter*) and
+	// the application's. Only a committed attempt's are kept.
+	Counters map[string]int64
 }
 
 // Outcome is the coordinator's verdict on a report.
@@ -155,3 +158,15 @@ type ReportReply struct {
 // coordinator does not know (it restarted, or the id is bogus): the worker
 // should register again.
 const ErrUnknownWorker = "unknown worker: register again"
+
+// Names of the counters the engine keeps for every committed attempt,
+// beside those an application makes with mr.Count.
+const (
+	CounterMapInputBytes        = "map_input_bytes"
+	CounterMapOutputRecords     = "map_output_records"
+	CounterCombineOutputRecords = "combine_output_records"
+	CounterSpills               = "spills"
+	CounterReduceInputGroups    = "reduce_input_groups"
+	CounterReduceOutputRecords  = "reduce_output_records"
+	CounterBytesWritten         = "bytes_written"
+)

@@ -22,10 +22,27 @@ type reduceJob struct {
 	mapAttempts []int
 }
 
+// reduceStats counts what a reduce attempt did.
+type reduceStats struct {
+	groups, records int64
+}
+
 // run merges the committed map outputs of this partition, calls Reduce once
 // per key in key order, and writes mr-out-R. Nothing is renamed into place
 // once ctx is cancelled.
 func (j reduceJob) run(ctx context.Context) error {
+	_, err := j.write(ctx)
+	return err
+}
+
+// output returns the path of the attempt's output file.
+func (j reduceJob) output() string {
+	return filepath.Join(j.dir, jobfiles.Output(j.attempt.Task.Index))
+}
+
+// write does the work of run and returns what it counted.
+func (j reduceJob) write(ctx context.Context) (reduceStats, error) {
+	var stats reduceStats
 	r := j.attempt.Task.Index
 	paths := make([]string, 0, len(j.mapAttempts))
 	for m, a := range j.mapAttempts {
@@ -38,21 +55,21 @@ func (j reduceJob) run(ctx context.Context) error {
 		return filepath.Join(j.dir, jobfiles.MergeRun(r, j.attempt.Attempt, n))
 	})
 	if err != nil {
-		return err
+		return stats, err
 	}
 	defer merged.Close()
-	out, err := atomicfile.Create(filepath.Join(j.dir, jobfiles.Output(r)), atomicfile.Durable)
+	out, err := atomicfile.Create(j.output(), atomicfile.Durable)
 	if err != nil {
-		return err
+		return stats, err
 	}
 	defer out.Abort()
-	if err := reduceGroups(ctx, j.app, merged, out); err != nil {
-		return err
+	if stats, err = reduceGroups(ctx, j.app, merged, out); err != nil {
+		return stats, err
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return stats, err
 	}
-	return out.Commit()
+	return stats, out.Commit()
 }
 
 // cancelCheckInterval is how many keys Reduce sees between checks that the
@@ -61,10 +78,10 @@ const cancelCheckInterval = 1024
 
 // reduceGroups reads sorted records from in, calls Reduce once per key with
 // that key's values, and writes "key result" lines to out.
-func reduceGroups(ctx context.Context, a app.App, in merge.Source, out io.Writer) error {
-	keys := 0
-	return forEachGroup(in, func(key string, values []string) error {
-		if keys++; keys%cancelCheckInterval == 0 && ctx.Err() != nil {
+func reduceGroups(ctx context.Context, a app.App, in merge.Source, out io.Writer) (reduceStats, error) {
+	var stats reduceStats
+	err := forEachGroup(in, func(key string, values []string) error {
+		if stats.groups++; stats.groups%cancelCheckInterval == 0 && ctx.Err() != nil {
 			return ctx.Err()
 		}
 		var result string
@@ -72,6 +89,8 @@ func reduceGroups(ctx context.Context, a app.App, in merge.Source, out io.Writer
 			return err
 		}
 		_, err := fmt.Fprintf(out, "%v %v\n", key, result)
+		stats.records++
 		return err
 	})
+	return stats, err
 }

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"6.5840/mr"
 	"6.5840/mr/app"
 	"6.5840/mr/protocol"
 	"6.5840/mr/task"
@@ -178,11 +179,13 @@ func (w *Worker) runAttempt(ctx context.Context, reply *protocol.GetTaskReply) e
 		w.heartbeat(attemptCtx, cancel, reply.Attempt)
 	}()
 
+	mr.TakeCounts() // drop counts made outside any attempt
 	var err error
 	// written lists files only this attempt owns, to be removed if it
 	// does not commit. (A reduce output is shared by all attempts of the
 	// task and is never removed.)
 	var written []string
+	var counters map[string]int64
 	switch reply.Attempt.Task.Kind {
 	case task.Map:
 		job := mapJob{
@@ -193,9 +196,28 @@ func (w *Worker) runAttempt(ctx context.Context, reply *protocol.GetTaskReply) e
 			nReduce:    reply.NReduce,
 			sortBuffer: w.cfg.SortBuffer,
 		}
-		written, _, err = job.write(attemptCtx)
+		var stats mapStats
+		written, stats, err = job.write(attemptCtx)
+		counters = map[string]int64{
+			protocol.CounterMapInputBytes:    stats.inputBytes,
+			protocol.CounterMapOutputRecords: stats.outputRecords,
+			protocol.CounterSpills:           stats.spills,
+			protocol.CounterBytesWritten:     totalSize(written),
+		}
+		if w.cfg.App.Combine != nil {
+			counters[protocol.CounterCombineOutputRecords] = stats.writtenRecords
+		}
 	case task.Reduce:
-		err = reduceJob{app: w.cfg.App, dir: w.cfg.Dir, attempt: reply.Attempt, mapAttempts: reply.MapAttempts}.run(attemptCtx)
+		job := reduceJob{app: w.cfg.App, dir: w.cfg.Dir, attempt: reply.Attempt, mapAttempts: reply.MapAttempts}
+		var stats reduceStats
+		stats, err = job.write(attemptCtx)
+		counters = map[string]int64{
+			protocol.CounterReduceInputGroups:   stats.groups,
+			protocol.CounterReduceOutputRecords: stats.records,
+		}
+		if err == nil {
+			counters[protocol.CounterBytesWritten] = totalSize([]string{job.output()})
+		}
 	default:
 		err = fmt.Errorf("unknown task kind %v", reply.Attempt.Task.Kind)
 	}
@@ -212,7 +234,10 @@ func (w *Worker) runAttempt(ctx context.Context, reply *protocol.GetTaskReply) e
 		return nil
 	}
 
-	args := protocol.ReportArgs{Header: w.header(), Attempt: reply.Attempt}
+	for name, n := range mr.TakeCounts() {
+		counters[name] += n
+	}
+	args := protocol.ReportArgs{Header: w.header(), Attempt: reply.Attempt, Counters: counters}
 	if err != nil {
 		args.Error = err.Error()
 		log.Error("attempt failed", "req", args.RequestID, "err", err)
@@ -231,6 +256,17 @@ func (w *Worker) runAttempt(ctx context.Context, reply *protocol.GetTaskReply) e
 	}
 	log.Info("attempt reported", "req", args.RequestID, "outcome", out.Outcome, "elapsed", time.Since(start))
 	return nil
+}
+
+// totalSize returns the summed size of the files at paths.
+func totalSize(paths []string) int64 {
+	var n int64
+	for _, p := range paths {
+		if info, err := os.Stat(p); err == nil {
+			n += info.Size()
+		}
+	}
+	return n
 }
 
 // removeFiles removes the files of an attempt that did not commit.

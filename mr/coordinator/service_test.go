@@ -1,0 +1,107 @@
+package coordinator
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"testing/synctest"
+
+	"github.com/stretchr/testify/require"
+
+	"6.5840/mr/protocol"
+	"6.5840/mr/task"
+)
+
+// newTestService returns the RPC service of a coordinator for one small
+// input and nReduce reduce tasks.
+func newTestService(t *testing.T, nReduce int) (*Service, *Coordinator) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.txt")
+	require.NoError(t, os.WriteFile(in, []byte("x"), 0o644))
+	c, err := New(Config{Inputs: []string{in}, NReduce: nReduce, Dir: dir})
+	require.NoError(t, err)
+	t.Cleanup(c.Close)
+	return &Service{c: c}, c
+}
+
+func register(t *testing.T, s *Service) protocol.WorkerID {
+	var reply protocol.RegisterReply
+	require.NoError(t, s.Register(&protocol.RegisterArgs{Host: "h", PID: 1}, &reply))
+	return reply.Worker
+}
+
+func getTask(t *testing.T, s *Service, w protocol.WorkerID) protocol.GetTaskReply {
+	var reply protocol.GetTaskReply
+	require.NoError(t, s.GetTask(&protocol.GetTaskArgs{Header: protocol.Header{Worker: w}}, &reply))
+	return reply
+}
+
+func report(t *testing.T, s *Service, w protocol.WorkerID, id task.AttemptID, counters map[string]int64) protocol.Outcome {
+	var reply protocol.ReportReply
+	require.NoError(t, s.Report(&protocol.ReportArgs{Header: protocol.Header{Worker: w}, Attempt: id, Counters: counters}, &reply))
+	return reply.Outcome
+}
+
+func TestInvalidCallsChangeNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, c := newTestService(t, 1)
+		w := register(t, s)
+		other := register(t, s)
+		run := getTask(t, s, w)
+		require.Equal(t, protocol.ActionRun, run.Action)
+
+		var hb protocol.HeartbeatReply
+		err := s.Heartbeat(&protocol.HeartbeatArgs{Header: protocol.Header{Worker: 99}, Attempt: run.Attempt}, &hb)
+		require.ErrorContains(t, err, protocol.ErrUnknownWorker)
+		var rr protocol.ReportReply
+		err = s.Report(&protocol.ReportArgs{Header: protocol.Header{Worker: 99}, Attempt: run.Attempt}, &rr)
+		require.ErrorContains(t, err, protocol.ErrUnknownWorker)
+		var gr protocol.GetTaskReply
+		require.ErrorContains(t, s.GetTask(&protocol.GetTaskArgs{Header: protocol.Header{Worker: 99}}, &gr), protocol.ErrUnknownWorker)
+
+		bogus := []task.AttemptID{
+			{Task: task.ID{Kind: task.Map, Index: 5}, Attempt: 1},    // no such task
+			{Task: task.ID{Kind: task.Reduce, Index: 0}, Attempt: 1}, // reduce during the map phase
+			{Task: task.ID{Kind: 9, Index: 0}, Attempt: 1},           // no such kind
+			{Task: run.Attempt.Task, Attempt: 7},                     // never handed out
+		}
+		for _, id := range bogus {
+			require.Equal(t, protocol.OutcomeRejected, report(t, s, w, id, nil), "%v", id)
+		}
+		// Another worker cannot report or renew this worker's attempt.
+		require.Equal(t, protocol.OutcomeRejected, report(t, s, other, run.Attempt, nil))
+		require.NoError(t, s.Heartbeat(&protocol.HeartbeatArgs{Header: protocol.Header{Worker: other}, Attempt: run.Attempt}, &hb))
+		require.True(t, hb.Revoked)
+		require.Equal(t, Progress{Maps: 1, Reduces: 1, Running: 1}, c.Progress())
+		require.Empty(t, c.Counters())
+	})
+}
+
+func TestCountersOnlyFromCommittedAttempts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, c := newTestService(t, 1)
+		slow, fast := register(t, s), register(t, s)
+		first := getTask(t, s, slow)
+		// The slow worker goes silent; its attempt is revoked and the task
+		// handed to the fast one.
+		second := getTask(t, s, fast)
+		for second.Action == protocol.ActionWait {
+			second = getTask(t, s, fast)
+		}
+		require.Equal(t, protocol.ActionRun, second.Action)
+		require.Equal(t, first.Attempt.Task, second.Attempt.Task)
+		require.Equal(t, 2, second.Attempt.Attempt)
+
+		require.Equal(t, protocol.OutcomeCommitted, report(t, s, fast, second.Attempt, map[string]int64{"lines": 3}))
+		require.Equal(t, protocol.OutcomeIgnored, report(t, s, slow, first.Attempt, map[string]int64{"lines": 3}))
+		require.Equal(t, protocol.OutcomeIgnored, report(t, s, fast, second.Attempt, map[string]int64{"lines": 3}))
+		require.Equal(t, map[string]int64{"lines": 3}, c.Counters())
+
+		red := getTask(t, s, fast)
+		require.Equal(t, task.Reduce, red.Attempt.Task.Kind)
+		require.Equal(t, []int{2}, red.MapAttempts, "the reducer must read the committed attempt")
+		require.Equal(t, protocol.OutcomeCommitted, report(t, s, fast, red.Attempt, map[string]int64{"lines": 1, "keys": 2}))
+		require.Equal(t, map[string]int64{"lines": 4, "keys": 2}, c.Counters())
+		require.Equal(t, protocol.ActionExit, getTask(t, s, slow).Action)
+	})
+}
