@@ -6,25 +6,119 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
+	"time"
 
 	"6.5840/mr/cli"
 	"6.5840/mr/coordinator"
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/protocol"
+	"6.5840/mr/status"
 )
 
-const prog = "mrcoordinator"
+const (
+	prog = "mrcoordinator"
+	// terminalRefresh and plainRefresh are how often progress is shown on
+	// a terminal (redrawn in place) and elsewhere (one line each).
+	terminalRefresh = 250 * time.Millisecond
+	plainRefresh    = 5 * time.Second
+	// defaultReport is the default base name of the job report files.
+	defaultReport = "mr-report"
+)
+
+// options are the flags beyond the coordinator's Config.
+type options struct {
+	addr      string
+	httpAddr  string
+	report    string
+	quiet     bool
+	verbose   bool
+	logFormat string
+}
 
 func main() {
+	cfg, opts := parseFlags()
+	out := cli.NewStatusWriter(os.Stderr, cli.IsTerminal(os.Stderr))
+	logger, err := cli.NewLogger(out, opts.logFormat, opts.verbose)
+	if err != nil {
+		cli.Fatal(prog, cli.ExitUsage, err)
+	}
+	cfg.Logger = logger
+	addr, err := protocol.ResolveAddr(opts.addr)
+	if err != nil {
+		cli.Fatal(prog, cli.ExitUsage, err)
+	}
+	c, err := coordinator.New(cfg)
+	if err != nil {
+		cli.Fatal(prog, cli.ExitUsage, err)
+	}
+	l, err := protocol.Listen(addr)
+	if err != nil {
+		cli.Fatal(prog, cli.ExitFailure, err)
+	}
+	defer l.Close()
+	go c.Serve(l)
+	logger.Info("coordinator listening", "addr", addr.String(), "maps", c.Progress().Maps, "reduces", cfg.NReduce)
+	if opts.httpAddr != "" {
+		if err := serveStatus(opts.httpAddr, c); err != nil {
+			cli.Fatal(prog, cli.ExitUsage, err)
+		}
+	}
+
+	progressDone := make(chan struct{})
+	progressCtx, stopProgress := context.WithCancel(context.Background())
+	go func() {
+		defer close(progressDone)
+		if opts.quiet {
+			return
+		}
+		interval := plainRefresh
+		if cli.IsTerminal(os.Stderr) {
+			interval = terminalRefresh
+		}
+		out.ShowStatus(progressCtx, interval, func() string { return status.ProgressLine(c.ProgressSnapshot(), time.Now()) })
+	}()
+
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	select {
+	case <-c.Done():
+	case sig := <-signals:
+		l.Close()
+		stopProgress()
+		<-progressDone
+		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("stopped by %v before the job was done; "+
+			"run the same command again to resume it", sig))
+	}
+	c.WaitForWorkers()
+	l.Close()
+	stopProgress()
+	<-progressDone
+	writeReport(opts.report, c, logger)
+
+	if err := c.Finish(); err != nil {
+		cli.Fatal(prog, cli.ExitFailure, err)
+	}
+	if skipped := c.Skipped(); len(skipped) > 0 {
+		fmt.Fprintf(os.Stderr, "%s: job done WITHOUT these inputs, whose map tasks kept failing: %v\n", prog, skipped)
+	}
+	logger.Info("job done", "outputs", fmt.Sprintf("mr-out-0..mr-out-%d", cfg.NReduce-1))
+}
+
+func parseFlags() (coordinator.Config, options) {
 	var cfg coordinator.Config
-	addrFlag := flag.String("addr", "", "address to listen on: a Unix socket path or tcp:HOST:PORT (default $"+protocol.AddrEnv+", else a per-user socket)")
+	var opts options
+	flag.StringVar(&opts.addr, "addr", "", "address to listen on: a Unix socket path or tcp:HOST:PORT (default $"+protocol.AddrEnv+", else a per-user socket)")
 	flag.IntVar(&cfg.NReduce, "nreduce", coordinator.DefaultNReduce, "number of reduce tasks (and mr-out-* files)")
 	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", coordinator.DefaultTaskTimeout, "the most one attempt may run, heartbeats or not")
 	flag.DurationVar(&cfg.Lease, "lease", coordinator.DefaultLease, "how long a running attempt lives without a heartbeat")
@@ -35,7 +129,11 @@ func main() {
 	useJournal := flag.Bool("journal", true, "journal commits to "+jobfiles.Journal+" so that a restarted coordinator resumes the job")
 	flag.BoolVar(&cfg.KeepScratch, "keep", false, "keep intermediate files after the job, for debugging")
 	flag.BoolVar(&cfg.SkipBadInputs, "skip-bad-inputs", false, "leave out an input whose map task fails more than -max-failures times, instead of failing the job")
-	verbose := flag.Bool("v", false, "log debug messages")
+	flag.StringVar(&opts.httpAddr, "http", "", "serve a live status page on this address, e.g. localhost:8080 (off by default)")
+	flag.StringVar(&opts.report, "report", defaultReport, "write the job report to this path plus .json and .html; empty: no report")
+	flag.BoolVar(&opts.quiet, "q", false, "do not show progress")
+	flag.BoolVar(&opts.verbose, "v", false, "log debug messages")
+	flag.StringVar(&opts.logFormat, "log-format", cli.FormatText, "log format: text or json")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] INPUT...\n", prog)
 		flag.PrintDefaults()
@@ -51,44 +149,35 @@ func main() {
 	}
 	cfg.NoJournal = !*useJournal
 	cfg.SplitSize = int64(splitSize)
-	level := slog.LevelInfo
-	if *verbose {
-		level = slog.LevelDebug
-	}
-	cfg.Logger = cli.NewLogger(level)
+	return cfg, opts
+}
 
-	addr, err := protocol.ResolveAddr(*addrFlag)
+// serveStatus serves the status page on addr in the background.
+func serveStatus(addr string, c *coordinator.Coordinator) error {
+	l, err := net.Listen("tcp", addr)
 	if err != nil {
-		cli.Fatal(prog, cli.ExitUsage, err)
+		return fmt.Errorf("-http %s: %w", addr, err)
 	}
-	c, err := coordinator.New(cfg)
-	if err != nil {
-		cli.Fatal(prog, cli.ExitUsage, err)
-	}
-	l, err := protocol.Listen(addr)
-	if err != nil {
-		cli.Fatal(prog, cli.ExitFailure, err)
-	}
-	defer l.Close()
-	go c.Serve(l)
-	cfg.Logger.Info("coordinator listening", "addr", addr.String(), "maps", len(cfg.Inputs), "reduces", cfg.NReduce)
+	srv := &http.Server{Handler: status.NewHandler(c.Snapshot), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(l)
+	c.Logger().Info("status page", "url", "http://"+l.Addr().String()+"/")
+	return nil
+}
 
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	select {
-	case <-c.Done():
-	case sig := <-signals:
-		l.Close()
-		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("stopped by %v before the job was done; "+
-			"run the same command again to resume it", sig))
+// writeReport writes the job report, if asked for; a failure to write it
+// is logged, not fatal: the job's outputs matter more.
+func writeReport(path string, c *coordinator.Coordinator, logger *slog.Logger) {
+	if path == "" {
+		return
 	}
-	c.WaitForWorkers()
-	l.Close()
-	if err := c.Finish(); err != nil {
-		cli.Fatal(prog, cli.ExitFailure, err)
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
 	}
-	if skipped := c.Skipped(); len(skipped) > 0 {
-		fmt.Fprintf(os.Stderr, "%s: job done WITHOUT these inputs, whose map tasks kept failing: %v\n", prog, skipped)
+	jsonPath, htmlPath, err := status.WriteReport(dir, base, c.Snapshot())
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "%s: job report: %v\n", prog, err)
+		return
 	}
-	cfg.Logger.Info("job done", "outputs", fmt.Sprintf("mr-out-0..mr-out-%d", cfg.NReduce-1))
+	logger.Info("job report written", "json", jsonPath, "html", htmlPath)
 }

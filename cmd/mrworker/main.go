@@ -9,7 +9,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
@@ -30,6 +29,7 @@ func main() {
 	addrFlag := flag.String("addr", "", "coordinator address: a Unix socket path or tcp:HOST:PORT (default $"+protocol.AddrEnv+", else a per-user socket)")
 	retry := flag.Duration("retry-window", worker.DefaultRetryWindow, "how long to keep trying an unreachable coordinator before exiting")
 	verbose := flag.Bool("v", false, "log debug messages")
+	logFormat := flag.String("log-format", cli.FormatText, "log format: text or json")
 	sortBuffer := cli.ByteSize(worker.DefaultSortBuffer)
 	flag.Var(&sortBuffer, "sort-buffer", "map output kept in memory before sorted runs spill to disk")
 	noCombine := flag.Bool("no-combine", os.Getenv(noCombineEnv) == "1", "do not use the plugin's Combine even if it has one (default from $"+noCombineEnv+"=1)")
@@ -53,16 +53,16 @@ func main() {
 	if *noCombine {
 		a.Combine = nil
 	}
-	level := slog.LevelInfo
-	if *verbose {
-		level = slog.LevelDebug
+	logger, err := cli.NewLogger(os.Stderr, *logFormat, *verbose)
+	if err != nil {
+		cli.Fatal(prog, cli.ExitUsage, err)
 	}
 	w, err := worker.New(worker.Config{
 		Addr:        addr,
 		App:         a,
 		RetryWindow: *retry,
 		SortBuffer:  int64(sortBuffer),
-		Logger:      cli.NewLogger(level),
+		Logger:      logger,
 	})
 	if err != nil {
 		cli.Fatal(prog, cli.ExitFailure, err)
@@ -75,7 +75,7 @@ func main() {
 	case errors.Is(err, worker.ErrCoordinatorUnreachable) && w.Registered():
 		// The coordinator went away after we had worked for it: it most
 		// likely finished the job while this worker was busy.
-		slog.Warn("coordinator gone; exiting", "err", err)
+		logger.Warn("coordinator gone; exiting", "err", err)
 	case errors.Is(err, worker.ErrCoordinatorUnreachable):
 		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("no coordinator at %s: %w (is mrcoordinator running with the same -addr or $%s?)", addr, err, protocol.AddrEnv))
 	default:

@@ -1,9 +1,11 @@
-// Package cli holds what the command-line programs share: logging setup and
-// how a fatal error is reported.
+// Package cli holds what the command-line programs share: logging setup,
+// a stderr that carries a live status line beside the logs, and how a
+// fatal error is reported.
 package cli
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 )
@@ -14,9 +16,27 @@ const (
 	ExitUsage   = 2 // bad flags or arguments
 )
 
-// NewLogger returns a text logger on stderr at level.
-func NewLogger(level slog.Level) *slog.Logger {
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+// Log formats accepted by NewLogger.
+const (
+	FormatText = "text"
+	FormatJSON = "json"
+)
+
+// NewLogger returns a logger writing to w in format (FormatText or
+// FormatJSON) at level, with debug messages only when verbose.
+func NewLogger(w io.Writer, format string, verbose bool) (*slog.Logger, error) {
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if verbose {
+		opts.Level = slog.LevelDebug
+	}
+	switch format {
+	case FormatText:
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case FormatJSON:
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("-log-format %q: want %q or %q", format, FormatText, FormatJSON)
+	}
 }
 
 // Fatal prints "prog: err" on stderr and exits with code.

@@ -2,10 +2,13 @@ package coordinator_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,7 +27,9 @@ import (
 	"6.5840/mr/app"
 	"6.5840/mr/coordinator"
 	"6.5840/mr/jobfiles"
+	"6.5840/mr/protocol"
 	"6.5840/mr/sequential"
+	"6.5840/mr/status"
 	"6.5840/mr/worker"
 )
 
@@ -407,5 +412,51 @@ func TestSplitInputsMatchSequential(t *testing.T) {
 		require.Equal(t, 1+(len(lines["long.txt"])+49)/50, cl.c().Progress().Maps, "long.txt in 50-byte splits, short.txt whole")
 		require.NoError(t, <-cl.startWorker(wordCount, nil))
 		require.Equal(t, cl.want(wordCount), cl.output())
+	})
+}
+
+func TestSnapshotAndStatusPageAfterJob(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cl := newCluster(t, texts, coordinator.Config{NReduce: 3})
+		counting := wordCount
+		counting.Map = func(name, contents string) []mr.KeyValue {
+			mr.Count("documents", 1)
+			return wordCount.Map(name, contents)
+		}
+		require.NoError(t, <-cl.startWorker(counting, nil))
+		s := cl.c().Snapshot()
+
+		require.Equal(t, status.JobDone, s.Job.State)
+		require.Equal(t, status.Phase{Done: len(texts), Total: len(texts)}, s.Maps)
+		require.Equal(t, status.Phase{Done: 3, Total: 3}, s.Reduces)
+		require.Len(t, s.Tasks, len(texts)+3)
+		for _, task := range s.Tasks {
+			require.Equal(t, status.TaskDone, task.State, task.ID)
+			require.Equal(t, 1, task.Attempts, task.ID)
+		}
+		require.Len(t, s.Attempts, len(texts)+3)
+		require.Len(t, s.Workers, 1)
+		require.Equal(t, len(texts)+3, s.Workers[0].TasksDone)
+		require.Equal(t, status.WorkerExited, s.Workers[0].State)
+
+		var inputBytes int64
+		for _, c := range texts {
+			inputBytes += int64(len(c))
+		}
+		require.Equal(t, int64(len(texts)), s.Counters["documents"])
+		require.Equal(t, inputBytes, s.Counters[protocol.CounterMapInputBytes])
+		require.Equal(t, int64(len(cl.output())), s.Counters[protocol.CounterReduceOutputRecords])
+
+		// The page and the JSON serve the same state.
+		srv := httptest.NewServer(status.NewHandler(cl.c().Snapshot))
+		defer srv.Close()
+		resp, err := http.Get(srv.URL + "/status.json")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var got status.Snapshot
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&got))
+		require.Equal(t, s.Maps, got.Maps)
+		require.Equal(t, s.Counters, got.Counters)
+		require.Len(t, got.Attempts, len(s.Attempts))
 	})
 }

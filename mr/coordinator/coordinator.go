@@ -53,6 +53,8 @@ type Coordinator struct {
 	nextWorker protocol.WorkerID
 	// counters sums the counters of committed attempts.
 	counters map[string]int64
+	// started is when the coordinator started; ended when the job ended.
+	started, ended time.Time
 	// changed is closed and replaced whenever the table changes, waking
 	// long-polling GetTask calls and the lease reaper.
 	changed chan struct{}
@@ -82,6 +84,7 @@ func New(cfg Config) (*Coordinator, error) {
 		table:    newTable(inputs, cfg.NReduce, cfg.policy()),
 		workers:  make(map[protocol.WorkerID]*workerInfo),
 		counters: make(map[string]int64),
+		started:  time.Now(),
 		changed:  make(chan struct{}),
 		over:     make(chan struct{}),
 		closed:   make(chan struct{}),
@@ -127,6 +130,7 @@ func (c *Coordinator) openJournal() error {
 			"maps_done", p.MapsDone, "reduces_done", p.ReducesDone)
 	}
 	if c.table.Over() {
+		c.ended = time.Now()
 		close(c.over)
 	}
 	return nil
@@ -182,6 +186,9 @@ func (c *Coordinator) ServeConn(conn net.Conn) {
 func (c *Coordinator) Close() {
 	c.closeOnce.Do(func() { close(c.closed) })
 }
+
+// Logger returns the coordinator's logger.
+func (c *Coordinator) Logger() *slog.Logger { return c.log }
 
 // Done is closed when the job is over, successfully or not.
 func (c *Coordinator) Done() <-chan struct{} { return c.over }
@@ -261,8 +268,10 @@ func (c *Coordinator) Finish() error {
 func (c *Coordinator) Counters() map[string]int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return maps.Clone(c.counters)
+	return c.countersCopyLocked()
 }
+
+func (c *Coordinator) countersCopyLocked() map[string]int64 { return maps.Clone(c.counters) }
 
 // Skipped returns the inputs left out of the job after failing too often.
 func (c *Coordinator) Skipped() []string {
@@ -280,6 +289,7 @@ func (c *Coordinator) notifyLocked() {
 		select {
 		case <-c.over:
 		default:
+			c.ended = time.Now()
 			close(c.over)
 		}
 	}

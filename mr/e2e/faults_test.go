@@ -9,6 +9,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"6.5840/mr/protocol"
+	"6.5840/mr/status"
 )
 
 var threeTexts = []string{"pg-being_ernest.txt", "pg-metamorphosis.txt", "pg-grimm.txt"}
@@ -28,6 +31,24 @@ func TestKilledWorkersTaskMovesOn(t *testing.T) {
 	require.Contains(t, c.log(), "no heartbeat for 2s", "the lease, not the hard limit, must catch a dead worker")
 	require.Equal(t, j.want(), j.output())
 	require.Empty(t, j.leftovers())
+
+	// The job report tells the story: the killed worker's attempt revoked,
+	// every task committed once.
+	data, err := os.ReadFile(filepath.Join(j.dir, "mr-report.json"))
+	require.NoError(t, err)
+	var report status.Snapshot
+	require.NoError(t, json.Unmarshal(data, &report))
+	require.Equal(t, status.JobDone, report.Job.State)
+	outcomes := map[string]int{}
+	for _, a := range report.Attempts {
+		outcomes[a.Outcome]++
+	}
+	require.Equal(t, 1, outcomes[status.OutcomeRevoked])
+	require.Equal(t, len(threeTexts)+3, outcomes[status.OutcomeCommitted])
+	require.Equal(t, int64(len(j.want())), report.Counters[protocol.CounterReduceOutputRecords])
+	html, err := os.ReadFile(filepath.Join(j.dir, "mr-report.html"))
+	require.NoError(t, err)
+	require.Contains(t, string(html), "<svg")
 }
 
 func TestStoppedWorkerIsReplacedAndLeavesNoTrace(t *testing.T) {

@@ -105,7 +105,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	for {
 		var reply protocol.GetTaskReply
-		err := w.calls.call(ctx, protocol.MethodGetTask, &protocol.GetTaskArgs{Header: w.header()}, &reply)
+		args := protocol.GetTaskArgs{Header: w.header()}
+		err := w.calls.call(ctx, protocol.MethodGetTask, &args, &reply)
 		if isUnknownWorker(err) {
 			w.log.Warn("coordinator does not know this worker; registering again")
 			if err = w.register(ctx); err == nil {
@@ -125,7 +126,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		case protocol.ActionWait:
 			continue
 		case protocol.ActionRun:
-			if err := w.runAttempt(ctx, &reply); err != nil {
+			if err := w.runAttempt(ctx, args.RequestID, &reply); err != nil {
 				return err
 			}
 		default:
@@ -166,9 +167,9 @@ func isUnknownWorker(err error) bool {
 
 // runAttempt runs one attempt with heartbeats and reports its outcome. It
 // returns an error only when the worker should stop.
-func (w *Worker) runAttempt(ctx context.Context, reply *protocol.GetTaskReply) error {
+func (w *Worker) runAttempt(ctx context.Context, requestID string, reply *protocol.GetTaskReply) error {
 	log := w.log.With("attempt", reply.Attempt)
-	log.Info("attempt started", "input", reply.Input.String())
+	log.Info("attempt started", "req", requestID, "input", reply.Input.String())
 	start := time.Now()
 
 	attemptCtx, cancel := context.WithCancelCause(ctx)

@@ -1,0 +1,64 @@
+package status
+
+import (
+	"bytes"
+	"expvar"
+	"net/http"
+	"net/http/pprof"
+	"time"
+)
+
+// pageRefresh is how often the served status page reloads itself.
+const pageRefresh = 2 * time.Second
+
+// Content types of the served documents.
+const (
+	contentHTML = "text/html; charset=utf-8"
+	contentJSON = "application/json"
+)
+
+// NewHandler serves the status of a job, calling source for a fresh
+// snapshot on every request:
+//
+//	/             the status page, reloading every 2 seconds
+//	/status.json  the snapshot as indented JSON
+//	/debug/vars   expvar variables
+//	/debug/pprof/ net/http/pprof profiles (and its subpaths)
+//
+// Any other path is 404. The handlers are registered on a private
+// ServeMux, not on http.DefaultServeMux.
+func NewHandler(source func() Snapshot) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		var buf bytes.Buffer
+		if err := RenderPage(&buf, source(), time.Now(), pageRefresh); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		send(w, contentHTML, buf.Bytes())
+	})
+	mux.HandleFunc("GET /status.json", func(w http.ResponseWriter, r *http.Request) {
+		b, err := encodeIndented(source())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		send(w, contentJSON, b)
+	})
+	mux.Handle("/debug/vars", expvar.Handler())
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
+}
+
+// send writes body as an uncached response of the given content type. A
+// failed write means the client went away, so its error is not reported.
+func send(w http.ResponseWriter, contentType string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Cache-Control", "no-store")
+	_, _ = w.Write(body)
+}

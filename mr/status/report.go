@@ -1,0 +1,77 @@
+package status
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Report files.
+const (
+	// tempPrefix starts the names of files still being written.
+	tempPrefix = ".mr-tmp-"
+	// reportPerm is the mode of report files: readable by everyone.
+	reportPerm = 0o644
+	// jsonExt and htmlExt end the names of the two report files.
+	jsonExt = ".json"
+	htmlExt = ".html"
+)
+
+// WriteReport writes the final status of a job into dir as base+".json"
+// (the snapshot, as served at /status.json) and base+".html" (the status
+// page without auto-refresh, drawn as of s.Job.Ended, or now if that is
+// zero). Each file appears whole or not at all: it is written to a
+// temporary file in dir and renamed. base must be a plain file name.
+func WriteReport(dir, base string, s Snapshot) (jsonPath, htmlPath string, err error) {
+	if base == "" || base != filepath.Base(base) {
+		return "", "", fmt.Errorf("write report: base %q is not a plain file name", base)
+	}
+	data, err := encodeIndented(s)
+	if err != nil {
+		return "", "", fmt.Errorf("write report: %w", err)
+	}
+	now := s.Job.Ended
+	if now.IsZero() {
+		now = time.Now()
+	}
+	var page bytes.Buffer
+	if err := RenderPage(&page, s, now, 0); err != nil {
+		return "", "", fmt.Errorf("write report: %w", err)
+	}
+	jsonPath, err = writeAtomic(dir, base+jsonExt, data)
+	if err != nil {
+		return "", "", fmt.Errorf("write report: %w", err)
+	}
+	htmlPath, err = writeAtomic(dir, base+htmlExt, page.Bytes())
+	if err != nil {
+		return "", "", fmt.Errorf("write report: %w", err)
+	}
+	return jsonPath, htmlPath, nil
+}
+
+// writeAtomic writes data to dir/name via a temporary file in dir that is
+// renamed into place, and returns the path written. On error nothing is
+// left behind.
+func writeAtomic(dir, name string, data []byte) (string, error) {
+	path := filepath.Join(dir, name)
+	tmp, err := os.CreateTemp(dir, tempPrefix+name+"-*")
+	if err != nil {
+		return "", fmt.Errorf("create temp file for %s: %w", path, err)
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(reportPerm)
+	}
+	err = errors.Join(err, tmp.Close())
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp.Name()) // best effort; the write error matters more
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return path, nil
+}
