@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"6.5840/mr/cli"
 	"6.5840/mr/loader"
@@ -23,6 +24,9 @@ const (
 	prog = "mrworker"
 	// noCombineEnv, set to 1, turns the combiner off like -no-combine.
 	noCombineEnv = "MR_NO_COMBINE"
+	// shutdownGrace is how long an interrupted worker waits for its
+	// running task to notice before it exits anyway.
+	shutdownGrace = time.Second
 )
 
 func main() {
@@ -69,7 +73,17 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// Map or Reduce may not return soon; the coordinator hands an
+		// abandoned attempt to another worker anyway.
+		<-ctx.Done()
+		time.Sleep(shutdownGrace)
+		cli.Fatal(prog, cli.ExitFailure, errors.New("interrupted while running a task"))
+	}()
 	err = w.Run(ctx)
+	if ctx.Err() != nil {
+		cli.Fatal(prog, cli.ExitFailure, errors.New("interrupted"))
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, worker.ErrCoordinatorUnreachable) && w.Registered():

@@ -13,8 +13,12 @@ import (
 	"6.5840/mr/jobfiles"
 )
 
-// bufferSize is the write buffer of a File.
-const bufferSize = 256 << 10
+const (
+	// bufferSize is the write buffer of a File.
+	bufferSize = 256 << 10
+	// fileMode is the mode of a committed file (a temp file starts 0600).
+	fileMode = 0o644
+)
 
 // Durability says whether Commit syncs the file to disk before renaming it.
 type Durability bool
@@ -53,6 +57,9 @@ func Create(path string, durability Durability) (*File, error) {
 // path. On error the temporary file is removed.
 func (f *File) Commit() error {
 	err := f.Flush()
+	if err == nil {
+		err = f.tmp.Chmod(fileMode)
+	}
 	if err == nil && f.durability == Durable {
 		err = f.tmp.Sync()
 	}

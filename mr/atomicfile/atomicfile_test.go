@@ -23,6 +23,9 @@ func TestNothingVisibleUntilCommit(t *testing.T) {
 		data, err := os.ReadFile(path)
 		require.NoError(t, err)
 		require.Equal(t, "hello\n", string(data))
+		info, err := os.Stat(path)
+		require.NoError(t, err)
+		require.Equal(t, os.FileMode(fileMode), info.Mode().Perm(), "committed files are readable like any other")
 		f.Abort() // after Commit: a no-op
 		entries, _ := os.ReadDir(dir)
 		require.Len(t, entries, 1, "temp file left behind")
