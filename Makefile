@@ -10,7 +10,7 @@ ifeq ($(RACE),1)
 BUILDFLAGS := -race
 endif
 
-.PHONY: all build binaries plugins run test vet unit e2e bench clean
+.PHONY: all build binaries plugins run test vet unit e2e soak bench clean
 
 all: build
 
@@ -52,6 +52,15 @@ e2e:
 	RACE=$(RACE) ./test-mr.sh
 
 test: vet unit e2e
+
+# soak: the crash test, SOAK_RUNS times in a row (not part of make test).
+SOAK_RUNS ?= 20
+soak: build
+	@for i in $$(seq $(SOAK_RUNS)); do \
+	  out=$$(RACE=$(RACE) ./test-mr.sh crash); status=$$?; \
+	  printf 'run %d: %s\n' $$i "$$(echo "$$out" | head -1)"; \
+	  [ $$status -eq 0 ] || { echo "$$out"; exit 1; }; \
+	done
 
 clean:
 	rm -rf $(BIN) $(RUN_DIR)

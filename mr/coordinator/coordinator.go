@@ -51,6 +51,8 @@ type Coordinator struct {
 	table      *Table
 	workers    map[protocol.WorkerID]*workerInfo
 	nextWorker protocol.WorkerID
+	// mapAttemptRuns caches the committed map attempts, once known.
+	mapAttemptRuns protocol.AttemptRuns
 	// counters sums the counters of committed attempts.
 	counters map[string]int64
 	// started is when the coordinator started; ended when the job ended.
@@ -397,7 +399,10 @@ func (c *Coordinator) getTask(args *protocol.GetTaskArgs, reply *protocol.GetTas
 			reply.Input = a.Input
 			reply.NReduce = c.cfg.NReduce
 			if a.Attempt.Task.Kind == task.Reduce {
-				reply.MapAttempts = c.table.MapAttempts()
+				if c.mapAttemptRuns == nil {
+					c.mapAttemptRuns = protocol.CompressAttempts(c.table.MapAttempts())
+				}
+				reply.MapAttempts = c.mapAttemptRuns
 			}
 			c.notifyLocked()
 			c.mu.Unlock()

@@ -93,7 +93,7 @@ type GetTaskReply struct {
 	NReduce int
 	// MapAttempts, for a reduce task, holds the committed attempt of every
 	// map task, index by map task: the reducer reads exactly those outputs.
-	MapAttempts []int
+	MapAttempts AttemptRuns
 	// JobFailed is set with ActionExit when the job ended without success.
 	JobFailed bool
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strings"
 
 	"6.5840/mr"
 	"6.5840/mr/app"
@@ -40,11 +39,18 @@ type mapStats struct {
 	spills         int64
 }
 
-// partitionBuffer holds one partition's buffered output: a plain list, or
-// with a combiner, the values grouped by key.
+// partitionBuffer holds one partition's buffered output, the values
+// grouped by key in the order Map emitted them. Grouping by hash and then
+// sorting only the distinct keys is much cheaper than sorting every pair,
+// and keeps equal keys' values in order without a stable sort.
 type partitionBuffer struct {
-	kvs    []mr.KeyValue
-	groups map[string][]string
+	groups map[string]*valueList
+}
+
+// valueList is a key's buffered values; a pointer in the map lets an
+// existing key be found with a single hash lookup.
+type valueList struct {
+	values []string
 }
 
 // mapOutput collects one map attempt's output. It partitions the pairs,
@@ -68,10 +74,8 @@ type mapOutput struct {
 func newMapOutput(a app.App, nReduce int, limit int64, final []string, spillPath func(reduce, n int) string) *mapOutput {
 	o := &mapOutput{app: a, nReduce: nReduce, limit: limit, final: final, spillPath: spillPath,
 		parts: make([]partitionBuffer, nReduce), runs: make([][]string, nReduce)}
-	if a.Combine != nil {
-		for r := range o.parts {
-			o.parts[r].groups = make(map[string][]string)
-		}
+	for r := range o.parts {
+		o.parts[r].groups = make(map[string]*valueList)
 	}
 	return o
 }
@@ -102,26 +106,22 @@ func (o *mapOutput) add(kvs []mr.KeyValue) error {
 }
 
 func (o *mapOutput) buffer(p *partitionBuffer, kv mr.KeyValue) {
-	if p.groups == nil {
-		p.kvs = append(p.kvs, kv)
-		o.buffered += int64(len(kv.Key)+len(kv.Value)) + recordOverhead
-		return
-	}
-	values, ok := p.groups[kv.Key]
-	if !ok {
+	list := p.groups[kv.Key]
+	if list == nil {
+		list = &valueList{}
+		p.groups[kv.Key] = list
 		o.buffered += int64(len(kv.Key)) + groupOverhead
 	}
-	values = append(values, kv.Value)
+	list.values = append(list.values, kv.Value)
 	o.buffered += int64(len(kv.Value)) + recordOverhead
-	if len(values) >= combineBatch {
-		for _, v := range values {
+	if o.app.Combine != nil && len(list.values) >= combineBatch {
+		for _, v := range list.values {
 			o.buffered -= int64(len(v)) + recordOverhead
 		}
-		combined := o.app.Combine(kv.Key, values)
+		combined := o.app.Combine(kv.Key, list.values)
 		o.buffered += int64(len(combined)) + recordOverhead
-		values = append(values[:0], combined)
+		list.values = append(list.values[:0], combined)
 	}
-	p.groups[kv.Key] = values
 }
 
 // spill writes every partition's buffer as a sorted run and empties it.
@@ -160,7 +160,7 @@ func (o *mapOutput) writeRun(path string, r int) error {
 	return nil
 }
 
-func (p *partitionBuffer) empty() bool { return len(p.kvs) == 0 && len(p.groups) == 0 }
+func (p *partitionBuffer) empty() bool { return len(p.groups) == 0 }
 
 // flush writes partition r's buffer to w in key order as an intermediate
 // file, combining each key's values if there is a combiner, and empties
@@ -169,29 +169,25 @@ func (o *mapOutput) flush(r int, w io.Writer) (int64, error) {
 	p := &o.parts[r]
 	out := ifile.NewWriter(w)
 	var n int64
-	if p.groups == nil {
-		slices.SortStableFunc(p.kvs, func(x, y mr.KeyValue) int { return strings.Compare(x.Key, y.Key) })
-		for _, kv := range p.kvs {
-			if err := out.Write(kv.Key, kv.Value); err != nil {
-				return n, err
-			}
-			n++
-		}
-		p.kvs = nil
-		return n, out.Close()
-	}
 	keys := make([]string, 0, len(p.groups))
 	for k := range p.groups {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
 	for _, k := range keys {
-		if err := out.Write(k, o.app.Combine(k, p.groups[k])); err != nil {
-			return n, err
+		values := p.groups[k].values
+		if o.app.Combine != nil {
+			values = []string{o.app.Combine(k, values)}
 		}
-		n++
+		for _, v := range values {
+			if err := out.Write(k, v); err != nil {
+				return n, err
+			}
+			n++
+		}
 	}
-	clear(p.groups)
+	// A new map rather than clear: clear keeps the old map's size.
+	p.groups = make(map[string]*valueList)
 	return n, out.Close()
 }
 

@@ -209,7 +209,7 @@ func (w *Worker) runAttempt(ctx context.Context, requestID string, reply *protoc
 			counters[protocol.CounterCombineOutputRecords] = stats.writtenRecords
 		}
 	case task.Reduce:
-		job := reduceJob{app: w.cfg.App, dir: w.cfg.Dir, attempt: reply.Attempt, mapAttempts: reply.MapAttempts}
+		job := reduceJob{app: w.cfg.App, dir: w.cfg.Dir, attempt: reply.Attempt, mapAttempts: reply.MapAttempts.Expand()}
 		var stats reduceStats
 		stats, err = job.write(attemptCtx)
 		counters = map[string]int64{
