@@ -25,8 +25,9 @@ const (
 	// buffer (map entry and value slice).
 	groupOverhead = 96
 	// combineBatch is how many values of one key a combining buffer holds
-	// before it combines them into one; it bounds memory for hot keys.
-	combineBatch = 64
+	// before it combines them into one; it bounds memory for hot keys, and
+	// a key's list is allocated at this size once.
+	combineBatch = 16
 	// spillBufferSize is the write buffer of a spill file.
 	spillBufferSize = 256 << 10
 )
@@ -109,6 +110,9 @@ func (o *mapOutput) buffer(p *partitionBuffer, kv mr.KeyValue) {
 	list := p.groups[kv.Key]
 	if list == nil {
 		list = &valueList{}
+		if o.app.Combine != nil {
+			list.values = make([]string, 0, combineBatch)
+		}
 		p.groups[kv.Key] = list
 		o.buffered += int64(len(kv.Key)) + groupOverhead
 	}

@@ -15,20 +15,64 @@ package main
 import (
 	"fmt"
 	"strconv"
-	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"6.5840/mr"
 )
 
-// Map emits (word, "1") for every word of contents.
+// Map emits (word, "1") for every word of contents: every maximal run of
+// letters (unicode.IsLetter), exactly the fields of
+// strings.FieldsFunc(contents, func(r rune) bool { return !unicode.IsLetter(r) }).
+// It scans twice, counting the words and then slicing them, so that it
+// allocates the result once and copies no text.
 func Map(filename string, contents string) []mr.KeyValue {
-	words := strings.FieldsFunc(contents, func(r rune) bool { return !unicode.IsLetter(r) })
-	kva := make([]mr.KeyValue, 0, len(words))
-	for _, w := range words {
-		kva = append(kva, mr.KeyValue{Key: w, Value: "1"})
-	}
+	kva := make([]mr.KeyValue, 0, countWords(contents))
+	forEachWord(contents, func(w string) { kva = append(kva, mr.KeyValue{Key: w, Value: "1"}) })
 	return kva
+}
+
+// asciiLetter[b] says whether the ASCII byte b is a letter.
+var asciiLetter = func() (t [utf8.RuneSelf]bool) {
+	for b := range t {
+		t[b] = unicode.IsLetter(rune(b))
+	}
+	return t
+}()
+
+// letterAt reports whether s holds a letter at byte i, and its width.
+// Invalid UTF-8 decodes to one-byte utf8.RuneError, which is no letter.
+func letterAt(s string, i int) (bool, int) {
+	if b := s[i]; b < utf8.RuneSelf {
+		return asciiLetter[b], 1
+	}
+	r, width := utf8.DecodeRuneInString(s[i:])
+	return unicode.IsLetter(r), width
+}
+
+// forEachWord calls fn with every maximal run of letters in s.
+func forEachWord(s string, fn func(word string)) {
+	start := -1
+	for i := 0; i < len(s); {
+		letter, width := letterAt(s, i)
+		switch {
+		case letter && start < 0:
+			start = i
+		case !letter && start >= 0:
+			fn(s[start:i])
+			start = -1
+		}
+		i += width
+	}
+	if start >= 0 {
+		fn(s[start:])
+	}
+}
+
+func countWords(s string) int {
+	n := 0
+	forEachWord(s, func(string) { n++ })
+	return n
 }
 
 // Reduce returns the total count of key: the sum of its values.

@@ -1,0 +1,50 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/stretchr/testify/require"
+)
+
+// fields is the definition of a word that Map must follow.
+func fields(s string) []string {
+	f := strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
+	if len(f) == 0 {
+		return nil
+	}
+	return f
+}
+
+func mapKeys(t *testing.T, contents string) []string {
+	var keys []string
+	for _, kv := range Map("f", contents) {
+		require.Equal(t, "1", kv.Value)
+		keys = append(keys, kv.Key)
+	}
+	return keys
+}
+
+func TestMapSplitsLikeFieldsFunc(t *testing.T) {
+	for _, s := range []string{
+		"", "a", "  ", "Hello, world!", "don't stop-me now", "naïve café Ωmega", "日本語 テキスト",
+		"x\xffy", "\xe2\x82", "end with letter", "tab\tand\nnewline", "12abc34def",
+	} {
+		require.Equal(t, fields(s), mapKeys(t, s), "%q", s)
+	}
+}
+
+func FuzzMapSplitsLikeFieldsFunc(f *testing.F) {
+	f.Add("naïve café, x\xffy")
+	f.Fuzz(func(t *testing.T, s string) {
+		require.Equal(t, fields(s), mapKeys(t, s))
+	})
+}
+
+func TestCombineThenReduceEqualsReduce(t *testing.T) {
+	values := []string{"1", "1", "1", "1", "1"}
+	combined := []string{Combine("k", values[:2]), Combine("k", values[2:])}
+	require.Equal(t, Reduce("k", values), Reduce("k", combined))
+	require.Equal(t, "5", Reduce("k", values))
+}
