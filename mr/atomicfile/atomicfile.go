@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"6.5840/mr/jobfiles"
 )
@@ -19,6 +20,11 @@ const (
 	// fileMode is the mode of a committed file (a temp file starts 0600).
 	fileMode = 0o644
 )
+
+// writers recycles the write buffers: a map task writes one file per
+// reduce partition, and tiny tasks would otherwise spend their time
+// clearing fresh buffers.
+var writers = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, bufferSize) }}
 
 // Durability says whether Commit syncs the file to disk before renaming it.
 type Durability bool
@@ -32,7 +38,8 @@ const (
 )
 
 // File is a file being written. Write to it, then Commit to make it visible
-// under its final name, or Abort to discard it.
+// under its final name, or Abort to discard it; after either it takes no
+// more writes.
 type File struct {
 	path       string
 	durability Durability
@@ -50,13 +57,16 @@ func Create(path string, durability Durability) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create temp file for %s: %w", path, err)
 	}
-	return &File{path: path, durability: durability, tmp: tmp, Writer: bufio.NewWriterSize(tmp, bufferSize)}, nil
+	w := writers.Get().(*bufio.Writer)
+	w.Reset(tmp)
+	return &File{path: path, durability: durability, tmp: tmp, Writer: w}, nil
 }
 
 // Commit flushes, syncs (if Durable) and closes the file and renames it to its final
 // path. On error the temporary file is removed.
 func (f *File) Commit() error {
 	err := f.Flush()
+	f.release()
 	if err == nil {
 		err = f.tmp.Chmod(fileMode)
 	}
@@ -79,8 +89,20 @@ func (f *File) Commit() error {
 // Abort discards the file. It is safe to call after Commit, when it does
 // nothing.
 func (f *File) Abort() {
+	f.release()
 	if err := f.tmp.Close(); errors.Is(err, os.ErrClosed) {
 		return
 	}
 	os.Remove(f.tmp.Name())
+}
+
+// release returns the write buffer to the pool; the File takes no more
+// writes.
+func (f *File) release() {
+	if f.Writer == nil {
+		return
+	}
+	f.Writer.Reset(nil)
+	writers.Put(f.Writer)
+	f.Writer = nil
 }

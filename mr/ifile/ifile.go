@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"sync"
 )
 
 const (
@@ -28,6 +29,10 @@ const (
 )
 
 var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// readers recycles read buffers: a reduce task opens one reader per map
+// task, thousands for a job of tiny inputs.
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, readBufferSize) }}
 
 // ErrFormat is returned (wrapped) for a file that is not a complete,
 // intact intermediate file.
@@ -96,18 +101,34 @@ type Reader struct {
 // NewReader checks the header of the file read from r; name is used in
 // error messages.
 func NewReader(r io.Reader, name string) (*Reader, error) {
-	rd := &Reader{r: bufio.NewReaderSize(r, readBufferSize), name: name}
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	rd := &Reader{r: br, name: name}
 	var header [len(magic) + 1]byte
-	if _, err := io.ReadFull(rd.r, header[:]); err != nil {
-		return nil, rd.formatError("header", err)
+	var err error
+	if _, err = io.ReadFull(rd.r, header[:]); err != nil {
+		err = rd.formatError("header", err)
+	} else if string(header[:len(magic)]) != magic {
+		err = fmt.Errorf("%s: %w (bad magic %q)", name, ErrFormat, header[:len(magic)])
+	} else if header[len(magic)] != version {
+		err = fmt.Errorf("%s: %w (version %d, want %d)", name, ErrFormat, header[len(magic)], version)
 	}
-	if string(header[:len(magic)]) != magic {
-		return nil, fmt.Errorf("%s: %w (bad magic %q)", name, ErrFormat, header[:len(magic)])
-	}
-	if header[len(magic)] != version {
-		return nil, fmt.Errorf("%s: %w (version %d, want %d)", name, ErrFormat, header[len(magic)], version)
+	if err != nil {
+		rd.Release()
+		return nil, err
 	}
 	return rd, nil
+}
+
+// Release returns the Reader's buffer for reuse; the Reader must not be
+// used afterwards. Calling it is optional.
+func (r *Reader) Release() {
+	if r.r == nil {
+		return
+	}
+	r.r.Reset(nil)
+	readers.Put(r.r)
+	r.r = nil
 }
 
 // Next returns the next record, or io.EOF after the last one once the

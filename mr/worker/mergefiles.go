@@ -19,11 +19,15 @@ const maxMergeFanIn = 128
 type mergedFiles struct {
 	merge.Source
 	open    []*os.File
+	readers []*ifile.Reader
 	scratch []string
 }
 
 // Close closes the files and removes the scratch files of batch merges.
 func (m *mergedFiles) Close() {
+	for _, r := range m.readers {
+		r.Release()
+	}
 	for _, f := range m.open {
 		f.Close()
 	}
@@ -68,6 +72,7 @@ func mergeFiles(paths []string, scratchPath func(n int) string) (*mergedFiles, e
 			m.Close()
 			return nil, err
 		}
+		m.readers = append(m.readers, rd)
 		sources = append(sources, rd)
 	}
 	src, err := merge.New(sources)
