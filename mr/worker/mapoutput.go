@@ -284,9 +284,10 @@ func (o *mapOutput) removeRuns() {
 // with that key's values, in order. fn may keep the values slice.
 func forEachGroup(in merge.Source, fn func(key string, values []string) error) error {
 	key, value, err := in.Next()
-	var values []string
 	for err == nil {
-		values = append(make([]string, 0, cap(values)), value)
+		// A fresh slice per key, since fn may keep it, sized to start
+		// small: the previous key's size says nothing of this one's.
+		values := []string{value}
 		var next string
 		for {
 			next, value, err = in.Next()

@@ -1,0 +1,57 @@
+package worker
+
+import (
+	"io"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// pairSource yields a fixed list of sorted pairs.
+type pairSource struct{ keys, values []string }
+
+func (s *pairSource) Next() (string, string, error) {
+	if len(s.keys) == 0 {
+		return "", "", io.EOF
+	}
+	k, v := s.keys[0], s.values[0]
+	s.keys, s.values = s.keys[1:], s.values[1:]
+	return k, v, nil
+}
+
+func TestForEachGroup(t *testing.T) {
+	src := &pairSource{
+		keys:   []string{"a", "a", "b", "c", "c", "c"},
+		values: []string{"1", "2", "3", "4", "5", "6"},
+	}
+	var keys []string
+	var groups [][]string
+	require.NoError(t, forEachGroup(src, func(k string, v []string) error {
+		keys = append(keys, k)
+		groups = append(groups, v) // kept: later groups must not overwrite it
+		return nil
+	}))
+	require.Equal(t, []string{"a", "b", "c"}, keys)
+	require.Equal(t, [][]string{{"1", "2"}, {"3"}, {"4", "5", "6"}}, groups)
+}
+
+func TestForEachGroupAfterHotKeyAllocatesLittle(t *testing.T) {
+	// One key with a million values, then many single-value keys: each
+	// later group must not inherit the hot key's capacity.
+	const hot, cold = 1_000_000, 1000
+	src := &pairSource{}
+	for range hot {
+		src.keys, src.values = append(src.keys, "a"), append(src.values, "1")
+	}
+	for i := range cold {
+		src.keys, src.values = append(src.keys, "b"+string(rune('a'+i%26))+string(rune('a'+i/26%26))+string(rune('a'+i/676))), append(src.values, "1")
+	}
+	maxCap := 0
+	require.NoError(t, forEachGroup(src, func(k string, v []string) error {
+		if k != "a" {
+			maxCap = max(maxCap, cap(v))
+		}
+		return nil
+	}))
+	require.LessOrEqual(t, maxCap, 4)
+}
