@@ -38,12 +38,13 @@ const (
 
 // options are the flags beyond the coordinator's Config.
 type options struct {
-	addr      string
-	httpAddr  string
-	report    string
-	quiet     bool
-	verbose   bool
-	logFormat string
+	addr       string
+	httpAddr   string
+	report     string
+	quiet      bool
+	verbose    bool
+	logFormat  string
+	cpuProfile string
 }
 
 func main() {
@@ -54,6 +55,13 @@ func main() {
 		cli.Fatal(prog, cli.ExitUsage, err)
 	}
 	cfg.Logger = logger
+	if opts.cpuProfile != "" {
+		stopProfile, err := cli.StartCPUProfile(opts.cpuProfile)
+		if err != nil {
+			cli.Fatal(prog, cli.ExitUsage, err)
+		}
+		defer stopProfile()
+	}
 	addr, err := protocol.ResolveAddr(opts.addr)
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, err)
@@ -134,6 +142,7 @@ func parseFlags() (coordinator.Config, options) {
 	flag.BoolVar(&opts.quiet, "q", false, "do not show progress")
 	flag.BoolVar(&opts.verbose, "v", false, "log debug messages")
 	flag.StringVar(&opts.logFormat, "log-format", cli.FormatText, "log format: text or json")
+	flag.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the coordinator to this file")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] INPUT...\n", prog)
 		flag.PrintDefaults()

@@ -24,11 +24,12 @@ const (
 // Output returns the name of reduce task r's output file, "mr-out-r".
 func Output(reduce int) string { return fmt.Sprintf("%s%d", OutputPrefix, reduce) }
 
-// Intermediate returns the name of the file holding partition reduce of
-// attempt attempt of map task mapTask. Naming the attempt keeps two attempts
-// of one task from ever mixing their partitions.
-func Intermediate(mapTask, attempt, reduce int) string {
-	return fmt.Sprintf("%sm%d-a%d-r%d", intermediatePrefix, mapTask, attempt, reduce)
+// Intermediate returns the name of the output file of attempt attempt of
+// map task mapTask, which holds one section per reduce partition. Naming
+// the attempt keeps two attempts of one task from ever mixing their
+// partitions.
+func Intermediate(mapTask, attempt int) string {
+	return fmt.Sprintf("%sm%d-a%d", intermediatePrefix, mapTask, attempt)
 }
 
 // Spill returns the name of the n-th sorted run that map attempt attempt of

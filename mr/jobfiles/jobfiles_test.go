@@ -13,10 +13,13 @@ func TestNamesAreDistinct(t *testing.T) {
 	seen := map[string]bool{}
 	for m := range 12 {
 		for a := 1; a < 12; a++ {
+			name := Intermediate(m, a)
+			require.False(t, seen[name], "%s named twice", name)
+			seen[name] = true
 			for r := range 12 {
-				name := Intermediate(m, a, r)
-				require.False(t, seen[name], "%s named twice", name)
-				seen[name] = true
+				spill := Spill(m, a, r, 0)
+				require.False(t, seen[spill], "%s named twice", spill)
+				seen[spill] = true
 			}
 		}
 	}
@@ -25,7 +28,7 @@ func TestNamesAreDistinct(t *testing.T) {
 
 func TestRemoveScratchKeepsOutputs(t *testing.T) {
 	dir := t.TempDir()
-	for _, name := range []string{Output(0), Output(1), Intermediate(0, 1, 0), TempPrefix + "x", "input.txt"} {
+	for _, name := range []string{Output(0), Output(1), Intermediate(0, 1), Spill(0, 1, 0, 0), TempPrefix + "x", "input.txt"} {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), nil, 0o644))
 	}
 	require.NoError(t, RemoveScratch(dir))

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"6.5840/mr"
+	"6.5840/mr/ifile"
 )
 
 // benchPairs returns the word-count Map output of about size bytes of
@@ -35,8 +36,8 @@ func BenchmarkMapOutput(b *testing.B) {
 		name string
 		app  func() *mapOutput
 	}{
-		{"group", func() *mapOutput { return newMapOutput(words, 10, DefaultSortBuffer, nil, nil) }},
-		{"combine", func() *mapOutput { return newMapOutput(combining, 10, DefaultSortBuffer, nil, nil) }},
+		{"group", func() *mapOutput { return newMapOutput(words, 10, DefaultSortBuffer, "", nil) }},
+		{"combine", func() *mapOutput { return newMapOutput(combining, 10, DefaultSortBuffer, "", nil) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -45,10 +46,18 @@ func BenchmarkMapOutput(b *testing.B) {
 				if err := out.add(slicesClone(kvs)); err != nil {
 					b.Fatal(err)
 				}
+				sections := ifile.NewSectionWriter(io.Discard)
 				for r := range 10 {
-					if _, err := out.flush(r, io.Discard); err != nil {
+					w, err := sections.Next()
+					if err != nil {
 						b.Fatal(err)
 					}
+					if _, err := out.flush(r, w); err != nil {
+						b.Fatal(err)
+					}
+				}
+				if err := sections.Close(); err != nil {
+					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(len(kvs))*float64(b.N)/b.Elapsed().Seconds(), "records/s")

@@ -36,7 +36,7 @@ const (
 type mapStats struct {
 	inputBytes     int64
 	outputRecords  int64 // pairs Map emitted
-	writtenRecords int64 // pairs written to the final files, after combining
+	writtenRecords int64 // pairs written to the output file, after combining
 	spills         int64
 }
 
@@ -61,9 +61,9 @@ type mapOutput struct {
 	app     app.App
 	nReduce int
 	limit   int64
-	// final holds the partition files' paths; spillPath names run n of a
+	// final is the output file's path; spillPath names run n of a
 	// partition.
-	final     []string
+	final     string
 	spillPath func(reduce, n int) string
 
 	parts    []partitionBuffer
@@ -72,7 +72,7 @@ type mapOutput struct {
 	stats    mapStats
 }
 
-func newMapOutput(a app.App, nReduce int, limit int64, final []string, spillPath func(reduce, n int) string) *mapOutput {
+func newMapOutput(a app.App, nReduce int, limit int64, final string, spillPath func(reduce, n int) string) *mapOutput {
 	o := &mapOutput{app: a, nReduce: nReduce, limit: limit, final: final, spillPath: spillPath,
 		parts: make([]partitionBuffer, nReduce), runs: make([][]string, nReduce)}
 	for r := range o.parts {
@@ -151,7 +151,11 @@ func (o *mapOutput) writeRun(path string, r int) error {
 		return fmt.Errorf("spill: %w", err)
 	}
 	w := bufio.NewWriterSize(f, spillBufferSize)
-	_, err = o.flush(r, w)
+	out := ifile.NewWriter(w)
+	_, err = o.flush(r, out)
+	if err == nil {
+		err = out.Close()
+	}
 	if err == nil {
 		err = w.Flush()
 	}
@@ -166,12 +170,11 @@ func (o *mapOutput) writeRun(path string, r int) error {
 
 func (p *partitionBuffer) empty() bool { return len(p.groups) == 0 }
 
-// flush writes partition r's buffer to w in key order as an intermediate
-// file, combining each key's values if there is a combiner, and empties
-// the buffer. It returns the number of records written.
-func (o *mapOutput) flush(r int, w io.Writer) (int64, error) {
+// flush writes partition r's buffer to out in key order, combining each
+// key's values if there is a combiner, and empties the buffer. It returns
+// the number of records written; the caller closes out.
+func (o *mapOutput) flush(r int, out *ifile.Writer) (int64, error) {
 	p := &o.parts[r]
-	out := ifile.NewWriter(w)
 	var n int64
 	keys := make([]string, 0, len(p.groups))
 	for k := range p.groups {
@@ -192,58 +195,61 @@ func (o *mapOutput) flush(r int, w io.Writer) (int64, error) {
 	}
 	// A new map rather than clear: clear keeps the old map's size.
 	p.groups = make(map[string]*valueList)
-	return n, out.Close()
+	return n, nil
 }
 
-// finish writes the final partition files, uncommitted: the caller commits
-// them (or aborts them) all together. Spilled runs are merged and removed.
-func (o *mapOutput) finish() ([]*atomicfile.File, error) {
+// finish writes the attempt's output file, one section per partition,
+// uncommitted: the caller commits or aborts it. Spilled runs are merged
+// and removed.
+func (o *mapOutput) finish() (*atomicfile.File, error) {
 	if o.stats.spills > 0 {
 		if err := o.spill(); err != nil {
 			return nil, err
 		}
 		defer o.removeRuns()
 	}
-	files := make([]*atomicfile.File, 0, o.nReduce)
-	fail := func(err error) ([]*atomicfile.File, error) {
-		for _, f := range files {
-			f.Abort()
-		}
+	f, err := atomicfile.Create(o.final, atomicfile.Volatile)
+	if err != nil {
 		return nil, err
 	}
+	sections := ifile.NewSectionWriter(f)
 	for r := range o.nReduce {
-		f, err := atomicfile.Create(o.final[r], atomicfile.Volatile)
+		out, err := sections.Next()
 		if err != nil {
-			return fail(err)
+			f.Abort()
+			return nil, fmt.Errorf("write %s: %w", o.final, err)
 		}
-		files = append(files, f)
 		var n int64
 		if o.stats.spills > 0 {
-			n, err = o.mergeRuns(r, f)
+			n, err = o.mergeRuns(r, out)
 		} else {
 			var ferr error
-			err = safeCall("Combine", func() { n, ferr = o.flush(r, f) })
+			err = safeCall("Combine", func() { n, ferr = o.flush(r, out) })
 			if err == nil {
 				err = ferr
 			}
 		}
 		if err != nil {
-			return fail(fmt.Errorf("write %s: %w", o.final[r], err))
+			f.Abort()
+			return nil, fmt.Errorf("write %s: %w", o.final, err)
 		}
 		o.stats.writtenRecords += n
 	}
-	return files, nil
+	if err := sections.Close(); err != nil {
+		f.Abort()
+		return nil, fmt.Errorf("write %s: %w", o.final, err)
+	}
+	return f, nil
 }
 
-// mergeRuns merges partition r's spilled runs into w, combining equal keys
-// again if there is a combiner.
-func (o *mapOutput) mergeRuns(r int, w io.Writer) (int64, error) {
-	merged, err := mergeFiles(o.runs[r], func(n int) string { return o.spillPath(r, len(o.runs[r])+n) })
+// mergeRuns merges partition r's spilled runs into out, combining equal
+// keys again if there is a combiner.
+func (o *mapOutput) mergeRuns(r int, out *ifile.Writer) (int64, error) {
+	merged, err := mergeFiles(wholeFiles(o.runs[r]), func(n int) string { return o.spillPath(r, len(o.runs[r])+n) })
 	if err != nil {
 		return 0, err
 	}
 	defer merged.Close()
-	out := ifile.NewWriter(w)
 	var n int64
 	write := func(key string, values []string) error {
 		v := values[0]
@@ -266,10 +272,8 @@ func (o *mapOutput) mergeRuns(r int, w io.Writer) (int64, error) {
 			return nil
 		}
 	}
-	if err := forEachGroup(merged, write); err != nil {
-		return n, err
-	}
-	return n, out.Close()
+	err = forEachGroup(merged, write)
+	return n, err
 }
 
 func (o *mapOutput) removeRuns() {

@@ -23,20 +23,16 @@ type mapJob struct {
 }
 
 // run calls Map on the input, partitions, sorts and combines the output,
-// and writes one intermediate file per partition. Nothing is renamed into
+// and writes the attempt's output file, one sorted section per partition. Nothing is renamed into
 // place once ctx is cancelled (the attempt was revoked).
 func (j mapJob) run(ctx context.Context) error {
 	_, _, err := j.write(ctx)
 	return err
 }
 
-// outputs returns the paths of the attempt's intermediate files.
-func (j mapJob) outputs() []string {
-	paths := make([]string, j.nReduce)
-	for r := range paths {
-		paths[r] = filepath.Join(j.dir, jobfiles.Intermediate(j.attempt.Task.Index, j.attempt.Attempt, r))
-	}
-	return paths
+// output returns the path of the attempt's output file.
+func (j mapJob) output() string {
+	return filepath.Join(j.dir, jobfiles.Intermediate(j.attempt.Task.Index, j.attempt.Attempt))
 }
 
 // write does the work of run and returns the files it committed and what
@@ -55,7 +51,7 @@ func (j mapJob) write(ctx context.Context) ([]string, mapStats, error) {
 		limit = DefaultSortBuffer
 	}
 	m, a := j.attempt.Task.Index, j.attempt.Attempt
-	out := newMapOutput(j.app, j.nReduce, limit, j.outputs(), func(r, n int) string {
+	out := newMapOutput(j.app, j.nReduce, limit, j.output(), func(r, n int) string {
 		return filepath.Join(j.dir, jobfiles.Spill(m, a, r, n))
 	})
 	out.stats.inputBytes = int64(len(contents))
@@ -65,24 +61,16 @@ func (j mapJob) write(ctx context.Context) ([]string, mapStats, error) {
 		out.removeRuns()
 		return nil, out.stats, err
 	}
-	files, err := out.finish()
+	file, err := out.finish()
 	if err != nil {
 		return nil, out.stats, err
 	}
 	if err := ctx.Err(); err != nil {
-		for _, f := range files {
-			f.Abort()
-		}
+		file.Abort()
 		return nil, out.stats, err
 	}
-	for i, f := range files {
-		if err := f.Commit(); err != nil {
-			for _, rest := range files[i+1:] {
-				rest.Abort()
-			}
-			removeFiles(j.outputs()[:i])
-			return nil, out.stats, err
-		}
+	if err := file.Commit(); err != nil {
+		return nil, out.stats, err
 	}
-	return j.outputs(), out.stats, nil
+	return []string{j.output()}, out.stats, nil
 }

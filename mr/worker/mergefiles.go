@@ -15,6 +15,45 @@ import (
 // few files open.
 const maxMergeFanIn = 128
 
+// sortedInput is a sorted stream in a file: one section of a map output
+// file, or with section < 0 a whole intermediate file (a spill or a
+// partial merge).
+type sortedInput struct {
+	path    string
+	section int
+}
+
+// wholeFiles returns inputs for whole intermediate files.
+func wholeFiles(paths []string) []sortedInput {
+	inputs := make([]sortedInput, len(paths))
+	for i, p := range paths {
+		inputs[i] = sortedInput{path: p, section: -1}
+	}
+	return inputs
+}
+
+// open opens the input's file and a Reader for its stream.
+func (in sortedInput) open() (*os.File, *ifile.Reader, error) {
+	f, err := os.Open(in.path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("map output: %w", err)
+	}
+	var rd *ifile.Reader
+	if in.section < 0 {
+		rd, err = ifile.NewReader(f, in.path)
+	} else {
+		var info os.FileInfo
+		if info, err = f.Stat(); err == nil {
+			rd, err = ifile.OpenSection(f, info.Size(), in.path, in.section)
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, rd, nil
+}
+
 // mergedFiles is an open merged stream over sorted intermediate files.
 type mergedFiles struct {
 	merge.Source
@@ -36,15 +75,15 @@ func (m *mergedFiles) Close() {
 	}
 }
 
-// mergeFiles opens the sorted intermediate files at paths as one merged
-// stream. With more than maxMergeFanIn files it first merges batches of
-// them into scratch files named by scratchPath(n).
-func mergeFiles(paths []string, scratchPath func(n int) string) (*mergedFiles, error) {
+// mergeFiles opens the sorted inputs as one merged stream. With more than
+// maxMergeFanIn inputs it first merges batches of them into scratch files
+// named by scratchPath(n).
+func mergeFiles(inputs []sortedInput, scratchPath func(n int) string) (*mergedFiles, error) {
 	m := &mergedFiles{}
-	for len(paths) > maxMergeFanIn {
-		var next []string
-		for i := 0; i < len(paths); i += maxMergeFanIn {
-			batch := paths[i:min(i+maxMergeFanIn, len(paths))]
+	for len(inputs) > maxMergeFanIn {
+		var next []sortedInput
+		for i := 0; i < len(inputs); i += maxMergeFanIn {
+			batch := inputs[i:min(i+maxMergeFanIn, len(inputs))]
 			if len(batch) == 1 {
 				next = append(next, batch[0])
 				continue
@@ -55,23 +94,18 @@ func mergeFiles(paths []string, scratchPath func(n int) string) (*mergedFiles, e
 				m.Close()
 				return nil, err
 			}
-			next = append(next, out)
+			next = append(next, sortedInput{path: out, section: -1})
 		}
-		paths = next
+		inputs = next
 	}
-	sources := make([]merge.Source, 0, len(paths))
-	for _, path := range paths {
-		f, err := os.Open(path)
-		if err != nil {
-			m.Close()
-			return nil, fmt.Errorf("map output: %w", err)
-		}
-		m.open = append(m.open, f)
-		rd, err := ifile.NewReader(f, path)
+	sources := make([]merge.Source, 0, len(inputs))
+	for _, in := range inputs {
+		f, rd, err := in.open()
 		if err != nil {
 			m.Close()
 			return nil, err
 		}
+		m.open = append(m.open, f)
 		m.readers = append(m.readers, rd)
 		sources = append(sources, rd)
 	}
@@ -84,9 +118,9 @@ func mergeFiles(paths []string, scratchPath func(n int) string) (*mergedFiles, e
 	return m, nil
 }
 
-// mergeInto merges the sorted files at paths into a new sorted file out.
-func mergeInto(paths []string, out string) error {
-	in, err := mergeFiles(paths, nil)
+// mergeInto merges the sorted inputs into a new sorted file out.
+func mergeInto(inputs []sortedInput, out string) error {
+	in, err := mergeFiles(inputs, nil)
 	if err != nil {
 		return err
 	}

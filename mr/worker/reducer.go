@@ -44,14 +44,14 @@ func (j reduceJob) output() string {
 func (j reduceJob) write(ctx context.Context) (reduceStats, error) {
 	var stats reduceStats
 	r := j.attempt.Task.Index
-	paths := make([]string, 0, len(j.mapAttempts))
+	inputs := make([]sortedInput, 0, len(j.mapAttempts))
 	for m, a := range j.mapAttempts {
 		if a == 0 {
 			continue // a skipped input: no output to read
 		}
-		paths = append(paths, filepath.Join(j.dir, jobfiles.Intermediate(m, a, r)))
+		inputs = append(inputs, sortedInput{path: filepath.Join(j.dir, jobfiles.Intermediate(m, a)), section: r})
 	}
-	merged, err := mergeFiles(paths, func(n int) string {
+	merged, err := mergeFiles(inputs, func(n int) string {
 		return filepath.Join(j.dir, jobfiles.MergeRun(r, j.attempt.Attempt, n))
 	})
 	if err != nil {
