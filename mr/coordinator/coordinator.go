@@ -374,7 +374,6 @@ func (c *Coordinator) register(args *protocol.RegisterArgs, reply *protocol.Regi
 }
 
 func (c *Coordinator) getTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskReply) error {
-	log := c.log.With("worker", args.Worker, "req", args.RequestID)
 	poll := time.NewTimer(c.cfg.PollTimeout)
 	defer poll.Stop()
 	for {
@@ -384,39 +383,60 @@ func (c *Coordinator) getTask(args *protocol.GetTaskArgs, reply *protocol.GetTas
 			c.mu.Unlock()
 			return errUnknownWorker
 		}
-		if c.table.Over() {
-			reply.Action = protocol.ActionExit
-			reply.JobFailed = c.table.Failure() != nil
-			info.toldExit = true
-			c.notifyLocked()
-			c.mu.Unlock()
-			log.Debug("told worker to exit")
-			return nil
-		}
-		if a, ok := c.table.Assign(int(args.Worker), time.Now()); ok {
-			reply.Action = protocol.ActionRun
-			reply.Attempt = a.Attempt
-			reply.Input = a.Input
-			reply.NReduce = c.cfg.NReduce
-			if a.Attempt.Task.Kind == task.Reduce {
-				if c.mapAttemptRuns == nil {
-					c.mapAttemptRuns = protocol.CompressAttempts(c.table.MapAttempts())
-				}
-				reply.MapAttempts = c.mapAttemptRuns
-			}
-			c.notifyLocked()
-			c.mu.Unlock()
-			log.Info("attempt started", "attempt", a.Attempt, "input", a.Input.String(), "backup", a.Backup)
-			return nil
-		}
+		offered := c.offerLocked(args.Worker, info, reply)
 		changed := c.changed
 		c.mu.Unlock()
+		if offered {
+			c.logOffer(args.Header, reply)
+			return nil
+		}
 		select {
 		case <-changed:
 		case <-poll.C:
 			reply.Action = protocol.ActionWait
 			return nil
 		}
+	}
+}
+
+// offerLocked fills reply with what worker should do now: exit, or run an
+// attempt. It returns false, leaving reply alone, if there is nothing yet.
+func (c *Coordinator) offerLocked(worker protocol.WorkerID, info *workerInfo, reply *protocol.GetTaskReply) bool {
+	if c.table.Over() {
+		reply.Action = protocol.ActionExit
+		reply.JobFailed = c.table.Failure() != nil
+		info.toldExit = true
+		c.notifyLocked()
+		return true
+	}
+	a, ok := c.table.Assign(int(worker), time.Now())
+	if !ok {
+		return false
+	}
+	reply.Action = protocol.ActionRun
+	reply.Attempt = a.Attempt
+	reply.Input = a.Input
+	reply.Backup = a.Backup
+	reply.NReduce = c.cfg.NReduce
+	if a.Attempt.Task.Kind == task.Reduce {
+		if c.mapAttemptRuns == nil {
+			c.mapAttemptRuns = protocol.CompressAttempts(c.table.MapAttempts())
+		}
+		reply.MapAttempts = c.mapAttemptRuns
+	}
+	// The reaper must learn of the new lease.
+	c.notifyLocked()
+	return true
+}
+
+// logOffer logs what offerLocked told a worker.
+func (c *Coordinator) logOffer(h protocol.Header, reply *protocol.GetTaskReply) {
+	switch reply.Action {
+	case protocol.ActionRun:
+		c.log.Info("attempt started", "worker", h.Worker, "req", h.RequestID, "attempt", reply.Attempt,
+			"input", reply.Input.String(), "backup", reply.Backup)
+	case protocol.ActionExit:
+		c.log.Debug("told worker to exit", "worker", h.Worker, "req", h.RequestID)
 	}
 }
 
@@ -454,6 +474,12 @@ func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportRe
 	}
 	skipped := c.table.TakeSkipped()
 	p := c.table.Progress()
+	var next protocol.GetTaskReply
+	if args.WantTask && result != ResultUnknown {
+		if info, ok := c.workers[args.Worker]; ok && c.offerLocked(args.Worker, info, &next) {
+			reply.Next = &next
+		}
+	}
 	c.mu.Unlock()
 
 	switch result {
@@ -476,6 +502,9 @@ func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportRe
 		commits = append(commits, journal.Commit{Attempt: args.Attempt, Counters: args.Counters})
 	}
 	c.journalCommits(commits, skipped)
+	if reply.Next != nil {
+		c.logOffer(args.Header, reply.Next)
+	}
 	if result == ResultCommitted || result == ResultFailed {
 		c.mu.Lock()
 		c.logFailureLocked()

@@ -94,6 +94,8 @@ type GetTaskReply struct {
 	// MapAttempts, for a reduce task, holds the committed attempt of every
 	// map task, index by map task: the reducer reads exactly those outputs.
 	MapAttempts AttemptRuns
+	// Backup is set for a backup attempt of a straggler.
+	Backup bool
 	// JobFailed is set with ActionExit when the job ended without success.
 	JobFailed bool
 }
@@ -120,6 +122,9 @@ type ReportArgs struct {
 	// Counters holds the attempt's counts: the engine's (Counter*) and
 	// the application's. Only a committed attempt's are kept.
 	Counters map[string]int64
+	// WantTask asks for the worker's next task in the reply, saving a
+	// GetTask round trip when one is ready.
+	WantTask bool
 }
 
 // Outcome is the coordinator's verdict on a report.
@@ -152,6 +157,9 @@ func (o Outcome) String() string {
 // ReportReply answers Report.
 type ReportReply struct {
 	Outcome Outcome
+	// Next, if set, is the worker's next task (or exit), as GetTask would
+	// have answered without waiting.
+	Next *GetTaskReply
 }
 
 // ErrUnknownWorker is the error text of a call from a worker the

@@ -103,18 +103,27 @@ func (w *Worker) Run(ctx context.Context) error {
 	if err := w.register(ctx); err != nil {
 		return err
 	}
+	// next is a task that came with the last report, if any.
+	var next *protocol.GetTaskReply
+	var nextRequestID string
 	for {
 		var reply protocol.GetTaskReply
-		args := protocol.GetTaskArgs{Header: w.header()}
-		err := w.calls.call(ctx, protocol.MethodGetTask, &args, &reply)
-		if isUnknownWorker(err) {
-			w.log.Warn("coordinator does not know this worker; registering again")
-			if err = w.register(ctx); err == nil {
-				continue
+		requestID := nextRequestID
+		if next != nil {
+			reply, next = *next, nil
+		} else {
+			args := protocol.GetTaskArgs{Header: w.header()}
+			requestID = args.RequestID
+			err := w.calls.call(ctx, protocol.MethodGetTask, &args, &reply)
+			if isUnknownWorker(err) {
+				w.log.Warn("coordinator does not know this worker; registering again")
+				if err = w.register(ctx); err == nil {
+					continue
+				}
 			}
-		}
-		if err != nil {
-			return err
+			if err != nil {
+				return err
+			}
 		}
 		switch reply.Action {
 		case protocol.ActionExit:
@@ -126,7 +135,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		case protocol.ActionWait:
 			continue
 		case protocol.ActionRun:
-			if err := w.runAttempt(ctx, args.RequestID, &reply); err != nil {
+			var err error
+			if next, nextRequestID, err = w.runAttempt(ctx, requestID, &reply); err != nil {
 				return err
 			}
 		default:
@@ -166,10 +176,12 @@ func isUnknownWorker(err error) bool {
 }
 
 // runAttempt runs one attempt with heartbeats and reports its outcome. It
-// returns an error only when the worker should stop.
-func (w *Worker) runAttempt(ctx context.Context, requestID string, reply *protocol.GetTaskReply) error {
+// returns the next task if the coordinator sent one with its answer, and
+// the request id that brought it; an error only when the worker should
+// stop.
+func (w *Worker) runAttempt(ctx context.Context, requestID string, reply *protocol.GetTaskReply) (*protocol.GetTaskReply, string, error) {
 	log := w.log.With("attempt", reply.Attempt)
-	log.Info("attempt started", "req", requestID, "input", reply.Input.String())
+	log.Info("attempt started", "req", requestID, "input", reply.Input.String(), "backup", reply.Backup)
 	start := time.Now()
 
 	attemptCtx, cancel := context.WithCancelCause(ctx)
@@ -227,18 +239,18 @@ func (w *Worker) runAttempt(ctx context.Context, requestID string, reply *protoc
 	cancel(nil)
 	<-beats
 	if ctx.Err() != nil {
-		return ctx.Err()
+		return nil, "", ctx.Err()
 	}
 	if revoked {
 		removeFiles(written)
 		log.Warn("attempt abandoned", "reason", cause, "elapsed", time.Since(start))
-		return nil
+		return nil, "", nil
 	}
 
 	for name, n := range mr.TakeCounts() {
 		counters[name] += n
 	}
-	args := protocol.ReportArgs{Header: w.header(), Attempt: reply.Attempt, Counters: counters}
+	args := protocol.ReportArgs{Header: w.header(), Attempt: reply.Attempt, Counters: counters, WantTask: true}
 	if err != nil {
 		args.Error = err.Error()
 		log.Error("attempt failed", "req", args.RequestID, "err", err)
@@ -251,12 +263,12 @@ func (w *Worker) runAttempt(ctx context.Context, requestID string, reply *protoc
 	if rerr != nil {
 		if isUnknownWorker(rerr) {
 			log.Warn("report refused: the coordinator does not know this worker", "req", args.RequestID)
-			return nil
+			return nil, "", nil
 		}
-		return rerr
+		return nil, "", rerr
 	}
 	log.Info("attempt reported", "req", args.RequestID, "outcome", out.Outcome, "elapsed", time.Since(start))
-	return nil
+	return out.Next, args.RequestID, nil
 }
 
 // totalSize returns the summed size of the files at paths.
