@@ -523,6 +523,12 @@ test_bad_inputs() {
 		(cd "$ROOT" && "$GO" build ${RACEFLAG[@]+"${RACEFLAG[@]}"} -buildmode=plugin -o "$SCRATCH/$p.so" "./testdata/plugins/$p") \
 			>"$SCRATCH/build-$p.log" 2>&1 || fail "cannot build testdata/plugins/$p: $(last_line "$SCRATCH/build-$p.log")"
 	done
+	# A plugin built with other flags than the worker (the opposite of
+	# RACE), which Go refuses to load: the lab's "cannot load plugin".
+	local other=(-race)
+	[ "${RACE:-}" = 1 ] && other=()
+	(cd "$ROOT" && "$GO" build ${other[@]+"${other[@]}"} -buildmode=plugin -o "$SCRATCH/mismatched.so" ./mrapps/wc) \
+		>"$SCRATCH/build-mismatched.log" 2>&1 || fail "cannot build the mismatched plugin: $(last_line "$SCRATCH/build-mismatched.log")"
 	start coordinator "$SCRATCH/run" "$BIN/mrcoordinator" -nreduce 1 "${INPUTS[0]}"
 	COORD_PID=$LAST_PID
 	wait_socket "$MR_ADDR" "$COORD_PID" coordinator
@@ -532,6 +538,8 @@ test_bad_inputs() {
 		"$BIN/mrworker" "$SCRATCH/nomap.so"
 	expect_failure plugin-with-bad-map 30 Map "func(" -- \
 		"$BIN/mrworker" "$SCRATCH/badsig.so"
+	expect_failure plugin-built-differently 30 "different version of package" "make build" -- \
+		"$BIN/mrworker" "$SCRATCH/mismatched.so"
 
 	wait "$nobody" || exit 1
 }

@@ -87,14 +87,17 @@ func main() {
 		}
 		defer stopProfile()
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		// Map or Reduce may not return soon; the coordinator hands an
 		// abandoned attempt to another worker anyway.
-		<-ctx.Done()
+		sig := <-signals
+		cancel()
 		time.Sleep(shutdownGrace)
-		cli.Fatal(prog, cli.ExitFailure, errors.New("interrupted while running a task"))
+		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("stopped by %v while running a task", sig))
 	}()
 	err = w.Run(ctx)
 	if ctx.Err() != nil {
