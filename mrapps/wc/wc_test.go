@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode"
@@ -47,4 +49,22 @@ func TestCombineThenReduceEqualsReduce(t *testing.T) {
 	combined := []string{Combine("k", values[:2]), Combine("k", values[2:])}
 	require.Equal(t, Reduce("k", values), Reduce("k", combined))
 	require.Equal(t, "5", Reduce("k", values))
+}
+
+// BenchmarkMap measures the application's Map alone over the testdata
+// texts, for comparison with the engine's share of a job.
+func BenchmarkMap(b *testing.B) {
+	files, err := filepath.Glob("../../testdata/pg-*.txt")
+	require.NoError(b, err)
+	var text strings.Builder
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(b, err)
+		text.Write(data)
+	}
+	contents := text.String()
+	b.SetBytes(int64(len(contents)))
+	for b.Loop() {
+		Map("bench", contents)
+	}
 }
