@@ -59,9 +59,10 @@ type Input struct {
 // WholeFile returns the Input that is all of path.
 func WholeFile(path string) Input { return Input{Path: path, Length: -1} }
 
-// String returns the path, with the byte range for a split.
+// String returns the path, with the byte range for a split; "" for no
+// input (a reduce task's).
 func (in Input) String() string {
-	if in.Length < 0 {
+	if in.Length < 0 || in.Path == "" {
 		return in.Path
 	}
 	return fmt.Sprintf("%s[%d:%d]", in.Path, in.Offset, in.Offset+in.Length)
