@@ -355,4 +355,3 @@ func (c *Coordinator) touchLocked(w protocol.WorkerID) (*workerInfo, bool) {
 	}
 	return info, ok
 }
-
