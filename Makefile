@@ -1,7 +1,9 @@
 # make build      binaries in bin/ and one bin/APP.so per mrapps/APP/
 # make build RACE=1   the same with the race detector (binaries and plugins must match)
 # make run        a word count over testdata/ with a coordinator and three workers
-# make test       vet, go test -race, then test-mr.sh
+# make test       gofmt and vet, go test -race ./..., then test-mr.sh (what CI runs)
+# make soak       the crash test 20 times in a row
+# make bench      the benchmarks (docs/PERFORMANCE.md); not part of make test
 GO ?= go
 BIN := bin
 APPS := $(notdir $(wildcard mrapps/*))
@@ -41,8 +43,9 @@ run: build
 	echo "Word count of testdata/pg-*.txt done: output in $(RUN_DIR)/mr-out-*, logs in $(RUN_DIR)/*.log"; \
 	echo "Ten most frequent words:"; cat mr-out-* | sort -k2,2nr -k1,1 | head -10
 
+GOFMT_DIRS := cmd mr mrapps testdata/plugins
 vet:
-	@test -z "$$(gofmt -l cmd mr mrapps)" || { echo "gofmt needed:"; gofmt -l cmd mr mrapps; exit 1; }
+	@test -z "$$(gofmt -l $(GOFMT_DIRS))" || { echo "gofmt needed:"; gofmt -l $(GOFMT_DIRS); exit 1; }
 	$(GO) vet ./...
 
 unit:
