@@ -26,6 +26,11 @@ func decode(data []byte) ([]record, error) {
 	if err != nil {
 		return nil, err
 	}
+	return drain(r)
+}
+
+// drain reads r's records up to io.EOF.
+func drain(r *Reader) ([]record, error) {
 	var out []record
 	for {
 		k, v, err := r.Next()

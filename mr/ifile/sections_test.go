@@ -3,7 +3,6 @@ package ifile
 import (
 	"bytes"
 	"errors"
-	"io"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -28,17 +27,7 @@ func readSection(data []byte, i int) ([]record, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []record
-	for {
-		k, v, err := r.Next()
-		if err == io.EOF {
-			return out, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, record{k, v})
-	}
+	return drain(r)
 }
 
 func TestSectionsRoundTrip(t *testing.T) {
