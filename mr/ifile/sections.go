@@ -2,24 +2,28 @@ package ifile
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 )
 
-// A map output file holds one section per reduce partition, each a complete
-// intermediate stream as described in the package comment, followed by an
-// index: the R+1 big-endian uint64 offsets of the section starts and of
-// the end of the last section, then uint32 R and "MRIX". One file per map
-// attempt, rather than one per partition, keeps the number of files (and
-// of create and rename calls) at M instead of M*R.
+// A map output file holds one section per reduce partition followed by an
+// index, as the package comment describes. One file per map attempt,
+// rather than one per partition, keeps the number of files (and of create
+// and rename calls) at M instead of M*R.
 const (
 	indexMagic = "MRIX"
 	// offsetSize and countSize are the widths of the index's fields.
 	offsetSize = 8
 	countSize  = 4
-	// maxSections bounds R as read from an index, so that a damaged file
-	// cannot make a reader allocate without limit.
+	// indexTailLen is the size of the index after the offsets.
+	indexTailLen = countSize + crcSize + len(indexMagic)
+	// maxSections bounds R as read from an index.
 	maxSections = 1 << 24
+	// indexChunkLen is how much of an index is read at a time: its size
+	// does not bound memory use.
+	indexChunkLen = 512 * offsetSize
 )
 
 // SectionWriter writes a map output file section by section.
@@ -71,11 +75,12 @@ func (s *SectionWriter) Close() error {
 	if err := s.endSection(); err != nil {
 		return err
 	}
-	index := make([]byte, 0, (len(s.offsets)+1)*offsetSize+countSize+len(indexMagic))
+	index := make([]byte, 0, (len(s.offsets)+1)*offsetSize+indexTailLen)
 	for _, off := range append(s.offsets, s.w.n) {
 		index = binary.BigEndian.AppendUint64(index, off)
 	}
 	index = binary.BigEndian.AppendUint32(index, uint32(len(s.offsets)))
+	index = binary.BigEndian.AppendUint32(index, crc32.Checksum(index, crcTable))
 	index = append(index, indexMagic...)
 	_, err := s.w.Write(index)
 	return err
@@ -84,33 +89,94 @@ func (s *SectionWriter) Close() error {
 // OpenSection returns a Reader for section i of the map output file read
 // from r, which is size bytes long; name is used in error messages.
 func OpenSection(r io.ReaderAt, size int64, name string, i int) (*Reader, error) {
-	tail := int64(countSize + len(indexMagic))
-	if size < tail {
-		return nil, fmt.Errorf("%s: %w (too short for an index)", name, ErrFormat)
+	offset, length, err := SectionRange(r, size, name, i)
+	if err != nil {
+		return nil, err
 	}
-	var buf [countSize + len(indexMagic)]byte
-	if _, err := r.ReadAt(buf[:], size-tail); err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
+	return newReader(io.NewSectionReader(r, offset, length), fmt.Sprintf("%s section %d", name, i), length, blockTarget)
+}
+
+// SectionRange returns the byte range of section i of the map output file
+// read from r, which is size bytes long, once it has checked the whole
+// index: its checksum, and that the sections lie end to end from the
+// start of the file to the index. Errors wrap ErrFormat, except errors
+// reading r, and name the file by name.
+func SectionRange(r io.ReaderAt, size int64, name string, i int) (offset, length int64, err error) {
+	if size < int64(indexTailLen) {
+		return 0, 0, fmt.Errorf("%s: %w (too short for an index)", name, ErrFormat)
 	}
-	if string(buf[countSize:]) != indexMagic {
-		return nil, fmt.Errorf("%s: %w (no section index)", name, ErrFormat)
+	var tail [indexTailLen]byte
+	if err := readAt(r, tail[:], size-int64(indexTailLen), name); err != nil {
+		return 0, 0, err
 	}
-	n := int64(binary.BigEndian.Uint32(buf[:countSize]))
-	indexSize := (n+1)*offsetSize + tail
-	if n > maxSections || indexSize > size {
-		return nil, fmt.Errorf("%s: %w (index of %d sections)", name, ErrFormat, n)
+	if string(tail[countSize+crcSize:]) != indexMagic {
+		return 0, 0, fmt.Errorf("%s: %w (no section index)", name, ErrFormat)
+	}
+	n := int64(binary.BigEndian.Uint32(tail[:countSize]))
+	indexStart := size - (n+1)*offsetSize - int64(indexTailLen)
+	if n > maxSections || indexStart < 0 {
+		return 0, 0, fmt.Errorf("%s: %w (index of %d sections in %d bytes)", name, ErrFormat, n, size)
+	}
+	ends, err := readIndex(r, name, indexStart, tail[:], i)
+	if err != nil {
+		return 0, 0, err
 	}
 	if i < 0 || int64(i) >= n {
-		return nil, fmt.Errorf("%s: %w (no section %d of %d)", name, ErrFormat, i, n)
+		return 0, 0, fmt.Errorf("%s: %w (no section %d of %d)", name, ErrFormat, i, n)
 	}
-	var offs [2 * offsetSize]byte
-	if _, err := r.ReadAt(offs[:], size-indexSize+int64(i)*offsetSize); err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
+	return ends[0], ends[1] - ends[0], nil
+}
+
+// readIndex reads the offsets of the index at indexStart, whose tail
+// (count, checksum and magic) is tail, a chunk at a time. It checks them
+// against the checksum, and checks that they lay sections of at least
+// minSectionLen bytes end to end from 0 up to indexStart. It returns
+// offsets i and i+1, if they exist.
+func readIndex(r io.ReaderAt, name string, indexStart int64, tail []byte, i int) (ends [2]int64, err error) {
+	count := tail[:countSize]
+	n := int64(binary.BigEndian.Uint32(count))
+	var chunk [indexChunkLen]byte
+	crc := uint32(0)
+	prev := int64(0)
+	var bad error
+	for j, off := int64(0), indexStart; j <= n; {
+		b := chunk[:min(int64(len(chunk)), (n+1-j)*offsetSize)]
+		if err := readAt(r, b, off, name); err != nil {
+			return ends, err
+		}
+		crc = crc32.Update(crc, crcTable, b)
+		off += int64(len(b))
+		for ; len(b) > 0; b, j = b[offsetSize:], j+1 {
+			o := binary.BigEndian.Uint64(b)
+			if j == int64(i) || j == int64(i)+1 {
+				ends[j-int64(i)] = int64(o)
+			}
+			switch {
+			case bad != nil:
+			case j == 0 && o != 0:
+				bad = fmt.Errorf("%s: %w (first section at %d)", name, ErrFormat, o)
+			case j == n && o != uint64(indexStart):
+				bad = fmt.Errorf("%s: %w (last section ends at %d, index at %d)", name, ErrFormat, o, indexStart)
+			case j > 0 && (o > uint64(indexStart) || int64(o)-prev < int64(minSectionLen)):
+				bad = fmt.Errorf("%s: %w (section %d at [%d, %d))", name, ErrFormat, j-1, prev, o)
+			}
+			prev = int64(o)
+		}
 	}
-	start := binary.BigEndian.Uint64(offs[:offsetSize])
-	end := binary.BigEndian.Uint64(offs[offsetSize:])
-	if start > end || end > uint64(size-indexSize) {
-		return nil, fmt.Errorf("%s: %w (section %d at [%d, %d) of %d bytes)", name, ErrFormat, i, start, end, size)
+	if crc32.Update(crc, crcTable, count) != binary.BigEndian.Uint32(tail[countSize:]) {
+		return ends, fmt.Errorf("%s: %w (index checksum mismatch)", name, ErrFormat)
 	}
-	return NewReader(io.NewSectionReader(r, int64(start), int64(end-start)), fmt.Sprintf("%s section %d", name, i))
+	return ends, bad
+}
+
+// readAt fills p from r at off; a short file is a format error.
+func readAt(r io.ReaderAt, p []byte, off int64, name string) error {
+	n, err := r.ReadAt(p, off)
+	switch {
+	case n == len(p):
+		return nil
+	case err == nil || errors.Is(err, io.EOF):
+		return fmt.Errorf("%s: %w (shorter than its size)", name, ErrFormat)
+	}
+	return fmt.Errorf("read %s: %w", name, err)
 }
