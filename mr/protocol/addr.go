@@ -94,29 +94,3 @@ func privateDir() (string, error) {
 	}
 	return dir, nil
 }
-
-// Listen listens on a. For a Unix socket it removes a stale socket file left
-// by a dead coordinator, refuses to take over a live one, and makes the new
-// socket private to its owner.
-func Listen(a Addr) (net.Listener, error) {
-	if a.Network == "unix" {
-		if conn, err := net.Dial("unix", a.Address); err == nil {
-			conn.Close()
-			return nil, fmt.Errorf("listen on %s: another coordinator is already serving there", a)
-		}
-		if info, err := os.Lstat(a.Address); err == nil && info.Mode()&os.ModeSocket != 0 {
-			os.Remove(a.Address)
-		}
-	}
-	l, err := net.Listen(a.Network, a.Address)
-	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", a, err)
-	}
-	if a.Network == "unix" {
-		if err := os.Chmod(a.Address, socketMode); err != nil {
-			l.Close()
-			return nil, fmt.Errorf("listen on %s: %w", a, err)
-		}
-	}
-	return l, nil
-}

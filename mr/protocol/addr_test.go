@@ -4,6 +4,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -72,12 +73,66 @@ func TestListenPrivateSocketAndStaleCleanup(t *testing.T) {
 	require.Equal(t, os.FileMode(socketMode), info.Mode().Perm())
 
 	_, err = Listen(a)
-	require.ErrorContains(t, err, "already serving")
-
-	// A crashed coordinator leaves its socket file behind.
-	l.(*net.UnixListener).SetUnlinkOnClose(false)
+	require.ErrorIs(t, err, ErrInUse)
 	require.NoError(t, l.Close())
+	_, err = os.Stat(a.Address + lockSuffix)
+	require.True(t, os.IsNotExist(err), "the lock file outlived the listener: %v", err)
+
+	// A crashed coordinator leaves its socket file (and its lock file,
+	// unlocked) behind.
+	stale, err := net.Listen("unix", a.Address)
+	require.NoError(t, err)
+	stale.(*net.UnixListener).SetUnlinkOnClose(false)
+	require.NoError(t, stale.Close())
+	require.NoError(t, os.WriteFile(a.Address+lockSuffix, nil, 0o600))
 	l, err = Listen(a)
 	require.NoError(t, err, "stale socket must be replaced")
 	require.NoError(t, l.Close())
+}
+
+// TestListenRaceHasOneWinner starts many listeners on one stale address
+// at once: exactly one may win, and its socket must be the one that
+// answers (a loser must never remove the winner's socket).
+func TestListenRaceHasOneWinner(t *testing.T) {
+	for round := range 20 {
+		a := Addr{"unix", filepath.Join(t.TempDir(), "mr.sock")}
+		stale, err := net.Listen("unix", a.Address)
+		require.NoError(t, err)
+		stale.(*net.UnixListener).SetUnlinkOnClose(false)
+		require.NoError(t, stale.Close())
+
+		const contenders = 8
+		type result struct {
+			l   net.Listener
+			err error
+		}
+		results := make(chan result, contenders)
+		var wg sync.WaitGroup
+		for range contenders {
+			wg.Go(func() {
+				l, err := Listen(a)
+				results <- result{l, err}
+			})
+		}
+		wg.Wait()
+		close(results)
+		var winners []net.Listener
+		for r := range results {
+			if r.err != nil {
+				require.ErrorIs(t, r.err, ErrInUse)
+				continue
+			}
+			winners = append(winners, r.l)
+		}
+		require.Len(t, winners, 1, "round %d", round)
+		go func() {
+			if conn, err := winners[0].Accept(); err == nil {
+				conn.Close()
+			}
+		}()
+		conn, err := net.Dial("unix", a.Address)
+		require.NoError(t, err, "round %d: the winner's socket is gone", round)
+		conn.Close()
+		require.NoError(t, winners[0].Close())
+	}
 }
