@@ -483,6 +483,20 @@ test_bad_inputs() {
 		"$BIN/mrcoordinator" "${INPUTS[0]}" "$missing"
 	MR_ADDR=$SCRATCH/c3.sock expect_failure no-inputs 20 -- \
 		"$BIN/mrcoordinator"
+	# A named pipe would block a reader forever: refused at once, by name.
+	mkfifo "$SCRATCH/pipe.txt" || fail "mkfifo failed"
+	MR_ADDR=$SCRATCH/c4.sock expect_failure fifo-input 20 "$SCRATCH/pipe.txt" "named pipe" -- \
+		"$BIN/mrcoordinator" "${INPUTS[0]}" "$SCRATCH/pipe.txt"
+	# An explicit value is the user's: -nreduce 0 is refused, not replaced.
+	MR_ADDR=$SCRATCH/c5.sock expect_failure nreduce-zero 20 "-nreduce must be at least 1" -- \
+		"$BIN/mrcoordinator" -nreduce 0 "${INPUTS[0]}"
+	# Another job's outputs would mix into this one's.
+	mkdir -p "$SCRATCH/stale-outputs" && touch "$SCRATCH/stale-outputs/mr-out-12"
+	(cd "$SCRATCH/stale-outputs" && MR_ADDR=$SCRATCH/c6.sock "$TIMEOUT_CMD" -k 2s 20s "$BIN/mrcoordinator" "${INPUTS[0]}") \
+		>"$SCRATCH/stale-outputs.log" 2>&1 </dev/null
+	rc=$?
+	[ $rc -eq 2 ] || fail "stale-outputs: the coordinator exited with status $rc, want 2: $(last_line "$SCRATCH/stale-outputs.log")"
+	grep -qF mr-out-12 "$SCRATCH/stale-outputs.log" || fail "stale-outputs: message does not name mr-out-12: $(last_line "$SCRATCH/stale-outputs.log")"
 
 	# A worker with no coordinator: first nothing at the address, then a
 	# socket file left by a coordinator that was killed. Each takes the

@@ -124,13 +124,13 @@ func main() {
 }
 
 func parseFlags() (coordinator.Config, options) {
-	var cfg coordinator.Config
+	cfg := coordinator.DefaultConfig()
 	var opts options
 	flag.StringVar(&opts.addr, "addr", "", "address to listen on: a Unix socket path or tcp:HOST:PORT (default $"+protocol.AddrEnv+", else a per-user socket)")
-	flag.IntVar(&cfg.NReduce, "nreduce", coordinator.DefaultNReduce, "number of reduce tasks (and mr-out-* files)")
-	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", coordinator.DefaultTaskTimeout, "the most one attempt may run, heartbeats or not")
-	flag.DurationVar(&cfg.Lease, "lease", coordinator.DefaultLease, "how long a running attempt lives without a heartbeat")
-	flag.IntVar(&cfg.MaxFailures, "max-failures", coordinator.DefaultMaxFailures, "failed or lost attempts a task survives before the job fails (negative: no limit)")
+	flag.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "number of reduce tasks (and mr-out-* files)")
+	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", cfg.TaskTimeout, "the most one attempt may run, heartbeats or not (0: no limit)")
+	flag.DurationVar(&cfg.Lease, "lease", cfg.Lease, "how long a running attempt lives without a heartbeat")
+	flag.IntVar(&cfg.MaxFailures, "max-failures", cfg.MaxFailures, "failed or lost attempts (or lost map outputs) a task survives before the job fails (0: none; negative: no limit)")
 	var splitSize cli.ByteSize
 	flag.Var(&splitSize, "split-size", "cut input files larger than this (e.g. 64MiB) into map tasks of about this size, at line boundaries; 0: one map task per file")
 	backups := flag.Bool("backup", true, "run backup attempts of stragglers near the end of each phase")
@@ -154,7 +154,7 @@ func parseFlags() (coordinator.Config, options) {
 	}
 	cfg.Inputs = flag.Args()
 	if !*backups {
-		cfg.BackupFactor = -1
+		cfg.BackupFactor = 0
 	}
 	cfg.NoJournal = !*useJournal
 	cfg.SplitSize = int64(splitSize)

@@ -60,6 +60,10 @@ func main() {
 	if err != nil {
 		cli.Fatal(prog, cli.ExitFailure, err)
 	}
+	appID, err := loader.Fingerprint(flag.Arg(0))
+	if err != nil {
+		cli.Fatal(prog, cli.ExitFailure, err)
+	}
 	if *noCombine {
 		a.Combine = nil
 	}
@@ -70,6 +74,7 @@ func main() {
 	w, err := worker.New(worker.Config{
 		Addr:        addr,
 		App:         a,
+		AppID:       appID,
 		RetryWindow: *retry,
 		SortBuffer:  int64(sortBuffer),
 		Logger:      logger,

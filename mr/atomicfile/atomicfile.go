@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"6.5840/mr/jobfiles"
@@ -53,7 +54,13 @@ func Create(path string, durability Durability) (*File, error) {
 	if dir == "" {
 		dir = "."
 	}
-	tmp, err := os.CreateTemp(dir, jobfiles.TempPrefix+base+"-*")
+	// A scratch name (TempPrefix) is not prefixed twice, so that the
+	// temporary name still starts with the attempt's tag.
+	prefix := base
+	if !strings.HasPrefix(base, jobfiles.TempPrefix) {
+		prefix = jobfiles.TempPrefix + base
+	}
+	tmp, err := os.CreateTemp(dir, prefix+"-*")
 	if err != nil {
 		return nil, fmt.Errorf("create temp file for %s: %w", path, err)
 	}
@@ -105,4 +112,21 @@ func (f *File) release() {
 	f.Writer.Reset(nil)
 	writers.Put(f.Writer)
 	f.Writer = nil
+}
+
+// SyncDir makes the entries of directory dir (files created, renamed or
+// removed in it) durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
 }

@@ -71,8 +71,14 @@ type cluster struct {
 }
 
 // newCluster writes inputs (name -> contents) into a temp dir and starts a
-// coordinator for them.
-func newCluster(t *testing.T, inputs map[string]string, cfg coordinator.Config) *cluster {
+// coordinator for them with nReduce reduce tasks and the default config,
+// changed by the options.
+func newCluster(t *testing.T, inputs map[string]string, nReduce int, options ...func(*coordinator.Config)) *cluster {
+	cfg := coordinator.DefaultConfig()
+	cfg.NReduce = nReduce
+	for _, o := range options {
+		o(&cfg)
+	}
 	dir := t.TempDir()
 	names := slices.Sorted(func(yield func(string) bool) {
 		for name := range inputs {
@@ -115,6 +121,8 @@ type link struct {
 	mu    sync.Mutex // guards cut and conns
 	cut   bool
 	conns []net.Conn
+	// wrap, if set, wraps each new connection on the worker's side.
+	wrap func(net.Conn) net.Conn
 }
 
 func (l *link) setCut(cut bool) {
@@ -129,13 +137,13 @@ func (l *link) setCut(cut bool) {
 	}
 }
 
-// startWorker runs a worker with a on the cluster; the returned channel
-// yields Run's result.
-func (cl *cluster) startWorker(a app.App, net_ *link) <-chan error {
+// startWorker runs a worker with a on the cluster, changed by the options;
+// the returned channel yields Run's result.
+func (cl *cluster) startWorker(a app.App, net_ *link, options ...func(*worker.Config)) <-chan error {
 	if net_ == nil {
 		net_ = &link{}
 	}
-	w, err := worker.New(worker.Config{
+	cfg := worker.Config{
 		App:    a,
 		Dir:    cl.dir,
 		Logger: testLogger(cl.t).With("side", "worker"),
@@ -148,9 +156,16 @@ func (cl *cluster) startWorker(a app.App, net_ *link) <-chan error {
 			client, server := net.Pipe()
 			net_.conns = append(net_.conns, client)
 			go cl.c().ServeConn(server)
+			if net_.wrap != nil {
+				return net_.wrap(client), nil
+			}
 			return client, nil
 		},
-	})
+	}
+	for _, o := range options {
+		o(&cfg)
+	}
+	w, err := worker.New(cfg)
 	require.NoError(cl.t, err)
 	done := make(chan error, 1)
 	go func() { done <- w.Run(context.Background()) }()
@@ -191,7 +206,7 @@ var texts = map[string]string{
 
 func TestClusterMatchesSequential(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cl := newCluster(t, texts, coordinator.Config{NReduce: 3})
+		cl := newCluster(t, texts, 3)
 		var results []<-chan error
 		for range 3 {
 			results = append(results, cl.startWorker(wordCount, nil))
@@ -207,7 +222,7 @@ func TestClusterMatchesSequential(t *testing.T) {
 
 func TestWorkerPartitionedMidTaskIsReplaced(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cl := newCluster(t, map[string]string{"only.txt": "x y z x"}, coordinator.Config{NReduce: 2})
+		cl := newCluster(t, map[string]string{"only.txt": "x y z x"}, 2)
 		release := make(chan struct{})
 		var calls atomic.Int32
 		stuck := wordCount
@@ -245,7 +260,7 @@ func TestWorkerPartitionedMidTaskIsReplaced(t *testing.T) {
 
 func TestPanicIsAFailedAttemptThenRetried(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cl := newCluster(t, texts, coordinator.Config{NReduce: 2})
+		cl := newCluster(t, texts, 2)
 		var panicked atomic.Bool
 		flaky := wordCount
 		flaky.Map = func(name, contents string) []mr.KeyValue {
@@ -262,7 +277,7 @@ func TestPanicIsAFailedAttemptThenRetried(t *testing.T) {
 
 func TestPoisonInputFailsTheJob(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cl := newCluster(t, texts, coordinator.Config{NReduce: 2, MaxFailures: 2})
+		cl := newCluster(t, texts, 2, func(c *coordinator.Config) { c.MaxFailures = 2 })
 		poisoned := wordCount
 		poisoned.Map = func(name, contents string) []mr.KeyValue {
 			if strings.HasSuffix(name, "three.txt") {
@@ -282,12 +297,16 @@ func TestPoisonInputFailsTheJob(t *testing.T) {
 
 func TestMissingInputIsRefused(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "nope.txt")
-	_, err := coordinator.New(coordinator.Config{Inputs: []string{missing}})
+	cfg := coordinator.DefaultConfig()
+	cfg.Inputs = []string{missing}
+	_, err := coordinator.New(cfg)
 	require.ErrorContains(t, err, missing)
-	_, err = coordinator.New(coordinator.Config{})
+	cfg.Inputs = nil
+	_, err = coordinator.New(cfg)
 	require.ErrorContains(t, err, "no input files")
-	_, err = coordinator.New(coordinator.Config{Inputs: []string{missing}, NReduce: -1})
-	require.ErrorContains(t, err, "nreduce")
+	cfg.Inputs, cfg.NReduce = []string{missing}, 0
+	_, err = coordinator.New(cfg)
+	require.ErrorContains(t, err, "-nreduce must be at least 1, got 0", "an explicit 0 is the user's value, not the default")
 }
 
 // mapCounter counts Map calls per input file.
@@ -318,7 +337,7 @@ func (m *mapCounter) count(name string) int {
 
 func TestRestartedCoordinatorRunsOnlyUnfinishedTasks(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cl := newCluster(t, texts, coordinator.Config{NReduce: 2})
+		cl := newCluster(t, texts, 2)
 		counter := &mapCounter{}
 		release := make(chan struct{})
 		blocking := counter.wrap(wordCount)
@@ -347,6 +366,9 @@ func TestRestartedCoordinatorRunsOnlyUnfinishedTasks(t *testing.T) {
 			require.Equal(t, 1, counter.count(name), "%s mapped again after the restart", name)
 		}
 		require.Equal(t, 1, counter.count("two.txt"), "two.txt mapped by the new worker only")
+		// The stuck worker, cut off, loses its lease before Map returns:
+		// it abandons the attempt and deletes what it wrote.
+		time.Sleep(coordinator.DefaultLease + time.Second)
 		close(release)
 		<-first
 		require.Equal(t, cl.want(wordCount), cl.output())
@@ -365,7 +387,7 @@ func TestRestartedCoordinatorRunsOnlyUnfinishedTasks(t *testing.T) {
 
 func TestJournalOfAnotherJobIsRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cl := newCluster(t, texts, coordinator.Config{NReduce: 2})
+		cl := newCluster(t, texts, 2)
 		cl.c().Close()
 		other := cl.cfg
 		other.NReduce = 3
@@ -377,7 +399,7 @@ func TestJournalOfAnotherJobIsRefused(t *testing.T) {
 
 func TestSkipBadInputs(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cl := newCluster(t, texts, coordinator.Config{NReduce: 2, MaxFailures: 1, SkipBadInputs: true})
+		cl := newCluster(t, texts, 2, func(c *coordinator.Config) { c.MaxFailures = 1; c.SkipBadInputs = true })
 		poisoned := wordCount
 		poisoned.Map = func(name, contents string) []mr.KeyValue {
 			if strings.HasSuffix(name, "two.txt") {
@@ -406,7 +428,7 @@ func TestSplitInputsMatchSequential(t *testing.T) {
 			"long.txt":  strings.Repeat("the quick brown fox\njumps over\nthe lazy dog\n", 20),
 			"short.txt": "one line only",
 		}
-		cl := newCluster(t, lines, coordinator.Config{NReduce: 2, SplitSize: 50})
+		cl := newCluster(t, lines, 2, func(c *coordinator.Config) { c.SplitSize = 50 })
 		require.Equal(t, 1+(len(lines["long.txt"])+49)/50, cl.c().Progress().Maps, "long.txt in 50-byte splits, short.txt whole")
 		require.NoError(t, <-cl.startWorker(wordCount, nil))
 		require.Equal(t, cl.want(wordCount), cl.output())
@@ -415,7 +437,7 @@ func TestSplitInputsMatchSequential(t *testing.T) {
 
 func TestSnapshotAndStatusPageAfterJob(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cl := newCluster(t, texts, coordinator.Config{NReduce: 3})
+		cl := newCluster(t, texts, 3)
 		counting := wordCount
 		counting.Map = func(name, contents string) []mr.KeyValue {
 			mr.Count("documents", 1)

@@ -3,12 +3,11 @@ package coordinator
 import (
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"time"
 )
 
-// Defaults for Config fields left zero.
+// Defaults of the Config that DefaultConfig returns.
 const (
 	DefaultNReduce           = 10
 	DefaultLease             = 2 * time.Second
@@ -33,18 +32,20 @@ type Config struct {
 	// HeartbeatInterval is how often workers are told to heartbeat; it
 	// must be well under Lease.
 	HeartbeatInterval time.Duration
-	// TaskTimeout is the most an attempt may run, heartbeats or not.
+	// TaskTimeout is the most an attempt may run, heartbeats or not; zero
+	// means no limit.
 	TaskTimeout time.Duration
 	// PollTimeout bounds how long GetTask waits for a task to be free.
 	PollTimeout time.Duration
 	// ExitGrace bounds how long, after the job, the coordinator waits for
 	// polling workers to be told to exit.
 	ExitGrace time.Duration
-	// MaxFailures is how many failed or lost attempts one task survives;
-	// one more fails the job. Negative means no limit.
+	// MaxFailures is how many failed or lost attempts (or lost outputs)
+	// one task survives; one more fails the job. Zero fails the job at the
+	// first failure; negative means no limit.
 	MaxFailures int
-	// BackupFactor enables backup attempts of stragglers when positive.
-	// Negative disables them.
+	// BackupFactor enables backup attempts of stragglers when positive;
+	// zero or negative disables them.
 	BackupFactor float64
 	// BackupMinAge is the least time an attempt runs before it may get a
 	// backup.
@@ -68,31 +69,32 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// withDefaults returns c with zero fields set to their defaults.
-func (c Config) withDefaults() Config {
-	setDefault(&c.NReduce, DefaultNReduce)
-	setDefault(&c.Lease, DefaultLease)
-	setDefault(&c.HeartbeatInterval, DefaultHeartbeatInterval)
-	setDefault(&c.TaskTimeout, DefaultTaskTimeout)
-	setDefault(&c.PollTimeout, DefaultPollTimeout)
-	setDefault(&c.ExitGrace, DefaultExitGrace)
-	setDefault(&c.MaxFailures, DefaultMaxFailures)
-	setDefault(&c.BackupFactor, DefaultBackupFactor)
-	setDefault(&c.BackupMinAge, DefaultBackupMinAge)
+// DefaultConfig returns a Config with every field at its default; a
+// caller sets Inputs and whatever else it wants to differ. New takes the
+// values as they are: zero is a value, not "the default".
+func DefaultConfig() Config {
+	return Config{
+		NReduce:           DefaultNReduce,
+		Lease:             DefaultLease,
+		HeartbeatInterval: DefaultHeartbeatInterval,
+		TaskTimeout:       DefaultTaskTimeout,
+		PollTimeout:       DefaultPollTimeout,
+		ExitGrace:         DefaultExitGrace,
+		MaxFailures:       DefaultMaxFailures,
+		BackupFactor:      DefaultBackupFactor,
+		BackupMinAge:      DefaultBackupMinAge,
+	}
+}
+
+// withFallbacks returns c with a Dir and a Logger if it has none.
+func (c Config) withFallbacks() Config {
 	if c.Dir == "" {
 		c.Dir = "."
 	}
 	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
-}
-
-func setDefault[T comparable](field *T, def T) {
-	var zero T
-	if *field == zero {
-		*field = def
-	}
 }
 
 // validate returns one error per bad field.
@@ -102,24 +104,28 @@ func (c Config) validate() error {
 		errs = append(errs, errors.New("no input files"))
 	}
 	if c.NReduce < 1 {
-		errs = append(errs, fmt.Errorf("nreduce must be at least 1, got %d", c.NReduce))
+		errs = append(errs, fmt.Errorf("-nreduce must be at least 1, got %d", c.NReduce))
 	}
 	for _, d := range []struct {
-		name  string
-		value time.Duration
+		name     string
+		value    time.Duration
+		positive bool
 	}{
-		{"lease", c.Lease}, {"heartbeat interval", c.HeartbeatInterval},
-		{"task timeout", c.TaskTimeout}, {"poll timeout", c.PollTimeout},
-		{"exit grace", c.ExitGrace}, {"backup min age", c.BackupMinAge},
+		{"-lease", c.Lease, true}, {"heartbeat interval", c.HeartbeatInterval, true},
+		{"-task-timeout", c.TaskTimeout, false}, {"poll timeout", c.PollTimeout, true},
+		{"exit grace", c.ExitGrace, false}, {"backup min age", c.BackupMinAge, false},
 	} {
-		if d.value < 0 {
+		switch {
+		case d.positive && d.value <= 0:
+			errs = append(errs, fmt.Errorf("%s must be positive, got %v", d.name, d.value))
+		case d.value < 0:
 			errs = append(errs, fmt.Errorf("%s must not be negative, got %v", d.name, d.value))
 		}
 	}
 	if c.SplitSize < 0 {
-		errs = append(errs, fmt.Errorf("split size must not be negative, got %d", c.SplitSize))
+		errs = append(errs, fmt.Errorf("-split-size must not be negative, got %d", c.SplitSize))
 	}
-	if c.HeartbeatInterval >= c.Lease {
+	if c.HeartbeatInterval >= c.Lease && c.HeartbeatInterval > 0 {
 		errs = append(errs, fmt.Errorf("heartbeat interval %v must be shorter than the lease %v",
 			c.HeartbeatInterval, c.Lease))
 	}
@@ -131,7 +137,7 @@ func (c Config) policy() policy {
 	return policy{
 		lease:         c.Lease,
 		hardLimit:     c.TaskTimeout,
-		maxFailures:   max(c.MaxFailures, 0),
+		maxFailures:   c.MaxFailures,
 		backupFactor:  max(c.BackupFactor, 0),
 		backupMinAge:  c.BackupMinAge,
 		skipBadInputs: c.SkipBadInputs,

@@ -5,13 +5,19 @@
 // the lease with heartbeats while they run; an attempt whose lease runs out
 // (its worker died or froze) or that runs past the hard time limit is
 // revoked and its task handed out again. The first successful report of a
-// live attempt commits the task; later or revoked reports are ignored, so a
-// task's output is always exactly one attempt's. Reduce tasks are handed
-// out once every map task has committed, together with the committed
-// attempt of each map task, which names the files the reducer reads.
+// live attempt commits the task: the coordinator makes the commit durable
+// (renames a reduce attempt's staged output to mr-out-R, journals the
+// commit) before it says so, and only then counts the task done. Later or
+// revoked reports are ignored, so a task's output is always exactly one
+// attempt's. Reduce tasks are handed out once every map task has
+// committed, together with the committed attempt of each map task, which
+// names the files the reducer reads. A committed map output that a reducer
+// cannot read is run again, in the reduce phase too.
 package coordinator
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,6 +26,7 @@ import (
 	"net/rpc"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -28,6 +35,9 @@ import (
 	"6.5840/mr/protocol"
 	"6.5840/mr/task"
 )
+
+// epochBytes is the size of a coordinator start's random epoch.
+const epochBytes = 8
 
 // workerInfo is what the coordinator knows of a registered worker.
 type workerInfo struct {
@@ -45,20 +55,35 @@ type Coordinator struct {
 	log     *slog.Logger
 	rpc     *rpc.Server
 	journal *journal.Journal // nil when Config.NoJournal
+	// epoch identifies this start of the coordinator; requests of another
+	// epoch must register again.
+	epoch string
+	// earlierAttempts lists the attempts begun before this start, from the
+	// journal: cleanup removes their files too.
+	earlierAttempts []task.AttemptID
 
 	// mu guards every field below it.
 	mu         sync.Mutex
 	table      *Table
 	workers    map[protocol.WorkerID]*workerInfo
 	nextWorker protocol.WorkerID
-	// mapAttemptRuns caches the committed map attempts, once known.
-	mapAttemptRuns protocol.AttemptRuns
-	// counters sums the counters of committed attempts.
-	counters map[string]int64
+	// app identifies the job's application once appKnown: every worker
+	// must run the same.
+	app      string
+	appKnown bool
+	// mapOutputs caches the committed map attempts that reduce replies
+	// carry, valid while the table's map outputs version is
+	// mapOutputsVersion.
+	mapOutputs        protocol.AttemptRuns
+	mapOutputsVersion int
+	// counters sums the counters of committed attempts; mapCounters keeps
+	// each committed map task's, to take them back if its output is lost.
+	counters    map[string]int64
+	mapCounters []map[string]int64
 	// started is when the coordinator started; ended when the job ended.
 	started, ended time.Time
 	// changed is closed and replaced whenever the table changes, waking
-	// long-polling GetTask calls and the lease reaper.
+	// long-polling calls and the lease reaper.
 	changed chan struct{}
 	// over is closed once, when the table says the job is over.
 	over chan struct{}
@@ -71,7 +96,7 @@ type Coordinator struct {
 // the job. It starts a goroutine that revokes expired leases until the job
 // is over.
 func New(cfg Config) (*Coordinator, error) {
-	cfg = cfg.withDefaults()
+	cfg = cfg.withFallbacks()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -79,19 +104,33 @@ func New(cfg Config) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Coordinator{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		inputs:   inputs,
-		table:    newTable(inputs, cfg.NReduce, cfg.policy()),
-		workers:  make(map[protocol.WorkerID]*workerInfo),
-		counters: make(map[string]int64),
-		started:  time.Now(),
-		changed:  make(chan struct{}),
-		over:     make(chan struct{}),
-		closed:   make(chan struct{}),
-		rpc:      rpc.NewServer(),
+	stale, err := jobfiles.StaleOutputs(cfg.Dir, cfg.NReduce)
+	if err != nil {
+		return nil, err
 	}
+	if len(stale) > 0 {
+		return nil, fmt.Errorf("%s holds outputs of another job that this one (-nreduce %d) would not replace: %s; "+
+			"remove them or run the job in another folder", cfg.Dir, cfg.NReduce, strings.Join(stale, ", "))
+	}
+	epoch := make([]byte, epochBytes)
+	rand.Read(epoch)
+	now := time.Now()
+	c := &Coordinator{
+		cfg:         cfg,
+		log:         cfg.Logger,
+		inputs:      inputs,
+		epoch:       hex.EncodeToString(epoch),
+		table:       newTable(inputs, cfg.NReduce, cfg.policy(), now),
+		workers:     make(map[protocol.WorkerID]*workerInfo),
+		counters:    make(map[string]int64),
+		mapCounters: make([]map[string]int64, len(inputs)),
+		started:     now,
+		changed:     make(chan struct{}),
+		over:        make(chan struct{}),
+		closed:      make(chan struct{}),
+		rpc:         rpc.NewServer(),
+	}
+	c.mapOutputsVersion = -1
 	if err := c.rpc.RegisterName(protocol.ServiceName, &Service{c: c}); err != nil {
 		return nil, fmt.Errorf("register RPC service: %w", err)
 	}
@@ -115,16 +154,17 @@ func (c *Coordinator) openJournal() error {
 	if err != nil {
 		return err
 	}
-	applied, err := c.table.Restore(state.Starts, state.Commits)
+	applied, err := c.table.Restore(state.Starts, state.Commits, time.Now())
 	if err != nil {
 		j.Close()
 		return fmt.Errorf("%s: %w; remove it to start the job afresh", jobfiles.Journal, err)
 	}
 	c.journal = j
+	c.earlierAttempts = state.Begun
+	c.nextWorker = protocol.WorkerID(state.LastWorker)
+	c.app, c.appKnown = state.App, state.App != ""
 	for _, commit := range applied {
-		for name, n := range commit.Counters {
-			c.counters[name] += n
-		}
+		c.addCounters(commit.Attempt, commit.Counters)
 	}
 	if state.Starts > 0 {
 		p := c.table.Progress()
@@ -138,22 +178,24 @@ func (c *Coordinator) openJournal() error {
 	return nil
 }
 
-// planInputs checks that every input file exists and can be read, naming
-// each one that cannot, and cuts the files into map task inputs: one per
-// file, or per splitSize bytes of a larger file when splitSize > 0.
+// planInputs checks that every input is a regular file that can be read,
+// naming each one that is not, and cuts the files into map task inputs:
+// one per file, or per splitSize bytes of a larger file when splitSize > 0.
+// A named pipe or a device is refused: reading it could block forever, or
+// give each attempt different data.
 func planInputs(paths []string, splitSize int64) ([]task.Input, error) {
 	var errs []error
 	var inputs []task.Input
 	for _, name := range paths {
-		f, err := os.Open(name)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("input %s: %w", name, err))
-			continue
+		info, err := os.Stat(name)
+		if err == nil && !info.Mode().IsRegular() {
+			err = fmt.Errorf("is not a regular file (%s)", fileKind(info.Mode()))
 		}
-		info, err := f.Stat()
-		f.Close()
-		if err == nil && info.IsDir() {
-			err = errors.New("is a directory")
+		if err == nil {
+			var f *os.File
+			if f, err = os.Open(name); err == nil {
+				f.Close()
+			}
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("input %s: %w", name, err))
@@ -162,6 +204,24 @@ func planInputs(paths []string, splitSize int64) ([]task.Input, error) {
 		inputs = append(inputs, task.Split(name, info.Size(), splitSize)...)
 	}
 	return inputs, errors.Join(errs...)
+}
+
+// fileKind names the kind of file a mode describes.
+func fileKind(mode os.FileMode) string {
+	switch {
+	case mode.IsDir():
+		return "a directory"
+	case mode&os.ModeNamedPipe != 0:
+		return "a named pipe"
+	case mode&os.ModeCharDevice != 0:
+		return "a character device"
+	case mode&os.ModeDevice != 0:
+		return "a device"
+	case mode&os.ModeSocket != 0:
+		return "a socket"
+	default:
+		return mode.Type().String()
+	}
 }
 
 // Serve answers RPCs on l until l is closed.
@@ -236,36 +296,6 @@ func (c *Coordinator) WaitForWorkers() {
 	}
 }
 
-// Finish cleans up after a job that is over. On success it removes the
-// journal and, unless KeepScratch, the intermediate and temporary files,
-// so that only mr-out-* remain; on failure it also removes the partial
-// outputs. It returns the job's error, naming skipped inputs if any.
-func (c *Coordinator) Finish() error {
-	c.Close()
-	c.mu.Lock()
-	failure := c.table.Failure()
-	skipped := c.table.Skipped()
-	c.mu.Unlock()
-	var errs []error
-	if c.journal != nil {
-		errs = append(errs, c.journal.Remove())
-	}
-	if !c.cfg.KeepScratch || failure != nil {
-		errs = append(errs, jobfiles.RemoveScratch(c.cfg.Dir))
-	}
-	if failure != nil {
-		errs = append(errs, jobfiles.RemoveOutputs(c.cfg.Dir, c.cfg.NReduce))
-		return fmt.Errorf("job failed: %w", failure)
-	}
-	if len(skipped) > 0 {
-		c.log.Warn("job done without some inputs", "skipped", skipped)
-	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("clean up: %w", err)
-	}
-	return nil
-}
-
 // Counters returns the sums of the counters of committed attempts.
 func (c *Coordinator) Counters() map[string]int64 {
 	c.mu.Lock()
@@ -274,6 +304,25 @@ func (c *Coordinator) Counters() map[string]int64 {
 }
 
 func (c *Coordinator) countersCopyLocked() map[string]int64 { return maps.Clone(c.counters) }
+
+// addCounters adds a committed attempt's counters to the totals.
+func (c *Coordinator) addCounters(id task.AttemptID, counters map[string]int64) {
+	for name, n := range counters {
+		c.counters[name] += n
+	}
+	if id.Task.Kind == task.Map && len(counters) > 0 {
+		c.mapCounters[id.Task.Index] = counters
+	}
+}
+
+// takeBackCounters removes the counters of map task m, whose committed
+// output was lost, from the totals: its next commit adds its own.
+func (c *Coordinator) takeBackCounters(m int) {
+	for name, n := range c.mapCounters[m] {
+		c.counters[name] -= n
+	}
+	c.mapCounters[m] = nil
+}
 
 // Skipped returns the inputs left out of the job after failing too often.
 func (c *Coordinator) Skipped() []string {
@@ -321,7 +370,7 @@ func (c *Coordinator) reapLeases() {
 		next, ok := c.table.NextDeadline()
 		changed := c.changed
 		c.mu.Unlock()
-		c.journalCommits(nil, skipped)
+		c.journalSkipped(skipped)
 
 		var timer *time.Timer
 		var timeout <-chan time.Time
@@ -346,12 +395,14 @@ func (c *Coordinator) logFailureLocked() {
 	}
 }
 
-// touchLocked records that worker w was heard from. It returns false for
-// a worker this coordinator never registered.
-func (c *Coordinator) touchLocked(w protocol.WorkerID) (*workerInfo, bool) {
-	info, ok := c.workers[w]
-	if ok {
-		info.lastSeen = time.Now()
+// checkCallerLocked records that the sender of h was heard from. It
+// returns errUnknownWorker for a worker this coordinator never registered,
+// or one that registered with an earlier start (another epoch).
+func (c *Coordinator) checkCallerLocked(h protocol.Header) (*workerInfo, error) {
+	info, ok := c.workers[h.Worker]
+	if !ok || h.Epoch != c.epoch {
+		return nil, errUnknownWorker
 	}
-	return info, ok
+	info.lastSeen = time.Now()
+	return info, nil
 }

@@ -2,28 +2,62 @@ package coordinator
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
-	"6.5840/mr/journal"
 	"6.5840/mr/protocol"
 	"6.5840/mr/task"
 )
 
 // errUnknownWorker is returned to a worker that did not register with this
-// coordinator; it should register again.
+// coordinator start; it should register again.
 var errUnknownWorker = errors.New(protocol.ErrUnknownWorker)
 
 func (c *Coordinator) register(args *protocol.RegisterArgs, reply *protocol.RegisterReply) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	firstApp := false
+	switch {
+	case !c.appKnown:
+		c.app, c.appKnown, firstApp = args.App, true, true
+	case args.App != c.app:
+		c.mu.Unlock()
+		reply.Refused = fmt.Sprintf("this job runs another application (plugin sha256 %s; yours is %s): "+
+			"every worker of a job must load the same plugin, and a journaled job resumes only with the plugin it started with",
+			short(c.app), short(args.App))
+		c.log.Warn("worker refused: another application", "host", args.Host, "pid", args.PID, "app", short(args.App))
+		return
+	}
 	c.nextWorker++
 	id := c.nextWorker
 	c.workers[id] = &workerInfo{host: args.Host, pid: args.PID, lastSeen: time.Now()}
+	c.mu.Unlock()
+
+	if c.journal != nil {
+		err := c.journal.Worker(int(id))
+		if err == nil && firstApp && args.App != "" {
+			err = c.journal.App(args.App)
+		}
+		if err != nil {
+			c.abort(err)
+		}
+	}
 	reply.Worker = id
+	reply.Epoch = c.epoch
 	reply.NReduce = c.cfg.NReduce
 	reply.HeartbeatInterval = c.cfg.HeartbeatInterval
 	reply.Lease = c.cfg.Lease
+	reply.PollTimeout = c.cfg.PollTimeout
 	c.log.Info("worker registered", "worker", id, "host", args.Host, "pid", args.PID)
+}
+
+// shortHash is how many characters of an application hash messages show.
+const shortHash = 12
+
+func short(app string) string {
+	if app == "" {
+		return "(none)"
+	}
+	return app[:min(len(app), shortHash)]
 }
 
 func (c *Coordinator) getTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskReply) error {
@@ -31,16 +65,16 @@ func (c *Coordinator) getTask(args *protocol.GetTaskArgs, reply *protocol.GetTas
 	defer poll.Stop()
 	for {
 		c.mu.Lock()
-		info, ok := c.touchLocked(args.Worker)
-		if !ok {
+		info, err := c.checkCallerLocked(args.Header)
+		if err != nil {
 			c.mu.Unlock()
-			return errUnknownWorker
+			return err
 		}
 		offered := c.offerLocked(args.Worker, info, reply)
 		changed := c.changed
 		c.mu.Unlock()
 		if offered {
-			c.logOffer(args.Header, reply)
+			c.startOffer(args.Header, reply)
 			return nil
 		}
 		select {
@@ -72,20 +106,34 @@ func (c *Coordinator) offerLocked(worker protocol.WorkerID, info *workerInfo, re
 	reply.Backup = a.Backup
 	reply.NReduce = c.cfg.NReduce
 	if a.Attempt.Task.Kind == task.Reduce {
-		if c.mapAttemptRuns == nil {
-			c.mapAttemptRuns = protocol.CompressAttempts(c.table.MapAttempts())
-		}
-		reply.MapAttempts = c.mapAttemptRuns
+		reply.MapAttempts = c.mapOutputsLocked()
 	}
 	// The reaper must learn of the new lease.
 	c.notifyLocked()
 	return true
 }
 
-// logOffer logs what offerLocked told a worker.
-func (c *Coordinator) logOffer(h protocol.Header, reply *protocol.GetTaskReply) {
+// mapOutputsLocked returns the committed attempt of every map task, run
+// length encoded, from a cache while no output has changed.
+func (c *Coordinator) mapOutputsLocked() protocol.AttemptRuns {
+	if v := c.table.MapOutputsVersion(); v != c.mapOutputsVersion || c.mapOutputs == nil {
+		outputs, version := c.table.MapOutputs()
+		c.mapOutputs, c.mapOutputsVersion = protocol.CompressAttempts(outputs), version
+	}
+	return c.mapOutputs
+}
+
+// startOffer journals and logs what offerLocked told a worker. The begun
+// attempt is in the journal before the worker hears of it, so cleanup
+// after a restart knows of every file it may write.
+func (c *Coordinator) startOffer(h protocol.Header, reply *protocol.GetTaskReply) {
 	switch reply.Action {
 	case protocol.ActionRun:
+		if c.journal != nil {
+			if err := c.journal.Begin(reply.Attempt); err != nil {
+				c.abort(err)
+			}
+		}
 		c.log.Info("attempt started", "worker", h.Worker, "req", h.RequestID, "attempt", reply.Attempt,
 			"input", reply.Input.String(), "backup", reply.Backup)
 	case protocol.ActionExit:
@@ -96,8 +144,8 @@ func (c *Coordinator) logOffer(h protocol.Header, reply *protocol.GetTaskReply) 
 func (c *Coordinator) heartbeat(args *protocol.HeartbeatArgs, reply *protocol.HeartbeatReply) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.touchLocked(args.Worker); !ok {
-		return errUnknownWorker
+	if _, err := c.checkCallerLocked(args.Header); err != nil {
+		return err
 	}
 	reply.Revoked = !c.table.Heartbeat(int(args.Worker), args.Attempt, time.Now())
 	if reply.Revoked {
@@ -106,88 +154,14 @@ func (c *Coordinator) heartbeat(args *protocol.HeartbeatArgs, reply *protocol.He
 	return nil
 }
 
-func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportReply) error {
-	log := c.log.With("worker", args.Worker, "req", args.RequestID, "attempt", args.Attempt)
+// abort fails the job with err, typically a journal that cannot be
+// written: a restart could no longer trust it.
+func (c *Coordinator) abort(err error) {
 	c.mu.Lock()
-	if _, ok := c.touchLocked(args.Worker); !ok {
-		c.mu.Unlock()
-		return errUnknownWorker
-	}
-	var result ReportResult
-	if args.Error == "" {
-		result = c.table.Complete(int(args.Worker), args.Attempt, time.Now())
-	} else {
-		result = c.table.Fail(int(args.Worker), args.Attempt, args.Error, time.Now())
-	}
-	if result == ResultCommitted {
-		for name, n := range args.Counters {
-			c.counters[name] += n
-		}
-		c.table.SetAttemptBytes(args.Attempt, args.Counters[protocol.CounterBytesWritten])
-	}
-	skipped := c.table.TakeSkipped()
-	p := c.table.Progress()
-	var next protocol.GetTaskReply
-	if args.WantTask && result != ResultUnknown {
-		if info, ok := c.workers[args.Worker]; ok && c.offerLocked(args.Worker, info, &next) {
-			reply.Next = &next
-		}
-	}
-	c.mu.Unlock()
-
-	switch result {
-	case ResultCommitted:
-		reply.Outcome = protocol.OutcomeCommitted
-		log.Info("attempt committed", "maps_done", p.MapsDone, "reduces_done", p.ReducesDone)
-	case ResultFailed:
-		reply.Outcome = protocol.OutcomeFailed
-		log.Warn("attempt failed", "err", args.Error)
-	case ResultIgnored:
-		reply.Outcome = protocol.OutcomeIgnored
-		log.Info("report ignored: attempt is no longer live (revoked, superseded or duplicate)", "err", args.Error)
-	default:
-		reply.Outcome = protocol.OutcomeRejected
-		log.Warn("report rejected: no such attempt of this worker")
-	}
-	// The commit is acknowledged only once the journal has it on disk.
-	var commits []journal.Commit
-	if result == ResultCommitted {
-		commits = append(commits, journal.Commit{Attempt: args.Attempt, Counters: args.Counters})
-	}
-	c.journalCommits(commits, skipped)
-	if reply.Next != nil {
-		c.logOffer(args.Header, reply.Next)
-	}
-	if result == ResultCommitted || result == ResultFailed {
-		c.mu.Lock()
-		c.logFailureLocked()
-		c.notifyLocked()
-		c.mu.Unlock()
-	}
-	return nil
-}
-
-// journalCommits appends commits and skipped map tasks to the journal.
-// A journal that cannot be written fails the job: a restart could no
-// longer trust it.
-func (c *Coordinator) journalCommits(commits []journal.Commit, skipped []task.ID) {
-	for _, id := range skipped {
-		c.log.Warn("map input skipped after too many failures", "task", id, "input", c.inputs[id.Index].String())
-		commits = append(commits, journal.Commit{Attempt: task.AttemptID{Task: id}, Skipped: true})
-	}
-	if c.journal == nil {
-		return
-	}
-	for _, commit := range commits {
-		if err := c.journal.Commit(commit); err != nil {
-			c.mu.Lock()
-			c.table.Abort(err)
-			c.logFailureLocked()
-			c.notifyLocked()
-			c.mu.Unlock()
-			return
-		}
-	}
+	defer c.mu.Unlock()
+	c.table.Abort(err)
+	c.logFailureLocked()
+	c.notifyLocked()
 }
 
 // Service is the RPC receiver; its methods are the protocol's.
@@ -214,4 +188,9 @@ func (s *Service) Heartbeat(args *protocol.HeartbeatArgs, reply *protocol.Heartb
 // Report ends an attempt.
 func (s *Service) Report(args *protocol.ReportArgs, reply *protocol.ReportReply) error {
 	return s.c.report(args, reply)
+}
+
+// MapOutputs reports lost map outputs and waits for map outputs.
+func (s *Service) MapOutputs(args *protocol.MapOutputsArgs, reply *protocol.MapOutputsReply) error {
+	return s.c.waitMapOutputs(args, reply)
 }

@@ -17,6 +17,8 @@ const (
 	OutcomeFailed                    // it reported an error or panic
 	OutcomeRevoked                   // its lease or time limit ran out
 	OutcomeSuperseded                // another attempt of its task committed first
+	OutcomeReleased                  // it ended without blame: it gave way, or its input was lost
+	OutcomeLost                      // it committed, but its output was lost later
 )
 
 func (o Outcome) String() string {
@@ -31,6 +33,10 @@ func (o Outcome) String() string {
 		return "revoked"
 	case OutcomeSuperseded:
 		return "superseded"
+	case OutcomeReleased:
+		return "released"
+	case OutcomeLost:
+		return "lost"
 	default:
 		return fmt.Sprintf("outcome(%d)", uint8(o))
 	}
@@ -72,6 +78,16 @@ func (h *history) ended(id task.AttemptID, now time.Time, outcome Outcome, reaso
 	}
 	r := &h.records[i]
 	r.End, r.Outcome, r.Error = now, outcome, reason
+}
+
+// lost records that a committed attempt's output was lost.
+func (h *history) lost(id task.AttemptID, now time.Time, reason string) {
+	i, ok := h.index[id]
+	if !ok || h.records[i].Outcome != OutcomeCommitted {
+		return
+	}
+	r := &h.records[i]
+	r.Outcome, r.Error = OutcomeLost, fmt.Sprintf("output lost at %s: %s", now.Format(time.TimeOnly), reason)
 }
 
 // setBytes records how much a finished attempt wrote.

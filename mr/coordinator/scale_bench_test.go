@@ -12,7 +12,9 @@ import (
 	"testing"
 
 	"6.5840/mr/coordinator"
+	"6.5840/mr/jobfiles"
 	"6.5840/mr/protocol"
+	mrtask "6.5840/mr/task"
 )
 
 // fakeWorkers is how many in-process workers drive the coordinator.
@@ -48,15 +50,15 @@ func BenchmarkCoordinatorScale(b *testing.B) {
 				runtime.GC()
 				var before runtime.MemStats
 				runtime.ReadMemStats(&before)
-				c, err := coordinator.New(coordinator.Config{
-					Inputs: inputs, NReduce: size.reduces, Dir: dir, NoJournal: !size.journal,
-				})
+				cfg := coordinator.DefaultConfig()
+				cfg.Inputs, cfg.NReduce, cfg.Dir, cfg.NoJournal = inputs, size.reduces, dir, !size.journal
+				c, err := coordinator.New(cfg)
 				if err != nil {
 					b.Fatal(err)
 				}
 				var wg sync.WaitGroup
 				for range fakeWorkers {
-					wg.Go(func() { calls.Add(int64(fakeWorker(b, c))) })
+					wg.Go(func() { calls.Add(int64(fakeWorker(b, c, dir))) })
 				}
 				wg.Wait()
 				<-c.Done()
@@ -77,9 +79,10 @@ func BenchmarkCoordinatorScale(b *testing.B) {
 	}
 }
 
-// fakeWorker registers and then commits every task it is given at once,
-// until told to exit. It returns the number of RPCs it made.
-func fakeWorker(b *testing.B, c *coordinator.Coordinator) int {
+// fakeWorker registers and then commits every task it is given at once
+// (staging an empty output for a reduce task), until told to exit. It
+// returns the number of RPCs it made.
+func fakeWorker(b *testing.B, c *coordinator.Coordinator, dir string) int {
 	client, server := net.Pipe()
 	go c.ServeConn(server)
 	rc := rpc.NewClient(client)
@@ -90,9 +93,10 @@ func fakeWorker(b *testing.B, c *coordinator.Coordinator) int {
 		return 0
 	}
 	calls := 1
+	header := protocol.Header{Worker: reg.Worker, Epoch: reg.Epoch}
 	for {
 		var task protocol.GetTaskReply
-		if err := rc.Call(protocol.MethodGetTask, &protocol.GetTaskArgs{Header: protocol.Header{Worker: reg.Worker}}, &task); err != nil {
+		if err := rc.Call(protocol.MethodGetTask, &protocol.GetTaskArgs{Header: header}, &task); err != nil {
 			b.Error(err)
 			return calls
 		}
@@ -101,8 +105,15 @@ func fakeWorker(b *testing.B, c *coordinator.Coordinator) int {
 		case protocol.ActionExit:
 			return calls
 		case protocol.ActionRun:
+			if task.Attempt.Task.Kind == mrtask.Reduce {
+				staged := filepath.Join(dir, jobfiles.StagedOutput(task.Attempt.Task.Index, task.Attempt.Attempt))
+				if err := os.WriteFile(staged, nil, 0o644); err != nil {
+					b.Error(err)
+					return calls
+				}
+			}
 			var out protocol.ReportReply
-			args := protocol.ReportArgs{Header: protocol.Header{Worker: reg.Worker}, Attempt: task.Attempt}
+			args := protocol.ReportArgs{Header: header, Attempt: task.Attempt}
 			if err := rc.Call(protocol.MethodReport, &args, &out); err != nil {
 				b.Error(err)
 				return calls

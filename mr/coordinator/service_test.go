@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"6.5840/mr/jobfiles"
 	"6.5840/mr/protocol"
 	"6.5840/mr/task"
 )
@@ -18,27 +19,37 @@ func newTestService(t *testing.T, nReduce int) (*Service, *Coordinator) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in.txt")
 	require.NoError(t, os.WriteFile(in, []byte("x"), 0o644))
-	c, err := New(Config{Inputs: []string{in}, NReduce: nReduce, Dir: dir})
+	cfg := DefaultConfig()
+	cfg.Inputs, cfg.NReduce, cfg.Dir = []string{in}, nReduce, dir
+	c, err := New(cfg)
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 	return &Service{c: c}, c
 }
 
-func register(t *testing.T, s *Service) protocol.WorkerID {
+// register registers a worker and returns the header of its requests.
+func register(t *testing.T, s *Service) protocol.Header {
 	var reply protocol.RegisterReply
 	require.NoError(t, s.Register(&protocol.RegisterArgs{Host: "h", PID: 1}, &reply))
-	return reply.Worker
+	require.Empty(t, reply.Refused)
+	return protocol.Header{Worker: reply.Worker, Epoch: reply.Epoch}
 }
 
-func getTask(t *testing.T, s *Service, w protocol.WorkerID) protocol.GetTaskReply {
+func getTask(t *testing.T, s *Service, w protocol.Header) protocol.GetTaskReply {
 	var reply protocol.GetTaskReply
-	require.NoError(t, s.GetTask(&protocol.GetTaskArgs{Header: protocol.Header{Worker: w}}, &reply))
+	require.NoError(t, s.GetTask(&protocol.GetTaskArgs{Header: w}, &reply))
 	return reply
 }
 
-func report(t *testing.T, s *Service, w protocol.WorkerID, id task.AttemptID, counters map[string]int64) protocol.Outcome {
+// report reports the success of attempt id. For a reduce attempt it first
+// stages an output, as a worker does, for the coordinator to rename.
+func report(t *testing.T, s *Service, w protocol.Header, id task.AttemptID, counters map[string]int64) protocol.Outcome {
+	if id.Task.Kind == task.Reduce {
+		staged := filepath.Join(s.c.cfg.Dir, jobfiles.StagedOutput(id.Task.Index, id.Attempt))
+		require.NoError(t, os.WriteFile(staged, []byte("out\n"), 0o644))
+	}
 	var reply protocol.ReportReply
-	require.NoError(t, s.Report(&protocol.ReportArgs{Header: protocol.Header{Worker: w}, Attempt: id, Counters: counters}, &reply))
+	require.NoError(t, s.Report(&protocol.ReportArgs{Header: w, Attempt: id, Counters: counters}, &reply))
 	return reply.Outcome
 }
 
@@ -50,14 +61,21 @@ func TestInvalidCallsChangeNothing(t *testing.T) {
 		run := getTask(t, s, w)
 		require.Equal(t, protocol.ActionRun, run.Action)
 
-		var hb protocol.HeartbeatReply
-		err := s.Heartbeat(&protocol.HeartbeatArgs{Header: protocol.Header{Worker: 99}, Attempt: run.Attempt}, &hb)
-		require.ErrorContains(t, err, protocol.ErrUnknownWorker)
-		var rr protocol.ReportReply
-		err = s.Report(&protocol.ReportArgs{Header: protocol.Header{Worker: 99}, Attempt: run.Attempt}, &rr)
-		require.ErrorContains(t, err, protocol.ErrUnknownWorker)
-		var gr protocol.GetTaskReply
-		require.ErrorContains(t, s.GetTask(&protocol.GetTaskArgs{Header: protocol.Header{Worker: 99}}, &gr), protocol.ErrUnknownWorker)
+		// An unknown worker, and a known one from another coordinator
+		// start (epoch), must register again.
+		for _, h := range []protocol.Header{{Worker: 99, Epoch: w.Epoch}, {Worker: w.Worker, Epoch: "earlier"}} {
+			var hb protocol.HeartbeatReply
+			err := s.Heartbeat(&protocol.HeartbeatArgs{Header: h, Attempt: run.Attempt}, &hb)
+			require.ErrorContains(t, err, protocol.ErrUnknownWorker)
+			var rr protocol.ReportReply
+			err = s.Report(&protocol.ReportArgs{Header: h, Attempt: run.Attempt}, &rr)
+			require.ErrorContains(t, err, protocol.ErrUnknownWorker)
+			var gr protocol.GetTaskReply
+			require.ErrorContains(t, s.GetTask(&protocol.GetTaskArgs{Header: h}, &gr), protocol.ErrUnknownWorker)
+			var mr protocol.MapOutputsReply
+			err = s.MapOutputs(&protocol.MapOutputsArgs{Header: h, Attempt: run.Attempt}, &mr)
+			require.ErrorContains(t, err, protocol.ErrUnknownWorker)
+		}
 
 		bogus := []task.AttemptID{
 			{Task: task.ID{Kind: task.Map, Index: 5}, Attempt: 1},    // no such task
@@ -70,9 +88,10 @@ func TestInvalidCallsChangeNothing(t *testing.T) {
 		}
 		// Another worker cannot report or renew this worker's attempt.
 		require.Equal(t, protocol.OutcomeRejected, report(t, s, other, run.Attempt, nil))
-		require.NoError(t, s.Heartbeat(&protocol.HeartbeatArgs{Header: protocol.Header{Worker: other}, Attempt: run.Attempt}, &hb))
+		var hb protocol.HeartbeatReply
+		require.NoError(t, s.Heartbeat(&protocol.HeartbeatArgs{Header: other, Attempt: run.Attempt}, &hb))
 		require.True(t, hb.Revoked)
-		require.Equal(t, Progress{Maps: 1, Reduces: 1, Running: 1}, c.Progress())
+		require.Equal(t, Progress{Maps: 1, Reduces: 1, MapsRunning: 1}, c.Progress())
 		require.Empty(t, c.Counters())
 	})
 }
@@ -94,7 +113,9 @@ func TestCountersOnlyFromCommittedAttempts(t *testing.T) {
 
 		require.Equal(t, protocol.OutcomeCommitted, report(t, s, fast, second.Attempt, map[string]int64{"lines": 3}))
 		require.Equal(t, protocol.OutcomeIgnored, report(t, s, slow, first.Attempt, map[string]int64{"lines": 3}))
-		require.Equal(t, protocol.OutcomeIgnored, report(t, s, fast, second.Attempt, map[string]int64{"lines": 3}))
+		// A repeated report (its first answer was lost) is answered
+		// committed again, so the worker keeps its output, and counted once.
+		require.Equal(t, protocol.OutcomeCommitted, report(t, s, fast, second.Attempt, map[string]int64{"lines": 3}))
 		require.Equal(t, map[string]int64{"lines": 3}, c.Counters())
 
 		red := getTask(t, s, fast)

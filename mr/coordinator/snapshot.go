@@ -55,10 +55,8 @@ func (c *Coordinator) snapshotLocked(full bool) status.Snapshot {
 	p := t.Progress()
 	s.Maps = status.Phase{Done: p.MapsDone, Total: p.Maps}
 	s.Reduces = status.Phase{Done: p.ReducesDone, Total: p.Reduces}
-	if !t.Over() && t.phase == task.Map {
-		s.Maps.Running = p.Running
-	} else if !t.Over() {
-		s.Reduces.Running = p.Running
+	if !t.Over() {
+		s.Maps.Running, s.Reduces.Running = p.MapsRunning, p.ReducesRunning
 	}
 
 	type workerTally struct {
@@ -80,10 +78,10 @@ func (c *Coordinator) snapshotLocked(full bool) status.Snapshot {
 			w.current = r.ID.String()
 		case OutcomeCommitted:
 			w.done++
-		case OutcomeFailed, OutcomeRevoked:
+		case OutcomeFailed, OutcomeRevoked, OutcomeLost:
 			w.failures++
 		}
-		if full || r.Outcome == OutcomeFailed || r.Outcome == OutcomeRevoked {
+		if full || r.Outcome == OutcomeFailed || r.Outcome == OutcomeRevoked || r.Outcome == OutcomeLost {
 			s.Attempts = append(s.Attempts, attemptView(r))
 		}
 	}
@@ -146,8 +144,8 @@ func taskViews(t *Table, records []AttemptRecord) []status.Task {
 			tl.worker, tl.duration = r.Worker, r.End.Sub(r.Start)
 		}
 	}
-	views := make([]status.Task, 0, len(t.maps)+len(t.reduces))
-	for _, tasks := range [][]taskEntry{t.maps, t.reduces} {
+	views := make([]status.Task, 0, len(t.maps.tasks)+len(t.reduces.tasks))
+	for _, tasks := range [][]taskEntry{t.maps.tasks, t.reduces.tasks} {
 		for _, e := range tasks {
 			v := status.Task{ID: e.id.String(), Kind: e.id.Kind.String(), Index: e.id.Index, State: taskStateName(e)}
 			if e.id.Kind == task.Map {
@@ -168,7 +166,7 @@ func taskStateName(e taskEntry) string {
 		return status.TaskSkipped
 	case e.state == stateDone:
 		return status.TaskDone
-	case e.state == stateRunning:
+	case e.state == stateRunning || e.state == stateCommitting:
 		return status.TaskRunning
 	default:
 		return status.TaskIdle

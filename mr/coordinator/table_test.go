@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"6.5840/mr/protocol"
 	"6.5840/mr/task"
 )
 
@@ -23,6 +24,22 @@ func reduceAttempt(i, n int) task.AttemptID {
 	return task.AttemptID{Task: task.ID{Kind: task.Reduce, Index: i}, Attempt: n}
 }
 
+// complete reports the success of attempt id of worker and makes the
+// commit durable at once, as the coordinator does after its I/O.
+func complete(tb *Table, worker int, id task.AttemptID, now time.Time) ReportResult {
+	result := tb.BeginCommit(worker, id)
+	if result == ResultCommitting {
+		tb.EndCommit(id, nil, now)
+		return ResultCommitted
+	}
+	return result
+}
+
+func mapOutputs(tb *Table) []int {
+	outputs, _ := tb.MapOutputs()
+	return outputs
+}
+
 func mustAssign(t *testing.T, tb *Table, worker int, now time.Time) Assignment {
 	t.Helper()
 	a, ok := tb.Assign(worker, now)
@@ -31,7 +48,7 @@ func mustAssign(t *testing.T, tb *Table, worker int, now time.Time) Assignment {
 }
 
 func TestMapsBeforeReduces(t *testing.T) {
-	tb := newTable(inputsOf("a.txt", "b.txt"), 2, testPolicy())
+	tb := newTable(inputsOf("a.txt", "b.txt"), 2, testPolicy(), t0)
 	a1 := mustAssign(t, tb, 1, t0)
 	a2 := mustAssign(t, tb, 2, t0)
 	require.Equal(t, mapAttempt(0, 1), a1.Attempt)
@@ -41,23 +58,23 @@ func TestMapsBeforeReduces(t *testing.T) {
 	_, ok := tb.Assign(3, t0)
 	require.False(t, ok, "no reduce may start while maps run")
 
-	require.Equal(t, ResultCommitted, tb.Complete(a1.Worker, a1.Attempt, t0.Add(time.Second)))
+	require.Equal(t, ResultCommitted, complete(tb, a1.Worker, a1.Attempt, t0.Add(time.Second)))
 	_, ok = tb.Assign(3, t0)
 	require.False(t, ok, "no reduce may start while a map runs")
-	require.Nil(t, tb.MapAttempts())
+	require.Equal(t, []int{1, protocol.Pending}, mapOutputs(tb))
 
-	require.Equal(t, ResultCommitted, tb.Complete(a2.Worker, a2.Attempt, t0.Add(time.Second)))
-	require.Equal(t, []int{1, 1}, tb.MapAttempts())
+	require.Equal(t, ResultCommitted, complete(tb, a2.Worker, a2.Attempt, t0.Add(time.Second)))
+	require.Equal(t, []int{1, 1}, mapOutputs(tb))
 	r := mustAssign(t, tb, 3, t0)
 	require.Equal(t, reduceAttempt(0, 1), r.Attempt)
-	require.Equal(t, Progress{MapsDone: 2, Maps: 2, Reduces: 2, Running: 1}, tb.Progress())
+	require.Equal(t, Progress{MapsDone: 2, Maps: 2, Reduces: 2, ReducesRunning: 1}, tb.Progress())
 }
 
 func TestJobFinishesAfterLastReduce(t *testing.T) {
-	tb := newTable(inputsOf("a"), 1, testPolicy())
-	require.Equal(t, ResultCommitted, tb.Complete(1, mustAssign(t, tb, 1, t0).Attempt, t0))
+	tb := newTable(inputsOf("a"), 1, testPolicy(), t0)
+	require.Equal(t, ResultCommitted, complete(tb, 1, mustAssign(t, tb, 1, t0).Attempt, t0))
 	require.False(t, tb.Over())
-	require.Equal(t, ResultCommitted, tb.Complete(1, mustAssign(t, tb, 1, t0).Attempt, t0))
+	require.Equal(t, ResultCommitted, complete(tb, 1, mustAssign(t, tb, 1, t0).Attempt, t0))
 	require.True(t, tb.Over())
 	require.NoError(t, tb.Failure())
 	_, ok := tb.Assign(1, t0)
@@ -74,10 +91,18 @@ func TestReports(t *testing.T) {
 		want  ReportResult
 	}{
 		{"first completion commits", func(tb *Table) task.AttemptID { return mapAttempt(0, 1) }, false, ResultCommitted},
-		{"second completion is ignored", func(tb *Table) task.AttemptID {
-			tb.Complete(1, mapAttempt(0, 1), t0)
+		{"repeated completion is committed again", func(tb *Table) task.AttemptID {
+			complete(tb, 1, mapAttempt(0, 1), t0)
 			return mapAttempt(0, 1)
-		}, false, ResultIgnored},
+		}, false, ResultCommitted},
+		{"repeated failure is ignored", func(tb *Table) task.AttemptID {
+			tb.Fail(1, mapAttempt(0, 1), "boom", t0)
+			return mapAttempt(0, 1)
+		}, true, ResultIgnored},
+		{"report during the commit is busy", func(tb *Table) task.AttemptID {
+			tb.BeginCommit(1, mapAttempt(0, 1))
+			return mapAttempt(0, 1)
+		}, false, ResultBusy},
 		{"revoked attempt's report is ignored", func(tb *Table) task.AttemptID {
 			tb.Expire(t0.Add(3 * time.Second))
 			return mapAttempt(0, 1)
@@ -95,14 +120,14 @@ func TestReports(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tb := newTable(inputsOf("a", "b"), 1, testPolicy())
+			tb := newTable(inputsOf("a", "b"), 1, testPolicy(), t0)
 			mustAssign(t, tb, 1, t0)
 			id := tt.setup(tb)
 			var got ReportResult
 			if tt.fail {
 				got = tb.Fail(1, id, "boom", t0)
 			} else {
-				got = tb.Complete(1, id, t0.Add(time.Second))
+				got = complete(tb, 1, id, t0.Add(time.Second))
 			}
 			require.Equal(t, tt.want, got)
 		})
@@ -110,7 +135,7 @@ func TestReports(t *testing.T) {
 }
 
 func TestStaleReportAfterReassignment(t *testing.T) {
-	tb := newTable(inputsOf("a"), 1, testPolicy())
+	tb := newTable(inputsOf("a"), 1, testPolicy(), t0)
 	first := mustAssign(t, tb, 1, t0)
 	require.Len(t, tb.Expire(t0.Add(2*time.Second)), 1)
 	second := mustAssign(t, tb, 2, t0.Add(2*time.Second))
@@ -118,13 +143,13 @@ func TestStaleReportAfterReassignment(t *testing.T) {
 
 	// The first worker wakes up and reports: it must not count.
 	require.False(t, tb.Heartbeat(first.Worker, first.Attempt, t0.Add(3*time.Second)), "revoked attempt told to go on")
-	require.Equal(t, ResultIgnored, tb.Complete(first.Worker, first.Attempt, t0.Add(3*time.Second)))
-	require.Equal(t, ResultCommitted, tb.Complete(second.Worker, second.Attempt, t0.Add(4*time.Second)))
-	require.Equal(t, []int{2}, tb.MapAttempts(), "reducers must read the committed attempt")
+	require.Equal(t, ResultIgnored, complete(tb, first.Worker, first.Attempt, t0.Add(3*time.Second)))
+	require.Equal(t, ResultCommitted, complete(tb, second.Worker, second.Attempt, t0.Add(4*time.Second)))
+	require.Equal(t, []int{2}, mapOutputs(tb), "reducers must read the committed attempt")
 }
 
 func TestLeaseRenewedByHeartbeats(t *testing.T) {
-	tb := newTable(inputsOf("a"), 1, testPolicy())
+	tb := newTable(inputsOf("a"), 1, testPolicy(), t0)
 	a := mustAssign(t, tb, 1, t0)
 	now := t0
 	for range 20 { // 20 s of a slow but alive worker
@@ -146,7 +171,7 @@ func TestLeaseRenewedByHeartbeats(t *testing.T) {
 func TestHardLimit(t *testing.T) {
 	p := testPolicy()
 	p.hardLimit = 10 * time.Second
-	tb := newTable(inputsOf("a"), 1, p)
+	tb := newTable(inputsOf("a"), 1, p, t0)
 	a := mustAssign(t, tb, 1, t0)
 	for s := 1; s < 10; s++ {
 		now := t0.Add(time.Duration(s) * time.Second)
@@ -161,12 +186,12 @@ func TestHardLimit(t *testing.T) {
 }
 
 func TestTooManyFailuresFailTheJob(t *testing.T) {
-	tb := newTable(inputsOf("good", "poison.txt"), 1, testPolicy())
+	tb := newTable(inputsOf("good", "poison.txt"), 1, testPolicy(), t0)
 	now := t0
 	for i := 1; i <= 3; i++ {
 		a := mustAssign(t, tb, 1, now)
 		if a.Attempt.Task.Index == 0 {
-			tb.Complete(a.Worker, a.Attempt, now)
+			complete(tb, a.Worker, a.Attempt, now)
 			a = mustAssign(t, tb, 1, now)
 		}
 		require.Equal(t, mapAttempt(1, i), a.Attempt)
@@ -185,8 +210,8 @@ func TestTooManyFailuresFailTheJob(t *testing.T) {
 
 func TestUnlimitedFailures(t *testing.T) {
 	p := testPolicy()
-	p.maxFailures = 0
-	tb := newTable(inputsOf("a"), 1, p)
+	p.maxFailures = -1
+	tb := newTable(inputsOf("a"), 1, p, t0)
 	for range 100 {
 		tb.Fail(1, mustAssign(t, tb, 1, t0).Attempt, "crash", t0)
 	}
@@ -209,13 +234,13 @@ func TestBackupAttempts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tb := newTable(inputsOf("a", "b", "c"), 1, p)
+			tb := newTable(inputsOf("a", "b", "c"), 1, p, t0)
 			slow := mustAssign(t, tb, 1, t0)
 			b := mustAssign(t, tb, 2, t0)
 			c := mustAssign(t, tb, 3, t0)
 			// The other two took 3 s: mean 3 s, threshold 9 s.
-			tb.Complete(b.Worker, b.Attempt, t0.Add(3*time.Second))
-			tb.Complete(c.Worker, c.Attempt, t0.Add(3*time.Second))
+			complete(tb, b.Worker, b.Attempt, t0.Add(3*time.Second))
+			complete(tb, c.Worker, c.Attempt, t0.Add(3*time.Second))
 			now := t0.Add(tt.stragglerAge)
 			require.True(t, tb.Heartbeat(slow.Worker, slow.Attempt, now))
 			_, ok := tb.Assign(1, now)
@@ -231,18 +256,18 @@ func TestBackupAttempts(t *testing.T) {
 			require.False(t, ok, "at most one backup per task")
 
 			// The backup wins; the original is revoked.
-			require.Equal(t, ResultCommitted, tb.Complete(backup.Worker, backup.Attempt, now.Add(time.Second)))
+			require.Equal(t, ResultCommitted, complete(tb, backup.Worker, backup.Attempt, now.Add(time.Second)))
 			require.False(t, tb.Heartbeat(slow.Worker, slow.Attempt, now.Add(time.Second)))
-			require.Equal(t, ResultIgnored, tb.Complete(slow.Worker, slow.Attempt, now.Add(2*time.Second)))
-			require.Equal(t, []int{2, 1, 1}, tb.MapAttempts())
+			require.Equal(t, ResultIgnored, complete(tb, slow.Worker, slow.Attempt, now.Add(2*time.Second)))
+			require.Equal(t, []int{2, 1, 1}, mapOutputs(tb))
 		})
 	}
 }
 
 func TestBackupOffByDefaultPolicy(t *testing.T) {
-	tb := newTable(inputsOf("a", "b"), 1, testPolicy())
+	tb := newTable(inputsOf("a", "b"), 1, testPolicy(), t0)
 	mustAssign(t, tb, 1, t0)
-	tb.Complete(2, mustAssign(t, tb, 2, t0).Attempt, t0.Add(time.Second))
+	complete(tb, 2, mustAssign(t, tb, 2, t0).Attempt, t0.Add(time.Second))
 	_, ok := tb.Assign(2, t0.Add(time.Hour))
 	require.False(t, ok)
 }
@@ -257,7 +282,7 @@ func TestJobCountPatternNeverBacksUp(t *testing.T) {
 	for i := range durations {
 		durations[i] *= time.Second
 	}
-	tb := newTable(inputsOf(make([]string, len(durations))...), 1, p)
+	tb := newTable(inputsOf(make([]string, len(durations))...), 1, p, t0)
 	type running struct {
 		a   Assignment
 		end time.Time
@@ -267,7 +292,7 @@ func TestJobCountPatternNeverBacksUp(t *testing.T) {
 	for step := 0; step < 300 && tb.Progress().MapsDone < len(durations); step++ {
 		for w := 1; w <= 4; w++ {
 			if r := busy[w]; r != nil && !now.Before(r.end) {
-				require.Equal(t, ResultCommitted, tb.Complete(r.a.Worker, r.a.Attempt, now))
+				require.Equal(t, ResultCommitted, complete(tb, r.a.Worker, r.a.Attempt, now))
 				busy[w] = nil
 			}
 			if r := busy[w]; r != nil {
@@ -296,20 +321,20 @@ func TestHistoryRecordsOutcomes(t *testing.T) {
 	p := testPolicy()
 	p.backupFactor, p.backupMinAge = 2, time.Second
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	tb := newTable(inputsOf("a", "b", "c"), 1, p)
+	tb := newTable(inputsOf("a", "b", "c"), 1, p, t0)
 	a := mustAssign(t, tb, 1, at(0))
 	b := mustAssign(t, tb, 2, at(500))
 	c := mustAssign(t, tb, 3, at(500))
 	tb.Fail(c.Worker, c.Attempt, "boom", at(1000))
 	c2 := mustAssign(t, tb, 3, at(1000))
-	tb.Complete(c2.Worker, c2.Attempt, at(2000)) // mean 1 s: backups after 2 s
+	complete(tb, c2.Worker, c2.Attempt, at(2000)) // mean 1 s: backups after 2 s
 	tb.Heartbeat(a.Worker, a.Attempt, at(1500))
 	tb.Heartbeat(b.Worker, b.Attempt, at(1500))
 	backup := mustAssign(t, tb, 3, at(3000)) // a is the oldest straggler
 	require.True(t, backup.Backup)
 	require.Equal(t, a.Attempt.Task, backup.Attempt.Task)
 	tb.Heartbeat(a.Worker, a.Attempt, at(3000))
-	tb.Complete(backup.Worker, backup.Attempt, at(4000))
+	complete(tb, backup.Worker, backup.Attempt, at(4000))
 	tb.Expire(at(4000)) // b's lease ran out at 3.5 s
 
 	got := map[task.AttemptID]Outcome{}

@@ -133,8 +133,11 @@ func journalCommits(t *testing.T, path string) []int {
 	var maps []int
 	lines := bufio.NewScanner(f)
 	for lines.Scan() {
-		var rec struct{ Kind, Task, Attempt int }
-		if json.Unmarshal(lines.Bytes(), &rec) == nil && rec.Kind == 1 {
+		var rec struct {
+			Kind, Task, Attempt int
+			Begin, Lost         bool
+		}
+		if json.Unmarshal(lines.Bytes(), &rec) == nil && rec.Kind == 1 && !rec.Begin && !rec.Lost {
 			maps = append(maps, rec.Task)
 		}
 	}

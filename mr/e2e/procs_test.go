@@ -273,7 +273,8 @@ func (j *job) leftovers() []string {
 		name := e.Name()
 		switch {
 		case strings.HasSuffix(name, ".txt"), strings.HasPrefix(name, "mr-out-"),
-			strings.HasPrefix(name, "probe-map-"), strings.HasPrefix(name, "mr-report."), name == "mr.sock":
+			strings.HasPrefix(name, "probe-"), strings.HasPrefix(name, "mr-report."),
+			name == "mr.sock", name == "gate":
 		default:
 			left = append(left, name)
 		}

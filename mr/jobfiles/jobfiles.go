@@ -1,12 +1,24 @@
 // Package jobfiles names the files a job writes in its working directory,
 // so that no other package spells a file name pattern.
+//
+// Every file an attempt writes carries the attempt's tag, "m3-a2" for
+// attempt 2 of map task 3 or "r3-a2" for reduce task 3: its map output
+// file (mr-im-m3-a2) and its scratch files (.mr-tmp-m3-a2-spill-r0-1,
+// .mr-tmp-r3-a2-out, and the temporary .mr-tmp-mr-im-m3-a2-* of a file
+// being written). Owner reads the tag back, so cleanup can follow a list
+// of attempts instead of deleting whatever matches a pattern.
 package jobfiles
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
+
+	"6.5840/mr/task"
 )
 
 const (
@@ -16,62 +28,147 @@ const (
 	intermediatePrefix = "mr-im-"
 	// Journal is the coordinator's journal of commits.
 	Journal = "mr-journal"
-	// TempPrefix starts the name of every file still being written; such a
-	// file is renamed to its final name when complete.
+	// TempPrefix starts the name of every file still being written or
+	// scratch; such a file is renamed to its final name when complete, or
+	// removed.
 	TempPrefix = ".mr-tmp-"
 )
 
 // Output returns the name of reduce task r's output file, "mr-out-r".
 func Output(reduce int) string { return fmt.Sprintf("%s%d", OutputPrefix, reduce) }
 
+// tag returns an attempt's tag, "m3-a2" or "r3-a2".
+func tag(kind task.Kind, index, attempt int) string {
+	letter := "m"
+	if kind == task.Reduce {
+		letter = "r"
+	}
+	return fmt.Sprintf("%s%d-a%d", letter, index, attempt)
+}
+
 // Intermediate returns the name of the output file of attempt attempt of
 // map task mapTask, which holds one section per reduce partition. Naming
 // the attempt keeps two attempts of one task from ever mixing their
 // partitions.
 func Intermediate(mapTask, attempt int) string {
-	return fmt.Sprintf("%sm%d-a%d", intermediatePrefix, mapTask, attempt)
+	return intermediatePrefix + tag(task.Map, mapTask, attempt)
 }
 
 // Spill returns the name of the n-th sorted run that map attempt attempt of
-// map task mapTask spilled for partition reduce. Spills are scratch files:
-// they carry TempPrefix, so RemoveScratch removes any left behind.
+// map task mapTask spilled for partition reduce.
 func Spill(mapTask, attempt, reduce, n int) string {
-	return fmt.Sprintf("%sspill-m%d-a%d-r%d-%d", TempPrefix, mapTask, attempt, reduce, n)
+	return fmt.Sprintf("%s%s-spill-r%d-%d", TempPrefix, tag(task.Map, mapTask, attempt), reduce, n)
 }
 
 // MergeRun returns the name of the n-th partial merge of reduce attempt
-// attempt of reduce task reduce, a scratch file like Spill's.
+// attempt of reduce task reduce.
 func MergeRun(reduce, attempt, n int) string {
-	return fmt.Sprintf("%smerge-r%d-a%d-%d", TempPrefix, reduce, attempt, n)
+	return fmt.Sprintf("%s%s-merge-%d", TempPrefix, tag(task.Reduce, reduce, attempt), n)
 }
 
-// RemoveScratch removes the intermediate and temporary files in dir, leaving
-// only the final outputs. It returns the first error met, after trying all.
-func RemoveScratch(dir string) error {
+// StagedOutput returns the name under which reduce attempt attempt of
+// reduce task reduce leaves its complete output. The coordinator renames
+// the committed attempt's staged output to Output(reduce); the others are
+// removed.
+func StagedOutput(reduce, attempt int) string {
+	return TempPrefix + tag(task.Reduce, reduce, attempt) + "-out"
+}
+
+// Owner returns the attempt that wrote the file called name, and whether
+// the file is that attempt's map output (as opposed to a scratch file). It
+// returns false for a file no attempt writes: inputs, outputs, the journal.
+func Owner(name string) (id task.AttemptID, intermediate bool, ok bool) {
+	rest, scratch := strings.CutPrefix(name, TempPrefix)
+	rest, im := strings.CutPrefix(rest, intermediatePrefix)
+	if !scratch && !im {
+		return task.AttemptID{}, false, false
+	}
+	if rest == "" {
+		return task.AttemptID{}, false, false
+	}
+	var kind task.Kind
+	switch rest[0] {
+	case 'm':
+		kind = task.Map
+	case 'r':
+		kind = task.Reduce
+	default:
+		return task.AttemptID{}, false, false
+	}
+	index, rest, ok1 := cutNumber(rest[1:])
+	rest, ok2 := strings.CutPrefix(rest, "-a")
+	attempt, rest, ok3 := cutNumber(rest)
+	if !ok1 || !ok2 || !ok3 || (rest != "" && rest[0] != '-') || (im && kind != task.Map) {
+		return task.AttemptID{}, false, false
+	}
+	if im && !scratch && rest != "" {
+		return task.AttemptID{}, false, false
+	}
+	id = task.AttemptID{Task: task.ID{Kind: kind, Index: index}, Attempt: attempt}
+	return id, im && !scratch, true
+}
+
+// cutNumber splits the leading decimal number off s.
+func cutNumber(s string) (int, string, bool) {
+	end := 0
+	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
+		end++
+	}
+	n, err := strconv.Atoi(s[:end])
+	return n, s[end:], end > 0 && err == nil
+}
+
+// RemoveOwned removes the files in dir that an attempt wrote and for which
+// remove(attempt, intermediate) is true. It reads the directory once and
+// returns the first error met, after trying every file.
+func RemoveOwned(dir string, remove func(id task.AttemptID, intermediate bool) bool) error {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return fmt.Errorf("list %s: %w", dir, err)
 	}
 	var first error
 	for _, e := range entries {
-		name := e.Name()
-		if !strings.HasPrefix(name, intermediatePrefix) && !strings.HasPrefix(name, TempPrefix) {
+		id, im, ok := Owner(e.Name())
+		if !ok || !remove(id, im) {
 			continue
 		}
-		if err := os.Remove(filepath.Join(dir, name)); err != nil && !os.IsNotExist(err) && first == nil {
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, os.ErrNotExist) && first == nil {
 			first = err
 		}
 	}
 	return first
 }
 
-// RemoveOutputs removes the output files of reduce tasks 0..nReduce-1 in dir.
-func RemoveOutputs(dir string, nReduce int) error {
+// RemoveOutputs removes the output files of the given reduce tasks in dir.
+func RemoveOutputs(dir string, reduces []int) error {
 	var first error
-	for r := range nReduce {
-		if err := os.Remove(filepath.Join(dir, Output(r))); err != nil && !os.IsNotExist(err) && first == nil {
+	for _, r := range reduces {
+		if err := os.Remove(filepath.Join(dir, Output(r))); err != nil && !errors.Is(err, os.ErrNotExist) && first == nil {
 			first = err
 		}
 	}
 	return first
+}
+
+// StaleOutputs returns the names of the files in dir that look like
+// outputs (mr-out-*) but that a job with nReduce reduce tasks does not
+// write: mr-out-K with K >= nReduce left by an earlier job, say. Read
+// with this job's outputs (cat mr-out-*) they would give a wrong answer.
+func StaleOutputs(dir string, nReduce int) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", dir, err)
+	}
+	var stale []string
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), OutputPrefix)
+		if !ok {
+			continue
+		}
+		if k, err := strconv.Atoi(rest); err != nil || k < 0 || k >= nReduce || Output(k) != e.Name() {
+			stale = append(stale, e.Name())
+		}
+	}
+	slices.Sort(stale)
+	return stale, nil
 }

@@ -3,10 +3,20 @@
 // The journal is a file of JSON lines next to the job's files. The first
 // line identifies the job (a fingerprint of its inputs and nReduce); every
 // coordinator start appends a start line, and every committed task a commit
-// line, synced to disk before the commit is acknowledged. A coordinator
-// started again on the same job replays the file and re-runs only what was
-// not committed. A torn last line, left by a crash in mid-write, is
-// dropped.
+// line, synced to disk before the commit is acknowledged. A committed map
+// output found lost later gets a lost line, which cancels its commit. The
+// application the job runs (a hash of the plugin) is recorded once, so
+// that a resumed job refuses workers that run another.
+//
+// Two kinds of line are written without a sync, because losing them in a
+// machine crash costs nothing but tidiness: a begin line for every attempt
+// handed out (cleanup at the end removes the files of every attempt begun,
+// before a restart too) and a worker line for every registration (so that
+// a restarted coordinator never reuses a worker id).
+//
+// A coordinator started again on the same job replays the file and re-runs
+// only what was not committed. A torn last line, left by a crash in
+// mid-write, is dropped.
 package journal
 
 import (
@@ -19,26 +29,42 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 
+	"6.5840/mr/atomicfile"
 	"6.5840/mr/task"
 )
 
 // ErrOtherJob is returned (wrapped) when the journal belongs to another job.
 var ErrOtherJob = errors.New("journal belongs to another job")
 
-// record is one line of the journal. Exactly one field group is set.
+// record is one line of the journal. Exactly one field group is set:
+// Job; Start; Worker; App; or Kind, Task and Attempt, with Begin or Lost
+// or neither (a commit).
 type record struct {
 	Job     string    `json:"job,omitempty"`
 	Start   int       `json:"start,omitempty"`
+	Worker  int       `json:"worker,omitempty"`
+	App     string    `json:"app,omitempty"`
 	Kind    task.Kind `json:"kind,omitempty"`
 	Task    int       `json:"task,omitempty"`
 	Attempt int       `json:"attempt,omitempty"`
+	// Begin marks an attempt handed out.
+	Begin bool `json:"begin,omitempty"`
+	// Lost marks a committed map output found lost: the commit no longer
+	// holds.
+	Lost bool `json:"lost,omitempty"`
 	// Skipped marks a map task given up on: its input is left out.
 	Skipped bool `json:"skipped,omitempty"`
 	// Counters are the committed attempt's counters.
 	Counters map[string]int64 `json:"counters,omitempty"`
+}
+
+func (r record) attempt() task.AttemptID {
+	return task.AttemptID{Task: task.ID{Kind: r.Kind, Index: r.Task}, Attempt: r.Attempt}
 }
 
 // Commit is a task that committed (or, with Skipped, was skipped).
@@ -51,8 +77,15 @@ type Commit struct {
 // State is what a journal says about the job so far.
 type State struct {
 	// Starts counts earlier coordinator starts on this job.
-	Starts  int
+	Starts int
+	// Commits are the commits that still hold, in journal order.
 	Commits []Commit
+	// Begun lists every attempt handed out.
+	Begun []task.AttemptID
+	// LastWorker is the highest worker id registered.
+	LastWorker int
+	// App identifies the job's application, once a worker has registered.
+	App string
 }
 
 // Journal appends commits to the journal file.
@@ -88,9 +121,18 @@ func Fingerprint(inputs []string, shape string) (string, error) {
 // Open opens or creates the journal at path for the job with fingerprint
 // job, returns what it records, and appends a start line.
 func Open(path, job string) (*Journal, State, error) {
+	_, statErr := os.Stat(path)
+	created := errors.Is(statErr, os.ErrNotExist)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, State{}, fmt.Errorf("open journal: %w", err)
+	}
+	if created {
+		// The new file's name must survive a crash as much as its lines.
+		if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
+			f.Close()
+			return nil, State{}, fmt.Errorf("journal %s: %w", path, err)
+		}
 	}
 	state, end, err := replay(f, path, job)
 	if err != nil {
@@ -146,12 +188,16 @@ func replay(f *os.File, path, job string) (State, int64, error) {
 		case lineNo == 1:
 		case rec.Start > 0:
 			state.Starts = rec.Start
+		case rec.Worker > 0:
+			state.LastWorker = max(state.LastWorker, rec.Worker)
+		case rec.App != "":
+			state.App = rec.App
+		case rec.Kind.Valid() && rec.Begin:
+			state.Begun = append(state.Begun, rec.attempt())
+		case rec.Kind.Valid() && rec.Lost:
+			state.Commits = slices.DeleteFunc(state.Commits, func(c Commit) bool { return c.Attempt == rec.attempt() })
 		case rec.Kind.Valid():
-			state.Commits = append(state.Commits, Commit{
-				Attempt:  task.AttemptID{Task: task.ID{Kind: rec.Kind, Index: rec.Task}, Attempt: rec.Attempt},
-				Skipped:  rec.Skipped,
-				Counters: rec.Counters,
-			})
+			state.Commits = append(state.Commits, Commit{Attempt: rec.attempt(), Skipped: rec.Skipped, Counters: rec.Counters})
 		default:
 			return State{}, 0, fmt.Errorf("journal %s line %d: unknown record %q", path, lineNo, bytes.TrimSpace(line))
 		}
@@ -165,22 +211,52 @@ func (j *Journal) Commit(c Commit) error {
 		Skipped: c.Skipped, Counters: c.Counters})
 }
 
-// append writes rec as a line and returns once it is on disk.
-func (j *Journal) append(rec record) error {
+// Lost durably records that the output of committed attempt id was lost:
+// its commit no longer holds.
+func (j *Journal) Lost(id task.AttemptID) error {
+	return j.append(record{Kind: id.Task.Kind, Task: id.Task.Index, Attempt: id.Attempt, Lost: true})
+}
+
+// App durably records the application the job runs.
+func (j *Journal) App(app string) error { return j.append(record{App: app}) }
+
+// Begin records, without waiting for the disk, that attempt id was handed
+// out.
+func (j *Journal) Begin(id task.AttemptID) error {
+	return j.write(record{Kind: id.Task.Kind, Task: id.Task.Index, Attempt: id.Attempt, Begin: true})
+}
+
+// Worker records, without waiting for the disk, that worker id registered.
+func (j *Journal) Worker(id int) error {
+	return j.write(record{Worker: id})
+}
+
+// write appends rec as a line and returns the journal's size after it.
+func (j *Journal) write(rec record) error {
+	_, err := j.writeLine(rec)
+	return err
+}
+
+func (j *Journal) writeLine(rec record) (int64, error) {
 	line, err := json.Marshal(rec)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	line = append(line, '\n')
 	j.mu.Lock()
-	_, err = j.f.Write(line)
-	if err == nil {
-		j.written += int64(len(line))
+	defer j.mu.Unlock()
+	if _, err = j.f.Write(line); err != nil {
+		return 0, fmt.Errorf("append to journal %s: %w", j.path, err)
 	}
-	mine := j.written
-	j.mu.Unlock()
+	j.written += int64(len(line))
+	return j.written, nil
+}
+
+// append writes rec as a line and returns once it is on disk.
+func (j *Journal) append(rec record) error {
+	mine, err := j.writeLine(rec)
 	if err != nil {
-		return fmt.Errorf("append to journal %s: %w", j.path, err)
+		return err
 	}
 
 	j.syncMu.Lock()

@@ -4,8 +4,11 @@
 package loader
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"plugin"
 	"reflect"
@@ -86,4 +89,19 @@ func describe(t reflect.Type) string {
 		}
 	}
 	return s
+}
+
+// Fingerprint returns the SHA-256 of the plugin file at path, in hex: it
+// identifies the application, so that a job never mixes two.
+func Fingerprint(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("plugin %s: %w", path, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("plugin %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

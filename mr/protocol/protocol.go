@@ -5,8 +5,15 @@
 // coordinator has a task for it, tells it to wait, or tells it to exit.
 // While a task runs the worker calls Heartbeat, whose reply says whether
 // the attempt has been revoked; at the end it calls Report with the
-// attempt's outcome. Outcomes travel in reply fields, not errors, because
-// net/rpc flattens errors to strings.
+// attempt's outcome. A reduce attempt that cannot read a committed map
+// output calls MapOutputs: it reports the output lost, and long-polls for
+// where the re-run map's output is. Outcomes travel in reply fields, not
+// errors, because net/rpc flattens errors to strings.
+//
+// Each coordinator start has an epoch, a random id that Register returns
+// and every later request repeats. A request from another epoch (made
+// before the coordinator restarted) is answered ErrUnknownWorker, and the
+// worker registers again.
 package protocol
 
 import (
@@ -23,15 +30,20 @@ const (
 	MethodGetTask   = ServiceName + ".GetTask"
 	MethodHeartbeat = ServiceName + ".Heartbeat"
 	MethodReport    = ServiceName + ".Report"
+	// MethodMapOutputs is called by a reduce attempt that lacks map outputs.
+	MethodMapOutputs = ServiceName + ".MapOutputs"
 )
 
-// WorkerID identifies a registered worker within one coordinator's life.
+// WorkerID identifies a registered worker. A coordinator restarted on a
+// job numbers new workers after every worker of its earlier starts.
 type WorkerID int
 
-// Header starts every request after Register: who sends it and a request
-// id that both sides log, so one call can be followed across processes.
+// Header starts every request after Register: who sends it, the epoch it
+// registered in, and a request id that both sides log, so one call can be
+// followed across processes.
 type Header struct {
 	Worker    WorkerID
+	Epoch     string
 	RequestID string
 }
 
@@ -42,16 +54,26 @@ func RequestIDFor(w WorkerID, seq uint64) string { return fmt.Sprintf("w%d-%d", 
 type RegisterArgs struct {
 	Host string
 	PID  int
+	// App identifies the application the worker runs (a hash of the
+	// plugin file); every worker of a job must run the same one.
+	App string
 }
 
 // RegisterReply assigns the worker its id and tells it the job's shape.
 type RegisterReply struct {
+	// Refused, if set, says why the worker may not join this job (it
+	// runs another application); the worker should exit.
+	Refused           string
 	Worker            WorkerID
+	Epoch             string
 	NReduce           int
 	HeartbeatInterval time.Duration
 	// Lease is how long an attempt lives without a heartbeat: a worker
 	// that could not heartbeat for that long abandons its attempt.
 	Lease time.Duration
+	// PollTimeout is the longest GetTask and MapOutputs wait before they
+	// answer, which the worker adds to those calls' deadlines.
+	PollTimeout time.Duration
 }
 
 // Action tells a worker what to do next.
@@ -92,7 +114,9 @@ type GetTaskReply struct {
 	Input   task.Input
 	NReduce int
 	// MapAttempts, for a reduce task, holds the committed attempt of every
-	// map task, index by map task: the reducer reads exactly those outputs.
+	// map task, indexed by map task: the reducer reads exactly those
+	// outputs. NoOutput marks a skipped map task, Pending one whose output
+	// is being made again (ask MapOutputs).
 	MapAttempts AttemptRuns
 	// Backup is set for a backup attempt of a straggler.
 	Backup bool
@@ -119,6 +143,13 @@ type ReportArgs struct {
 	Attempt task.AttemptID
 	// Error is empty on success, else why the attempt failed.
 	Error string
+	// Lost lists committed map outputs this reduce attempt found missing
+	// or damaged. Their maps run again, and the attempt's failure is not
+	// held against its task.
+	Lost []LostOutput
+	// Yielded says the attempt gave way so that its worker can re-run
+	// lost map outputs it waits for; not held against its task either.
+	Yielded bool
 	// Counters holds the attempt's counts: the engine's (Counter*) and
 	// the application's. Only a committed attempt's are kept.
 	Counters map[string]int64
@@ -136,6 +167,7 @@ const (
 	OutcomeIgnored                      // stale, duplicate or revoked: dropped
 	OutcomeFailed                       // recorded as a failed attempt
 	OutcomeRejected                     // unknown worker, task or attempt
+	OutcomeReleased                     // ended without blame: the task runs again
 )
 
 // String returns the outcome's name.
@@ -149,6 +181,8 @@ func (o Outcome) String() string {
 		return "failed"
 	case OutcomeRejected:
 		return "rejected"
+	case OutcomeReleased:
+		return "released"
 	default:
 		return fmt.Sprintf("outcome(%d)", uint8(o))
 	}
@@ -162,9 +196,55 @@ type ReportReply struct {
 	Next *GetTaskReply
 }
 
+// The special values of a map task's attempt in MapAttempts.
+const (
+	// NoOutput marks a map task that was skipped: there is nothing to read.
+	NoOutput = 0
+	// Pending marks a map task whose output was lost and is being made
+	// again.
+	Pending = -1
+)
+
+// LostOutput is a committed map output a reducer could not read.
+type LostOutput struct {
+	Map    task.AttemptID
+	Reason string
+}
+
+// MapOutputsArgs reports map outputs that a reduce attempt could not read,
+// and asks where the outputs of the map tasks it still needs are. It
+// long-polls until one of them has an output.
+type MapOutputsArgs struct {
+	Header
+	// Attempt is the reduce attempt asking.
+	Attempt task.AttemptID
+	Lost    []LostOutput
+	// Want lists the map tasks whose outputs the attempt still needs.
+	Want []int
+}
+
+// MapOutput says which attempt of a map task committed: the reducer reads
+// that attempt's output (none for NoOutput).
+type MapOutput struct {
+	Map     int
+	Attempt int
+}
+
+// MapOutputsReply answers MapOutputs.
+type MapOutputsReply struct {
+	// Outputs holds the wanted map tasks that have an output now.
+	Outputs []MapOutput
+	// Yield asks the attempt to end (see ReportArgs.Yielded): a map it
+	// waits for is not running anywhere, so its worker may be needed to
+	// run it.
+	Yield bool
+	// Revoked means the attempt no longer counts: abandon it.
+	Revoked bool
+}
+
 // ErrUnknownWorker is the error text of a call from a worker the
-// coordinator does not know (it restarted, or the id is bogus): the worker
-// should register again.
+// coordinator does not know (it restarted, so the epoch differs, or the id
+// is bogus): the worker should register again.
 const ErrUnknownWorker = "unknown worker: register again"
 
 // Names of the counters the engine keeps for every committed attempt,

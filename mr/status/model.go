@@ -61,6 +61,12 @@ const (
 	OutcomeIgnored = "ignored"
 	// OutcomeSuperseded: another attempt of the task committed first.
 	OutcomeSuperseded = "superseded"
+	// OutcomeReleased: the attempt ended without blame: it could not read
+	// a map output, or gave way so that its worker could re-run one.
+	OutcomeReleased = "released"
+	// OutcomeLost: the attempt committed, but its output was lost later
+	// (a reducer could not read it) and its task ran again.
+	OutcomeLost = "lost"
 )
 
 // Snapshot is everything the coordinator knows about a job at one moment.

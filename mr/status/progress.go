@@ -43,7 +43,8 @@ func phaseSummary(name string, p Phase) string {
 	return out
 }
 
-// countFailures counts the attempts that failed or were revoked.
+// countFailures counts the attempts that failed or were revoked, and the
+// committed ones whose output was lost.
 func countFailures(attempts []Attempt) int {
 	n := 0
 	for _, a := range attempts {
@@ -56,5 +57,5 @@ func countFailures(attempts []Attempt) int {
 
 // isFailure reports whether outcome counts as a failure.
 func isFailure(outcome string) bool {
-	return outcome == OutcomeFailed || outcome == OutcomeRevoked
+	return outcome == OutcomeFailed || outcome == OutcomeRevoked || outcome == OutcomeLost
 }

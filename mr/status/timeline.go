@@ -23,7 +23,7 @@ const (
 	fontSize      = 11   // all text
 	minBarWidth   = 1.0  // so that instant attempts stay visible
 	legendSwatch  = 12   // side of a legend colour square
-	legendItem    = 112  // horizontal space per legend entry
+	legendItem    = 100  // horizontal space per legend entry
 	backupStroke  = 1.5  // outline width of backup attempts
 )
 
@@ -45,7 +45,8 @@ const (
 	colourRunning   = "#2f6fd6" // blue
 	colourRevoked   = "#f08c00" // orange
 	colourFailed    = "#d63031" // red
-	colourInactive  = "#a0a4a8" // grey: ignored and superseded
+	colourInactive  = "#a0a4a8" // grey: ignored, superseded and released
+	colourLost      = "#8e44ad" // purple: committed, output lost later
 	colourUnknown   = "#5f6368" // dark grey: any other outcome
 	colourOutline   = "#202124" // outline of backup attempts
 	colourStripe    = "#f4f5f7" // background of alternate rows
@@ -62,12 +63,14 @@ var outcomeColours = map[string]string{
 	OutcomeFailed:     colourFailed,
 	OutcomeIgnored:    colourInactive,
 	OutcomeSuperseded: colourInactive,
+	OutcomeReleased:   colourInactive,
+	OutcomeLost:       colourLost,
 }
 
 // legendOrder is the order of the outcomes in the legend.
 var legendOrder = []string{
 	OutcomeCommitted, OutcomeRunning, OutcomeRevoked, OutcomeFailed,
-	OutcomeIgnored, OutcomeSuperseded,
+	OutcomeIgnored, OutcomeSuperseded, OutcomeReleased, OutcomeLost,
 }
 
 // Timeline draws every attempt of s as an inline SVG document: one row per

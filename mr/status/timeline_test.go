@@ -161,6 +161,8 @@ func TestTimelineColours(t *testing.T) {
 		OutcomeFailed:     colourFailed,
 		OutcomeIgnored:    colourInactive,
 		OutcomeSuperseded: colourInactive,
+		OutcomeReleased:   colourInactive,
+		OutcomeLost:       colourLost,
 		"mystery":         colourUnknown,
 	}
 	s := Snapshot{Job: Job{Started: t0}}

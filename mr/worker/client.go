@@ -15,31 +15,47 @@ const (
 	maxBackoff     = time.Second
 )
 
+// DefaultCallTimeout bounds every call to the coordinator, beyond the time
+// a long-poll may wait by design: a coordinator that does not answer
+// within it (frozen, or a half-open connection) is treated as unreachable.
+const DefaultCallTimeout = 10 * time.Second
+
 // ErrCoordinatorUnreachable means the coordinator could not be reached for
 // the whole retry window.
 var ErrCoordinatorUnreachable = errors.New("coordinator unreachable")
 
+// errCallTimeout is a call that got no answer within its deadline.
+var errCallTimeout = errors.New("no answer")
+
 // client calls the coordinator, reconnecting with backoff when the
-// connection breaks, for at most a retry window. It is used by one
-// goroutine at a time per method set: the worker loop and the heartbeat
-// goroutine each have their own.
+// connection breaks, for at most a retry window. Every call has a
+// deadline. It is used by one goroutine at a time: the worker loop and the
+// heartbeat goroutine each have their own.
 type client struct {
-	dial   func() (net.Conn, error)
+	dial   func(ctx context.Context) (net.Conn, error)
 	window time.Duration
-	addr   string
-	rpc    *rpc.Client
+	// timeout bounds each call; calls that long-poll add their wait.
+	timeout time.Duration
+	addr    string
+	rpc     *rpc.Client
 }
 
-// call makes one RPC. Errors returned by the coordinator's handler come
-// back as rpc.ServerError without retrying; transport errors are retried
-// until the window passes.
+// call makes one RPC that the coordinator answers at once. See callWait.
 func (c *client) call(ctx context.Context, method string, args, reply any) error {
+	return c.callWait(ctx, method, 0, args, reply)
+}
+
+// callWait makes one RPC that the coordinator may hold for up to wait
+// before answering. Errors returned by the coordinator's handler come back
+// as rpc.ServerError without retrying; transport errors and calls without
+// an answer by their deadline are retried until the window passes.
+func (c *client) callWait(ctx context.Context, method string, wait time.Duration, args, reply any) error {
 	var giveUp time.Time
 	backoff := initialBackoff
 	for {
-		err := c.tryCall(method, args, reply)
+		err := c.tryCall(ctx, method, wait, args, reply)
 		var serverErr rpc.ServerError
-		if err == nil || errors.As(err, &serverErr) {
+		if err == nil || errors.As(err, &serverErr) || ctx.Err() != nil {
 			return err
 		}
 		now := time.Now()
@@ -60,18 +76,40 @@ func (c *client) call(ctx context.Context, method string, args, reply any) error
 	}
 }
 
-func (c *client) tryCall(method string, args, reply any) error {
+// tryCall makes one RPC on the current connection, dialing one if needed.
+// A call without an answer by its deadline closes the connection.
+func (c *client) tryCall(ctx context.Context, method string, wait time.Duration, args, reply any) error {
+	deadline := c.timeout + wait
 	if c.rpc == nil {
-		conn, err := c.dial()
+		dialCtx, cancel := context.WithTimeout(ctx, c.timeout)
+		conn, err := c.dial(dialCtx)
+		cancel()
 		if err != nil {
 			return err
 		}
 		c.rpc = rpc.NewClient(conn)
 	}
-	err := c.rpc.Call(method, args, reply)
+	call := c.rpc.Go(method, args, reply, make(chan *rpc.Call, 1))
+	timer := time.NewTimer(deadline)
+	defer timer.Stop()
+	var err error
+	answered := false
+	select {
+	case <-call.Done:
+		err, answered = call.Error, true
+	case <-timer.C:
+		err = fmt.Errorf("%s: %w within %v", method, errCallTimeout, deadline)
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
 	var serverErr rpc.ServerError
 	if err != nil && !errors.As(err, &serverErr) {
+		// Closing the connection ends the call; wait for that so that
+		// nothing writes to reply after we return.
 		c.rpc.Close()
+		if !answered {
+			<-call.Done
+		}
 		c.rpc = nil
 	}
 	return err

@@ -13,6 +13,7 @@ import (
 	"6.5840/mr/app"
 	"6.5840/mr/ifile"
 	"6.5840/mr/jobfiles"
+	"6.5840/mr/protocol"
 	"6.5840/mr/task"
 )
 
@@ -41,17 +42,32 @@ func runMaps(t *testing.T, a app.App, dir string, nReduce int, inputs ...string)
 	return attempts
 }
 
+// runReduces runs every reduce task, attempt 1, renames each staged
+// output to mr-out-R as the coordinator does at commit, and returns the
+// outputs' contents.
 func runReduces(t *testing.T, a app.App, dir string, nReduce int, mapAttempts []int) string {
 	t.Helper()
 	var all []string
 	for r := range nReduce {
 		id := task.AttemptID{Task: task.ID{Kind: task.Reduce, Index: r}, Attempt: 1}
-		require.NoError(t, reduceJob{app: a, dir: dir, attempt: id, mapAttempts: mapAttempts}.run(context.Background()))
+		job := reduceJob{app: a, dir: dir, attempt: id, mapAttempts: mapAttempts, locate: noLocate(t)}
+		files, _, err := job.write(context.Background())
+		require.NoError(t, err)
+		require.Equal(t, []string{job.staged()}, files)
+		require.NoError(t, os.Rename(job.staged(), filepath.Join(dir, jobfiles.Output(r))))
 		data, err := os.ReadFile(filepath.Join(dir, jobfiles.Output(r)))
 		require.NoError(t, err)
 		all = append(all, string(data))
 	}
 	return strings.Join(all, "")
+}
+
+// noLocate is a locate that fails the test: every map output is there.
+func noLocate(t *testing.T) locateFunc {
+	return func(_ context.Context, lost []protocol.LostOutput, want []int) (protocol.MapOutputsReply, error) {
+		t.Errorf("unexpected MapOutputs call: lost %v, want %v", lost, want)
+		return protocol.MapOutputsReply{Revoked: true}, nil
+	}
 }
 
 func TestMapThenReduce(t *testing.T) {
@@ -115,10 +131,31 @@ func TestPanicsBecomeErrors(t *testing.T) {
 	attempts := runMaps(t, letters, dir, 1, "x")
 	a = letters
 	a.Reduce = func(string, []string) string { panic("reduce boom") }
-	err = reduceJob{app: a, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Reduce}, Attempt: 1}, mapAttempts: attempts}.run(context.Background())
+	job := reduceJob{app: a, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Reduce}, Attempt: 1}, mapAttempts: attempts, locate: noLocate(t)}
+	files, _, err := job.write(context.Background())
 	require.ErrorContains(t, err, "Reduce panicked: reduce boom")
-	_, statErr := os.Stat(filepath.Join(dir, jobfiles.Output(0)))
-	require.True(t, os.IsNotExist(statErr), "a failed reduce left an output file")
+	require.Empty(t, files)
+	_, statErr := os.Stat(job.staged())
+	require.True(t, os.IsNotExist(statErr), "a failed reduce left a staged output")
+}
+
+func TestCombinePanicInTheFinalSpillIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	a := letters
+	a.Combine = func(key string, values []string) string { return values[0] }
+	out := newMapOutput(a, 2, 1<<10, filepath.Join(dir, "out"), func(r, n int) string {
+		return filepath.Join(dir, jobfiles.Spill(0, 1, r, n))
+	})
+	require.NoError(t, out.add(letters.Map("in", strings.Repeat("abcdefgh", 200)+"abc")))
+	require.Positive(t, out.buffered, "some output must wait for the final spill")
+	require.Positive(t, out.stats.spills, "the buffer must have spilled for this test to mean anything")
+	out.app.Combine = func(string, []string) string { panic("combine boom") }
+	file, err := out.finish()
+	require.ErrorContains(t, err, "Combine panicked: combine boom")
+	require.Nil(t, file)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Empty(t, entries, "spill files left behind")
 }
 
 func TestCancelledAttemptWritesNothing(t *testing.T) {
@@ -134,17 +171,95 @@ func TestCancelledAttemptWritesNothing(t *testing.T) {
 	require.Len(t, entries, 1, "only the input may remain, no temp or intermediate files")
 }
 
-func TestReduceRefusesMissingOrDamagedInput(t *testing.T) {
+// fakeLocator answers MapOutputs calls from a script and records what the
+// reduce attempt reported lost.
+type fakeLocator struct {
+	lost    []protocol.LostOutput
+	replies []protocol.MapOutputsReply
+}
+
+func (f *fakeLocator) locate(_ context.Context, lost []protocol.LostOutput, want []int) (protocol.MapOutputsReply, error) {
+	f.lost = append(f.lost, lost...)
+	if len(f.replies) == 0 {
+		return protocol.MapOutputsReply{Revoked: true}, nil
+	}
+	r := f.replies[0]
+	f.replies = f.replies[1:]
+	return r, nil
+}
+
+func TestReduceReportsAMissingOutputAndGoesOnWithItsRerun(t *testing.T) {
+	dir := t.TempDir()
+	attempts := runMaps(t, letters, dir, 1, "ab", "ca")
+	// Map 0's output is lost; its re-run (attempt 2) is there.
+	require.NoError(t, os.Rename(filepath.Join(dir, jobfiles.Intermediate(0, 1)), filepath.Join(dir, jobfiles.Intermediate(0, 2))))
+	loc := &fakeLocator{replies: []protocol.MapOutputsReply{{Outputs: []protocol.MapOutput{{Map: 0, Attempt: 2}}}}}
+	id := task.AttemptID{Task: task.ID{Kind: task.Reduce}, Attempt: 1}
+	job := reduceJob{app: letters, dir: dir, attempt: id, mapAttempts: attempts, locate: loc.locate}
+	_, _, err := job.write(context.Background())
+	require.NoError(t, err)
+	require.Len(t, loc.lost, 1)
+	require.Equal(t, task.AttemptID{Task: task.ID{Kind: task.Map, Index: 0}, Attempt: 1}, loc.lost[0].Map)
+	require.Contains(t, loc.lost[0].Reason, jobfiles.Intermediate(0, 1))
+	data, err := os.ReadFile(job.staged())
+	require.NoError(t, err)
+	require.Equal(t, "a 0,1\nb 1\nc 0\n", string(data))
+}
+
+func TestReduceWaitsForPendingMapsAndYields(t *testing.T) {
 	dir := t.TempDir()
 	attempts := runMaps(t, letters, dir, 1, "ab")
+	attempts[0] = protocol.Pending
+	loc := &fakeLocator{replies: []protocol.MapOutputsReply{{}, {Yield: true}}}
 	id := task.AttemptID{Task: task.ID{Kind: task.Reduce}, Attempt: 1}
-	err := reduceJob{app: letters, dir: dir, attempt: id, mapAttempts: []int{2}}.run(context.Background())
-	require.ErrorContains(t, err, jobfiles.Intermediate(0, 2))
+	_, _, err := reduceJob{app: letters, dir: dir, attempt: id, mapAttempts: attempts, locate: loc.locate}.write(context.Background())
+	require.ErrorIs(t, err, errYield)
+	require.Empty(t, loc.lost)
+	require.Empty(t, loc.replies, "the attempt must have asked twice")
+}
 
-	name := filepath.Join(dir, jobfiles.Intermediate(0, attempts[0]))
-	data, err := os.ReadFile(name)
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(name, data[:len(data)-2], 0o644))
-	err = reduceJob{app: letters, dir: dir, attempt: id, mapAttempts: attempts}.run(context.Background())
-	require.ErrorIs(t, err, ifile.ErrFormat)
+func TestReduceFindsDamagedOutputs(t *testing.T) {
+	tests := []struct {
+		name   string
+		damage func(data []byte) []byte
+		// early: found before the merge (and reported through locate);
+		// otherwise found during it (a lostOutputError).
+		early bool
+	}{
+		{"truncated", func(d []byte) []byte { return d[:len(d)-2] }, true},
+		{"empty", func(d []byte) []byte { return nil }, true},
+		{"flipped byte in a block", func(d []byte) []byte { d[len(d)/3] ^= 0x40; return d }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			text := strings.Repeat("the quick brown fox ", 2000)
+			attempts := runMaps(t, letters, dir, 1, text)
+			name := filepath.Join(dir, jobfiles.Intermediate(0, attempts[0]))
+			data, err := os.ReadFile(name)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(name, tt.damage(data), 0o644))
+			var reduced int
+			a := letters
+			a.Reduce = func(k string, v []string) string { reduced++; return letters.Reduce(k, v) }
+			loc := &fakeLocator{}
+			id := task.AttemptID{Task: task.ID{Kind: task.Reduce}, Attempt: 1}
+			_, _, err = reduceJob{app: a, dir: dir, attempt: id, mapAttempts: attempts, locate: loc.locate}.write(context.Background())
+			if tt.early {
+				require.ErrorIs(t, err, errRevoked, "the fake coordinator revokes the attempt")
+				require.Len(t, loc.lost, 1)
+				require.Equal(t, attempts[0], loc.lost[0].Map.Attempt)
+				require.Zero(t, reduced)
+				return
+			}
+			var lost *lostOutputError
+			require.ErrorAs(t, err, &lost)
+			require.Equal(t, task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, lost.Map)
+			require.ErrorIs(t, err, ifile.ErrFormat)
+			// The damage sits a third into the sorted section, among the
+			// first of its 16 keys; a checksum only at the section's end
+			// would let Reduce see 15 of them first.
+			require.Less(t, reduced, 8, "the damaged block must be caught before its records reach Reduce")
+		})
+	}
 }

@@ -203,10 +203,14 @@ func (o *mapOutput) flush(r int, out *ifile.Writer) (int64, error) {
 // and removed.
 func (o *mapOutput) finish() (*atomicfile.File, error) {
 	if o.stats.spills > 0 {
-		if err := o.spill(); err != nil {
+		defer o.removeRuns()
+		var err error
+		if perr := safeCall("Combine", func() { err = o.spill() }); perr != nil {
+			return nil, perr
+		}
+		if err != nil {
 			return nil, err
 		}
-		defer o.removeRuns()
 	}
 	f, err := atomicfile.Create(o.final, atomicfile.Volatile)
 	if err != nil {

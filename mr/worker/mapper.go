@@ -20,6 +20,9 @@ type mapJob struct {
 	// sortBuffer bounds the map output kept in memory; 0 means
 	// DefaultSortBuffer.
 	sortBuffer int64
+	// mayCommit, if set, says why the output must not be renamed into
+	// place after all (the attempt was revoked, or its lease may be).
+	mayCommit func() error
 }
 
 // run calls Map on the input, partitions, sorts and combines the output,
@@ -33,6 +36,17 @@ func (j mapJob) run(ctx context.Context) error {
 // output returns the path of the attempt's output file.
 func (j mapJob) output() string {
 	return filepath.Join(j.dir, jobfiles.Intermediate(j.attempt.Task.Index, j.attempt.Attempt))
+}
+
+// commitCheck returns why the output must not be renamed into place.
+func (j mapJob) commitCheck(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if j.mayCommit != nil {
+		return j.mayCommit()
+	}
+	return nil
 }
 
 // write does the work of run and returns the files it committed and what
@@ -65,7 +79,7 @@ func (j mapJob) write(ctx context.Context) ([]string, mapStats, error) {
 	if err != nil {
 		return nil, out.stats, err
 	}
-	if err := ctx.Err(); err != nil {
+	if err := j.commitCheck(ctx); err != nil {
 		file.Abort()
 		return nil, out.stats, err
 	}

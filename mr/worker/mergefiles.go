@@ -2,12 +2,14 @@ package worker
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"6.5840/mr/ifile"
 	"6.5840/mr/merge"
+	"6.5840/mr/task"
 )
 
 // maxMergeFanIn is the most sorted files merged at once; more are first
@@ -21,6 +23,44 @@ const maxMergeFanIn = 128
 type sortedInput struct {
 	path    string
 	section int
+	// owner is the map attempt whose output this is; errors reading it
+	// are lostOutputErrors. It is zero for a scratch file.
+	owner task.AttemptID
+}
+
+// check opens the input and checks its index and header, so that a
+// missing, truncated or foreign map output is found before the merge.
+func (in sortedInput) check() error {
+	f, rd, err := in.open()
+	if err != nil {
+		return err
+	}
+	rd.Release()
+	return f.Close()
+}
+
+// annotate marks err, met reading the input, as a lost map output if the
+// input is one.
+func (in sortedInput) annotate(err error) error {
+	if err == nil || err == io.EOF || in.owner.Attempt == 0 {
+		return err
+	}
+	var lost *lostOutputError
+	if errors.As(err, &lost) {
+		return err
+	}
+	return &lostOutputError{Map: in.owner, Err: err}
+}
+
+// annotated is a Source whose errors name the map output it reads.
+type annotated struct {
+	src merge.Source
+	in  sortedInput
+}
+
+func (a annotated) Next() (string, string, error) {
+	k, v, err := a.src.Next()
+	return k, v, a.in.annotate(err)
 }
 
 // wholeFiles returns inputs for whole intermediate files.
@@ -36,7 +76,7 @@ func wholeFiles(paths []string) []sortedInput {
 func (in sortedInput) open() (*os.File, *ifile.Reader, error) {
 	f, err := os.Open(in.path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("map output: %w", err)
+		return nil, nil, in.annotate(fmt.Errorf("map output: %w", err))
 	}
 	var rd *ifile.Reader
 	if in.section < 0 {
@@ -49,7 +89,7 @@ func (in sortedInput) open() (*os.File, *ifile.Reader, error) {
 	}
 	if err != nil {
 		f.Close()
-		return nil, nil, err
+		return nil, nil, in.annotate(err)
 	}
 	return f, rd, nil
 }
@@ -107,7 +147,7 @@ func mergeFiles(inputs []sortedInput, scratchPath func(n int) string) (*mergedFi
 		}
 		m.open = append(m.open, f)
 		m.readers = append(m.readers, rd)
-		sources = append(sources, rd)
+		sources = append(sources, annotated{src: rd, in: in})
 	}
 	src, err := merge.New(sources)
 	if err != nil {

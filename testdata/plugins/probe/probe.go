@@ -6,6 +6,10 @@
 //	                   (probe-map-INPUT-PID-N); default "."
 //	PROBE_MAP_SLEEP    a duration Map sleeps before returning, e.g. "10s"
 //	PROBE_POISON       Map panics for an input whose name contains this
+//	PROBE_MAP_HANG     Map never returns for an input whose name contains this
+//	PROBE_REDUCE_GATE  a file name: the first Reduce call of the process
+//	                   leaves the marker probe-reduce-waiting in PROBE_DIR,
+//	                   then waits until that file exists
 package main
 
 import (
@@ -14,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode"
@@ -22,6 +27,12 @@ import (
 )
 
 var calls atomic.Int64
+
+// gateOnce makes only the first Reduce call wait at the gate.
+var gateOnce sync.Once
+
+// gatePoll is how often a Reduce at the gate looks for the file.
+const gatePoll = 10 * time.Millisecond
 
 // Map counts words, after leaving a marker and obeying PROBE_*.
 func Map(filename string, contents string) []mr.KeyValue {
@@ -36,6 +47,9 @@ func Map(filename string, contents string) []mr.KeyValue {
 	if poison := os.Getenv("PROBE_POISON"); poison != "" && strings.Contains(filename, poison) {
 		panic(fmt.Sprintf("poison record in %s", filename))
 	}
+	if hang := os.Getenv("PROBE_MAP_HANG"); hang != "" && strings.Contains(filename, hang) {
+		select {}
+	}
 	if d, err := time.ParseDuration(os.Getenv("PROBE_MAP_SLEEP")); err == nil {
 		time.Sleep(d)
 	}
@@ -47,7 +61,27 @@ func Map(filename string, contents string) []mr.KeyValue {
 	return kvs
 }
 
-// Reduce returns the number of occurrences.
+// Reduce returns the number of occurrences, after waiting at the gate.
 func Reduce(key string, values []string) string {
+	if gate := os.Getenv("PROBE_REDUCE_GATE"); gate != "" {
+		gateOnce.Do(func() { waitAtGate(gate) })
+	}
 	return strconv.Itoa(len(values))
+}
+
+// waitAtGate leaves the waiting marker and waits until the file gate exists.
+func waitAtGate(gate string) {
+	dir := os.Getenv("PROBE_DIR")
+	if dir == "" {
+		dir = "."
+	}
+	if err := os.WriteFile(filepath.Join(dir, "probe-reduce-waiting"), nil, 0o644); err != nil {
+		panic(err)
+	}
+	for {
+		if _, err := os.Stat(gate); err == nil {
+			return
+		}
+		time.Sleep(gatePoll)
+	}
 }

@@ -1,0 +1,168 @@
+package coordinator
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"6.5840/mr/journal"
+	"6.5840/mr/protocol"
+	"6.5840/mr/task"
+)
+
+// runMaps commits every map task of tb, attempt 1 on worker 1.
+func runMaps(t *testing.T, tb *Table, now time.Time) {
+	t.Helper()
+	for range tb.Maps() {
+		a := mustAssign(t, tb, 1, now)
+		require.Equal(t, task.Map, a.Attempt.Task.Kind)
+		require.Equal(t, ResultCommitted, complete(tb, 1, a.Attempt, now))
+	}
+}
+
+func TestLostMapOutputRunsAgainInTheReducePhase(t *testing.T) {
+	tb := newTable(inputsOf("a", "b"), 2, testPolicy(), t0)
+	runMaps(t, tb, t0)
+	r0 := mustAssign(t, tb, 3, t0)
+	r1 := mustAssign(t, tb, 4, t0)
+	require.Equal(t, ResultCommitted, complete(tb, 4, r1.Attempt, t0))
+
+	require.Equal(t, LostRerun, tb.OutputLost(mapAttempt(0, 1), "no such file", t0))
+	require.Equal(t, LostStale, tb.OutputLost(mapAttempt(0, 1), "reported twice", t0), "a second report changes nothing")
+	require.Equal(t, []int{protocol.Pending, 1}, mapOutputs(tb))
+	require.Equal(t, Progress{MapsDone: 1, Maps: 2, ReducesDone: 1, Reduces: 2, ReducesRunning: 1}, tb.Progress())
+	require.True(t, tb.IsLive(3, r0.Attempt), "the reduce attempt waiting for the map goes on")
+	require.Equal(t, 3*time.Second, tb.MapIdleFor(0, t0.Add(3*time.Second)))
+
+	rerun := mustAssign(t, tb, 5, t0)
+	require.Equal(t, mapAttempt(0, 2), rerun.Attempt, "the lost map runs again, before anything else")
+	require.Zero(t, tb.MapIdleFor(0, t0))
+	require.Equal(t, ResultCommitted, complete(tb, 5, rerun.Attempt, t0))
+	require.Equal(t, []int{2, 1}, mapOutputs(tb))
+	require.Equal(t, ResultCommitted, complete(tb, 3, r0.Attempt, t0))
+	require.True(t, tb.Over())
+	require.NoError(t, tb.Failure())
+
+	outcomes := map[task.AttemptID]Outcome{}
+	for _, r := range tb.Attempts() {
+		outcomes[r.ID] = r.Outcome
+	}
+	require.Equal(t, OutcomeLost, outcomes[mapAttempt(0, 1)])
+	require.Equal(t, OutcomeCommitted, outcomes[mapAttempt(0, 2)])
+	require.Equal(t, OutcomeCommitted, outcomes[reduceAttempt(1, 1)], "a committed reduce is left alone")
+}
+
+func TestOutputLostTooOftenFailsTheJobNamingTheInput(t *testing.T) {
+	p := testPolicy()
+	p.maxFailures = 1
+	p.skipBadInputs = true // a lost output is not the input's fault: never skipped
+	tb := newTable(inputsOf("pg-grimm.txt"), 1, p, t0)
+	runMaps(t, tb, t0)
+	mustAssign(t, tb, 2, t0) // the reduce
+	require.Equal(t, LostRerun, tb.OutputLost(mapAttempt(0, 1), "checksum mismatch", t0))
+	require.False(t, tb.Over())
+	again := mustAssign(t, tb, 3, t0)
+	require.Equal(t, ResultCommitted, complete(tb, 3, again.Attempt, t0))
+	require.Equal(t, LostRerun, tb.OutputLost(again.Attempt, "checksum mismatch", t0))
+	require.True(t, tb.Over())
+	require.ErrorContains(t, tb.Failure(), "pg-grimm.txt")
+	require.ErrorContains(t, tb.Failure(), "lost")
+	require.Empty(t, tb.Skipped())
+}
+
+func TestOutputLostIsStaleForOtherAttempts(t *testing.T) {
+	tb := newTable(inputsOf("a"), 1, testPolicy(), t0)
+	a := mustAssign(t, tb, 1, t0)
+	require.Equal(t, LostStale, tb.OutputLost(a.Attempt, "not committed yet", t0))
+	require.Equal(t, ResultCommitted, complete(tb, 1, a.Attempt, t0))
+	require.Equal(t, LostStale, tb.OutputLost(mapAttempt(0, 7), "another attempt", t0))
+	require.Equal(t, LostStale, tb.OutputLost(reduceAttempt(0, 1), "not a map", t0))
+	require.Equal(t, LostStale, tb.OutputLost(mapAttempt(9, 1), "no such task", t0))
+	require.Equal(t, []int{1}, mapOutputs(tb))
+}
+
+func TestReleaseIsNotAFailure(t *testing.T) {
+	p := testPolicy()
+	p.maxFailures = 0
+	tb := newTable(inputsOf("a"), 1, p, t0)
+	runMaps(t, tb, t0)
+	for n := 1; n <= 3; n++ {
+		r := mustAssign(t, tb, 2, t0)
+		require.Equal(t, reduceAttempt(0, n), r.Attempt)
+		require.Equal(t, ResultReleased, tb.Release(2, r.Attempt, "gave way", t0))
+		require.False(t, tb.Over(), "release %d failed the job", n)
+	}
+	require.Equal(t, ResultIgnored, tb.Release(2, reduceAttempt(0, 3), "again", t0))
+}
+
+func TestMaxFailuresZeroFailsAtTheFirstFailure(t *testing.T) {
+	p := testPolicy()
+	p.maxFailures = 0
+	tb := newTable(inputsOf("a"), 1, p, t0)
+	a := mustAssign(t, tb, 1, t0)
+	require.Equal(t, ResultFailed, tb.Fail(1, a.Attempt, "boom", t0))
+	require.True(t, tb.Over())
+	require.ErrorContains(t, tb.Failure(), "failed 1 times")
+}
+
+func TestJobEndsOnlyOnceTheLastCommitIsDurable(t *testing.T) {
+	tb := newTable(inputsOf("a"), 1, testPolicy(), t0)
+	runMaps(t, tb, t0)
+	r := mustAssign(t, tb, 1, t0)
+	require.Equal(t, ResultCommitting, tb.BeginCommit(1, r.Attempt))
+	require.False(t, tb.Over(), "the job must not end before its last output is durable")
+	require.Equal(t, ResultBusy, tb.BeginCommit(1, r.Attempt))
+	tb.EndCommit(r.Attempt, nil, t0)
+	require.True(t, tb.Over())
+	require.NoError(t, tb.Failure())
+}
+
+func TestFailedCommitRetriesTheTask(t *testing.T) {
+	p := testPolicy()
+	p.backupFactor, p.backupMinAge = 1, time.Second
+	tb := newTable(inputsOf("a", "b"), 1, p, t0)
+	b := mustAssign(t, tb, 2, t0)
+	a := mustAssign(t, tb, 1, t0)
+	require.Equal(t, ResultCommitted, complete(tb, 2, b.Attempt, t0.Add(time.Second)))
+	backup := mustAssign(t, tb, 3, t0.Add(5*time.Second))
+	require.True(t, backup.Backup)
+	require.Equal(t, a.Attempt.Task, backup.Attempt.Task)
+
+	require.Equal(t, ResultCommitting, tb.BeginCommit(1, a.Attempt))
+	require.Equal(t, ResultBusy, tb.BeginCommit(3, backup.Attempt), "the backup waits for the commit under way")
+	tb.EndCommit(a.Attempt, errors.New("rename: no such file"), t0.Add(6*time.Second))
+	require.False(t, tb.Over())
+	require.Equal(t, ResultCommitted, complete(tb, 3, backup.Attempt, t0.Add(7*time.Second)), "the backup commits instead")
+	want := []int{1, 1}
+	want[a.Attempt.Task.Index] = backup.Attempt.Attempt
+	require.Equal(t, want, mapOutputs(tb))
+}
+
+func TestRestoreAfterAMapOutputWasLost(t *testing.T) {
+	commits := []journal.Commit{
+		{Attempt: mapAttempt(0, 1)},
+		{Attempt: reduceAttempt(1, 1)},
+	}
+	tb := newTable(inputsOf("a", "b"), 2, testPolicy(), t0)
+	applied, err := tb.Restore(1, commits, t0)
+	require.NoError(t, err)
+	require.Len(t, applied, 2)
+	require.True(t, tb.Reducing(), "reduces committed, so the reduce phase had begun")
+	first := mustAssign(t, tb, 1, t0)
+	require.Equal(t, mapAttempt(1, attemptsPerStart+1), first.Attempt, "the missing map runs first")
+	second := mustAssign(t, tb, 2, t0)
+	require.Equal(t, reduceAttempt(0, attemptsPerStart+1), second.Attempt, "the committed reduce is not run again")
+	_, ok := tb.Assign(3, t0)
+	require.False(t, ok)
+}
+
+func TestResultNamesNeverPanic(t *testing.T) {
+	for r := range ReportResult(20) {
+		require.NotEmpty(t, r.String())
+	}
+	for o := range Outcome(20) {
+		require.NotEmpty(t, o.String())
+	}
+}

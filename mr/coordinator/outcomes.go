@@ -1,0 +1,317 @@
+package coordinator
+
+import (
+	"fmt"
+	"time"
+
+	"6.5840/mr/task"
+)
+
+// ReportResult says what a report about an attempt did.
+type ReportResult uint8
+
+// The results of reporting an attempt.
+const (
+	// ResultCommitting: the attempt is the first to finish; make its
+	// output durable, then call EndCommit.
+	ResultCommitting ReportResult = iota + 1
+	// ResultCommitted: the attempt had already committed (a repeated report).
+	ResultCommitted
+	// ResultBusy: another report's commit of this task is under way; ask
+	// again once it has ended.
+	ResultBusy
+	// ResultFailed: a live attempt failed; the task will be retried.
+	ResultFailed
+	// ResultReleased: a live attempt ended without blame (it gave way, or
+	// its input was lost); the task will be retried.
+	ResultReleased
+	// ResultIgnored: the attempt was no longer live: stale or superseded.
+	ResultIgnored
+	// ResultUnknown: no such task or attempt of this worker.
+	ResultUnknown
+)
+
+// String returns the result's name.
+func (r ReportResult) String() string {
+	switch r {
+	case ResultCommitting:
+		return "committing"
+	case ResultCommitted:
+		return "committed"
+	case ResultBusy:
+		return "busy"
+	case ResultFailed:
+		return "failed"
+	case ResultReleased:
+		return "released"
+	case ResultIgnored:
+		return "ignored"
+	case ResultUnknown:
+		return "unknown"
+	default:
+		return fmt.Sprintf("result(%d)", uint8(r))
+	}
+}
+
+// BeginCommit handles the success report of an attempt. The first success
+// of a live attempt returns ResultCommitting and holds the task until
+// EndCommit says whether its output could be made durable; meanwhile other
+// reports about the task get ResultBusy. A repeated report of the committed
+// attempt gets ResultCommitted again, so that a worker whose first answer
+// was lost never deletes committed output.
+func (t *Table) BeginCommit(worker int, id task.AttemptID) ReportResult {
+	e := t.entry(id.Task)
+	if e == nil || id.Attempt < 1 || id.Attempt > e.attempts {
+		return ResultUnknown
+	}
+	switch {
+	case e.state == stateDone && !e.skipped && e.committed == id.Attempt:
+		if e.committedWorker != worker {
+			return ResultUnknown
+		}
+		return ResultCommitted
+	case e.state == stateCommitting && e.committing.number == id.Attempt:
+		if e.committing.worker != worker {
+			return ResultUnknown
+		}
+		return ResultBusy
+	case t.Over():
+		return ResultIgnored
+	}
+	i := e.liveIndex(id.Attempt)
+	if i < 0 {
+		return ResultIgnored
+	}
+	if e.live[i].worker != worker {
+		return ResultUnknown
+	}
+	if e.state == stateCommitting {
+		return ResultBusy
+	}
+	e.committing = e.live[i]
+	e.live = append(e.live[:i], e.live[i+1:]...)
+	e.state = stateCommitting
+	return ResultCommitting
+}
+
+// EndCommit ends the commit that BeginCommit began for attempt id: with a
+// nil err the task is done and its other attempts superseded; otherwise
+// the attempt counts as failed with err.
+func (t *Table) EndCommit(id task.AttemptID, err error, now time.Time) {
+	e := t.entry(id.Task)
+	if e == nil || e.state != stateCommitting || e.committing.number != id.Attempt {
+		return
+	}
+	a := e.committing
+	if err != nil {
+		t.history.ended(id, now, OutcomeFailed, err.Error())
+		e.state = stateRunning
+		t.recordFailure(e, err.Error(), true, now)
+		return
+	}
+	t.history.ended(id, now, OutcomeCommitted, "")
+	for _, other := range e.live {
+		t.history.ended(task.AttemptID{Task: e.id, Attempt: other.number}, now, OutcomeSuperseded,
+			fmt.Sprintf("attempt %d committed first", a.number))
+	}
+	s := t.set(e.id.Kind)
+	s.committedCount++
+	s.committedTime += now.Sub(a.started)
+	t.markDone(e, a.number, a.worker, now)
+}
+
+// liveIndex returns the index in e.live of attempt number, or -1.
+func (e *taskEntry) liveIndex(number int) int {
+	for i := range e.live {
+		if e.live[i].number == number {
+			return i
+		}
+	}
+	return -1
+}
+
+// takeLive removes attempt id of worker from its task's live attempts. It
+// returns the task, or nil and why not.
+func (t *Table) takeLive(worker int, id task.AttemptID) (*taskEntry, ReportResult) {
+	e := t.entry(id.Task)
+	if e == nil || id.Attempt < 1 || id.Attempt > e.attempts {
+		return nil, ResultUnknown
+	}
+	if t.Over() {
+		return nil, ResultIgnored
+	}
+	i := e.liveIndex(id.Attempt)
+	if i < 0 {
+		return nil, ResultIgnored
+	}
+	if e.live[i].worker != worker {
+		return nil, ResultUnknown
+	}
+	e.live = append(e.live[:i], e.live[i+1:]...)
+	return e, 0
+}
+
+// Fail records that a live attempt failed with reason; the task is retried
+// unless it has now failed more often than the policy allows, which fails
+// the job.
+func (t *Table) Fail(worker int, id task.AttemptID, reason string, now time.Time) ReportResult {
+	e, result := t.takeLive(worker, id)
+	if e == nil {
+		return result
+	}
+	t.history.ended(id, now, OutcomeFailed, reason)
+	t.recordFailure(e, reason, true, now)
+	return ResultFailed
+}
+
+// Release ends a live attempt without holding it against its task: it
+// gave way to re-run lost map outputs, or could not read one. The task is
+// handed out again.
+func (t *Table) Release(worker int, id task.AttemptID, reason string, now time.Time) ReportResult {
+	e, result := t.takeLive(worker, id)
+	if e == nil {
+		return result
+	}
+	t.history.ended(id, now, OutcomeReleased, reason)
+	if len(e.live) == 0 && e.state == stateRunning {
+		t.set(e.id.Kind).queue(e, now)
+	}
+	return ResultReleased
+}
+
+// LostResult says what a report of a lost map output did.
+type LostResult uint8
+
+// The results of reporting a lost map output.
+const (
+	// LostRerun: the output was the committed one; its map runs again.
+	LostRerun LostResult = iota + 1
+	// LostStale: the output is no longer the committed one (already
+	// reported, or never committed): nothing changes.
+	LostStale
+)
+
+// OutputLost records that map attempt lost committed an output that a
+// reduce attempt could not read, for reason. The map task goes back to
+// idle, ahead of any reduce task, and the loss counts as a failure of the
+// map task: an output lost more often than the policy allows fails the
+// job, naming the input. It does not skip the input, even with
+// skipBadInputs: the input is not to blame.
+func (t *Table) OutputLost(lost task.AttemptID, reason string, now time.Time) LostResult {
+	e := t.entry(lost.Task)
+	if e == nil || lost.Task.Kind != task.Map || e.state != stateDone || e.skipped || e.committed != lost.Attempt || t.Over() {
+		return LostStale
+	}
+	t.history.lost(lost, now, reason)
+	s := &t.maps
+	s.done--
+	e.committed, e.committedWorker = 0, 0
+	t.mapOutputsVersion++
+	t.recordFailure(e, fmt.Sprintf("output of attempt %d lost: %s", lost.Attempt, reason), false, now)
+	return LostRerun
+}
+
+// recordFailure counts a failed or lost attempt (or a lost output) of e,
+// whose live list no longer holds it, and requeues or fails as the policy
+// says. A map task may be skipped instead when mayskip and the policy
+// allows.
+func (t *Table) recordFailure(e *taskEntry, reason string, maySkip bool, now time.Time) {
+	e.failures++
+	e.lastError = reason
+	if t.policy.maxFailures >= 0 && e.failures > t.policy.maxFailures {
+		if maySkip && t.policy.skipBadInputs && e.id.Kind == task.Map {
+			e.skipped = true
+			e.lastError = fmt.Sprintf("skipped after %d failures; last: %s", e.failures, reason)
+			t.newlySkipped = append(t.newlySkipped, e.id)
+			t.markDone(e, 0, 0, now)
+			return
+		}
+		what := e.id.String()
+		if e.id.Kind == task.Map {
+			what += fmt.Sprintf(" (input %s)", e.input)
+		}
+		t.failure = fmt.Errorf("%s failed %d times; last: %s", what, e.failures, reason)
+		return
+	}
+	switch {
+	case e.state == stateCommitting:
+		// Another attempt's commit under way decides the task.
+	case len(e.live) == 0:
+		t.set(e.id.Kind).queue(e, now)
+	default:
+		e.state = stateRunning
+	}
+}
+
+// Revocation records an attempt the table gave up on.
+type Revocation struct {
+	Attempt task.AttemptID
+	Worker  int
+	Reason  string
+}
+
+// Expire revokes every attempt whose lease or hard limit has passed and
+// returns them.
+func (t *Table) Expire(now time.Time) []Revocation {
+	var revoked []Revocation
+	for _, s := range []*taskSet{&t.maps, &t.reduces} {
+		for i := range s.running {
+			if t.Over() {
+				return revoked
+			}
+			revoked = t.expireTask(&s.tasks[i], now, revoked)
+		}
+	}
+	return revoked
+}
+
+func (t *Table) expireTask(e *taskEntry, now time.Time, revoked []Revocation) []Revocation {
+	for j := 0; j < len(e.live); {
+		a := e.live[j]
+		reason := ""
+		switch {
+		case !now.Before(a.leaseUntil):
+			reason = fmt.Sprintf("no heartbeat for %v", t.policy.lease)
+		case t.policy.hardLimit > 0 && now.Sub(a.started) >= t.policy.hardLimit:
+			reason = fmt.Sprintf("ran longer than %v", t.policy.hardLimit)
+		default:
+			j++
+			continue
+		}
+		e.live = append(e.live[:j], e.live[j+1:]...)
+		id := task.AttemptID{Task: e.id, Attempt: a.number}
+		t.history.ended(id, now, OutcomeRevoked, reason)
+		revoked = append(revoked, Revocation{Attempt: id, Worker: a.worker, Reason: reason})
+		if e.state == stateCommitting {
+			continue // the commit under way decides the task
+		}
+		t.recordFailure(e, fmt.Sprintf("attempt %d on worker %d: %s", a.number, a.worker, reason), true, now)
+		if t.failure != nil {
+			return revoked
+		}
+	}
+	return revoked
+}
+
+// NextDeadline returns the earliest time at which Expire could revoke an
+// attempt, and false if no attempt is live.
+func (t *Table) NextDeadline() (time.Time, bool) {
+	var next time.Time
+	found := false
+	for _, s := range []*taskSet{&t.maps, &t.reduces} {
+		for i := range s.running {
+			for _, a := range s.tasks[i].live {
+				d := a.leaseUntil
+				if t.policy.hardLimit > 0 {
+					if hard := a.started.Add(t.policy.hardLimit); hard.Before(d) {
+						d = hard
+					}
+				}
+				if !found || d.Before(next) {
+					next, found = d, true
+				}
+			}
+		}
+	}
+	return next, found
+}

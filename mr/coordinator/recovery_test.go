@@ -1,0 +1,290 @@
+package coordinator_test
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"6.5840/mr"
+	"6.5840/mr/app"
+	"6.5840/mr/coordinator"
+	"6.5840/mr/jobfiles"
+	"6.5840/mr/status"
+	"6.5840/mr/worker"
+)
+
+// outcomes counts the attempts of a snapshot by outcome.
+func outcomes(s status.Snapshot) map[string]int {
+	n := map[string]int{}
+	for _, a := range s.Attempts {
+		n[a.Outcome]++
+	}
+	return n
+}
+
+// losing wraps wc so that, at its n-th Map call, it damages the output of
+// the committed map-1.1 (one.txt) with damage, then calls then. One worker
+// runs the maps in order, so map-1 has committed by the third call.
+func losing(cl *cluster, counter *mapCounter, n int64, damage func(path string), then func()) app.App {
+	a := counter.wrap(wordCount)
+	inner := a.Map
+	var calls atomic.Int64
+	a.Map = func(name, contents string) []mr.KeyValue {
+		if calls.Add(1) == n {
+			damage(filepath.Join(cl.dir, jobfiles.Intermediate(1, 1)))
+			then()
+		}
+		return inner(name, contents)
+	}
+	return a
+}
+
+func TestLostMapOutputIsRerunInTheReducePhase(t *testing.T) {
+	damages := map[string]func(t *testing.T) func(path string){
+		"missing": func(t *testing.T) func(string) {
+			return func(path string) { require.NoError(t, os.Remove(path)) }
+		},
+		"bytes flipped": func(t *testing.T) func(string) {
+			return func(path string) {
+				data, err := os.ReadFile(path)
+				require.NoError(t, err)
+				for i := 8; i < len(data)/2; i += 3 {
+					data[i] ^= 0x55
+				}
+				require.NoError(t, os.WriteFile(path, data, 0o644))
+			}
+		},
+	}
+	for name, damage := range damages {
+		for _, workers := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/%d workers", name, workers), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					// No failure of a reduce attempt is allowed: reading a
+					// lost output must not count as one.
+					cl := newCluster(t, texts, 3, func(c *coordinator.Config) { c.MaxFailures = 1 })
+					counter := &mapCounter{}
+					// The other workers join as the last map runs, to find
+					// the lost output in the reduce phase with the first.
+					joined := make(chan (<-chan error), workers)
+					var a app.App
+					a = losing(cl, counter, int64(len(texts)), damage(t), func() {
+						for range workers - 1 {
+							joined <- cl.startWorker(a, nil)
+						}
+					})
+					require.NoError(t, <-cl.startWorker(a, nil))
+					for range workers - 1 {
+						require.NoError(t, <-<-joined)
+					}
+					require.NoError(t, cl.c().Err())
+					require.Equal(t, cl.want(wordCount), cl.output())
+					require.Equal(t, 2, counter.count("one.txt"), "the lost output's map runs again, once")
+					s := cl.c().Snapshot()
+					got := outcomes(s)
+					require.Equal(t, 1, got[status.OutcomeLost], "map-1.1's output was lost")
+					require.Zero(t, got[status.OutcomeFailed], "nothing failed")
+					require.NoError(t, cl.c().Finish())
+				})
+			})
+		}
+	}
+}
+
+// replyCutter cuts a worker's connection when it brings the answer to the
+// first Report whose commit a test waits for, after calling before.
+type replyCutter struct {
+	before func()
+	mu     sync.Mutex // guards done
+	done   bool
+}
+
+func (r *replyCutter) wrap(c net.Conn) net.Conn { return &cutConn{Conn: c, cutter: r} }
+
+type cutConn struct {
+	net.Conn
+	cutter    *replyCutter
+	reporting atomic.Bool
+}
+
+func (c *cutConn) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("Coordinator.Report")) {
+		c.reporting.Store(true)
+	}
+	return c.Conn.Write(p)
+}
+
+func (c *cutConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if !c.reporting.Load() {
+		return n, err
+	}
+	c.cutter.mu.Lock()
+	defer c.cutter.mu.Unlock()
+	if c.cutter.done {
+		return n, err
+	}
+	// The coordinator has committed and is answering: it dies before the
+	// answer arrives.
+	c.cutter.done = true
+	c.cutter.before()
+	c.Conn.Close()
+	return 0, net.ErrClosed
+}
+
+func TestCommitWhoseAnswerIsLostKeepsItsOutput(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cl := newCluster(t, texts, 2)
+		counter := &mapCounter{}
+		cutter := &replyCutter{before: func() { cl.restart() }}
+		w := cl.startWorker(counter.wrap(wordCount), &link{wrap: cutter.wrap})
+		require.NoError(t, <-w)
+		require.NoError(t, cl.c().Err())
+		require.True(t, cutter.done)
+		for name := range texts {
+			require.Equal(t, 1, counter.count(name), "%s mapped again: its committed output was deleted", name)
+		}
+		require.Equal(t, cl.want(wordCount), cl.output())
+		require.NoError(t, cl.c().Finish())
+		entries, err := os.ReadDir(cl.dir)
+		require.NoError(t, err)
+		for _, e := range entries {
+			if !strings.HasPrefix(e.Name(), jobfiles.OutputPrefix) && !strings.HasSuffix(e.Name(), ".txt") {
+				t.Errorf("%s left behind after the job", e.Name())
+			}
+		}
+	})
+}
+
+func TestStuckMapMakesItsWorkerExit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cl := newCluster(t, map[string]string{"only.txt": "a b a"}, 1,
+			func(c *coordinator.Config) { c.TaskTimeout = 3 * time.Second })
+		release := make(chan struct{})
+		var calls atomic.Int32
+		stuck := wordCount
+		stuck.Map = func(name, contents string) []mr.KeyValue {
+			if calls.Add(1) == 1 {
+				<-release // never returns while the test looks
+			}
+			return wordCount.Map(name, contents)
+		}
+		first := cl.startWorker(stuck, nil)
+		synctest.Wait()
+		start := time.Now()
+		second := cl.startWorker(stuck, nil)
+		err := <-first
+		require.ErrorIs(t, err, worker.ErrAttemptStuck)
+		require.ErrorContains(t, err, "map-0.1")
+		require.Less(t, time.Since(start), 3*time.Second+worker.DefaultStuckGrace+time.Second)
+		require.NoError(t, <-second)
+		require.Equal(t, cl.want(wordCount), cl.output())
+		close(release)
+	})
+}
+
+func TestWorkerOfAnotherApplicationIsRefused(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cl := newCluster(t, texts, 2)
+		release := make(chan struct{})
+		holding := wordCount
+		holding.Map = func(name, contents string) []mr.KeyValue {
+			<-release
+			return wordCount.Map(name, contents)
+		}
+		appID := func(id string) func(*worker.Config) { return func(c *worker.Config) { c.AppID = id } }
+		net1 := &link{}
+		first := cl.startWorker(holding, net1, appID("aaaa1111"))
+		synctest.Wait()
+		err := <-cl.startWorker(wordCount, nil, appID("bbbb2222"))
+		require.ErrorIs(t, err, worker.ErrRefused)
+		require.ErrorContains(t, err, "another application")
+
+		// The journal remembers the application across a restart.
+		net1.setCut(true)
+		cl.restart()
+		err = <-cl.startWorker(wordCount, nil, appID("bbbb2222"))
+		require.ErrorIs(t, err, worker.ErrRefused)
+		require.NoError(t, <-cl.startWorker(wordCount, nil, appID("aaaa1111")))
+		require.Equal(t, cl.want(wordCount), cl.output())
+		time.Sleep(coordinator.DefaultLease + time.Second)
+		close(release)
+		<-first
+	})
+}
+
+func TestInputsThatAreNotRegularFilesAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o644))
+	cfg := coordinator.DefaultConfig()
+	cfg.Inputs, cfg.Dir = []string{fifo, dir, "/dev/null"}, dir
+	_, err := coordinator.New(cfg)
+	require.ErrorContains(t, err, fifo+": is not a regular file (a named pipe)")
+	require.ErrorContains(t, err, dir+": is not a regular file (a directory)")
+	require.ErrorContains(t, err, "/dev/null: is not a regular file (a character device)")
+}
+
+func TestStaleOutputsAreRefused(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.txt")
+	require.NoError(t, os.WriteFile(in, []byte("x"), 0o644))
+	for _, name := range []string{"mr-out-1", "mr-out-12"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), nil, 0o644))
+	}
+	cfg := coordinator.DefaultConfig()
+	cfg.Inputs, cfg.Dir = []string{in}, dir
+	_, err := coordinator.New(cfg)
+	require.ErrorContains(t, err, "mr-out-12")
+	require.NotContains(t, err.Error(), "mr-out-1,")
+	cfg.NReduce = 13
+	_, err = coordinator.New(cfg)
+	require.NoError(t, err)
+}
+
+func TestFailedJobRemovesOnlyWhatItCreated(t *testing.T) {
+	for _, keep := range []bool{false, true} {
+		t.Run(fmt.Sprintf("keep=%v", keep), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				cl := newCluster(t, texts, 3, func(c *coordinator.Config) { c.MaxFailures = 0; c.KeepScratch = keep })
+				// An earlier job's outputs, and a file that looks like a map
+				// output but is no attempt of this job's.
+				for r := range 3 {
+					require.NoError(t, os.WriteFile(filepath.Join(cl.dir, jobfiles.Output(r)), []byte("old\n"), 0o644))
+				}
+				foreign := filepath.Join(cl.dir, jobfiles.Intermediate(9, 1))
+				require.NoError(t, os.WriteFile(foreign, nil, 0o644))
+
+				poisoned := wordCount
+				poisoned.Reduce = func(key string, values []string) string {
+					if mr.Hash(key)%3 == 1 {
+						panic("poison key " + key)
+					}
+					return wordCount.Reduce(key, values)
+				}
+				require.ErrorIs(t, <-cl.startWorker(poisoned, nil), worker.ErrJobFailed)
+				require.ErrorContains(t, cl.c().Finish(), "reduce-1 failed 1 times")
+
+				_, err := os.Stat(filepath.Join(cl.dir, jobfiles.Output(0)))
+				require.True(t, os.IsNotExist(err), "the output this job committed must go: %v", err)
+				old, err := os.ReadFile(filepath.Join(cl.dir, jobfiles.Output(1)))
+				require.NoError(t, err)
+				require.Equal(t, "old\n", string(old), "an output this job did not write must stay")
+				_, err = os.Stat(foreign)
+				require.NoError(t, err, "a file of no attempt of this job must stay")
+				_, err = os.Stat(filepath.Join(cl.dir, jobfiles.Intermediate(0, 1)))
+				require.Equal(t, keep, err == nil, "-keep keeps the intermediate files of a failed job: %v", err)
+			})
+		})
+	}
+}

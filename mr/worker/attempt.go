@@ -1,0 +1,228 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"6.5840/mr"
+	"6.5840/mr/protocol"
+	"6.5840/mr/task"
+)
+
+// outcome is what running an attempt produced.
+type outcome struct {
+	// files lists the files only this attempt owns: its map output, or
+	// its staged reduce output.
+	files    []string
+	counters map[string]int64
+	err      error
+}
+
+// runAttempt runs one attempt with heartbeats and reports its outcome. It
+// returns the next task if the coordinator sent one with its answer, and
+// the request id that brought it; an error only when the worker should
+// stop.
+func (w *Worker) runAttempt(ctx context.Context, requestID string, reply *protocol.GetTaskReply) (*protocol.GetTaskReply, string, error) {
+	log := w.log.With("attempt", reply.Attempt)
+	log.Info("attempt started", "req", requestID, "input", reply.Input.String(), "backup", reply.Backup)
+	start := time.Now()
+
+	attemptCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	clock := newLeaseClock(w.lease)
+	beats := make(chan struct{})
+	go func() {
+		defer close(beats)
+		w.heartbeat(attemptCtx, cancel, reply.Attempt, clock)
+	}()
+
+	mr.TakeCounts() // drop counts made outside any attempt
+	out, err := w.watch(attemptCtx, reply.Attempt, func() outcome { return w.perform(attemptCtx, reply, clock) })
+	if err != nil {
+		return nil, "", err
+	}
+	cause := context.Cause(attemptCtx)
+	abandoned := errors.Is(cause, errRevoked) || errors.Is(cause, errLeaseLost) || errors.Is(out.err, errLeaseLost)
+	cancel(nil)
+	<-beats
+	// An attempt that was never reported cannot have committed: its files
+	// can go.
+	if ctx.Err() != nil {
+		removeFiles(out.files)
+		return nil, "", ctx.Err()
+	}
+	if abandoned {
+		removeFiles(out.files)
+		log.Warn("attempt abandoned", "reason", cause, "elapsed", time.Since(start))
+		return nil, "", nil
+	}
+	for name, n := range mr.TakeCounts() {
+		out.counters[name] += n
+	}
+	return w.report(ctx, log, reply.Attempt, out, start)
+}
+
+// watch runs the attempt's work and returns its outcome. Once ctx ends
+// (the attempt was revoked, its lease lost, or the worker interrupted) the
+// work has StuckGrace to return; if it does not, Map or Reduce is stuck
+// where the worker cannot stop it, and watch returns ErrAttemptStuck.
+func (w *Worker) watch(ctx context.Context, id task.AttemptID, work func() outcome) (outcome, error) {
+	done := make(chan outcome, 1)
+	go func() { done <- work() }()
+	select {
+	case out := <-done:
+		return out, nil
+	case <-ctx.Done():
+	}
+	timer := time.NewTimer(w.cfg.StuckGrace)
+	defer timer.Stop()
+	select {
+	case out := <-done:
+		return out, nil
+	case <-timer.C:
+		return outcome{}, fmt.Errorf("attempt %v: %w within %v after the attempt ended (%v); "+
+			"exiting so that a fresh worker can take its place", id, ErrAttemptStuck, w.cfg.StuckGrace, context.Cause(ctx))
+	}
+}
+
+// perform runs the attempt's task.
+func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, clock *leaseClock) outcome {
+	switch reply.Attempt.Task.Kind {
+	case task.Map:
+		job := mapJob{
+			app:        w.cfg.App,
+			dir:        w.cfg.Dir,
+			attempt:    reply.Attempt,
+			input:      reply.Input,
+			nReduce:    reply.NReduce,
+			sortBuffer: w.cfg.SortBuffer,
+			mayCommit:  func() error { return leaseHeld(ctx, clock) },
+		}
+		files, stats, err := job.write(ctx)
+		counters := map[string]int64{
+			protocol.CounterMapInputBytes:    stats.inputBytes,
+			protocol.CounterMapOutputRecords: stats.outputRecords,
+			protocol.CounterSpills:           stats.spills,
+			protocol.CounterBytesWritten:     totalSize(files),
+		}
+		if w.cfg.App.Combine != nil {
+			counters[protocol.CounterCombineOutputRecords] = stats.writtenRecords
+		}
+		return outcome{files: files, counters: counters, err: err}
+	case task.Reduce:
+		locate, closeLocate := w.locator(reply.Attempt)
+		defer closeLocate()
+		job := reduceJob{
+			app:         w.cfg.App,
+			dir:         w.cfg.Dir,
+			attempt:     reply.Attempt,
+			mapAttempts: reply.MapAttempts.Expand(),
+			locate:      locate,
+		}
+		files, stats, err := job.write(ctx)
+		counters := map[string]int64{
+			protocol.CounterReduceInputGroups:   stats.groups,
+			protocol.CounterReduceOutputRecords: stats.records,
+			protocol.CounterBytesWritten:        totalSize(files),
+		}
+		return outcome{files: files, counters: counters, err: err}
+	default:
+		return outcome{counters: map[string]int64{}, err: fmt.Errorf("unknown task kind %v", reply.Attempt.Task.Kind)}
+	}
+}
+
+// leaseHeld returns why the attempt may no longer write its output: it
+// was cancelled, or its lease may have run out.
+func leaseHeld(ctx context.Context, clock *leaseClock) error {
+	if err := context.Cause(ctx); err != nil {
+		return err
+	}
+	if !clock.held() {
+		return errLeaseLost
+	}
+	return nil
+}
+
+// locator returns the function a reduce attempt calls to report lost map
+// outputs and wait for map outputs, on a connection of its own, and the
+// function that closes that connection.
+func (w *Worker) locator(id task.AttemptID) (locateFunc, func()) {
+	var calls *client
+	locate := func(ctx context.Context, lost []protocol.LostOutput, want []int) (protocol.MapOutputsReply, error) {
+		if calls == nil {
+			calls = w.newClient(w.cfg.RetryWindow, w.cfg.CallTimeout)
+		}
+		args := protocol.MapOutputsArgs{Header: w.header(), Attempt: id, Lost: lost, Want: want}
+		var reply protocol.MapOutputsReply
+		err := calls.callWait(ctx, protocol.MethodMapOutputs, w.pollTimeout, &args, &reply)
+		if isUnknownWorker(err) {
+			return protocol.MapOutputsReply{Revoked: true}, nil
+		}
+		return reply, err
+	}
+	return locate, func() {
+		if calls != nil {
+			calls.close()
+		}
+	}
+}
+
+// report tells the coordinator how the attempt ended and deletes its files
+// if, and only if, the coordinator answers that it did not commit.
+func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID, out outcome, start time.Time) (*protocol.GetTaskReply, string, error) {
+	args := protocol.ReportArgs{Header: w.header(), Attempt: id, Counters: out.counters, WantTask: true}
+	var lost *lostOutputError
+	switch {
+	case errors.As(out.err, &lost):
+		args.Lost = []protocol.LostOutput{{Map: lost.Map, Reason: lost.Err.Error()}}
+	case errors.Is(out.err, errYield):
+		args.Yielded = true
+	}
+	if out.err != nil {
+		args.Error = out.err.Error()
+		if args.Lost == nil && !args.Yielded {
+			log.Error("attempt failed", "req", args.RequestID, "err", out.err)
+		}
+	}
+	var reply protocol.ReportReply
+	err := w.calls.call(ctx, protocol.MethodReport, &args, &reply)
+	switch {
+	case err != nil:
+		// The attempt may have committed before the answer was lost, or
+		// before the coordinator restarted: keep its files. The
+		// coordinator removes them at the end if it did not commit.
+		log.Warn("no answer to the report; keeping the attempt's files", "req", args.RequestID, "err", err)
+	case reply.Outcome != protocol.OutcomeCommitted:
+		removeFiles(out.files)
+	}
+	if err != nil {
+		if isUnknownWorker(err) {
+			return nil, "", nil
+		}
+		return nil, "", err
+	}
+	log.Info("attempt reported", "req", args.RequestID, "outcome", reply.Outcome, "elapsed", time.Since(start))
+	return reply.Next, args.RequestID, nil
+}
+
+// totalSize returns the summed size of the files at paths.
+func totalSize(paths []string) int64 {
+	var n int64
+	for _, p := range paths {
+		if info, err := os.Stat(p); err == nil {
+			n += info.Size()
+		}
+	}
+	return n
+}
+
+// removeFiles removes the files of an attempt that did not commit.
+func removeFiles(paths []string) {
+	for _, p := range paths {
+		os.Remove(p)
+	}
+}

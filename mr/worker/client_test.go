@@ -1,0 +1,48 @@
+package worker
+
+import (
+	"context"
+	"io"
+	"net"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestCallsToASilentCoordinatorTimeOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// A coordinator that reads requests but never answers: frozen, or
+		// the far end of a half-open connection.
+		dial := func() (net.Conn, error) {
+			client, server := net.Pipe()
+			go io.Copy(io.Discard, server)
+			return client, nil
+		}
+		w, err := New(Config{App: letters, Dir: t.TempDir(), Dial: dial})
+		require.NoError(t, err)
+		start := time.Now()
+		err = w.Run(context.Background())
+		require.ErrorIs(t, err, ErrCoordinatorUnreachable)
+		require.ErrorContains(t, err, "no answer")
+		require.False(t, w.Registered())
+		// One call to its deadline, then retries for the window, the last
+		// of which may run to its own deadline.
+		require.LessOrEqual(t, time.Since(start), 2*DefaultCallTimeout+DefaultRetryWindow+maxBackoff)
+	})
+}
+
+func TestLeaseClock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clock := newLeaseClock(2 * time.Second)
+		require.True(t, clock.held())
+		time.Sleep(1500 * time.Millisecond)
+		clock.renew()
+		time.Sleep(1500 * time.Millisecond)
+		require.True(t, clock.held(), "renewed 1.5 s ago")
+		time.Sleep(500 * time.Millisecond)
+		require.False(t, clock.held(), "not renewed for a whole lease")
+		require.True(t, newLeaseClock(0).held(), "no lease, nothing to lose")
+	})
+}

@@ -1,0 +1,81 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"6.5840/mr/protocol"
+	"6.5840/mr/task"
+)
+
+// errRevoked cancels an attempt the coordinator revoked.
+var errRevoked = errors.New("attempt revoked by the coordinator")
+
+// errLeaseLost cancels an attempt whose lease must have run out because no
+// heartbeat got through for that long.
+var errLeaseLost = errors.New("no heartbeat got through for a whole lease")
+
+// leaseClock tracks when an attempt's lease was last renewed, on the
+// monotonic clock, so that an attempt can tell it may have been revoked
+// even when the heartbeat goroutine has not run yet (the process was
+// stopped, say).
+type leaseClock struct {
+	start time.Time
+	lease time.Duration
+	// renewed is the time from start to the last renewal.
+	renewed atomic.Int64
+}
+
+func newLeaseClock(lease time.Duration) *leaseClock {
+	return &leaseClock{start: time.Now(), lease: lease}
+}
+
+func (l *leaseClock) renew() { l.renewed.Store(int64(time.Since(l.start))) }
+
+// held reports whether the lease can still be in force.
+func (l *leaseClock) held() bool {
+	return l.lease <= 0 || time.Since(l.start)-time.Duration(l.renewed.Load()) < l.lease
+}
+
+// heartbeat renews the attempt's lease every interval until ctx ends. It
+// cancels the attempt when the coordinator says it was revoked, does not
+// know this worker (it restarted), or could not be told for a whole lease.
+// It uses a connection of its own so that it never waits behind the
+// worker's other calls, and each call's deadline is at most a lease.
+func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, id task.AttemptID, clock *leaseClock) {
+	if w.heartbeatInterval <= 0 {
+		return
+	}
+	// A failed call is retried at the next tick, not inside the call.
+	calls := w.newClient(0, min(w.cfg.CallTimeout, max(w.lease, w.heartbeatInterval)))
+	defer calls.close()
+	ticker := time.NewTicker(w.heartbeatInterval)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+		}
+		args := protocol.HeartbeatArgs{Header: w.header(), Attempt: id}
+		var reply protocol.HeartbeatReply
+		err := calls.call(ctx, protocol.MethodHeartbeat, &args, &reply)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case isUnknownWorker(err) || err == nil && reply.Revoked:
+			cancel(errRevoked)
+			return
+		case err == nil:
+			clock.renew()
+		case !clock.held():
+			w.log.Warn("abandoning attempt: lease lost", "attempt", id, "req", args.RequestID, "err", err)
+			cancel(errLeaseLost)
+			return
+		default:
+			w.log.Warn("heartbeat failed", "attempt", id, "req", args.RequestID, "err", err)
+		}
+	}
+}
