@@ -1,0 +1,293 @@
+package auth
+
+import (
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// pipeListener is a net.Listener of net.Pipe connections, so that a
+// listener runs in a synctest bubble. Each connection's remote address is
+// the name its dialer gives.
+type pipeListener struct {
+	conns chan net.Conn
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{conns: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error {
+	l.once.Do(func() { close(l.done) })
+	return nil
+}
+
+func (l *pipeListener) Addr() net.Addr { return fakeAddr("listener") }
+
+// dial connects to l as remote, returning the dialer's end.
+func (l *pipeListener) dial(t *testing.T, remote string) net.Conn {
+	c, s := net.Pipe()
+	select {
+	case l.conns <- &namedConn{Conn: s, remote: fakeAddr(remote)}:
+	case <-l.done:
+		t.Fatalf("dial %s: listener closed", remote)
+	}
+	return c
+}
+
+// namedConn is a connection with a given remote address.
+type namedConn struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (c *namedConn) RemoteAddr() net.Addr { return c.remote }
+
+// refusal is a call of a listener's refused function.
+type refusal struct {
+	remote string
+	err    error
+}
+
+// refusals returns a refused function that sends its calls to the
+// returned channel, which holds up to n.
+func refusals(n int) (func(net.Addr, error), chan refusal) {
+	ch := make(chan refusal, n)
+	return func(a net.Addr, err error) { ch <- refusal{a.String(), noteErr(err)} }, ch
+}
+
+// dialClient runs Client on a new connection to l, returning its outcome
+// on a channel.
+func dialClient(t *testing.T, l *pipeListener, remote string, s Secret) <-chan outcome {
+	raw := l.dial(t, remote)
+	done := make(chan outcome, 1)
+	go func() {
+		c, err := Client(raw, s, testTimeout)
+		done <- outcome{c, noteErr(err)}
+	}()
+	return done
+}
+
+// TestListenerAcceptsOnlyPeers: connections that fail the handshake,
+// however slowly, never reach Accept, nor delay a good client.
+func TestListenerAcceptsOnlyPeers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		secret := testSecret("shared")
+		pl := newPipeListener()
+		refused, got := refusals(10)
+		l := NewListener(pl, secret, testTimeout, refused)
+		defer l.Close()
+
+		bad := map[string]error{}
+		for _, b := range []struct {
+			name    string
+			script  peerScript
+			wantErr error
+		}{
+			{"garbage", peerScript{"garbage garbage", false}, ErrNotAPeer},
+			{"HTTP", peerScript{"GET / HTTP/1.1\r\n\r\n", false}, ErrNotAPeer},
+			{"truncated", peerScript{"MRAU", true}, io.ErrUnexpectedEOF},
+			{"silent after a bit", peerScript{"MRAU", false}, os.ErrDeadlineExceeded},
+		} {
+			go b.script.play(pl.dial(t, b.name))
+			bad[b.name] = b.wantErr
+		}
+		// A half-open peer: it does not even read the hello.
+		silent := pl.dial(t, "silent")
+		defer silent.Close()
+		bad["silent"] = os.ErrDeadlineExceeded
+		other := dialClient(t, pl, "other secret", testSecret("other"))
+		bad["other secret"] = ErrPeerUnproven
+
+		start := time.Now()
+		good := dialClient(t, pl, "good", secret)
+		c, err := l.Accept()
+		require.NoError(t, err)
+		require.Zero(t, time.Since(start), "got the good client accepted late")
+		require.Equal(t, "good", c.RemoteAddr().String())
+		cli := <-good
+		require.NoError(t, cli.err)
+		go cli.conn.Write([]byte("hello"))
+		buf := make([]byte, 5)
+		_, err = io.ReadFull(c, buf)
+		require.NoError(t, err)
+		require.Equal(t, "hello", string(buf))
+		require.ErrorIs(t, (<-other).err, ErrRefused)
+
+		for range bad {
+			r := <-got
+			want, ok := bad[r.remote]
+			require.True(t, ok, "got %s refused twice, or unknown", r.remote)
+			require.ErrorIs(t, r.err, want, "refused %s", r.remote)
+			delete(bad, r.remote)
+		}
+		require.LessOrEqual(t, time.Since(start), testTimeout, "got refusals after the timeout")
+
+		accepted := make(chan outcome, 1)
+		go func() {
+			c, err := l.Accept()
+			accepted <- outcome{c, err}
+		}()
+		synctest.Wait()
+		select {
+		case a := <-accepted:
+			t.Fatalf("got another connection accepted: %v, %v", a.conn, a.err)
+		default:
+		}
+		require.NoError(t, l.Close())
+		require.ErrorIs(t, (<-accepted).err, net.ErrClosed)
+	})
+}
+
+// TestListenerBusy: when all handshake slots are taken, new connections
+// are closed at once, and refused; slots free up when handshakes end.
+func TestListenerBusy(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		secret := testSecret("shared")
+		pl := newPipeListener()
+		refused, got := refusals(maxHandshakes + 1)
+		l := NewListener(pl, secret, testTimeout, refused)
+		defer l.Close()
+		for range maxHandshakes {
+			defer pl.dial(t, "silent").Close()
+		}
+		start := time.Now()
+		extra := pl.dial(t, "extra")
+		r := <-got
+		require.Equal(t, "extra", r.remote)
+		require.ErrorIs(t, r.err, ErrBusy)
+		_, err := extra.Read(make([]byte, 1))
+		require.Equal(t, io.EOF, err, "got the extra connection open")
+		require.Zero(t, time.Since(start), "got the extra connection closed late")
+
+		for range maxHandshakes {
+			r := <-got
+			require.Equal(t, "silent", r.remote)
+			require.ErrorIs(t, r.err, os.ErrDeadlineExceeded)
+		}
+		good := dialClient(t, pl, "good", secret)
+		c, err := l.Accept()
+		require.NoError(t, err)
+		require.NoError(t, (<-good).err)
+		c.Close()
+	})
+}
+
+// TestListenerClose: Close does not wait for handshakes in progress, and
+// leaves no goroutine behind (synctest.Test fails if one is left blocked).
+func TestListenerClose(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		secret := testSecret("shared")
+		pl := newPipeListener()
+		refused, got := refusals(10)
+		l := NewListener(pl, secret, testTimeout, refused)
+
+		silent := pl.dial(t, "silent")
+		defer silent.Close()
+		// An authenticated connection that nobody accepts.
+		waiting := <-dialClient(t, pl, "waiting", secret)
+		require.NoError(t, waiting.err)
+		synctest.Wait()
+
+		start := time.Now()
+		require.NoError(t, l.Close())
+		require.Zero(t, time.Since(start), "got Close waiting for a handshake")
+		_, err := l.Accept()
+		require.ErrorIs(t, err, net.ErrClosed)
+		require.NoError(t, l.Close(), "got an error closing twice")
+
+		_, err = waiting.conn.Read(make([]byte, 1))
+		require.Equal(t, io.EOF, err, "got the waiting connection open after Close")
+		_, err = silent.Read(make([]byte, 1))
+		require.Equal(t, io.EOF, err, "got the silent connection open after Close")
+		require.Empty(t, got, "got refusals for handshakes Close aborted")
+	})
+}
+
+// failingListener fails every Accept with err.
+type failingListener struct{ err error }
+
+func (l failingListener) Accept() (net.Conn, error) { return nil, l.err }
+func (l failingListener) Close() error              { return nil }
+func (l failingListener) Addr() net.Addr            { return fakeAddr("failing") }
+
+func TestListenerInnerError(t *testing.T) {
+	errInner := errors.New("too many open files")
+	l := NewListener(failingListener{errInner}, testSecret("shared"), testTimeout, nil)
+	_, err := l.Accept()
+	require.ErrorIs(t, err, errInner)
+	require.NoError(t, l.Close())
+	_, err = l.Accept()
+	require.ErrorIs(t, err, net.ErrClosed)
+}
+
+func TestListenerZeroSecret(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pl := newPipeListener()
+		refused, got := refusals(1)
+		l := NewListener(pl, Secret{}, testTimeout, refused)
+		defer l.Close()
+		c := <-dialClient(t, pl, "client", testSecret("shared"))
+		require.Error(t, c.err)
+		r := <-got
+		require.ErrorIs(t, r.err, ErrNoSecret)
+	})
+}
+
+// TestListenerTCP runs a listener on loopback TCP: a good client is
+// accepted, a bad one refused under its own address.
+func TestListenerTCP(t *testing.T) {
+	secret := testSecret("shared")
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	refused, got := refusals(1)
+	l := NewListener(inner, secret, testTimeout, refused)
+	require.Equal(t, inner.Addr(), l.Addr())
+
+	bad, err := net.Dial("tcp", inner.Addr().String())
+	require.NoError(t, err)
+	_, err = Client(bad, testSecret("other"), testTimeout)
+	require.ErrorIs(t, noteErr(err), ErrRefused)
+	r := <-got
+	require.Equal(t, bad.LocalAddr().String(), r.remote)
+	require.ErrorIs(t, r.err, ErrPeerUnproven)
+
+	raw, err := net.Dial("tcp", inner.Addr().String())
+	require.NoError(t, err)
+	cli, err := Client(raw, secret, testTimeout)
+	require.NoError(t, err)
+	defer cli.Close()
+	srv, err := l.Accept()
+	require.NoError(t, err)
+	defer srv.Close()
+	require.Equal(t, cli.LocalAddr().String(), srv.RemoteAddr().String())
+	go cli.Write([]byte("ping"))
+	buf := make([]byte, 4)
+	_, err = io.ReadFull(srv, buf)
+	require.NoError(t, err)
+	require.Equal(t, "ping", string(buf))
+
+	require.NoError(t, l.Close())
+	_, err = l.Accept()
+	require.ErrorIs(t, err, net.ErrClosed)
+	_, err = net.Dial("tcp", inner.Addr().String())
+	require.Error(t, err, "got the inner listener open after Close")
+}
