@@ -7,6 +7,8 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -19,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"6.5840/mr/auth"
 	"6.5840/mr/cli"
 	"6.5840/mr/coordinator"
 	"6.5840/mr/jobfiles"
@@ -39,6 +42,7 @@ const (
 // options are the flags beyond the coordinator's Config.
 type options struct {
 	addr       string
+	secretFile string
 	httpAddr   string
 	report     string
 	quiet      bool
@@ -66,19 +70,27 @@ func main() {
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, err)
 	}
+	secret, err := cli.Secret(addr, opts.secretFile)
+	if err != nil {
+		cli.Fatal(prog, cli.ExitUsage, err)
+	}
 	c, err := coordinator.New(cfg)
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, err)
 	}
-	l, err := protocol.Listen(addr)
+	l, err := protocol.ListenAuthenticated(addr, secret, logger)
 	if err != nil {
 		cli.Fatal(prog, cli.ExitFailure, err)
 	}
 	defer l.Close()
 	go c.Serve(l)
-	logger.Info("coordinator listening", "addr", addr.String(), "maps", c.Progress().Maps, "reduces", cfg.NReduce)
+	listening := addr
+	if addr.Network == "tcp" {
+		listening.Address = l.Addr().String() // the port, if it was 0
+	}
+	logger.Info("coordinator listening", "addr", listening.String(), "maps", c.Progress().Maps, "reduces", cfg.NReduce)
 	if opts.httpAddr != "" {
-		if err := serveStatus(opts.httpAddr, c); err != nil {
+		if err := serveStatus(opts.httpAddr, c, secret); err != nil {
 			cli.Fatal(prog, cli.ExitUsage, err)
 		}
 	}
@@ -127,6 +139,7 @@ func parseFlags() (coordinator.Config, options) {
 	cfg := coordinator.DefaultConfig()
 	var opts options
 	flag.StringVar(&opts.addr, "addr", "", "address to listen on: a Unix socket path or tcp:HOST:PORT (default $"+protocol.AddrEnv+", else a per-user socket)")
+	flag.StringVar(&opts.secretFile, "secret-file", "", "file whose whole content is the job's shared secret (required with -addr tcp:...; at least 16 bytes, mode 0600)")
 	flag.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "number of reduce tasks (and mr-out-* files)")
 	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", cfg.TaskTimeout, "the most one attempt may run, heartbeats or not (0: no limit)")
 	flag.DurationVar(&cfg.Lease, "lease", cfg.Lease, "how long a running attempt lives without a heartbeat")
@@ -161,13 +174,35 @@ func parseFlags() (coordinator.Config, options) {
 	return cfg, opts
 }
 
-// serveStatus serves the status page on addr in the background.
-func serveStatus(addr string, c *coordinator.Coordinator) error {
+// debugTokenHeader carries the token that opens the debug pages of a
+// status server on a non-loopback address: the hex of the secret's
+// debugKeyPurpose key.
+const (
+	debugTokenHeader = "X-MR-Debug-Token"
+	debugKeyPurpose  = "debug pages"
+)
+
+// serveStatus serves the status page on addr in the background. On a
+// loopback address the debug pages (profiles, variables, the command line)
+// are open; elsewhere they need the debug token derived from the secret,
+// and without a secret they are closed.
+func serveStatus(addr string, c *coordinator.Coordinator, secret auth.Secret) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("-http %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: status.NewHandler(c.Snapshot), ReadHeaderTimeout: 10 * time.Second}
+	var debugAllowed func(*http.Request) bool
+	switch ip := l.Addr().(*net.TCPAddr).IP; {
+	case ip.IsLoopback():
+	case secret.IsZero():
+		debugAllowed = func(*http.Request) bool { return false }
+	default:
+		token := []byte(hex.EncodeToString(secret.Key(debugKeyPurpose)))
+		debugAllowed = func(r *http.Request) bool {
+			return subtle.ConstantTimeCompare([]byte(r.Header.Get(debugTokenHeader)), token) == 1
+		}
+	}
+	srv := &http.Server{Handler: status.NewHandler(c.Snapshot, debugAllowed), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(l)
 	c.Logger().Info("status page", "url", "http://"+l.Addr().String()+"/")
 	return nil

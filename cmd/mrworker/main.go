@@ -43,6 +43,9 @@ func main() {
 	sortBuffer := cli.ByteSize(worker.DefaultSortBuffer)
 	flag.Var(&sortBuffer, "sort-buffer", "map output kept in memory before sorted runs spill to disk")
 	noCombine := flag.Bool("no-combine", os.Getenv(noCombineEnv) == "1", "do not use the plugin's Combine even if it has one (default from $"+noCombineEnv+"=1)")
+	secretFile := flag.String("secret-file", "", "file whose whole content is the job's shared secret (required with -addr tcp:...; at least 16 bytes, mode 0600)")
+	localDir := flag.String("local-dir", "", "where this worker keeps its map output (default: the working folder); with -addr tcp:... it is served to other workers")
+	serve := flag.String("serve", "", "HOST:PORT to serve map output on, with -addr tcp:... (default: an ephemeral port on the address the coordinator is reached from)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] APP.so\n", prog)
 		flag.PrintDefaults()
@@ -55,6 +58,19 @@ func main() {
 	addr, err := protocol.ResolveAddr(*addrFlag)
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, err)
+	}
+	secret, err := cli.Secret(addr, *secretFile)
+	if err != nil {
+		cli.Fatal(prog, cli.ExitUsage, err)
+	}
+	if addr.Network != "tcp" && (*serve != "" || *localDir != "") {
+		cli.Fatal(prog, cli.ExitUsage, errors.New("-serve and -local-dir need -addr tcp:HOST:PORT: "+
+			"on one machine map output stays in the job's folder"))
+	}
+	if *localDir != "" {
+		if info, err := os.Stat(*localDir); err != nil || !info.IsDir() {
+			cli.Fatal(prog, cli.ExitUsage, fmt.Errorf("-local-dir %s: not a folder", *localDir))
+		}
 	}
 	a, err := loader.Load(flag.Arg(0))
 	if err != nil {
@@ -73,6 +89,9 @@ func main() {
 	}
 	w, err := worker.New(worker.Config{
 		Addr:        addr,
+		Secret:      secret,
+		LocalDir:    *localDir,
+		Serve:       *serve,
 		App:         a,
 		AppID:       appID,
 		RetryWindow: *retry,
@@ -110,10 +129,14 @@ func main() {
 	}
 	switch {
 	case err == nil:
+	case errors.Is(err, worker.ErrCoordinatorUnreachable) && w.CutOff() && !errors.Is(err, worker.ErrCoordinatorGone):
+		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("cut off from the coordinator at %s: abandoned the running attempt; %w", addr, err))
 	case errors.Is(err, worker.ErrCoordinatorUnreachable) && w.Registered():
 		// The coordinator went away after we had worked for it: it most
 		// likely finished the job while this worker was busy.
 		logger.Warn("coordinator gone; exiting", "err", err)
+	case errors.Is(err, protocol.ErrAuth):
+		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("cannot authenticate with the coordinator: %w (do both use the same -secret-file?)", err))
 	case errors.Is(err, worker.ErrCoordinatorUnreachable):
 		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("no coordinator at %s: %w (is mrcoordinator running with the same -addr or $%s?)", addr, err, protocol.AddrEnv))
 	default:

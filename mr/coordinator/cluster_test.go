@@ -468,7 +468,7 @@ func TestSnapshotAndStatusPageAfterJob(t *testing.T) {
 		require.Equal(t, int64(len(cl.output())), s.Counters[protocol.CounterReduceOutputRecords])
 
 		// The page and the JSON serve the same state.
-		srv := httptest.NewServer(status.NewHandler(cl.c().Snapshot))
+		srv := httptest.NewServer(status.NewHandler(cl.c().Snapshot, nil))
 		defer srv.Close()
 		resp, err := http.Get(srv.URL + "/status.json")
 		require.NoError(t, err)

@@ -41,10 +41,16 @@ const epochBytes = 8
 
 // workerInfo is what the coordinator knows of a registered worker.
 type workerInfo struct {
-	host     string
-	pid      int
+	host string
+	pid  int
+	// server is where the worker serves its map output; "" if it leaves
+	// it in the shared folder.
+	server   string
 	lastSeen time.Time
 	toldExit bool
+	// lost is set once a worker with a server was silent for a lease: its
+	// map output is lost, and it must register again.
+	lost bool
 }
 
 // Coordinator runs one job. Create it with New, serve RPCs with Serve, and
@@ -58,6 +64,9 @@ type Coordinator struct {
 	// epoch identifies this start of the coordinator; requests of another
 	// epoch must register again.
 	epoch string
+	// jobID identifies the job across restarts: the journal's fingerprint,
+	// or the epoch without a journal.
+	jobID string
 	// earlierAttempts lists the attempts begun before this start, from the
 	// journal: cleanup removes their files too.
 	earlierAttempts []task.AttemptID
@@ -75,11 +84,17 @@ type Coordinator struct {
 	// carry, valid while the table's map outputs version is
 	// mapOutputsVersion.
 	mapOutputs        protocol.AttemptRuns
+	mapServers        []string
 	mapOutputsVersion int
 	// counters sums the counters of committed attempts; mapCounters keeps
 	// each committed map task's, to take them back if its output is lost.
 	counters    map[string]int64
 	mapCounters []map[string]int64
+	// mapServer holds where each committed map task's output is served
+	// ("" for the shared folder).
+	mapServer []string
+	// mapsRerun counts committed map outputs found lost.
+	mapsRerun int
 	// started is when the coordinator started; ended when the job ended.
 	started, ended time.Time
 	// changed is closed and replaced whenever the table changes, waking
@@ -124,6 +139,7 @@ func New(cfg Config) (*Coordinator, error) {
 		workers:     make(map[protocol.WorkerID]*workerInfo),
 		counters:    make(map[string]int64),
 		mapCounters: make([]map[string]int64, len(inputs)),
+		mapServer:   make([]string, len(inputs)),
 		started:     now,
 		changed:     make(chan struct{}),
 		over:        make(chan struct{}),
@@ -131,6 +147,7 @@ func New(cfg Config) (*Coordinator, error) {
 		rpc:         rpc.NewServer(),
 	}
 	c.mapOutputsVersion = -1
+	c.jobID = c.epoch
 	if err := c.rpc.RegisterName(protocol.ServiceName, &Service{c: c}); err != nil {
 		return nil, fmt.Errorf("register RPC service: %w", err)
 	}
@@ -160,11 +177,15 @@ func (c *Coordinator) openJournal() error {
 		return fmt.Errorf("%s: %w; remove it to start the job afresh", jobfiles.Journal, err)
 	}
 	c.journal = j
+	c.jobID = job
 	c.earlierAttempts = state.Begun
 	c.nextWorker = protocol.WorkerID(state.LastWorker)
 	c.app, c.appKnown = state.App, state.App != ""
 	for _, commit := range applied {
 		c.addCounters(commit.Attempt, commit.Counters)
+		if commit.Attempt.Task.Kind == task.Map {
+			c.mapServer[commit.Attempt.Task.Index] = commit.Server
+		}
 	}
 	if state.Starts > 0 {
 		p := c.table.Progress()
@@ -269,6 +290,59 @@ func (c *Coordinator) Progress() Progress {
 	return c.table.Progress()
 }
 
+// loseSilentWorkersLocked marks as lost every worker with a server that
+// has not called for a lease, and sends its committed map tasks back to
+// idle while a reduce task still needs them: their output went with the
+// worker (the paper's rule). It returns the map attempts to journal as
+// lost.
+func (c *Coordinator) loseSilentWorkersLocked(now time.Time) []task.AttemptID {
+	var rerun []task.AttemptID
+	for id, w := range c.workers {
+		if w.server == "" || w.lost || w.toldExit || now.Sub(w.lastSeen) < c.cfg.Lease {
+			continue
+		}
+		w.lost = true
+		reason := fmt.Sprintf("worker %d on %s (serving %s) lost: no call for %v", id, w.host, w.server, c.cfg.Lease)
+		c.log.Warn("worker lost; the map outputs it served run again", "worker", id, "host", w.host, "server", w.server)
+		if c.table.Progress().ReducesDone == c.cfg.NReduce {
+			continue
+		}
+		for m, server := range c.mapServer {
+			a, ok := c.table.MapOutput(m)
+			if server != w.server || !ok || a == protocol.NoOutput {
+				continue
+			}
+			lost := task.AttemptID{Task: task.ID{Kind: task.Map, Index: m}, Attempt: a}
+			if c.table.OutputLost(lost, reason, now) == LostRerun {
+				c.takeBackCounters(m)
+				c.mapsRerun++
+				rerun = append(rerun, lost)
+			}
+		}
+	}
+	if len(rerun) > 0 {
+		c.logFailureLocked()
+		c.notifyLocked()
+	}
+	return rerun
+}
+
+// nextWorkerDeadlineLocked returns the earliest time at which a worker with
+// a server could be lost, and false if there is none.
+func (c *Coordinator) nextWorkerDeadlineLocked() (time.Time, bool) {
+	var next time.Time
+	found := false
+	for _, w := range c.workers {
+		if w.server == "" || w.lost || w.toldExit {
+			continue
+		}
+		if d := w.lastSeen.Add(c.cfg.Lease); !found || d.Before(next) {
+			next, found = d, true
+		}
+	}
+	return next, found
+}
+
 // WaitForWorkers waits, after the job, until every worker heard from within
 // a lease has been told to exit, or ExitGrace has passed.
 func (c *Coordinator) WaitForWorkers() {
@@ -359,17 +433,23 @@ func (c *Coordinator) reapLeases() {
 			c.mu.Unlock()
 			return
 		}
-		if revoked := c.table.Expire(time.Now()); len(revoked) > 0 {
+		now := time.Now()
+		if revoked := c.table.Expire(now); len(revoked) > 0 {
 			for _, r := range revoked {
 				c.log.Warn("attempt revoked", "attempt", r.Attempt, "worker", r.Worker, "reason", r.Reason)
 			}
 			c.logFailureLocked()
 			c.notifyLocked()
 		}
+		rerun := c.loseSilentWorkersLocked(now)
 		skipped := c.table.TakeSkipped()
 		next, ok := c.table.NextDeadline()
+		if w, wok := c.nextWorkerDeadlineLocked(); wok && (!ok || w.Before(next)) {
+			next, ok = w, true
+		}
 		changed := c.changed
 		c.mu.Unlock()
+		c.journalLost(rerun)
 		c.journalSkipped(skipped)
 
 		var timer *time.Timer
@@ -400,7 +480,7 @@ func (c *Coordinator) logFailureLocked() {
 // or one that registered with an earlier start (another epoch).
 func (c *Coordinator) checkCallerLocked(h protocol.Header) (*workerInfo, error) {
 	info, ok := c.workers[h.Worker]
-	if !ok || h.Epoch != c.epoch {
+	if !ok || h.Epoch != c.epoch || info.lost {
 		return nil, errUnknownWorker
 	}
 	info.lastSeen = time.Now()

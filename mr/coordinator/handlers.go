@@ -29,7 +29,7 @@ func (c *Coordinator) register(args *protocol.RegisterArgs, reply *protocol.Regi
 	}
 	c.nextWorker++
 	id := c.nextWorker
-	c.workers[id] = &workerInfo{host: args.Host, pid: args.PID, lastSeen: time.Now()}
+	c.workers[id] = &workerInfo{host: args.Host, pid: args.PID, server: args.Server, lastSeen: time.Now()}
 	c.mu.Unlock()
 
 	if c.journal != nil {
@@ -43,11 +43,12 @@ func (c *Coordinator) register(args *protocol.RegisterArgs, reply *protocol.Regi
 	}
 	reply.Worker = id
 	reply.Epoch = c.epoch
+	reply.Job = c.jobID
 	reply.NReduce = c.cfg.NReduce
 	reply.HeartbeatInterval = c.cfg.HeartbeatInterval
 	reply.Lease = c.cfg.Lease
 	reply.PollTimeout = c.cfg.PollTimeout
-	c.log.Info("worker registered", "worker", id, "host", args.Host, "pid", args.PID)
+	c.log.Info("worker registered", "worker", id, "host", args.Host, "pid", args.PID, "server", args.Server)
 }
 
 // shortHash is how many characters of an application hash messages show.
@@ -92,6 +93,7 @@ func (c *Coordinator) offerLocked(worker protocol.WorkerID, info *workerInfo, re
 	if c.table.Over() {
 		reply.Action = protocol.ActionExit
 		reply.JobFailed = c.table.Failure() != nil
+		reply.Keep = c.cfg.KeepScratch
 		info.toldExit = true
 		c.notifyLocked()
 		return true
@@ -106,21 +108,34 @@ func (c *Coordinator) offerLocked(worker protocol.WorkerID, info *workerInfo, re
 	reply.Backup = a.Backup
 	reply.NReduce = c.cfg.NReduce
 	if a.Attempt.Task.Kind == task.Reduce {
-		reply.MapAttempts = c.mapOutputsLocked()
+		reply.MapAttempts, reply.Servers = c.mapOutputsLocked()
 	}
 	// The reaper must learn of the new lease.
 	c.notifyLocked()
 	return true
 }
 
-// mapOutputsLocked returns the committed attempt of every map task, run
-// length encoded, from a cache while no output has changed.
-func (c *Coordinator) mapOutputsLocked() protocol.AttemptRuns {
+// mapOutputsLocked returns the committed attempt of every map task and
+// where its output is, run length encoded, from a cache while no output
+// has changed.
+func (c *Coordinator) mapOutputsLocked() (protocol.AttemptRuns, []string) {
 	if v := c.table.MapOutputsVersion(); v != c.mapOutputsVersion || c.mapOutputs == nil {
 		outputs, version := c.table.MapOutputs()
-		c.mapOutputs, c.mapOutputsVersion = protocol.CompressAttempts(outputs), version
+		servers := []string{""}
+		index := map[string]int{"": 0}
+		at := make([]int, len(outputs))
+		for m, server := range c.mapServer {
+			i, ok := index[server]
+			if !ok {
+				i = len(servers)
+				index[server] = i
+				servers = append(servers, server)
+			}
+			at[m] = i
+		}
+		c.mapOutputs, c.mapServers, c.mapOutputsVersion = protocol.CompressAttempts(outputs, at), servers, version
 	}
-	return c.mapOutputs
+	return c.mapOutputs, c.mapServers
 }
 
 // startOffer journals and logs what offerLocked told a worker. The begun

@@ -103,7 +103,13 @@ func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (Report
 // commit makes the commit that BeginCommit began durable, ends it, and
 // returns ResultCommitted, or ResultFailed if it could not be made.
 func (c *Coordinator) commit(args *protocol.ReportArgs, log *slog.Logger) ReportResult {
-	err := c.makeDurable(args.Attempt, args.Counters)
+	c.mu.Lock()
+	var server string
+	if info, ok := c.workers[args.Worker]; ok {
+		server = info.server
+	}
+	c.mu.Unlock()
+	err := c.makeDurable(args.Attempt, args.Counters, server)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.table.EndCommit(args.Attempt, err, time.Now())
@@ -115,6 +121,9 @@ func (c *Coordinator) commit(args *protocol.ReportArgs, log *slog.Logger) Report
 		return ResultFailed
 	}
 	c.addCounters(args.Attempt, args.Counters)
+	if args.Attempt.Task.Kind == task.Map {
+		c.mapServer[args.Attempt.Task.Index] = server
+	}
 	c.table.SetAttemptBytes(args.Attempt, args.Counters[protocol.CounterBytesWritten])
 	return ResultCommitted
 }
@@ -123,7 +132,7 @@ func (c *Coordinator) commit(args *protocol.ReportArgs, log *slog.Logger) Report
 // attempt's staged output is renamed to mr-out-R (only the coordinator
 // does this, and only for the committed attempt, so a revoked or beaten
 // attempt can never replace it), and the commit is journaled.
-func (c *Coordinator) makeDurable(id task.AttemptID, counters map[string]int64) error {
+func (c *Coordinator) makeDurable(id task.AttemptID, counters map[string]int64, server string) error {
 	if id.Task.Kind == task.Reduce {
 		staged := filepath.Join(c.cfg.Dir, jobfiles.StagedOutput(id.Task.Index, id.Attempt))
 		final := filepath.Join(c.cfg.Dir, jobfiles.Output(id.Task.Index))
@@ -135,7 +144,11 @@ func (c *Coordinator) makeDurable(id task.AttemptID, counters map[string]int64) 
 		}
 	}
 	if c.journal != nil {
-		if err := c.journal.Commit(journal.Commit{Attempt: id, Counters: counters}); err != nil {
+		commit := journal.Commit{Attempt: id, Counters: counters}
+		if id.Task.Kind == task.Map {
+			commit.Server = server
+		}
+		if err := c.journal.Commit(commit); err != nil {
 			return fmt.Errorf("%w: %w", errJournal, err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -120,9 +121,48 @@ func TestCountersOnlyFromCommittedAttempts(t *testing.T) {
 
 		red := getTask(t, s, fast)
 		require.Equal(t, task.Reduce, red.Attempt.Task.Kind)
-		require.Equal(t, []int{2}, red.MapAttempts.Expand(), "the reducer must read the committed attempt")
+		attempts, _ := red.MapAttempts.Expand()
+		require.Equal(t, []int{2}, attempts, "the reducer must read the committed attempt")
 		require.Equal(t, protocol.OutcomeCommitted, report(t, s, fast, red.Attempt, map[string]int64{"lines": 1, "keys": 2}))
 		require.Equal(t, map[string]int64{"lines": 4, "keys": 2}, c.Counters())
 		require.Equal(t, protocol.ActionExit, getTask(t, s, slow).Action)
+	})
+}
+
+func TestSilentWorkerWithAServerLosesItsMapOutput(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, c := newTestService(t, 2)
+		var reply protocol.RegisterReply
+		require.NoError(t, s.Register(&protocol.RegisterArgs{Host: "b", PID: 2, Server: "10.0.0.2:7001"}, &reply))
+		server := protocol.Header{Worker: reply.Worker, Epoch: reply.Epoch}
+		m := getTask(t, s, server)
+		require.Equal(t, protocol.OutcomeCommitted, report(t, s, server, m.Attempt, map[string]int64{"records": 5}))
+		require.Equal(t, map[string]int64{"records": 5}, c.Counters())
+
+		// Another worker, in the shared folder, stays in touch; the
+		// server's worker falls silent.
+		other := register(t, s)
+		r := getTask(t, s, other)
+		require.Equal(t, task.Reduce, r.Attempt.Task.Kind)
+		require.Equal(t, []string{"", "10.0.0.2:7001"}, r.Servers)
+		_, servers := r.MapAttempts.Expand()
+		require.Equal(t, []int{1}, servers)
+		for range 6 {
+			time.Sleep(DefaultLease / 2)
+			var hb protocol.HeartbeatReply
+			require.NoError(t, s.Heartbeat(&protocol.HeartbeatArgs{Header: other, Attempt: r.Attempt}, &hb))
+			require.False(t, hb.Revoked)
+		}
+		snap := c.Snapshot()
+		require.Equal(t, 1, snap.Job.MapsRerun)
+		require.Equal(t, 0, snap.Maps.Done, "the silent worker's map output is lost with it")
+		require.Empty(t, c.Counters()["records"], "a lost output's counts are taken back")
+		var mo protocol.MapOutputsReply
+		require.NoError(t, s.MapOutputs(&protocol.MapOutputsArgs{Header: other, Attempt: r.Attempt, Want: []int{0}}, &mo))
+		require.True(t, mo.Yield, "no worker runs the map again: the waiting reducer must give way")
+
+		// Back, the lost worker must register again.
+		var gr protocol.GetTaskReply
+		require.ErrorContains(t, s.GetTask(&protocol.GetTaskArgs{Header: server}, &gr), protocol.ErrUnknownWorker)
 	})
 }

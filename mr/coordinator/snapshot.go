@@ -32,12 +32,13 @@ func (c *Coordinator) snapshotLocked(full bool) status.Snapshot {
 	t := c.table
 	s := status.Snapshot{
 		Job: status.Job{
-			Inputs:  len(c.cfg.Inputs),
-			NReduce: c.cfg.NReduce,
-			Started: c.started,
-			Ended:   c.ended,
-			State:   status.JobRunning,
-			Skipped: t.Skipped(),
+			Inputs:    len(c.cfg.Inputs),
+			NReduce:   c.cfg.NReduce,
+			Started:   c.started,
+			Ended:     c.ended,
+			State:     status.JobRunning,
+			Skipped:   t.Skipped(),
+			MapsRerun: c.mapsRerun,
 		},
 		Counters: c.countersCopyLocked(),
 	}
@@ -91,13 +92,15 @@ func (c *Coordinator) snapshotLocked(full bool) status.Snapshot {
 		switch {
 		case info.toldExit:
 			state = status.WorkerExited
+		case info.lost:
+			state = status.WorkerLost
 		case now.Sub(info.lastSeen) > lostAfterLeases*c.cfg.Lease:
 			state = status.WorkerLost
 		case w.current != "":
 			state = status.WorkerBusy
 		}
 		s.Workers = append(s.Workers, status.Worker{
-			ID: int(id), Host: info.host, PID: info.pid, LastSeen: info.lastSeen,
+			ID: int(id), Host: info.host, Server: info.server, PID: info.pid, LastSeen: info.lastSeen,
 			State: state, Current: w.current, TasksDone: w.done, Failures: w.failures,
 		})
 	}

@@ -4,12 +4,25 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"6.5840/mr/status"
 )
+
+// reducersAtGate returns the pids of the processes whose Reduce waits at
+// the probe's gate.
+func (j *job) reducersAtGate() []string {
+	markers, err := filepath.Glob(filepath.Join(j.dir, "probe-reduce-waiting-*"))
+	require.NoError(j.t, err)
+	var pids []string
+	for _, m := range markers {
+		pids = append(pids, strings.TrimPrefix(filepath.Base(m), "probe-reduce-waiting-"))
+	}
+	return pids
+}
 
 // reportOutcomes counts the attempts of the job report by outcome.
 func (j *job) reportOutcomes() map[string]int {
@@ -31,10 +44,7 @@ func TestDamagedMapOutputIsRerunInTheReducePhase(t *testing.T) {
 	c := j.coordinator("-nreduce", "1", "-max-failures", "1")
 	j.waitForSocket()
 	w := j.worker("PROBE_REDUCE_GATE=" + gate)
-	j.waitFor("the reducer to wait at the gate", func() bool {
-		_, err := os.Stat(filepath.Join(j.dir, "probe-reduce-waiting"))
-		return err == nil
-	})
+	j.waitFor("the reducer to wait at the gate", func() bool { return len(j.reducersAtGate()) == 1 })
 
 	// The reducer has opened grimm's map output and read its first block.
 	// Damage the bytes half way through, which it has not read yet.

@@ -69,12 +69,14 @@ func build(dir string) error {
 
 // proc is a running binary whose stderr is captured.
 type proc struct {
-	name   string
-	cmd    *exec.Cmd
-	done   chan struct{}
-	err    error
-	mu     sync.Mutex // guards stderr
-	stderr bytes.Buffer
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+	// exitedAt is when the process exited; set before done is closed.
+	exitedAt time.Time
+	mu       sync.Mutex // guards stderr
+	stderr   bytes.Buffer
 }
 
 func (p *proc) Write(b []byte) (int, error) {
@@ -152,6 +154,7 @@ func (j *job) start(name string, env []string, args ...string) *proc {
 	require.NoError(j.t, p.cmd.Start())
 	go func() {
 		p.err = p.cmd.Wait()
+		p.exitedAt = time.Now()
 		cancel()
 		close(p.done)
 	}()

@@ -66,6 +66,13 @@ func MergeRun(reduce, attempt, n int) string {
 	return fmt.Sprintf("%s%s-merge-%d", TempPrefix, tag(task.Reduce, reduce, attempt), n)
 }
 
+// Fetched returns the name of reduce attempt attempt's local copy of its
+// partition of map task mapTask's attempt mapAttempt, fetched from the
+// worker that serves it.
+func Fetched(reduce, attempt, mapTask, mapAttempt int) string {
+	return fmt.Sprintf("%s%s-fetch-m%d-a%d", TempPrefix, tag(task.Reduce, reduce, attempt), mapTask, mapAttempt)
+}
+
 // StagedOutput returns the name under which reduce attempt attempt of
 // reduce task reduce leaves its complete output. The coordinator renames
 // the committed attempt's staged output to Output(reduce); the others are

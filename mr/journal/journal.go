@@ -61,6 +61,9 @@ type record struct {
 	Skipped bool `json:"skipped,omitempty"`
 	// Counters are the committed attempt's counters.
 	Counters map[string]int64 `json:"counters,omitempty"`
+	// Server is where a committed map attempt's output is served, if not
+	// in the shared folder.
+	Server string `json:"server,omitempty"`
 }
 
 func (r record) attempt() task.AttemptID {
@@ -72,6 +75,9 @@ type Commit struct {
 	Attempt  task.AttemptID
 	Skipped  bool
 	Counters map[string]int64
+	// Server is where a map attempt's output is served; "" for the shared
+	// folder.
+	Server string
 }
 
 // State is what a journal says about the job so far.
@@ -197,7 +203,7 @@ func replay(f *os.File, path, job string) (State, int64, error) {
 		case rec.Kind.Valid() && rec.Lost:
 			state.Commits = slices.DeleteFunc(state.Commits, func(c Commit) bool { return c.Attempt == rec.attempt() })
 		case rec.Kind.Valid():
-			state.Commits = append(state.Commits, Commit{Attempt: rec.attempt(), Skipped: rec.Skipped, Counters: rec.Counters})
+			state.Commits = append(state.Commits, Commit{Attempt: rec.attempt(), Skipped: rec.Skipped, Counters: rec.Counters, Server: rec.Server})
 		default:
 			return State{}, 0, fmt.Errorf("journal %s line %d: unknown record %q", path, lineNo, bytes.TrimSpace(line))
 		}
@@ -208,7 +214,7 @@ func replay(f *os.File, path, job string) (State, int64, error) {
 // Commit durably records that attempt committed its task.
 func (j *Journal) Commit(c Commit) error {
 	return j.append(record{Kind: c.Attempt.Task.Kind, Task: c.Attempt.Task.Index, Attempt: c.Attempt.Attempt,
-		Skipped: c.Skipped, Counters: c.Counters})
+		Skipped: c.Skipped, Counters: c.Counters, Server: c.Server})
 }
 
 // Lost durably records that the output of committed attempt id was lost:

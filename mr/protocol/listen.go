@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -28,7 +29,8 @@ var ErrInUse = errors.New("another coordinator is already serving there")
 // owner.
 func Listen(a Addr) (net.Listener, error) {
 	if a.Network != "unix" {
-		l, err := net.Listen(a.Network, a.Address)
+		lc := net.ListenConfig{KeepAliveConfig: KeepAlive}
+		l, err := lc.Listen(context.Background(), a.Network, a.Address)
 		if err != nil {
 			return nil, fmt.Errorf("listen on %s: %w", a, err)
 		}

@@ -54,6 +54,11 @@ func RequestIDFor(w WorkerID, seq uint64) string { return fmt.Sprintf("w%d-%d", 
 type RegisterArgs struct {
 	Host string
 	PID  int
+	// Server is the address (host:port) where the worker serves its map
+	// output, or "" when it leaves its map output in the job's shared
+	// folder. A worker with a server that stops calling for a lease is
+	// lost, and so is the map output it served.
+	Server string
 	// App identifies the application the worker runs (a hash of the
 	// plugin file); every worker of a job must run the same one.
 	App string
@@ -63,9 +68,13 @@ type RegisterArgs struct {
 type RegisterReply struct {
 	// Refused, if set, says why the worker may not join this job (it
 	// runs another application); the worker should exit.
-	Refused           string
-	Worker            WorkerID
-	Epoch             string
+	Refused string
+	Worker  WorkerID
+	Epoch   string
+	// Job identifies the job, the same across coordinator restarts:
+	// requests for map output name it, so a server never answers for
+	// another job.
+	Job               string
 	NReduce           int
 	HeartbeatInterval time.Duration
 	// Lease is how long an attempt lives without a heartbeat: a worker
@@ -114,14 +123,20 @@ type GetTaskReply struct {
 	Input   task.Input
 	NReduce int
 	// MapAttempts, for a reduce task, holds the committed attempt of every
-	// map task, indexed by map task: the reducer reads exactly those
+	// map task, and where its output is: the reducer reads exactly those
 	// outputs. NoOutput marks a skipped map task, Pending one whose output
 	// is being made again (ask MapOutputs).
 	MapAttempts AttemptRuns
+	// Servers lists the addresses that MapAttempts' Server fields index;
+	// Servers[0] is "", the job's shared folder.
+	Servers []string
 	// Backup is set for a backup attempt of a straggler.
 	Backup bool
 	// JobFailed is set with ActionExit when the job ended without success.
 	JobFailed bool
+	// Keep is set with ActionExit when the job keeps its intermediate
+	// files: the worker leaves its map output where it is.
+	Keep bool
 }
 
 // HeartbeatArgs says an attempt is still running.
@@ -223,11 +238,13 @@ type MapOutputsArgs struct {
 	Want []int
 }
 
-// MapOutput says which attempt of a map task committed: the reducer reads
-// that attempt's output (none for NoOutput).
+// MapOutput says which attempt of a map task committed, and where its
+// output is: the reducer reads that attempt's output (none for NoOutput)
+// from Server, or from the shared folder if Server is "".
 type MapOutput struct {
 	Map     int
 	Attempt int
+	Server  string
 }
 
 // MapOutputsReply answers MapOutputs.
@@ -257,4 +274,5 @@ const (
 	CounterReduceInputGroups    = "reduce_input_groups"
 	CounterReduceOutputRecords  = "reduce_output_records"
 	CounterBytesWritten         = "bytes_written"
+	CounterShuffleBytesFetched  = "shuffle_bytes_fetched"
 )

@@ -34,7 +34,7 @@ func fixture() Snapshot {
 		Maps:    Phase{Done: fixtureMaps, Total: fixtureMaps},
 		Reduces: Phase{Done: 3, Running: 1, Total: fixtureReduces},
 		Workers: []Worker{
-			{ID: 2, Host: "host-b", PID: 202, LastSeen: at(11.9), State: WorkerIdle, TasksDone: 4, Failures: 1},
+			{ID: 2, Host: "host-b", Server: "10.0.0.2:7001", PID: 202, LastSeen: at(11.9), State: WorkerIdle, TasksDone: 4, Failures: 1},
 			{ID: 1, Host: "host-a", PID: 101, LastSeen: at(12.1), State: WorkerBusy, Current: "reduce-3.1", TasksDone: 6},
 			{ID: 3, Host: "host-c", PID: 303, LastSeen: at(2.5), State: WorkerLost, Failures: 1},
 		},

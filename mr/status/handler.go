@@ -26,8 +26,11 @@ const (
 //	/debug/pprof/ net/http/pprof profiles (and its subpaths)
 //
 // Any other path is 404. The handlers are registered on a private
-// ServeMux, not on http.DefaultServeMux.
-func NewHandler(source func() Snapshot) http.Handler {
+// ServeMux, not on http.DefaultServeMux. debugAllowed, if not nil, decides
+// which requests may reach /debug/ (profiles, variables and the command
+// line); the others get 403. A nil debugAllowed allows all, for a server
+// on a loopback address.
+func NewHandler(source func() Snapshot, debugAllowed func(*http.Request) bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		var buf bytes.Buffer
@@ -45,12 +48,20 @@ func NewHandler(source func() Snapshot) http.Handler {
 		}
 		send(w, contentJSON, b)
 	})
-	mux.Handle("/debug/vars", expvar.Handler())
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	debug := http.NewServeMux()
+	debug.Handle("/debug/vars", expvar.Handler())
+	debug.HandleFunc("/debug/pprof/", pprof.Index)
+	debug.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	debug.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	debug.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	debug.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/debug/", func(w http.ResponseWriter, r *http.Request) {
+		if debugAllowed != nil && !debugAllowed(r) {
+			http.Error(w, "forbidden: the debug pages need the job's secret on a non-loopback address", http.StatusForbidden)
+			return
+		}
+		debug.ServeHTTP(w, r)
+	})
 	return mux
 }
 

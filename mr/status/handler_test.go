@@ -23,7 +23,7 @@ func get(t *testing.T, h http.Handler, method, path string) (*http.Response, str
 }
 
 func TestHandlerRoutes(t *testing.T) {
-	h := NewHandler(fixture)
+	h := NewHandler(fixture, nil)
 	for _, tc := range []struct {
 		method, path string
 		status       int
@@ -54,14 +54,14 @@ func TestHandlerRoutes(t *testing.T) {
 }
 
 func TestHandlerPage(t *testing.T) {
-	resp, body := get(t, NewHandler(fixture), http.MethodGet, "/")
+	resp, body := get(t, NewHandler(fixture, nil), http.MethodGet, "/")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
 	for _, want := range []string{
 		`<meta http-equiv="refresh" content="2">`,
-		`<td class="num">1</td><td>host-a</td><td class="num">101</td>`,
-		`<td class="num">2</td><td>host-b</td><td class="num">202</td>`,
-		`<td class="num">3</td><td>host-c</td><td class="num">303</td>`,
+		`<td class="num">1</td><td>host-a</td><td>shared folder</td><td class="num">101</td>`,
+		`<td class="num">2</td><td>host-b</td><td>10.0.0.2:7001</td><td class="num">202</td>`,
+		`<td class="num">3</td><td>host-c</td><td>shared folder</td><td class="num">303</td>`,
 		"worker 1", "worker 2", "worker 3", // timeline rows
 		"8/8", "3/10 (1 running)",
 		"<svg",
@@ -72,7 +72,7 @@ func TestHandlerPage(t *testing.T) {
 
 func TestHandlerJSONRoundTrip(t *testing.T) {
 	want := fixture()
-	resp, body := get(t, NewHandler(fixture), http.MethodGet, "/status.json")
+	resp, body := get(t, NewHandler(fixture, nil), http.MethodGet, "/status.json")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Contains(t, body, "\n  \"job\": {", "indented")
 	var got Snapshot
@@ -92,7 +92,7 @@ func TestHandlerCallsSourcePerRequest(t *testing.T) {
 		s := fixture()
 		s.Maps.Done = int(calls.Add(1))
 		return s
-	})
+	}, nil)
 	for want := 1; want <= 3; want++ {
 		_, body := get(t, h, http.MethodGet, "/status.json")
 		var got Snapshot
@@ -104,8 +104,23 @@ func TestHandlerCallsSourcePerRequest(t *testing.T) {
 }
 
 func TestHandlerDebugVarsIsJSON(t *testing.T) {
-	_, body := get(t, NewHandler(fixture), http.MethodGet, "/debug/vars")
+	_, body := get(t, NewHandler(fixture, nil), http.MethodGet, "/debug/vars")
 	var vars map[string]any
 	require.NoError(t, json.Unmarshal([]byte(body), &vars))
 	require.Contains(t, vars, "cmdline")
+}
+
+func TestHandlerDebugPagesOnlyWhenAllowed(t *testing.T) {
+	h := NewHandler(fixture, func(r *http.Request) bool { return r.Header.Get("X-Allow") == "yes" })
+	for _, path := range []string{"/debug/vars", "/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/symbol"} {
+		resp, _ := get(t, h, http.MethodGet, path)
+		require.Equal(t, http.StatusForbidden, resp.StatusCode, path)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/debug/pprof/cmdline", nil)
+	req.Header.Set("X-Allow", "yes")
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code)
+	resp, _ := get(t, h, http.MethodGet, "/status.json")
+	require.Equal(t, http.StatusOK, resp.StatusCode, "the status itself is not a debug page")
 }

@@ -109,6 +109,10 @@ type Job struct {
 	Error string `json:"error,omitempty"`
 	// Skipped lists the inputs skipped as bad records. JSON: "skipped".
 	Skipped []string `json:"skipped"`
+	// MapsRerun counts committed map outputs found lost (unreadable, or
+	// served by a lost worker), whose map tasks ran again.
+	// JSON: "maps_rerun".
+	MapsRerun int `json:"maps_rerun"`
 }
 
 // Phase is the progress of the map or reduce phase, counted in tasks.
@@ -128,6 +132,9 @@ type Worker struct {
 	ID int `json:"id"`
 	// Host is the worker's host name. JSON: "host".
 	Host string `json:"host"`
+	// Server is the address where the worker serves its map output, ""
+	// when it leaves it in the job's shared folder. JSON: "server".
+	Server string `json:"server"`
 	// PID is the worker's process id. JSON: "pid".
 	PID int `json:"pid"`
 	// LastSeen is the worker's last heartbeat. JSON: "last_seen", omitted

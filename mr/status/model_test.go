@@ -38,7 +38,7 @@ func TestJSONFieldNames(t *testing.T) {
 	require.ElementsMatch(t, []string{"job", "maps", "reduces", "workers", "tasks", "attempts", "counters"}, keys(doc))
 
 	job := doc["job"].(map[string]any)
-	require.ElementsMatch(t, []string{"inputs", "n_reduce", "started", "elapsed_seconds", "state", "skipped"}, keys(job),
+	require.ElementsMatch(t, []string{"inputs", "n_reduce", "started", "elapsed_seconds", "state", "skipped", "maps_rerun"}, keys(job),
 		"ended omitted while running, error omitted when empty")
 	require.InDelta(t, 12.3, job["elapsed_seconds"], 1e-9)
 	require.Equal(t, "2025-03-01T12:00:00Z", job["started"])
@@ -46,7 +46,7 @@ func TestJSONFieldNames(t *testing.T) {
 	require.ElementsMatch(t, []string{"done", "running", "total"}, keys(doc["reduces"].(map[string]any)))
 
 	worker := doc["workers"].([]any)[0].(map[string]any)
-	require.ElementsMatch(t, []string{"id", "host", "pid", "last_seen", "state", "current", "tasks_done", "failures"}, keys(worker))
+	require.ElementsMatch(t, []string{"id", "host", "server", "pid", "last_seen", "state", "current", "tasks_done", "failures"}, keys(worker))
 
 	task := doc["tasks"].([]any)[0].(map[string]any)
 	require.ElementsMatch(t, []string{"id", "kind", "index", "input", "state", "attempts", "worker", "duration_seconds"}, keys(task))

@@ -200,6 +200,9 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 {{- if .Job.Skipped}}
 <p>skipped inputs: {{range $i, $s := .Job.Skipped}}{{if $i}}, {{end}}{{$s}}{{end}}</p>
 {{- end}}
+{{- if .Job.MapsRerun}}
+<p>map outputs lost and made again: {{.Job.MapsRerun}} (see the lost attempts below)</p>
+{{- end}}
 
 <h2>Progress</h2>
 {{- range .Phases}}
@@ -221,9 +224,9 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 <h2>Workers</h2>
 {{- if .Workers}}
 <table>
-<tr><th class="num">id</th><th>host</th><th class="num">pid</th><th>state</th><th>current attempt</th><th>last heartbeat</th><th class="num">tasks done</th><th class="num">failures</th></tr>
+<tr><th class="num">id</th><th>host</th><th>serves map output at</th><th class="num">pid</th><th>state</th><th>current attempt</th><th>last heartbeat</th><th class="num">tasks done</th><th class="num">failures</th></tr>
 {{- range .Workers}}
-<tr><td class="num">{{.ID}}</td><td>{{.Host}}</td><td class="num">{{.PID}}</td><td>{{.State}}</td><td>{{.Current}}</td><td>{{.Heartbeat}}</td><td class="num">{{.TasksDone}}</td><td class="num">{{.Failures}}</td></tr>
+<tr><td class="num">{{.ID}}</td><td>{{.Host}}</td><td>{{if .Server}}{{.Server}}{{else}}shared folder{{end}}</td><td class="num">{{.PID}}</td><td>{{.State}}</td><td>{{.Current}}</td><td>{{.Heartbeat}}</td><td class="num">{{.TasksDone}}</td><td class="num">{{.Failures}}</td></tr>
 {{- end}}
 </table>
 {{- else}}
@@ -236,7 +239,7 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 {{.Timeline}}</div>
 {{- if .Problems}}
 
-<h2>Failed and revoked attempts</h2>
+<h2>Failed and revoked attempts, lost outputs</h2>
 {{- if lt (len .Problems) .ProblemsTotal}}
 <p class="note">showing the latest {{len .Problems}} of {{.ProblemsTotal}}</p>
 {{- end}}

@@ -58,6 +58,12 @@ func (w *Worker) runAttempt(ctx context.Context, requestID string, reply *protoc
 	if abandoned {
 		removeFiles(out.files)
 		log.Warn("attempt abandoned", "reason", cause, "elapsed", time.Since(start))
+		w.cutOff = errors.Is(cause, errLeaseLost) || errors.Is(out.err, errLeaseLost)
+		if w.cutOff {
+			// The coordinator has been silent since the last heartbeat
+			// got through: the retry window started then.
+			w.calls.silent(clock.lastRenewal())
+		}
 		return nil, "", nil
 	}
 	for name, n := range mr.TakeCounts() {
@@ -95,7 +101,7 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 	case task.Map:
 		job := mapJob{
 			app:        w.cfg.App,
-			dir:        w.cfg.Dir,
+			dir:        w.cfg.LocalDir,
 			attempt:    reply.Attempt,
 			input:      reply.Input,
 			nReduce:    reply.NReduce,
@@ -116,12 +122,18 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 	case task.Reduce:
 		locate, closeLocate := w.locator(reply.Attempt)
 		defer closeLocate()
+		attempts, servers := reply.MapAttempts.Expand()
 		job := reduceJob{
 			app:         w.cfg.App,
 			dir:         w.cfg.Dir,
+			localDir:    w.cfg.LocalDir,
 			attempt:     reply.Attempt,
-			mapAttempts: reply.MapAttempts.Expand(),
+			mapAttempts: attempts,
+			servers:     serverNames(servers, reply.Servers),
 			locate:      locate,
+		}
+		if w.shuffle != nil {
+			job.self, job.fetcher = w.shuffle.addr, w.shuffle.currentFetcher()
 		}
 		files, stats, err := job.write(ctx)
 		counters := map[string]int64{
@@ -129,10 +141,26 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 			protocol.CounterReduceOutputRecords: stats.records,
 			protocol.CounterBytesWritten:        totalSize(files),
 		}
+		if stats.fetched > 0 {
+			counters[protocol.CounterShuffleBytesFetched] = stats.fetched
+		}
 		return outcome{files: files, counters: counters, err: err}
 	default:
 		return outcome{counters: map[string]int64{}, err: fmt.Errorf("unknown task kind %v", reply.Attempt.Task.Kind)}
 	}
+}
+
+// serverNames returns the server address of every map task, from the
+// indexes of a reduce assignment into its list of servers; an index out of
+// range names no server, the shared folder.
+func serverNames(indexes []int, servers []string) []string {
+	names := make([]string, len(indexes))
+	for m, i := range indexes {
+		if i >= 0 && i < len(servers) {
+			names[m] = servers[i]
+		}
+	}
+	return names
 }
 
 // leaseHeld returns why the attempt may no longer write its output: it
@@ -198,6 +226,9 @@ func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID
 		log.Warn("no answer to the report; keeping the attempt's files", "req", args.RequestID, "err", err)
 	case reply.Outcome != protocol.OutcomeCommitted:
 		removeFiles(out.files)
+	}
+	if id.Task.Kind == task.Map && out.err == nil && (err != nil || reply.Outcome == protocol.OutcomeCommitted) {
+		w.held.add(id, err == nil)
 	}
 	if err != nil {
 		if isUnknownWorker(err) {

@@ -4,9 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/rpc"
+	"syscall"
 	"time"
+
+	"6.5840/mr/protocol"
 )
 
 // Backoff bounds between attempts to reach the coordinator.
@@ -18,11 +22,21 @@ const (
 // DefaultCallTimeout bounds every call to the coordinator, beyond the time
 // a long-poll may wait by design: a coordinator that does not answer
 // within it (frozen, or a half-open connection) is treated as unreachable.
-const DefaultCallTimeout = 10 * time.Second
+const DefaultCallTimeout = 5 * time.Second
+
+// minRetryDeadline is the least time a retry within the window is given,
+// however little of the window is left.
+const minRetryDeadline = 500 * time.Millisecond
 
 // ErrCoordinatorUnreachable means the coordinator could not be reached for
 // the whole retry window.
 var ErrCoordinatorUnreachable = errors.New("coordinator unreachable")
+
+// ErrCoordinatorGone is returned (wrapped, with ErrCoordinatorUnreachable)
+// when, at the end of the retry window, the coordinator's address answered
+// that nothing serves there: its process ended, most likely with the job.
+// Without it the coordinator did not answer at all, as when a link is down.
+var ErrCoordinatorGone = errors.New("nothing serves at the coordinator's address")
 
 // errCallTimeout is a call that got no answer within its deadline.
 var errCallTimeout = errors.New("no answer")
@@ -38,7 +52,14 @@ type client struct {
 	timeout time.Duration
 	addr    string
 	rpc     *rpc.Client
+	// silentSince, if set, is when the coordinator was last heard from
+	// before it went silent: the retry window of the next call counts
+	// from there, not from that call's first failure.
+	silentSince time.Time
 }
+
+// silent records that the coordinator has not been heard from since t.
+func (c *client) silent(since time.Time) { c.silentSince = since }
 
 // call makes one RPC that the coordinator answers at once. See callWait.
 func (c *client) call(ctx context.Context, method string, args, reply any) error {
@@ -51,19 +72,41 @@ func (c *client) call(ctx context.Context, method string, args, reply any) error
 // an answer by their deadline are retried until the window passes.
 func (c *client) callWait(ctx context.Context, method string, wait time.Duration, args, reply any) error {
 	var giveUp time.Time
+	if !c.silentSince.IsZero() {
+		giveUp = c.silentSince.Add(c.window)
+	}
 	backoff := initialBackoff
 	for {
-		err := c.tryCall(ctx, method, wait, args, reply)
+		deadline := c.timeout + wait
+		if !giveUp.IsZero() {
+			// A retry ends with the window, so a dead coordinator is given
+			// up on when the window says, not a whole deadline later.
+			deadline = min(deadline, max(time.Until(giveUp), minRetryDeadline))
+		}
+		dialed := c.rpc == nil
+		err := c.tryCall(ctx, method, deadline, args, reply)
 		var serverErr rpc.ServerError
-		if err == nil || errors.As(err, &serverErr) || ctx.Err() != nil {
+		if err == nil || errors.As(err, &serverErr) {
+			c.silentSince = time.Time{}
+		}
+		if err == nil || errors.As(err, &serverErr) || ctx.Err() != nil ||
+			errors.Is(err, protocol.ErrAuth) || errors.Is(err, protocol.ErrNeedSecret) {
 			return err
 		}
 		now := time.Now()
 		if giveUp.IsZero() {
 			giveUp = now.Add(c.window)
 		}
+		if !dialed {
+			// A connection that broke says nothing of the coordinator now:
+			// dial again at once before judging.
+			continue
+		}
 		if !now.Before(giveUp) {
-			return fmt.Errorf("%w: no answer from %s for %v: %v", ErrCoordinatorUnreachable, c.addr, c.window, err)
+			if errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, fs.ErrNotExist) {
+				err = fmt.Errorf("%w: %w", ErrCoordinatorGone, err)
+			}
+			return fmt.Errorf("%w: no answer from %s for %v: %w", ErrCoordinatorUnreachable, c.addr, c.window, err)
 		}
 		timer := time.NewTimer(backoff)
 		select {
@@ -76,12 +119,13 @@ func (c *client) callWait(ctx context.Context, method string, wait time.Duration
 	}
 }
 
-// tryCall makes one RPC on the current connection, dialing one if needed.
-// A call without an answer by its deadline closes the connection.
-func (c *client) tryCall(ctx context.Context, method string, wait time.Duration, args, reply any) error {
-	deadline := c.timeout + wait
+// tryCall makes one RPC on the current connection, dialing one if needed,
+// all within deadline. A call without an answer by then closes the
+// connection.
+func (c *client) tryCall(ctx context.Context, method string, deadline time.Duration, args, reply any) error {
+	start := time.Now()
 	if c.rpc == nil {
-		dialCtx, cancel := context.WithTimeout(ctx, c.timeout)
+		dialCtx, cancel := context.WithTimeout(ctx, min(c.timeout, deadline))
 		conn, err := c.dial(dialCtx)
 		cancel()
 		if err != nil {
@@ -90,7 +134,7 @@ func (c *client) tryCall(ctx context.Context, method string, wait time.Duration,
 		c.rpc = rpc.NewClient(conn)
 	}
 	call := c.rpc.Go(method, args, reply, make(chan *rpc.Call, 1))
-	timer := time.NewTimer(deadline)
+	timer := time.NewTimer(deadline - time.Since(start))
 	defer timer.Stop()
 	var err error
 	answered := false

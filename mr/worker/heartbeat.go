@@ -34,6 +34,11 @@ func newLeaseClock(lease time.Duration) *leaseClock {
 
 func (l *leaseClock) renew() { l.renewed.Store(int64(time.Since(l.start))) }
 
+// lastRenewal returns when the lease was last renewed (or began).
+func (l *leaseClock) lastRenewal() time.Time {
+	return l.start.Add(time.Duration(l.renewed.Load()))
+}
+
 // held reports whether the lease can still be in force.
 func (l *leaseClock) held() bool {
 	return l.lease <= 0 || time.Since(l.start)-time.Duration(l.renewed.Load()) < l.lease

@@ -2,6 +2,8 @@ package worker
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"path/filepath"
 
 	"6.5840/mr"
@@ -54,7 +56,8 @@ func (j mapJob) commitCheck(ctx context.Context) error {
 func (j mapJob) write(ctx context.Context) ([]string, mapStats, error) {
 	contents, err := readInput(j.input)
 	if err != nil {
-		return nil, mapStats{}, err
+		host, _ := os.Hostname()
+		return nil, mapStats{}, fmt.Errorf("on host %s: %w", host, err)
 	}
 	var kvs []mr.KeyValue
 	if err := safeCall("Map", func() { kvs = j.app.Map(j.input.Path, contents) }); err != nil {

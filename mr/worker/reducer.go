@@ -12,6 +12,7 @@ import (
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/merge"
 	"6.5840/mr/protocol"
+	"6.5840/mr/shuffle"
 	"6.5840/mr/task"
 )
 
@@ -34,12 +35,22 @@ func (e *lostOutputError) Unwrap() error { return e.Err }
 
 // reduceJob is one reduce attempt to run.
 type reduceJob struct {
-	app     app.App
-	dir     string
-	attempt task.AttemptID
+	app app.App
+	// dir is the job's shared folder, where the staged output goes and
+	// map outputs without a server are; localDir holds this worker's own
+	// map outputs and its fetched copies of others'.
+	dir, localDir string
+	attempt       task.AttemptID
 	// mapAttempts holds the committed attempt of every map task, or
-	// protocol.NoOutput or protocol.Pending.
+	// protocol.NoOutput or protocol.Pending; servers where each is served
+	// ("" for the shared folder; nil means "" for all).
 	mapAttempts []int
+	servers     []string
+	// self is where this worker serves its own map output, which it reads
+	// from localDir; fetcher gets the others'. Both are unset on one
+	// machine.
+	self    string
+	fetcher *shuffle.Fetcher
 	// locate finds outputs that were lost or pending.
 	locate locateFunc
 }
@@ -47,6 +58,8 @@ type reduceJob struct {
 // reduceStats counts what a reduce attempt did.
 type reduceStats struct {
 	groups, records int64
+	// fetched counts the bytes of map output fetched from other workers.
+	fetched int64
 }
 
 // staged returns the path of the attempt's staged output, which the
@@ -62,13 +75,16 @@ func (j reduceJob) staged() string {
 // damaged during the merge ends the attempt with a lostOutputError.
 func (j reduceJob) write(ctx context.Context) ([]string, reduceStats, error) {
 	var stats reduceStats
-	inputs, err := j.gather(ctx)
+	g := gathering{job: j, found: make([]*sortedInput, len(j.mapAttempts))}
+	defer g.removeFetched()
+	inputs, err := g.gather(ctx)
+	stats.fetched = g.fetched
 	if err != nil {
 		return nil, stats, err
 	}
 	r := j.attempt.Task.Index
 	merged, err := mergeFiles(inputs, func(n int) string {
-		return filepath.Join(j.dir, jobfiles.MergeRun(r, j.attempt.Attempt, n))
+		return filepath.Join(j.localDir, jobfiles.MergeRun(r, j.attempt.Attempt, n))
 	})
 	if err != nil {
 		return nil, stats, err
@@ -79,7 +95,9 @@ func (j reduceJob) write(ctx context.Context) ([]string, reduceStats, error) {
 		return nil, stats, err
 	}
 	defer out.Abort()
-	if stats, err = reduceGroups(ctx, j.app, merged, out); err != nil {
+	groups, err := reduceGroups(ctx, j.app, merged, out)
+	stats.groups, stats.records = groups.groups, groups.records
+	if err != nil {
 		return nil, stats, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -91,38 +109,40 @@ func (j reduceJob) write(ctx context.Context) ([]string, reduceStats, error) {
 	return []string{j.staged()}, stats, nil
 }
 
+// gathering is the state of a reduce attempt finding its inputs.
+type gathering struct {
+	job reduceJob
+	// found holds each map task's input once found.
+	found []*sortedInput
+	// lost and want are the outputs to report lost and the map tasks to
+	// ask for, at the next MapOutputs call.
+	lost []protocol.LostOutput
+	want []int
+	// remote holds the outputs to fetch from other workers.
+	remote []shuffle.Source
+	// fetchedPaths lists the local copies of fetched sections, removed at
+	// the end; fetched counts their bytes.
+	fetchedPaths []string
+	fetched      int64
+}
+
 // gather returns this partition's section of every map output, in map
-// task order, each checked to be there and whole (index and header). It
-// reports the ones that are not as lost, and waits for those and the
-// pending ones to be made again.
-func (j reduceJob) gather(ctx context.Context) ([]sortedInput, error) {
-	r := j.attempt.Task.Index
-	found := make([]*sortedInput, len(j.mapAttempts))
-	var lost []protocol.LostOutput
-	var want []int
-	// take records map m's output, attempt a, or why it cannot be read.
-	take := func(m, a int) {
-		if a == protocol.NoOutput {
-			return
-		}
-		in := sortedInput{path: filepath.Join(j.dir, jobfiles.Intermediate(m, a)), section: r,
-			owner: task.AttemptID{Task: task.ID{Kind: task.Map, Index: m}, Attempt: a}}
-		if err := in.check(); err != nil {
-			lost = append(lost, protocol.LostOutput{Map: in.owner, Reason: err.Error()})
-			want = append(want, m)
-			return
-		}
-		found[m] = &in
-	}
-	for m, a := range j.mapAttempts {
+// task order: read in place from the shared folder or this worker's
+// folder, each checked to be there and whole (index and header), or
+// fetched from the worker that serves it, checked end to end. It reports
+// the ones it cannot get as lost, and waits for those and the pending ones
+// to be made again.
+func (g *gathering) gather(ctx context.Context) ([]sortedInput, error) {
+	for m, a := range g.job.mapAttempts {
 		if a == protocol.Pending {
-			want = append(want, m)
-		} else {
-			take(m, a)
+			g.want = append(g.want, m)
+			continue
 		}
+		g.take(m, a, g.server(m))
 	}
-	for len(want) > 0 {
-		reply, err := j.locate(ctx, lost, want)
+	g.fetchRemote(ctx)
+	for len(g.want) > 0 {
+		reply, err := g.job.locate(ctx, g.lost, g.want)
 		switch {
 		case err != nil:
 			return nil, err
@@ -131,27 +151,103 @@ func (j reduceJob) gather(ctx context.Context) ([]sortedInput, error) {
 		case reply.Yield:
 			return nil, errYield
 		}
-		waiting := want
-		lost, want = nil, nil
-		arrived := make(map[int]int, len(reply.Outputs))
+		waiting := g.want
+		g.lost, g.want = nil, nil
+		arrived := make(map[int]protocol.MapOutput, len(reply.Outputs))
 		for _, o := range reply.Outputs {
-			arrived[o.Map] = o.Attempt
+			arrived[o.Map] = o
 		}
 		for _, m := range waiting {
-			if a, ok := arrived[m]; ok {
-				take(m, a)
+			if o, ok := arrived[m]; ok {
+				g.take(m, o.Attempt, o.Server)
 			} else {
-				want = append(want, m)
+				g.want = append(g.want, m)
 			}
 		}
+		g.fetchRemote(ctx)
 	}
-	inputs := make([]sortedInput, 0, len(found))
-	for _, in := range found {
+	inputs := make([]sortedInput, 0, len(g.found))
+	for _, in := range g.found {
 		if in != nil {
 			inputs = append(inputs, *in)
 		}
 	}
 	return inputs, nil
+}
+
+// server returns where map task m's output is served, "" for the shared
+// folder.
+func (g *gathering) server(m int) string {
+	if g.job.servers == nil {
+		return ""
+	}
+	return g.job.servers[m]
+}
+
+// take finds map task m's output, attempt a, served by server: in place if
+// it is in a folder of this machine, else queued to be fetched.
+func (g *gathering) take(m, a int, server string) {
+	if a == protocol.NoOutput {
+		return
+	}
+	owner := task.AttemptID{Task: task.ID{Kind: task.Map, Index: m}, Attempt: a}
+	dir := g.job.dir
+	switch {
+	case server == "":
+	case server == g.job.self:
+		dir = g.job.localDir
+	case g.job.fetcher == nil:
+		g.markLost(owner, fmt.Errorf("served by %s, but this worker fetches nothing (it has no secret)", server))
+		return
+	default:
+		g.remote = append(g.remote, shuffle.Source{Server: server, Map: m, Attempt: a})
+		return
+	}
+	in := sortedInput{path: filepath.Join(dir, jobfiles.Intermediate(m, a)), section: g.job.attempt.Task.Index, owner: owner}
+	if err := in.check(); err != nil {
+		g.markLost(owner, err)
+		return
+	}
+	g.found[m] = &in
+}
+
+func (g *gathering) markLost(owner task.AttemptID, err error) {
+	g.lost = append(g.lost, protocol.LostOutput{Map: owner, Reason: err.Error()})
+	g.want = append(g.want, owner.Task.Index)
+}
+
+// fetchRemote fetches the queued outputs into local copies, a few at a
+// time, each retried with backoff; those it cannot get are lost.
+func (g *gathering) fetchRemote(ctx context.Context) {
+	if len(g.remote) == 0 {
+		return
+	}
+	sources := g.remote
+	g.remote = nil
+	r, attempt := g.job.attempt.Task.Index, g.job.attempt.Attempt
+	copyPath := func(s shuffle.Source) string {
+		return filepath.Join(g.job.localDir, jobfiles.Fetched(r, attempt, s.Map, s.Attempt))
+	}
+	before := g.job.fetcher.Stats()
+	errs := g.job.fetcher.FetchAll(ctx, sources, r, func(s shuffle.Source) (shuffle.Destination, error) {
+		return atomicfile.Create(copyPath(s), atomicfile.Volatile)
+	})
+	g.fetched += g.job.fetcher.Stats().Bytes - before.Bytes
+	for i, s := range sources {
+		owner := task.AttemptID{Task: task.ID{Kind: task.Map, Index: s.Map}, Attempt: s.Attempt}
+		if errs[i] != nil {
+			g.markLost(owner, errs[i])
+			continue
+		}
+		path := copyPath(s)
+		g.fetchedPaths = append(g.fetchedPaths, path)
+		g.found[s.Map] = &sortedInput{path: path, section: -1, owner: owner}
+	}
+}
+
+// removeFetched removes the local copies of fetched sections.
+func (g *gathering) removeFetched() {
+	removeFiles(g.fetchedPaths)
 }
 
 // cancelCheckInterval is how many keys Reduce sees between checks that the

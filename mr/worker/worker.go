@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"6.5840/mr/app"
+	"6.5840/mr/auth"
 	"6.5840/mr/protocol"
 )
 
@@ -58,8 +59,19 @@ type Config struct {
 	// AppID identifies the application, e.g. a hash of the plugin file:
 	// the coordinator refuses a worker whose AppID differs from the job's.
 	AppID string
-	// Dir is where intermediate and output files go; "" means ".".
+	// Dir is the job's folder, shared by every machine: inputs are read
+	// and reduce outputs written there; "" means ".".
 	Dir string
+	// LocalDir is where this worker keeps its map output; "" means Dir.
+	LocalDir string
+	// Secret authenticates the worker to a coordinator over TCP, and its
+	// map output server to other workers. It is required over TCP.
+	Secret auth.Secret
+	// Serve is where the worker serves its map output to other workers
+	// (host:port) when it has a Secret; "" means an ephemeral port on the
+	// address it reaches the coordinator from. Without a Secret (one
+	// machine, a Unix socket) nothing is served: map output stays in Dir.
+	Serve string
 	// RetryWindow is how long the coordinator may be unreachable before
 	// the worker gives up; zero means DefaultRetryWindow.
 	RetryWindow time.Duration
@@ -94,6 +106,14 @@ type Worker struct {
 	pollTimeout       time.Duration
 	// registered is set once the coordinator has answered at least once.
 	registered bool
+	// cutOff is set when an attempt was abandoned because no heartbeat got
+	// through: the coordinator is unreachable, not finished.
+	cutOff bool
+	// held records the map outputs in LocalDir.
+	held *heldOutputs
+	// shuffle serves this worker's map output and fetches others'; nil
+	// without a Secret.
+	shuffle *shuffler
 }
 
 // New returns a worker with cfg.
@@ -103,6 +123,9 @@ func New(cfg Config) (*Worker, error) {
 	}
 	if cfg.Dir == "" {
 		cfg.Dir = "."
+	}
+	if cfg.LocalDir == "" {
+		cfg.LocalDir = cfg.Dir
 	}
 	if cfg.RetryWindow == 0 {
 		cfg.RetryWindow = DefaultRetryWindow
@@ -116,17 +139,14 @@ func New(cfg Config) (*Worker, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	w := &Worker{cfg: cfg, log: cfg.Logger}
+	w := &Worker{cfg: cfg, log: cfg.Logger, held: newHeldOutputs(cfg.LocalDir)}
 	w.calls = w.newClient(cfg.RetryWindow, cfg.CallTimeout)
 	return w, nil
 }
 
 // newClient returns a client of the coordinator with its own connection.
 func (w *Worker) newClient(window, timeout time.Duration) *client {
-	dial := func(ctx context.Context) (net.Conn, error) {
-		var d net.Dialer
-		return d.DialContext(ctx, w.cfg.Addr.Network, w.cfg.Addr.Address)
-	}
+	dial := func(ctx context.Context) (net.Conn, error) { return protocol.Dial(ctx, w.cfg.Addr, w.cfg.Secret) }
 	if w.cfg.Dial != nil {
 		dial = func(context.Context) (net.Conn, error) { return w.cfg.Dial() }
 	}
@@ -140,6 +160,14 @@ func (w *Worker) newClient(window, timeout time.Duration) *client {
 // attempt gets stuck (ErrAttemptStuck).
 func (w *Worker) Run(ctx context.Context) error {
 	defer w.calls.close()
+	if !w.cfg.Secret.IsZero() {
+		s, err := w.startServing(ctx)
+		if err != nil {
+			return err
+		}
+		w.shuffle = s
+		defer s.close()
+	}
 	if err := w.register(ctx); err != nil {
 		return err
 	}
@@ -167,6 +195,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		switch reply.Action {
 		case protocol.ActionExit:
+			if !reply.Keep {
+				w.held.removeAll()
+			}
 			if reply.JobFailed {
 				return ErrJobFailed
 			}
@@ -188,10 +219,18 @@ func (w *Worker) Run(ctx context.Context) error {
 // Registered reports whether the worker ever reached its coordinator.
 func (w *Worker) Registered() bool { return w.registered }
 
+// CutOff reports whether the worker had to abandon an attempt because it
+// could not reach the coordinator for a lease: when Run then returns
+// ErrCoordinatorUnreachable, the coordinator did not simply finish.
+func (w *Worker) CutOff() bool { return w.cutOff }
+
 func (w *Worker) register(ctx context.Context) error {
 	host, _ := os.Hostname()
 	var reply protocol.RegisterReply
 	args := protocol.RegisterArgs{Host: host, PID: os.Getpid(), App: w.cfg.AppID}
+	if w.shuffle != nil {
+		args.Server = w.shuffle.addr
+	}
 	if err := w.calls.call(ctx, protocol.MethodRegister, &args, &reply); err != nil {
 		return err
 	}
@@ -205,6 +244,11 @@ func (w *Worker) register(ctx context.Context) error {
 	w.pollTimeout = reply.PollTimeout
 	w.registered = true
 	w.log = w.cfg.Logger.With("worker", w.id)
+	if w.shuffle != nil {
+		if err := w.shuffle.setJob(reply.Job, w.log); err != nil {
+			return err
+		}
+	}
 	w.log.Info("registered", "coordinator", w.cfg.Addr.String())
 	return nil
 }

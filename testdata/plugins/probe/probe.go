@@ -7,9 +7,10 @@
 //	PROBE_MAP_SLEEP    a duration Map sleeps before returning, e.g. "10s"
 //	PROBE_POISON       Map panics for an input whose name contains this
 //	PROBE_MAP_HANG     Map never returns for an input whose name contains this
+//	PROBE_MAP_GATE     a file name: Map waits until that file exists
 //	PROBE_REDUCE_GATE  a file name: the first Reduce call of the process
-//	                   leaves the marker probe-reduce-waiting in PROBE_DIR,
-//	                   then waits until that file exists
+//	                   leaves the marker probe-reduce-waiting-PID in
+//	                   PROBE_DIR, then waits until that file exists
 package main
 
 import (
@@ -50,6 +51,9 @@ func Map(filename string, contents string) []mr.KeyValue {
 	if hang := os.Getenv("PROBE_MAP_HANG"); hang != "" && strings.Contains(filename, hang) {
 		select {}
 	}
+	if gate := os.Getenv("PROBE_MAP_GATE"); gate != "" {
+		waitFor(gate)
+	}
 	if d, err := time.ParseDuration(os.Getenv("PROBE_MAP_SLEEP")); err == nil {
 		time.Sleep(d)
 	}
@@ -75,11 +79,17 @@ func waitAtGate(gate string) {
 	if dir == "" {
 		dir = "."
 	}
-	if err := os.WriteFile(filepath.Join(dir, "probe-reduce-waiting"), nil, 0o644); err != nil {
+	marker := fmt.Sprintf("probe-reduce-waiting-%d", os.Getpid())
+	if err := os.WriteFile(filepath.Join(dir, marker), nil, 0o644); err != nil {
 		panic(err)
 	}
+	waitFor(gate)
+}
+
+// waitFor waits until the file exists.
+func waitFor(file string) {
 	for {
-		if _, err := os.Stat(gate); err == nil {
+		if _, err := os.Stat(file); err == nil {
 			return
 		}
 		time.Sleep(gatePoll)

@@ -1,0 +1,136 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// cluster is a job on a lab: the coordinator on host 0, a worker on each
+// other host, every worker's local folder a private tmpfs.
+type cluster struct {
+	j       *job
+	lab     *lab
+	secret  string
+	coord   *proc
+	addr    string
+	workers []*proc
+	locals  []string
+}
+
+// cutOffBound bounds how long a worker cut off mid-map may take to exit:
+// a lease to lose its attempt, a call's deadline and long-poll, the retry
+// window, and slack for a loaded machine.
+const cutOffBound = 30 * time.Second
+
+// allTexts are every testdata text, for jobs that should take a while.
+var allTexts = []string{"pg-being_ernest.txt", "pg-dorian_gray.txt", "pg-frankenstein.txt", "pg-grimm.txt",
+	"pg-huckleberry_finn.txt", "pg-metamorphosis.txt", "pg-sherlock_holmes.txt", "pg-tom_sawyer.txt"}
+
+// newCluster starts the coordinator and one worker per host after the
+// first, with env for the workers.
+func newCluster(t *testing.T, workers int, coordArgs []string, env ...string) *cluster {
+	l := newLab(t, workers+1)
+	j := newJob(t, allTexts...)
+	cl := &cluster{j: j, lab: l, secret: writeSecret(t)}
+	args := append([]string{"-addr", "tcp:" + l.hosts[0].ip + ":0", "-secret-file", cl.secret}, coordArgs...)
+	cl.coord = l.hosts[0].start(j, "mrcoordinator", "", nil, append(args, j.inputs...)...)
+	cl.addr = j.waitForAddr(cl.coord)
+	for i := 1; i <= workers; i++ {
+		local := filepath.Join(t.TempDir(), fmt.Sprintf("local-%d", i))
+		w := l.hosts[i].start(j, "mrworker", local, env,
+			"-addr", cl.addr, "-secret-file", cl.secret, "-local-dir", local, filepath.Join(bin, "probe.so"))
+		cl.workers, cl.locals = append(cl.workers, w), append(cl.locals, local)
+	}
+	return cl
+}
+
+// checkAnswer checks the job's output, and that no map output was ever
+// left in the shared folder nor, from outside, in a worker's folder: each
+// lived on its worker's tmpfs only.
+func (cl *cluster) checkAnswer() {
+	t := cl.j.t
+	require.Equal(t, cl.j.want(), cl.j.output())
+	require.Empty(t, cl.j.leftovers())
+	for _, local := range cl.locals {
+		empty(t, local)
+	}
+}
+
+func TestMultiHostWordCount(t *testing.T) {
+	gate := "gate"
+	cl := newCluster(t, 3, []string{"-nreduce", "5"}, "PROBE_MAP_GATE="+gate)
+	cl.j.openGateOnceRegistered(cl.coord, filepath.Join(cl.j.dir, gate), len(cl.workers))
+	require.NoError(t, cl.coord.wait(t))
+	for _, w := range cl.workers {
+		require.NoError(t, w.wait(t))
+	}
+	cl.checkAnswer()
+	report := cl.j.report()
+	require.Len(t, report.Workers, 3)
+	for _, w := range report.Workers {
+		require.True(t, strings.HasPrefix(w.Server, cl.lab.subnet+"."), "worker %d serves at %q", w.ID, w.Server)
+	}
+	require.Positive(t, report.Counters["shuffle_bytes_fetched"], "map output crossed the network")
+}
+
+func TestMultiHostTwoOfThreeWorkersKilledUnderTheReducePhase(t *testing.T) {
+	gate := "gate"
+	cl := newCluster(t, 3, []string{"-nreduce", "6"}, "PROBE_REDUCE_GATE="+gate)
+	j := cl.j
+	j.waitFor("a reducer at the gate", func() bool { return len(j.reducersAtGate()) >= 1 })
+	// Kill two workers; the one left must make their map output again.
+	for _, w := range cl.workers[:2] {
+		w.signal(t, syscall.SIGKILL)
+		w.wait(t)
+	}
+	require.NoError(t, os.WriteFile(filepath.Join(j.dir, gate), nil, 0o644))
+	require.NoError(t, cl.coord.wait(t))
+	require.NoError(t, cl.workers[2].wait(t))
+	cl.locals = cl.locals[2:] // the dead workers' tmpfs went with them
+	cl.checkAnswer()
+	require.Contains(t, cl.coord.log(), "worker lost")
+	require.Positive(t, j.report().Job.MapsRerun)
+}
+
+func TestMultiHostLinkDownMidMap(t *testing.T) {
+	// Maps last longer than a lease: the cut-off worker loses its lease
+	// mid-map.
+	cl := newCluster(t, 3, []string{"-nreduce", "4"}, "PROBE_MAP_SLEEP=4s")
+	j := cl.j
+	cut := cl.workers[0]
+	pid := fmt.Sprint(cut.cmd.Process.Pid)
+	j.waitFor("the first worker to start a map", func() bool {
+		markers, err := filepath.Glob(filepath.Join(j.dir, "probe-map-*-"+pid+"-*"))
+		require.NoError(t, err)
+		return len(markers) > 0
+	})
+	cl.lab.hosts[1].setLink(false)
+	cutAt := time.Now()
+
+	require.NoError(t, cl.coord.wait(t))
+	for _, w := range cl.workers[1:] {
+		require.NoError(t, w.wait(t))
+	}
+	cl.checkAnswer()
+	// The cut-off worker noticed, abandoned its attempt and exited on its
+	// own (non-zero: it did not see the job end), having written nothing
+	// to the shared folder.
+	require.NotZero(t, exitCode(cut.wait(t)))
+	noticed := cut.exitedAt.Sub(cutAt)
+	t.Logf("the cut-off worker exited %v after its link went down", noticed.Round(time.Millisecond))
+	require.Less(t, noticed, cutOffBound, "the cut-off worker took too long to notice")
+	require.Contains(t, cut.log(), "cut off from the coordinator")
+	require.Contains(t, cut.log(), "attempt abandoned")
+	require.Equal(t, cl.j.want(), cl.j.output(), "the cut-off worker changed the output")
+	require.True(t, slices.ContainsFunc(strings.Split(cl.coord.log(), "\n"), func(line string) bool {
+		return strings.Contains(line, "attempt revoked") && strings.Contains(line, "no heartbeat")
+	}), "the coordinator revoked the cut-off worker's attempt")
+}
