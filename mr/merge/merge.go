@@ -2,10 +2,7 @@
 // stream, holding only the head record of each stream in memory.
 package merge
 
-import (
-	"container/heap"
-	"io"
-)
+import "io"
 
 // Source is a stream of records sorted by key. Next returns io.EOF after
 // the last record.
@@ -17,7 +14,9 @@ type Source interface {
 // with equal keys come in the order of their sources, so the output is
 // deterministic.
 type Merger struct {
-	heads headHeap
+	// heads is a binary min-heap of the sources' current records, ordered
+	// by key, then source.
+	heads []head
 }
 
 type head struct {
@@ -26,9 +25,17 @@ type head struct {
 	src        Source
 }
 
+// less orders heads by key, then by source.
+func (h *head) less(o *head) bool {
+	if h.key != o.key {
+		return h.key < o.key
+	}
+	return h.source < o.source
+}
+
 // New returns a Merger over sources, reading the first record of each.
 func New(sources []Source) (*Merger, error) {
-	m := &Merger{heads: make(headHeap, 0, len(sources))}
+	m := &Merger{heads: make([]head, 0, len(sources))}
 	for i, src := range sources {
 		k, v, err := src.Next()
 		if err == io.EOF {
@@ -39,7 +46,9 @@ func New(sources []Source) (*Merger, error) {
 		}
 		m.heads = append(m.heads, head{key: k, value: v, source: i, src: src})
 	}
-	heap.Init(&m.heads)
+	for i := len(m.heads)/2 - 1; i >= 0; i-- {
+		m.down(i)
+	}
 	return m, nil
 }
 
@@ -54,30 +63,40 @@ func (m *Merger) Next() (key, value string, err error) {
 	k, v, err := top.src.Next()
 	switch {
 	case err == io.EOF:
-		heap.Pop(&m.heads)
+		last := len(m.heads) - 1
+		m.heads[0] = m.heads[last]
+		m.heads[last] = head{}
+		m.heads = m.heads[:last]
+		m.down(0)
 	case err != nil:
 		return "", "", err
+	case k == key:
+		// The same key again from the same source: every other head with
+		// this key comes from a later source, so this one stays on top.
+		top.value = v
 	default:
 		top.key, top.value = k, v
-		heap.Fix(&m.heads, 0)
+		m.down(0)
 	}
 	return key, value, nil
 }
 
-type headHeap []head
-
-func (h headHeap) Len() int { return len(h) }
-func (h headHeap) Less(i, j int) bool {
-	if h[i].key != h[j].key {
-		return h[i].key < h[j].key
+// down moves the head at i down the heap to its place.
+func (m *Merger) down(i int) {
+	h := m.heads
+	n := len(h)
+	for {
+		least := i
+		if l := 2*i + 1; l < n && h[l].less(&h[least]) {
+			least = l
+		}
+		if r := 2*i + 2; r < n && h[r].less(&h[least]) {
+			least = r
+		}
+		if least == i {
+			return
+		}
+		h[i], h[least] = h[least], h[i]
+		i = least
 	}
-	return h[i].source < h[j].source
-}
-func (h headHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *headHeap) Push(x any)   { *h = append(*h, x.(head)) }
-func (h *headHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
 }
