@@ -8,8 +8,10 @@ import (
 type Reader struct {
 	s *scanner
 	// payload is the current block's payload, checked, and off the offset
-	// of its next record.
+	// of its next record; text is a copy of payload, whose substrings Next
+	// returns.
 	payload []byte
+	text    string
 	off     int
 }
 
@@ -33,13 +35,18 @@ func newReader(r io.Reader, name string, size int64, target int) (*Reader, error
 // used afterwards. Calling it is optional: a Reader also returns its
 // buffer when Next returns an error or io.EOF.
 func (r *Reader) Release() {
-	r.payload, r.off = nil, 0
+	r.payload, r.text, r.off = nil, "", 0
 	r.s.release()
 }
 
 // Next returns the next record, or io.EOF after the last one once the
 // trailer has been checked. It returns no record of a block before it
-// has checked the block's checksum. The strings are the caller's to keep.
+// has checked the block's checksum. The strings are the caller's to keep;
+// they are substrings of one copy of their block, made when the block is
+// read (one allocation per block, not per record), so a string kept keeps
+// its block's memory too. In a sorted section a key's records are
+// consecutive, so the values of one key hold at most a few blocks beyond
+// their own bytes.
 func (r *Reader) Next() (key, value string, err error) {
 	for r.off == len(r.payload) {
 		_, payload, err := r.s.block()
@@ -47,13 +54,13 @@ func (r *Reader) Next() (key, value string, err error) {
 			return "", "", err
 		}
 		if payload == nil {
-			r.payload, r.off = nil, 0
+			r.payload, r.text, r.off = nil, "", 0
 			if _, err := r.s.trailer(); err != nil {
 				return "", "", err
 			}
 			return "", "", io.EOF
 		}
-		r.payload, r.off = payload, 0
+		r.payload, r.text, r.off = payload, string(payload), 0
 	}
 	head, keyLen, valueLen, ok := parseRecord(r.payload[r.off:])
 	if !ok {
@@ -62,7 +69,5 @@ func (r *Reader) Next() (key, value string, err error) {
 	}
 	start := r.off + head
 	r.off = start + keyLen + valueLen
-	// One string for both, so one allocation per record.
-	kv := string(r.payload[start:r.off])
-	return kv[:keyLen], kv[keyLen:], nil
+	return r.text[start : start+keyLen], r.text[start+keyLen : r.off], nil
 }

@@ -33,6 +33,10 @@ type SectionWriter struct {
 	current *Writer
 }
 
+// Size returns the number of bytes written so far: the file's size once
+// Close has returned.
+func (s *SectionWriter) Size() int64 { return int64(s.w.n) }
+
 type countingWriter struct {
 	w io.Writer
 	n uint64
