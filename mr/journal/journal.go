@@ -3,8 +3,9 @@
 // The journal is a file of JSON lines next to the job's files. The first
 // line identifies the job (a fingerprint of its inputs and nReduce); every
 // coordinator start appends a start line, and every committed task a commit
-// line, synced to disk before the commit is acknowledged. A committed map
-// output found lost later gets a lost line, which cancels its commit. The
+// line, written before the commit is acknowledged (and, for a reduce
+// task, synced to disk: see Commit). A committed map output found lost
+// later gets a lost line, which cancels its commit. The
 // application the job runs (a hash of the plugin) is recorded once, so
 // that a resumed job refuses workers that run another.
 //
@@ -211,10 +212,19 @@ func replay(f *os.File, path, job string) (State, int64, error) {
 	}
 }
 
-// Commit durably records that attempt committed its task.
+// Commit records that attempt committed its task (or that a map task was
+// skipped). A reduce commit is durable when Commit returns. A map commit
+// is written but not waited for: a map output is not synced to disk
+// either, so after a machine crash it may be gone whatever the journal
+// says, and a lost map output is simply made again; a coordinator crash
+// loses neither. Syncing every map commit would only slow tiny tasks down.
 func (j *Journal) Commit(c Commit) error {
-	return j.append(record{Kind: c.Attempt.Task.Kind, Task: c.Attempt.Task.Index, Attempt: c.Attempt.Attempt,
-		Skipped: c.Skipped, Counters: c.Counters, Server: c.Server})
+	rec := record{Kind: c.Attempt.Task.Kind, Task: c.Attempt.Task.Index, Attempt: c.Attempt.Attempt,
+		Skipped: c.Skipped, Counters: c.Counters, Server: c.Server}
+	if c.Attempt.Task.Kind == task.Map {
+		return j.write(rec)
+	}
+	return j.append(rec)
 }
 
 // Lost durably records that the output of committed attempt id was lost:
