@@ -22,7 +22,7 @@
 set -u
 
 TESTS=(wc indexer map-parallelism reduce-parallelism job-count early-exit
-	crash bad-inputs side-by-side)
+	crash bad-inputs side-by-side map-apis)
 
 usage() {
 	echo "usage: $0 [-l] [TEST...]" >&2
@@ -592,6 +592,29 @@ test_side_by_side() {
 	compare "$SCRATCH/expected" "$SCRATCH/actual-a" "job a's output"
 	outputs "$b" >"$SCRATCH/actual-b"
 	compare "$SCRATCH/expected" "$SCRATCH/actual-b" "job b's output"
+}
+
+# map-apis: the same word count through the two Map APIs must give the
+# same answer: labwc (the lab's Map returning a slice, no Combine) and
+# emitonly (a plugin with MapEmit and no Map), both as mrsequential and as
+# a job of two workers.
+test_map_apis() {
+	local p
+	sequential wc "$SCRATCH/expected"
+	(cd "$ROOT" && "$GO" build ${RACEFLAG[@]+"${RACEFLAG[@]}"} -buildmode=plugin -o "$BIN/emitonly.so" ./testdata/plugins/emitonly) \
+		>"$SCRATCH/build-emitonly.log" 2>&1 || fail "cannot build testdata/plugins/emitonly: $(last_line "$SCRATCH/build-emitonly.log")"
+	for p in labwc emitonly; do
+		sequential "$p" "$SCRATCH/sequential-$p"
+		compare "$SCRATCH/expected" "$SCRATCH/sequential-$p" "mrsequential $p.so"
+		MR_ADDR=$SCRATCH/$p.sock start "coordinator-$p" "$SCRATCH/$p" "$BIN/mrcoordinator" -nreduce 3 "${INPUTS[@]}"
+		COORD_PID=$LAST_PID
+		wait_socket "$SCRATCH/$p.sock" "$COORD_PID" "coordinator-$p"
+		MR_ADDR=$SCRATCH/$p.sock start_workers 2 "$p" "$SCRATCH/$p"
+		check_exit "$COORD_PID" "coordinator-$p"
+		check_workers
+		outputs "$SCRATCH/$p" >"$SCRATCH/actual-$p"
+		compare "$SCRATCH/expected" "$SCRATCH/actual-$p" "$p job output"
+	done
 }
 
 # --- running them --------------------------------------------------------------

@@ -9,8 +9,9 @@
 // words with mr/baseline, a plain parallel hash-map count, and writes sorted
 // "word count" lines like mrsequential. run does the whole benchmark: the
 // baseline, bin/mrsequential, a coordinator with workers running bin/wc.so
-// with and without the combiner, and the scheduling rate on tiny inputs;
-// it checks every output against the baseline's and prints a table.
+// (MapEmit) with and without the combiner, and bin/labwc.so (the lab's
+// Map, no combiner), and the scheduling rate on tiny inputs; it checks
+// every output against the baseline's and prints a table.
 package main
 
 import (
@@ -34,7 +35,7 @@ func usage() {
   %[1]s gen -dir DIR [-size 256MiB] [-files 32] [-seed 1] [-force]
   %[1]s baseline [-workers N] [-o mr-out-0] FILE...
   %[1]s run [-bin bin] [-corpus DIR] [-size 256MiB] [-files 32] [-seed 1] [-tiny 2000] [-workers 2]
-      [-nreduce 10] [-json FILE] [-skip sequential,combiner,nocombiner,tiny] [-work DIR] [-keep] [-timeout 30m]
+      [-nreduce 10] [-json FILE] [-skip sequential,combiner,nocombiner,labwc,tiny] [-work DIR] [-keep] [-timeout 30m]
 
 Run "%[1]s SUBCOMMAND -h" for the flags of one subcommand.
 `, prog)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,26 +12,23 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"6.5840/mr/baseline"
 	"6.5840/mr/cli"
+	"6.5840/mr/status"
+	"6.5840/mr/task"
 )
 
 // The environment variable that tells mrworker to ignore the application's
 // Combine, for the "no combiner" run.
 const noCombineEnv = "MR_NO_COMBINE"
 
-// intermediatePrefix starts the names of the engine's committed map output
-// files (mr/jobfiles): the shuffle sampler sums their sizes.
-const intermediatePrefix = "mr-im-"
-
 // binaries are the programs a run needs, as absolute paths.
 type binaries struct {
-	coordinator, worker, sequential, wc string
-	self                                string // this program, for the baseline child
+	coordinator, worker, sequential, wc, labwc string
+	self                                       string // this program, for the baseline child
 }
 
 func findBinaries(dir string) (binaries, error) {
@@ -43,9 +41,10 @@ func findBinaries(dir string) (binaries, error) {
 		worker:      filepath.Join(abs, "mrworker"),
 		sequential:  filepath.Join(abs, "mrsequential"),
 		wc:          filepath.Join(abs, "wc.so"),
+		labwc:       filepath.Join(abs, "labwc.so"),
 	}
 	var missing []string
-	for _, p := range []string{b.coordinator, b.worker, b.sequential, b.wc} {
+	for _, p := range []string{b.coordinator, b.worker, b.sequential, b.wc, b.labwc} {
 		if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
 			missing = append(missing, p)
 		}
@@ -69,7 +68,7 @@ type runConfig struct {
 	tiny      int
 	timeout   time.Duration
 	keep      bool
-	skip      map[string]bool // runs not to do: sequential, combiner, nocombiner, tiny
+	skip      map[string]bool // runs not to do: sequential, combiner, nocombiner, labwc, tiny
 	env       []string        // the environment of every child, without noCombineEnv
 }
 
@@ -88,7 +87,7 @@ func cmdRun(args []string) error {
 	workDir := fs.String("work", "", "where to make the scratch directory (default $TMPDIR)")
 	keep := fs.Bool("keep", false, "keep the scratch directory (outputs and logs of every run)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "the most any one run may take")
-	skipList := fs.String("skip", "", "comma-separated runs to leave out: sequential, combiner, nocombiner, tiny (the baseline always runs)")
+	skipList := fs.String("skip", "", "comma-separated runs to leave out: sequential, combiner, nocombiner, labwc, tiny (the baseline always runs)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -164,10 +163,10 @@ func parseSkip(list string) (map[string]bool, error) {
 		name = strings.TrimSpace(name)
 		switch name {
 		case "":
-		case "sequential", "combiner", "nocombiner", "tiny":
+		case "sequential", "combiner", "nocombiner", "labwc", "tiny":
 			skip[name] = true
 		default:
-			return nil, fmt.Errorf("-skip: unknown run %q (want sequential, combiner, nocombiner or tiny)", name)
+			return nil, fmt.Errorf("-skip: unknown run %q (want sequential, combiner, nocombiner, labwc or tiny)", name)
 		}
 	}
 	return skip, nil
@@ -269,7 +268,7 @@ func (cfg runConfig) run() (report, error) {
 		}
 		progress("running %s", name)
 		dir := filepath.Join(cfg.work, strings.ReplaceAll(name, " ", "-"))
-		res, err := cfg.distributed(name, dir, inputs, cfg.nReduce, cfg.workers, workerEnv)
+		res, err := cfg.distributed(name, dir, cfg.bins.wc, inputs, cfg.nReduce, cfg.workers, workerEnv)
 		if err != nil {
 			return rep, err
 		}
@@ -290,7 +289,26 @@ func (cfg runConfig) run() (report, error) {
 		}
 	}
 
-	// (e) Scheduling rate: many tiny inputs.
+	// (e) The lab's word count, unchanged: Map returns a slice, no Combine.
+	if !cfg.skip["labwc"] {
+		name := fmt.Sprintf("mr %dw labwc", cfg.workers)
+		progress("running %s", name)
+		dir := filepath.Join(cfg.work, strings.ReplaceAll(name, " ", "-"))
+		res, err := cfg.distributed(name, dir, cfg.bins.labwc, inputs, cfg.nReduce, cfg.workers, nil)
+		if err != nil {
+			return rep, err
+		}
+		if err := verify(dir, want); err != nil {
+			return rep, fmt.Errorf("%s: %w (outputs and logs in %s)", name, err, dir)
+		}
+		if !cfg.keep {
+			os.RemoveAll(dir)
+		}
+		cfg.done(&res, base.WallS)
+		rep.Results = append(rep.Results, res)
+	}
+
+	// (f) Scheduling rate: many tiny inputs.
 	if cfg.tiny > 0 && !cfg.skip["tiny"] {
 		t, err := cfg.tinyRun()
 		if err != nil {
@@ -363,7 +381,7 @@ func (cfg runConfig) single(name, dir, path string, args []string) (result, erro
 // distributed runs a coordinator and workers in dir, with a socket in dir,
 // and measures them. The wall time is the coordinator's: from its start to
 // its exit once the job is done.
-func (cfg runConfig) distributed(name, dir string, inputs []string, nReduce, workers int, workerEnv []string) (result, error) {
+func (cfg runConfig) distributed(name, dir, plugin string, inputs []string, nReduce, workers int, workerEnv []string) (result, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return result{}, err
 	}
@@ -387,26 +405,26 @@ func (cfg runConfig) distributed(name, dir string, inputs []string, nReduce, wor
 	}
 	wenv := append(append([]string(nil), cfg.env...), workerEnv...)
 	for i := range workers {
-		w, err := startProc(fmt.Sprintf("worker %d", i+1), dir, fmt.Sprintf("worker-%d.log", i+1), wenv, cfg.bins.worker, "-addr", sock, cfg.bins.wc)
+		w, err := startProc(fmt.Sprintf("worker %d", i+1), dir, fmt.Sprintf("worker-%d.log", i+1), wenv, cfg.bins.worker, "-addr", sock, plugin)
 		if err != nil {
 			killAll()
 			return result{}, err
 		}
 		procs = append(procs, w)
 	}
-	sampler := startShuffleSampler(dir)
-
 	if !coord.waitFor(cfg.timeout) {
 		killAll()
-		sampler.stop()
 		return result{}, fmt.Errorf("%s: not done after %v (-timeout); logs in %s", name, cfg.timeout, dir)
 	}
 	if err := coord.failure(); err != nil {
 		killAll()
-		sampler.stop()
 		return result{}, fmt.Errorf("%s: %w", name, err)
 	}
-	shuffle := sampler.stop()
+	shuffle, err := shuffleBytes(filepath.Join(dir, reportFile))
+	if err != nil {
+		killAll()
+		return result{}, fmt.Errorf("%s: %w", name, err)
+	}
 	for _, w := range procs[1:] {
 		if !w.waitFor(time.Minute) {
 			killAll()
@@ -445,7 +463,7 @@ func (cfg runConfig) tinyRun() (tinyResult, error) {
 	name := fmt.Sprintf("mr %dw %d tiny inputs", workers, cfg.tiny)
 	progress("running %s", name)
 	dir := filepath.Join(cfg.work, "tiny")
-	res, err := cfg.distributed(name, dir, inputs, nReduce, workers, nil)
+	res, err := cfg.distributed(name, dir, cfg.bins.wc, inputs, nReduce, workers, nil)
 	if err != nil {
 		return tinyResult{}, err
 	}
@@ -564,54 +582,27 @@ func tail(path string, n int) string {
 	return "    " + strings.Join(lines, "\n    ")
 }
 
-// shuffleSampler polls a job directory for the total size of the
-// intermediate files and remembers the largest total seen.
-type shuffleSampler struct {
-	quit chan struct{}
-	wg   sync.WaitGroup
-	peak int64
-}
+// reportFile is the job report the coordinator writes in its directory.
+const reportFile = "mr-report.json"
 
-func startShuffleSampler(dir string) *shuffleSampler {
-	s := &shuffleSampler{quit: make(chan struct{})}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		for {
-			s.peak = max(s.peak, intermediateBytes(dir))
-			select {
-			case <-s.quit:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	return s
-}
-
-// stop stops the sampler and returns the peak it saw, in bytes.
-func (s *shuffleSampler) stop() int64 {
-	close(s.quit)
-	s.wg.Wait()
-	return s.peak
-}
-
-// intermediateBytes returns the total size of the mr-im-* files in dir.
-func intermediateBytes(dir string) int64 {
-	entries, err := os.ReadDir(dir)
+// shuffleBytes returns the size of the map output of a finished job: the
+// bytes its committed map attempts wrote, from the job report. (Sampling
+// the job's folder while it runs would cost the job itself, most of all
+// a job of thousands of tiny tasks.)
+func shuffleBytes(path string) (int64, error) {
+	data, err := os.ReadFile(path)
 	if err != nil {
-		return 0
+		return 0, fmt.Errorf("job report: %w", err)
+	}
+	var report status.Snapshot
+	if err := json.Unmarshal(data, &report); err != nil {
+		return 0, fmt.Errorf("job report %s: %w", path, err)
 	}
 	var total int64
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), intermediatePrefix) {
-			continue
-		}
-		if fi, err := e.Info(); err == nil {
-			total += fi.Size()
+	for _, a := range report.Attempts {
+		if strings.HasPrefix(a.Task, task.Map.String()+"-") && a.Outcome == status.OutcomeCommitted {
+			total += a.Bytes
 		}
 	}
-	return total
+	return total, nil
 }

@@ -25,10 +25,20 @@ const (
 	prog = "mrworker"
 	// noCombineEnv, set to 1, turns the combiner off like -no-combine.
 	noCombineEnv = "MR_NO_COMBINE"
-	// gcPercent is the worker's GOGC unless $GOGC is set: a map task's
-	// heap is mostly short-lived pairs, so collecting half as often trades
-	// a little memory for much less time scanning.
-	gcPercent = 200
+	// gcPercent is the worker's GOGC unless $GOGC is set. A task's heap
+	// is mostly short-lived (the input, Map's pairs, the values of one
+	// key), so the collector is held back until the heap is many times
+	// what survived the last collection, or the memory limit is near:
+	// with live heaps of tens of MB the limit decides, with huge ones
+	// this proportion does.
+	gcPercent = 1000
+	// memoryPerSortBuffer and minMemoryLimit make the worker's soft
+	// memory limit, unless $GOMEMLIMIT is set: memoryPerSortBuffer times
+	// -sort-buffer, at least minMemoryLimit (768 MiB for the default
+	// 64 MiB), room for the input, Map's output and the sort buffer
+	// while staying well under 1 GiB of RSS.
+	memoryPerSortBuffer = 12
+	minMemoryLimit      = 512 << 20
 	// shutdownGrace is how long an interrupted worker waits for its
 	// running task to notice before it exits anyway.
 	shutdownGrace = time.Second
@@ -54,6 +64,9 @@ func main() {
 	if flag.NArg() != 1 {
 		flag.Usage()
 		cli.Fatal(prog, cli.ExitUsage, errors.New("need exactly one plugin file"))
+	}
+	if sortBuffer <= 0 {
+		cli.Fatal(prog, cli.ExitUsage, fmt.Errorf("-sort-buffer must be positive, got %d", sortBuffer))
 	}
 	addr, err := protocol.ResolveAddr(*addrFlag)
 	if err != nil {
@@ -103,6 +116,9 @@ func main() {
 	}
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(max(minMemoryLimit, memoryPerSortBuffer*int64(sortBuffer)))
 	}
 	if *cpuProfile != "" {
 		stopProfile, err := cli.StartCPUProfile(*cpuProfile)

@@ -7,6 +7,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,10 +46,39 @@ type File struct {
 	path       string
 	durability Durability
 	tmp        *os.File
+	// private is set when tmp was made private to its owner (0600): it
+	// gets fileMode before the rename.
+	private bool
+	// inPlace is set for a file written at its final path (CreateInPlace):
+	// Commit does not rename it.
+	inPlace bool
 	*bufio.Writer
 }
 
-// Create starts writing the file path. Nothing appears at path until Commit.
+// CreateInPlace starts writing the file path at path itself, replacing
+// whatever is there: there is no temporary file, and no rename at Commit.
+// It is for files of a name no other writer uses, that nobody reads before
+// their writer has said they are complete, such as a map attempt's output,
+// which a reducer opens only once the attempt has committed; it saves a
+// rename per file, which counts when tasks are tiny. Abort removes the
+// file.
+func CreateInPlace(path string, durability Durability) (*File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, fileMode)
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", path, err)
+	}
+	w := writers.Get().(*bufio.Writer)
+	w.Reset(f)
+	return &File{path: path, durability: durability, tmp: f, inPlace: true, Writer: w}, nil
+}
+
+// tempSuffix ends the first temporary name tried for a file.
+const tempSuffix = "-tmp"
+
+// Create starts writing the file path. Nothing appears at path until
+// Commit. The temporary file is TempPrefix, path's name and "-tmp", in
+// the same folder, or if that exists (another writer of the same path)
+// that with a random suffix.
 func Create(path string, durability Durability) (*File, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
@@ -60,13 +90,20 @@ func Create(path string, durability Durability) (*File, error) {
 	if !strings.HasPrefix(base, jobfiles.TempPrefix) {
 		prefix = jobfiles.TempPrefix + base
 	}
-	tmp, err := os.CreateTemp(dir, prefix+"-*")
+	// A name of its own and the final mode at once save a random name
+	// and a chmod per file: they count when tasks are tiny.
+	private := false
+	tmp, err := os.OpenFile(filepath.Join(dir, prefix+tempSuffix), os.O_WRONLY|os.O_CREATE|os.O_EXCL, fileMode)
+	if errors.Is(err, fs.ErrExist) {
+		tmp, err = os.CreateTemp(dir, prefix+"-*")
+		private = true
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create temp file for %s: %w", path, err)
 	}
 	w := writers.Get().(*bufio.Writer)
 	w.Reset(tmp)
-	return &File{path: path, durability: durability, tmp: tmp, Writer: w}, nil
+	return &File{path: path, durability: durability, tmp: tmp, private: private, Writer: w}, nil
 }
 
 // Commit flushes, syncs (if Durable) and closes the file and renames it to its final
@@ -74,7 +111,7 @@ func Create(path string, durability Durability) (*File, error) {
 func (f *File) Commit() error {
 	err := f.Flush()
 	f.release()
-	if err == nil {
+	if err == nil && f.private {
 		err = f.tmp.Chmod(fileMode)
 	}
 	if err == nil && f.durability == Durable {
@@ -83,7 +120,7 @@ func (f *File) Commit() error {
 	if cerr := f.tmp.Close(); err == nil {
 		err = cerr
 	}
-	if err == nil {
+	if err == nil && !f.inPlace {
 		err = os.Rename(f.tmp.Name(), f.path)
 	}
 	if err != nil {

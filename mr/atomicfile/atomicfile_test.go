@@ -50,3 +50,25 @@ func TestCreateInMissingDir(t *testing.T) {
 	_, err := Create(filepath.Join(t.TempDir(), "no", "such", "out"), Durable)
 	require.ErrorContains(t, err, "out")
 }
+
+func TestCreateInPlace(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "out")
+	f, err := CreateInPlace(path, Volatile)
+	require.NoError(t, err)
+	_, err = f.WriteString("hello")
+	require.NoError(t, err)
+	require.NoError(t, f.Commit())
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, "hello", string(data))
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "no temporary file")
+
+	g, err := CreateInPlace(path, Volatile)
+	require.NoError(t, err)
+	g.Abort()
+	_, err = os.Stat(path)
+	require.True(t, os.IsNotExist(err), "an aborted file is removed: %v", err)
+}

@@ -220,6 +220,40 @@ func TestClusterMatchesSequential(t *testing.T) {
 	})
 }
 
+func TestMapEmitMatchesMap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cl := newCluster(t, texts, 3)
+		emitting := wordCount
+		emitting.Map = func(string, string) []mr.KeyValue { panic("Map called beside MapEmit") }
+		emitting.MapEmit = func(name, contents string, emit func(key, value string)) {
+			for _, kv := range wordCount.Map(name, contents) {
+				emit(kv.Key, kv.Value)
+			}
+		}
+		emitting.Combine = func(_ string, values []string) string {
+			total := 0
+			for _, v := range values {
+				n, err := strconv.Atoi(v)
+				if err != nil {
+					panic(err)
+				}
+				total += n
+			}
+			return strconv.Itoa(total)
+		}
+		emitting.Reduce = emitting.Combine
+		var results []<-chan error
+		for range 2 {
+			results = append(results, cl.startWorker(emitting, nil))
+		}
+		for _, r := range results {
+			require.NoError(t, <-r)
+		}
+		require.NoError(t, cl.c().Err())
+		require.Equal(t, cl.want(wordCount), cl.output())
+	})
+}
+
 func TestWorkerPartitionedMidTaskIsReplaced(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cl := newCluster(t, map[string]string{"only.txt": "x y z x"}, 2)

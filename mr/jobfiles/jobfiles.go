@@ -54,10 +54,16 @@ func Intermediate(mapTask, attempt int) string {
 	return intermediatePrefix + tag(task.Map, mapTask, attempt)
 }
 
-// Spill returns the name of the n-th sorted run that map attempt attempt of
-// map task mapTask spilled for partition reduce.
-func Spill(mapTask, attempt, reduce, n int) string {
-	return fmt.Sprintf("%s%s-spill-r%d-%d", TempPrefix, tag(task.Map, mapTask, attempt), reduce, n)
+// Spill returns the name of the n-th sorted run, one section per
+// partition, that map attempt attempt of map task mapTask spilled.
+func Spill(mapTask, attempt, n int) string {
+	return fmt.Sprintf("%s%s-spill-%d", TempPrefix, tag(task.Map, mapTask, attempt), n)
+}
+
+// SpillMerge returns the name of the n-th partial merge of partition
+// reduce's spilled runs of map attempt attempt of map task mapTask.
+func SpillMerge(mapTask, attempt, reduce, n int) string {
+	return fmt.Sprintf("%s%s-merge-r%d-%d", TempPrefix, tag(task.Map, mapTask, attempt), reduce, n)
 }
 
 // MergeRun returns the name of the n-th partial merge of reduce attempt

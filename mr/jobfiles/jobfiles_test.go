@@ -30,8 +30,9 @@ func TestNamesAreDistinct(t *testing.T) {
 			add(Intermediate(m, a))
 			add(StagedOutput(m, a))
 			add(MergeRun(m, a, 0))
+			add(Spill(m, a, 0))
 			for r := range 12 {
-				add(Spill(m, a, r, 0))
+				add(SpillMerge(m, a, r, 0))
 			}
 		}
 	}
@@ -46,11 +47,14 @@ func TestOwner(t *testing.T) {
 		ok           bool
 	}{
 		{Intermediate(3, 1002), mapAttempt(3, 1002), true, true},
-		{Spill(3, 2, 1, 0), mapAttempt(3, 2), false, true},
+		{Spill(3, 2, 1), mapAttempt(3, 2), false, true},
+		{SpillMerge(3, 2, 1, 0), mapAttempt(3, 2), false, true},
 		{MergeRun(4, 7, 2), reduceAttempt(4, 7), false, true},
 		{StagedOutput(4, 7), reduceAttempt(4, 7), false, true},
 		{TempPrefix + Intermediate(5, 1) + "-123456", mapAttempt(5, 1), false, true}, // being written
 		{StagedOutput(4, 7) + "-98765", reduceAttempt(4, 7), false, true},            // being written
+		{TempPrefix + Intermediate(5, 1) + "-tmp", mapAttempt(5, 1), false, true},    // being written
+		{StagedOutput(4, 7) + "-tmp", reduceAttempt(4, 7), false, true},              // being written
 		{Intermediate(3, 1) + "x", task.AttemptID{}, false, false},
 		{Output(3), task.AttemptID{}, false, false},
 		{Journal, task.AttemptID{}, false, false},
@@ -82,7 +86,7 @@ func list(t *testing.T, dir string) []string {
 
 func TestRemoveOwnedFollowsTheList(t *testing.T) {
 	dir := t.TempDir()
-	ours := []string{Intermediate(0, 1), Spill(0, 1, 0, 0), StagedOutput(1, 2), TempPrefix + Intermediate(2, 1) + "-77"}
+	ours := []string{Intermediate(0, 1), Spill(0, 1, 0), StagedOutput(1, 2), TempPrefix + Intermediate(2, 1) + "-77"}
 	others := []string{Output(0), Output(1), "input.txt", Journal, Intermediate(9, 1), TempPrefix + "x"}
 	for _, name := range append(slices.Clone(ours), others...) {
 		require.NoError(t, os.WriteFile(filepath.Join(dir, name), nil, 0o644))

@@ -30,7 +30,9 @@ type symbolSpec struct {
 }
 
 var symbols = []symbolSpec{
-	{"Map", true, reflect.TypeFor[app.MapFunc](), func(a *app.App, v reflect.Value) { a.Map = v.Interface().(app.MapFunc) }},
+	// Map is required unless MapEmit is there: see Load.
+	{"Map", false, reflect.TypeFor[app.MapFunc](), func(a *app.App, v reflect.Value) { a.Map = v.Interface().(app.MapFunc) }},
+	{"MapEmit", false, reflect.TypeFor[app.MapEmitFunc](), func(a *app.App, v reflect.Value) { a.MapEmit = v.Interface().(app.MapEmitFunc) }},
 	{"Reduce", true, reflect.TypeFor[app.ReduceFunc](), func(a *app.App, v reflect.Value) { a.Reduce = v.Interface().(app.ReduceFunc) }},
 	{"Combine", false, reflect.TypeFor[app.ReduceFunc](), func(a *app.App, v reflect.Value) { a.Combine = v.Interface().(app.ReduceFunc) }},
 	{"Partition", false, reflect.TypeFor[app.PartitionFunc](), func(a *app.App, v reflect.Value) { a.Partition = v.Interface().(app.PartitionFunc) }},
@@ -67,6 +69,10 @@ func Load(path string) (app.App, error) {
 			continue
 		}
 		spec.set(&a, v)
+	}
+	if a.Map == nil && a.MapEmit == nil && len(problems) == 0 {
+		problems = append(problems, fmt.Errorf("plugin %s exports neither Map nor MapEmit; want %s, or %s",
+			path, signature(symbols[0]), signature(symbols[1])))
 	}
 	return a, errors.Join(problems...)
 }

@@ -27,7 +27,9 @@ func Run(a app.App, inputs []string, out string) error {
 		if err != nil {
 			return fmt.Errorf("input %s: %w", name, err)
 		}
-		all = append(all, a.Map(name, string(contents))...)
+		a.MapAll(name, string(contents), func(key, value string) {
+			all = append(all, mr.KeyValue{Key: key, Value: value})
+		})
 	}
 	slices.SortStableFunc(all, func(x, y mr.KeyValue) int { return strings.Compare(x.Key, y.Key) })
 

@@ -37,3 +37,23 @@ func TestRun(t *testing.T) {
 	err = Run(count, []string{filepath.Join(dir, "missing")}, out)
 	require.ErrorContains(t, err, "missing")
 }
+
+func TestRunHonoursMapEmit(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "a")
+	require.NoError(t, os.WriteFile(in, []byte("x y x"), 0o644))
+	emitting := app.App{
+		MapEmit: func(_, contents string, emit func(key, value string)) {
+			for _, w := range strings.Fields(contents) {
+				emit(w, "1")
+			}
+		},
+		Map:    func(string, string) []mr.KeyValue { panic("Map called beside MapEmit") },
+		Reduce: func(_ string, values []string) string { return strconv.Itoa(len(values)) },
+	}
+	out := filepath.Join(dir, "mr-out-0")
+	require.NoError(t, Run(emitting, []string{in}, out))
+	data, err := os.ReadFile(out)
+	require.NoError(t, err)
+	require.Equal(t, "x 2\ny 1\n", string(data))
+}

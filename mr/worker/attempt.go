@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"6.5840/mr"
+	"6.5840/mr/kvbuf"
 	"6.5840/mr/protocol"
 	"6.5840/mr/task"
 )
@@ -28,7 +29,10 @@ type outcome struct {
 // stop.
 func (w *Worker) runAttempt(ctx context.Context, requestID string, reply *protocol.GetTaskReply) (*protocol.GetTaskReply, string, error) {
 	log := w.log.With("attempt", reply.Attempt)
-	log.Info("attempt started", "req", requestID, "input", reply.Input.String(), "backup", reply.Backup)
+	// Per-attempt records are debug: the coordinator logs every attempt's
+	// start and end at info, with the same request ids, and a worker that
+	// writes two lines per tiny task spends a good part of it logging.
+	log.Debug("attempt started", "req", requestID, "input", reply.Input.String(), "backup", reply.Backup)
 	start := time.Now()
 
 	attemptCtx, cancel := context.WithCancelCause(ctx)
@@ -107,13 +111,14 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 			nReduce:    reply.NReduce,
 			sortBuffer: w.cfg.SortBuffer,
 			mayCommit:  func() error { return leaseHeld(ctx, clock) },
+			buf:        w.mapBuffer(reply.NReduce),
 		}
 		files, stats, err := job.write(ctx)
 		counters := map[string]int64{
 			protocol.CounterMapInputBytes:    stats.inputBytes,
 			protocol.CounterMapOutputRecords: stats.outputRecords,
 			protocol.CounterSpills:           stats.spills,
-			protocol.CounterBytesWritten:     totalSize(files),
+			protocol.CounterBytesWritten:     stats.outputBytes,
 		}
 		if w.cfg.App.Combine != nil {
 			counters[protocol.CounterCombineOutputRecords] = stats.writtenRecords
@@ -148,6 +153,15 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 	default:
 		return outcome{counters: map[string]int64{}, err: fmt.Errorf("unknown task kind %v", reply.Attempt.Task.Kind)}
 	}
+}
+
+// mapBuffer returns the worker's buffer of map output for nReduce
+// partitions, empty, made on first use.
+func (w *Worker) mapBuffer(nReduce int) *kvbuf.Buffer {
+	if w.mapBuf == nil || w.mapBufReduces != nReduce {
+		w.mapBuf, w.mapBufReduces = newMapBuffer(w.cfg.App, nReduce), nReduce
+	}
+	return w.mapBuf
 }
 
 // serverNames returns the server address of every map task, from the
@@ -236,7 +250,7 @@ func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID
 		}
 		return nil, "", err
 	}
-	log.Info("attempt reported", "req", args.RequestID, "outcome", reply.Outcome, "elapsed", time.Since(start))
+	log.Debug("attempt reported", "req", args.RequestID, "outcome", reply.Outcome, "elapsed", time.Since(start))
 	return reply.Next, args.RequestID, nil
 }
 

@@ -1,7 +1,9 @@
 package worker
 
 import (
+	"fmt"
 	"io"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -28,11 +30,23 @@ func TestForEachGroup(t *testing.T) {
 	var groups [][]string
 	require.NoError(t, forEachGroup(src, func(k string, v []string) error {
 		keys = append(keys, k)
-		groups = append(groups, v) // kept: later groups must not overwrite it
+		groups = append(groups, slices.Clone(v)) // the slice itself is reused
 		return nil
 	}))
 	require.Equal(t, []string{"a", "b", "c"}, keys)
 	require.Equal(t, [][]string{{"1", "2"}, {"3"}, {"4", "5", "6"}}, groups)
+}
+
+func TestForEachGroupReusesItsSlice(t *testing.T) {
+	src := &pairSource{}
+	for i := range 10_000 {
+		src.keys, src.values = append(src.keys, fmt.Sprintf("k%05d", i/3)), append(src.values, "1")
+	}
+	allocs := testing.AllocsPerRun(1, func() {
+		s := *src
+		require.NoError(t, forEachGroup(&s, func(string, []string) error { return nil }))
+	})
+	require.Less(t, allocs, 10.0, "one values slice for all 3,334 keys")
 }
 
 func TestForEachGroupAfterHotKeyAllocatesLittle(t *testing.T) {

@@ -105,7 +105,7 @@ func TestCombineAndPartitionExports(t *testing.T) {
 	}
 	a.Partition = func(key string, nReduce int) int { return 0 } // everything to reduce 0
 	attempts := runMaps(t, a, dir, 2, "aab")
-	require.Equal(t, []string{"a", "b"}, combined)
+	require.Equal(t, []string{"a"}, combined, "Combine runs on keys with values to combine, not on b's one value")
 	require.Equal(t, "a 0+1\nb 2\n", runReduces(t, a, dir, 2, attempts))
 }
 
@@ -143,11 +143,11 @@ func TestCombinePanicInTheFinalSpillIsAnError(t *testing.T) {
 	dir := t.TempDir()
 	a := letters
 	a.Combine = func(key string, values []string) string { return values[0] }
-	out := newMapOutput(a, 2, 1<<10, filepath.Join(dir, "out"), func(r, n int) string {
-		return filepath.Join(dir, jobfiles.Spill(0, 1, r, n))
-	})
+	out := newMapOutput(a, 2, 256, filepath.Join(dir, "out"),
+		func(n int) string { return filepath.Join(dir, jobfiles.Spill(0, 1, n)) },
+		func(r, n int) string { return filepath.Join(dir, jobfiles.SpillMerge(0, 1, r, n)) }, nil)
 	require.NoError(t, out.add(letters.Map("in", strings.Repeat("abcdefgh", 200)+"abc")))
-	require.Positive(t, out.buffered, "some output must wait for the final spill")
+	require.False(t, out.buf.Empty(), "some output must wait for the final spill")
 	require.Positive(t, out.stats.spills, "the buffer must have spilled for this test to mean anything")
 	out.app.Combine = func(string, []string) string { panic("combine boom") }
 	file, err := out.finish()
@@ -222,13 +222,15 @@ func TestReduceFindsDamagedOutputs(t *testing.T) {
 	tests := []struct {
 		name   string
 		damage func(data []byte) []byte
-		// early: found before the merge (and reported through locate);
-		// otherwise found during it (a lostOutputError).
+		// early: found before any record reaches Reduce (and reported
+		// through locate); otherwise found while records stream into it
+		// (a lostOutputError).
 		early bool
 	}{
 		{"truncated", func(d []byte) []byte { return d[:len(d)-2] }, true},
 		{"empty", func(d []byte) []byte { return nil }, true},
-		{"flipped byte in a block", func(d []byte) []byte { d[len(d)/3] ^= 0x40; return d }, false},
+		{"flipped byte in the first block", func(d []byte) []byte { d[len(d)/3] ^= 0x40; return d }, true},
+		{"flipped byte in a later block", func(d []byte) []byte { d[2*len(d)/3] ^= 0x40; return d }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -256,9 +258,9 @@ func TestReduceFindsDamagedOutputs(t *testing.T) {
 			require.ErrorAs(t, err, &lost)
 			require.Equal(t, task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, lost.Map)
 			require.ErrorIs(t, err, ifile.ErrFormat)
-			// The damage sits a third into the sorted section, among the
-			// first of its 16 keys; a checksum only at the section's end
-			// would let Reduce see 15 of them first.
+			// The damage sits two thirds into the sorted section, in its
+			// second block, past the first 5 of its 16 keys; a checksum
+			// only at the section's end would let Reduce see 15 first.
 			require.Less(t, reduced, 8, "the damaged block must be caught before its records reach Reduce")
 		})
 	}

@@ -5,29 +5,22 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"slices"
 
 	"6.5840/mr"
 	"6.5840/mr/app"
 	"6.5840/mr/atomicfile"
 	"6.5840/mr/ifile"
+	"6.5840/mr/kvbuf"
 	"6.5840/mr/merge"
 )
 
 const (
+	// maxKeptValues bounds the capacity of the values slice forEachGroup
+	// reuses from one key to the next.
+	maxKeptValues = 1 << 16
 	// DefaultSortBuffer is how many bytes of map output a map attempt
-	// keeps in memory before it spills sorted runs to disk.
+	// keeps in memory before it spills a sorted run to disk.
 	DefaultSortBuffer = 64 << 20
-	// recordOverhead estimates the memory a buffered pair costs beyond
-	// its bytes (a KeyValue's two string headers).
-	recordOverhead = 32
-	// groupOverhead estimates the memory a new key costs in a combining
-	// buffer (map entry and value slice).
-	groupOverhead = 96
-	// combineBatch is how many values of one key a combining buffer holds
-	// before it combines them into one; it bounds memory for hot keys, and
-	// a key's list is allocated at this size once.
-	combineBatch = 16
 	// spillBufferSize is the write buffer of a spill file.
 	spillBufferSize = 256 << 10
 )
@@ -38,123 +31,141 @@ type mapStats struct {
 	outputRecords  int64 // pairs Map emitted
 	writtenRecords int64 // pairs written to the output file, after combining
 	spills         int64
+	outputBytes    int64 // the output file's size
 }
 
-// partitionBuffer holds one partition's buffered output, the values
-// grouped by key in the order Map emitted them. Grouping by hash and then
-// sorting only the distinct keys is much cheaper than sorting every pair,
-// and keeps equal keys' values in order without a stable sort.
-type partitionBuffer struct {
-	groups map[string]*valueList
-}
-
-// valueList is a key's buffered values; a pointer in the map lets an
-// existing key be found with a single hash lookup.
-type valueList struct {
-	values []string
-}
-
-// mapOutput collects one map attempt's output. It partitions the pairs,
-// keeps them in memory up to a bound, spills sorted (and combined) runs to
-// disk past it, and finally leaves one sorted file per partition.
+// mapOutput collects one map attempt's output, one pair at a time: it
+// partitions each pair and buffers it, grouped by key and combined, in a
+// kvbuf.Buffer up to a bound; past the bound it spills the buffer as a
+// sorted run, one section per partition, to a scratch file; at the end it
+// leaves one file with one sorted section per partition.
 type mapOutput struct {
 	app     app.App
 	nReduce int
 	limit   int64
-	// final is the output file's path; spillPath names run n of a
-	// partition.
+	// final is the output file's path; spillPath names spill n, and
+	// mergePath the n-th partial merge of partition r's spills.
 	final     string
-	spillPath func(reduce, n int) string
+	spillPath func(n int) string
+	mergePath func(r, n int) string
 
-	parts    []partitionBuffer
-	buffered int64
-	runs     [][]string // spilled run files per partition
-	stats    mapStats
+	buf    *kvbuf.Buffer
+	spills []string
+	stats  mapStats
 }
 
-func newMapOutput(a app.App, nReduce int, limit int64, final string, spillPath func(reduce, n int) string) *mapOutput {
-	o := &mapOutput{app: a, nReduce: nReduce, limit: limit, final: final, spillPath: spillPath,
-		parts: make([]partitionBuffer, nReduce), runs: make([][]string, nReduce)}
-	for r := range o.parts {
-		o.parts[r].groups = make(map[string]*valueList)
+// newMapOutput returns a mapOutput that buffers in buf, which must be
+// empty and made for a.Combine, or in a new Buffer if buf is nil.
+func newMapOutput(a app.App, nReduce int, limit int64, final string, spillPath func(n int) string, mergePath func(r, n int) string, buf *kvbuf.Buffer) *mapOutput {
+	o := &mapOutput{app: a, nReduce: nReduce, limit: limit, final: final, spillPath: spillPath, mergePath: mergePath, buf: buf}
+	if o.buf == nil {
+		o.buf = newMapBuffer(a, nReduce)
 	}
 	return o
 }
 
-// add buffers Map's output, spilling when the buffer is full.
+// newMapBuffer returns an empty buffer for a's map output with nReduce
+// partitions. A key's partition is found once, when the key is new: the
+// application's Partition if it has one (panicking with an errAbort if it
+// answers out of range), else mr.Hash(key) % nReduce.
+func newMapBuffer(a app.App, nReduce int) *kvbuf.Buffer {
+	partition := func(_ string, h uint32) int { return int(h&hashMask) % nReduce }
+	if a.Partition != nil {
+		partition = func(key string, _ uint32) int {
+			r := a.Partition(key, nReduce)
+			if r < 0 || r >= nReduce {
+				panic(errAbort{fmt.Errorf("Partition(%q, %d) returned %d; want 0 <= p < %d", key, nReduce, r, nReduce)})
+			}
+			return r
+		}
+	}
+	return kvbuf.New(partition, a.Combine)
+}
+
+// errAbort carries an error out of emit, which cannot return one, to the
+// safeCall around Map.
+type errAbort struct{ err error }
+
+// emit buffers one pair, spilling when the buffer is full. It panics with
+// an errAbort for a bad partition or a failed spill; Map's safeCall turns
+// that back into the error.
+func (o *mapOutput) emit(key, value string) {
+	o.stats.outputRecords++
+	o.buf.Add(key, value, hash(key))
+	if o.buf.Bytes() >= o.limit || o.buf.Full() {
+		if o.buf.Recount(); o.buf.Bytes() < o.limit && !o.buf.Full() {
+			return
+		}
+		if err := o.spill(); err != nil {
+			panic(errAbort{err})
+		}
+	}
+}
+
+// hashMask keeps a hash non-negative, as mr.Hash does.
+const hashMask = 0x7fffffff
+
+// FNV-1a, 32 bit: mr.Hash's function, inlined here for the hot path.
+const (
+	fnvOffset32 = 2166136261
+	fnvPrime32  = 16777619
+)
+
+// hash returns the 32-bit FNV-1a of key; hash(key) & hashMask is
+// mr.Hash(key).
+func hash(key string) uint32 {
+	h := uint32(fnvOffset32)
+	for i := 0; i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * fnvPrime32
+	}
+	return h
+}
+
+// add buffers a slice of pairs, as the lab's Map returns them.
 func (o *mapOutput) add(kvs []mr.KeyValue) error {
-	o.stats.outputRecords += int64(len(kvs))
-	var err error
-	perr := safeCall("Partition or Combine", func() {
+	return o.call("Partition or Combine", func() {
 		for _, kv := range kvs {
-			r := o.app.PartitionOf(kv.Key, o.nReduce)
-			if r < 0 || r >= o.nReduce {
-				err = fmt.Errorf("Partition(%q, %d) returned %d; want 0 <= p < %d", kv.Key, o.nReduce, r, o.nReduce)
-				return
-			}
-			o.buffer(&o.parts[r], kv)
-			if o.buffered >= o.limit {
-				if err = o.spill(); err != nil {
-					return
-				}
-			}
+			o.emit(kv.Key, kv.Value)
 		}
 	})
-	if perr != nil {
-		return perr
+}
+
+// call runs f, which calls emit, and returns the error it aborted with, or
+// the panic of the application's code (named what) as an error.
+func (o *mapOutput) call(what string, f func()) error {
+	var aborted error
+	err := safeCall(what, func() {
+		defer func() {
+			if v := recover(); v != nil {
+				a, ok := v.(errAbort)
+				if !ok {
+					panic(v)
+				}
+				aborted = a.err
+			}
+		}()
+		f()
+	})
+	if aborted != nil {
+		return aborted
 	}
 	return err
 }
 
-func (o *mapOutput) buffer(p *partitionBuffer, kv mr.KeyValue) {
-	list := p.groups[kv.Key]
-	if list == nil {
-		list = &valueList{}
-		if o.app.Combine != nil {
-			list.values = make([]string, 0, combineBatch)
-		}
-		p.groups[kv.Key] = list
-		o.buffered += int64(len(kv.Key)) + groupOverhead
-	}
-	list.values = append(list.values, kv.Value)
-	o.buffered += int64(len(kv.Value)) + recordOverhead
-	if o.app.Combine != nil && len(list.values) >= combineBatch {
-		for _, v := range list.values {
-			o.buffered -= int64(len(v)) + recordOverhead
-		}
-		combined := o.app.Combine(kv.Key, list.values)
-		o.buffered += int64(len(combined)) + recordOverhead
-		list.values = append(list.values[:0], combined)
-	}
-}
-
-// spill writes every partition's buffer as a sorted run and empties it.
+// spill writes the buffer as a sorted run, one section per partition, and
+// empties it.
 func (o *mapOutput) spill() error {
-	for r := range o.parts {
-		if o.parts[r].empty() {
-			continue
-		}
-		path := o.spillPath(r, len(o.runs[r]))
-		o.runs[r] = append(o.runs[r], path)
-		if err := o.writeRun(path, r); err != nil {
-			return err
-		}
-	}
-	o.buffered = 0
-	o.stats.spills++
-	return nil
-}
-
-func (o *mapOutput) writeRun(path string, r int) error {
+	path := o.spillPath(len(o.spills))
+	o.spills = append(o.spills, path)
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("spill: %w", err)
 	}
 	w := bufio.NewWriterSize(f, spillBufferSize)
-	out := ifile.NewWriter(w)
-	_, err = o.flush(r, out)
+	sections := ifile.NewSectionWriter(w)
+	_, err = o.drain(sections)
 	if err == nil {
-		err = out.Close()
+		err = sections.Close()
 	}
 	if err == nil {
 		err = w.Flush()
@@ -165,44 +176,42 @@ func (o *mapOutput) writeRun(path string, r int) error {
 	if err != nil {
 		return fmt.Errorf("spill %s: %w", path, err)
 	}
+	o.stats.spills++
 	return nil
 }
 
-func (p *partitionBuffer) empty() bool { return len(p.groups) == 0 }
-
-// flush writes partition r's buffer to out in key order, combining each
-// key's values if there is a combiner, and empties the buffer. It returns
-// the number of records written; the caller closes out.
-func (o *mapOutput) flush(r int, out *ifile.Writer) (int64, error) {
-	p := &o.parts[r]
+// drain writes the buffer, combined, to sections, one per partition in
+// order (empty ones too), and empties it. It returns the records written.
+func (o *mapOutput) drain(sections *ifile.SectionWriter) (int64, error) {
 	var n int64
-	keys := make([]string, 0, len(p.groups))
-	for k := range p.groups {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		values := p.groups[k].values
-		if o.app.Combine != nil {
-			values = []string{o.app.Combine(k, values)}
+	var out *ifile.Writer
+	next := 0 // the next partition to open a section for
+	err := o.buf.Drain(func(part int, key string, values []string) error {
+		for ; next <= part; next++ {
+			var err error
+			if out, err = sections.Next(); err != nil {
+				return err
+			}
 		}
 		for _, v := range values {
-			if err := out.Write(k, v); err != nil {
-				return n, err
+			if err := out.Write(key, v); err != nil {
+				return err
 			}
 			n++
 		}
+		return nil
+	})
+	for ; err == nil && next < o.nReduce; next++ {
+		_, err = sections.Next()
 	}
-	// A new map rather than clear: clear keeps the old map's size.
-	p.groups = make(map[string]*valueList)
-	return n, nil
+	return n, err
 }
 
 // finish writes the attempt's output file, one section per partition,
 // uncommitted: the caller commits or aborts it. Spilled runs are merged
 // and removed.
 func (o *mapOutput) finish() (*atomicfile.File, error) {
-	if o.stats.spills > 0 {
+	if len(o.spills) > 0 {
 		defer o.removeRuns()
 		var err error
 		if perr := safeCall("Combine", func() { err = o.spill() }); perr != nil {
@@ -212,90 +221,108 @@ func (o *mapOutput) finish() (*atomicfile.File, error) {
 			return nil, err
 		}
 	}
-	f, err := atomicfile.Create(o.final, atomicfile.Volatile)
+	f, err := atomicfile.CreateInPlace(o.final, atomicfile.Volatile)
 	if err != nil {
 		return nil, err
 	}
 	sections := ifile.NewSectionWriter(f)
-	for r := range o.nReduce {
-		out, err := sections.Next()
-		if err != nil {
-			f.Abort()
-			return nil, fmt.Errorf("write %s: %w", o.final, err)
-		}
+	if len(o.spills) == 0 {
 		var n int64
-		if o.stats.spills > 0 {
-			n, err = o.mergeRuns(r, out)
-		} else {
-			var ferr error
-			err = safeCall("Combine", func() { n, ferr = o.flush(r, out) })
-			if err == nil {
-				err = ferr
-			}
+		var ferr error
+		err = safeCall("Combine", func() { n, ferr = o.drain(sections) })
+		if err == nil {
+			err = ferr
 		}
-		if err != nil {
-			f.Abort()
-			return nil, fmt.Errorf("write %s: %w", o.final, err)
-		}
-		o.stats.writtenRecords += n
+		o.stats.writtenRecords = n
+	} else {
+		err = o.mergeRuns(sections)
 	}
-	if err := sections.Close(); err != nil {
+	if err == nil {
+		err = sections.Close()
+	}
+	if err != nil {
 		f.Abort()
 		return nil, fmt.Errorf("write %s: %w", o.final, err)
 	}
+	o.stats.outputBytes = sections.Size()
 	return f, nil
 }
 
-// mergeRuns merges partition r's spilled runs into out, combining equal
-// keys again if there is a combiner.
-func (o *mapOutput) mergeRuns(r int, out *ifile.Writer) (int64, error) {
-	merged, err := mergeFiles(wholeFiles(o.runs[r]), func(n int) string { return o.spillPath(r, len(o.runs[r])+n) })
+// mergeRuns merges, partition by partition, the spilled runs into
+// sections, combining equal keys again if there is a combiner.
+func (o *mapOutput) mergeRuns(sections *ifile.SectionWriter) error {
+	for r := range o.nReduce {
+		out, err := sections.Next()
+		if err != nil {
+			return err
+		}
+		inputs := make([]sortedInput, len(o.spills))
+		for i, path := range o.spills {
+			inputs[i] = sortedInput{path: path, section: r}
+		}
+		n, err := o.mergePartition(inputs, r, out)
+		if err != nil {
+			return err
+		}
+		o.stats.writtenRecords += n
+	}
+	return nil
+}
+
+// mergePartition merges partition r of the runs into out.
+func (o *mapOutput) mergePartition(inputs []sortedInput, r int, out *ifile.Writer) (int64, error) {
+	merged, err := mergeFiles(inputs, func(n int) string { return o.mergePath(r, n) })
 	if err != nil {
 		return 0, err
 	}
 	defer merged.Close()
 	var n int64
 	write := func(key string, values []string) error {
-		v := values[0]
-		if o.app.Combine != nil {
-			if err := safeCall("Combine", func() { v = o.app.Combine(key, values) }); err != nil {
+		for _, v := range values {
+			if err := out.Write(key, v); err != nil {
 				return err
 			}
+			n++
 		}
-		n++
-		return out.Write(key, v)
+		return nil
 	}
-	if o.app.Combine == nil {
+	if o.app.Combine != nil {
 		write = func(key string, values []string) error {
-			for _, v := range values {
-				if err := out.Write(key, v); err != nil {
+			v := values[0]
+			if len(values) > 1 {
+				if err := safeCall("Combine", func() { v = o.app.Combine(key, values) }); err != nil {
 					return err
 				}
-				n++
 			}
-			return nil
+			n++
+			return out.Write(key, v)
 		}
 	}
 	err = forEachGroup(merged, write)
 	return n, err
 }
 
+// discard empties the buffer and removes the spilled runs: the attempt
+// failed.
+func (o *mapOutput) discard() {
+	o.buf.Reset()
+	o.removeRuns()
+}
+
 func (o *mapOutput) removeRuns() {
-	for _, runs := range o.runs {
-		for _, path := range runs {
-			os.Remove(path)
-		}
+	for _, path := range o.spills {
+		os.Remove(path)
 	}
 }
 
 // forEachGroup reads sorted records from in and calls fn once per key
-// with that key's values, in order. fn may keep the values slice.
+// with that key's values, in order. The values slice is reused for the
+// next key: fn may keep the strings, not the slice.
 func forEachGroup(in merge.Source, fn func(key string, values []string) error) error {
+	var values []string
 	key, value, err := in.Next()
 	for err == nil {
-		// A fresh slice per key, since fn may keep it, sized to start
-		// small: the previous key's size says nothing of this one's.
-		values := []string{value}
+		values = append(values[:0], value)
 		var next string
 		for {
 			next, value, err = in.Next()
@@ -309,6 +336,10 @@ func forEachGroup(in merge.Source, fn func(key string, values []string) error) e
 		}
 		if ferr := fn(key, values); ferr != nil {
 			return ferr
+		}
+		clear(values)
+		if cap(values) > maxKeptValues {
+			values = nil // one hot key's room is not kept for all the rest
 		}
 		key = next
 	}

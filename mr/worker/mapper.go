@@ -9,6 +9,7 @@ import (
 	"6.5840/mr"
 	"6.5840/mr/app"
 	"6.5840/mr/jobfiles"
+	"6.5840/mr/kvbuf"
 	"6.5840/mr/task"
 )
 
@@ -25,6 +26,9 @@ type mapJob struct {
 	// mayCommit, if set, says why the output must not be renamed into
 	// place after all (the attempt was revoked, or its lease may be).
 	mayCommit func() error
+	// buf, if set, is an empty buffer for the output, kept by the worker
+	// from one map attempt to the next so that its storage is reused.
+	buf *kvbuf.Buffer
 }
 
 // run calls Map on the input, partitions, sorts and combines the output,
@@ -38,6 +42,19 @@ func (j mapJob) run(ctx context.Context) error {
 // output returns the path of the attempt's output file.
 func (j mapJob) output() string {
 	return filepath.Join(j.dir, jobfiles.Intermediate(j.attempt.Task.Index, j.attempt.Attempt))
+}
+
+// callMap runs the application's MapEmit, or Map, on contents, feeding
+// out.
+func (j mapJob) callMap(out *mapOutput, contents string) error {
+	if j.app.MapEmit != nil {
+		return out.call("MapEmit", func() { j.app.MapEmit(j.input.Path, contents, out.emit) })
+	}
+	var kvs []mr.KeyValue
+	if err := safeCall("Map", func() { kvs = j.app.Map(j.input.Path, contents) }); err != nil {
+		return err
+	}
+	return out.add(kvs)
 }
 
 // commitCheck returns why the output must not be renamed into place.
@@ -59,27 +76,22 @@ func (j mapJob) write(ctx context.Context) ([]string, mapStats, error) {
 		host, _ := os.Hostname()
 		return nil, mapStats{}, fmt.Errorf("on host %s: %w", host, err)
 	}
-	var kvs []mr.KeyValue
-	if err := safeCall("Map", func() { kvs = j.app.Map(j.input.Path, contents) }); err != nil {
-		return nil, mapStats{}, err
-	}
 	limit := j.sortBuffer
 	if limit <= 0 {
 		limit = DefaultSortBuffer
 	}
 	m, a := j.attempt.Task.Index, j.attempt.Attempt
-	out := newMapOutput(j.app, j.nReduce, limit, j.output(), func(r, n int) string {
-		return filepath.Join(j.dir, jobfiles.Spill(m, a, r, n))
-	})
+	out := newMapOutput(j.app, j.nReduce, limit, j.output(),
+		func(n int) string { return filepath.Join(j.dir, jobfiles.Spill(m, a, n)) },
+		func(r, n int) string { return filepath.Join(j.dir, jobfiles.SpillMerge(m, a, r, n)) }, j.buf)
 	out.stats.inputBytes = int64(len(contents))
-	err = out.add(kvs)
-	kvs = nil // let the collector have Map's output while the files are written
-	if err != nil {
-		out.removeRuns()
+	if err := j.callMap(out, contents); err != nil {
+		out.discard()
 		return nil, out.stats, err
 	}
 	file, err := out.finish()
 	if err != nil {
+		out.discard()
 		return nil, out.stats, err
 	}
 	if err := j.commitCheck(ctx); err != nil {

@@ -28,17 +28,6 @@ type sortedInput struct {
 	owner task.AttemptID
 }
 
-// check opens the input and checks its index and header, so that a
-// missing, truncated or foreign map output is found before the merge.
-func (in sortedInput) check() error {
-	f, rd, err := in.open()
-	if err != nil {
-		return err
-	}
-	rd.Release()
-	return f.Close()
-}
-
 // annotate marks err, met reading the input, as a lost map output if the
 // input is one.
 func (in sortedInput) annotate(err error) error {

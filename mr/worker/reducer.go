@@ -71,21 +71,16 @@ func (j reduceJob) staged() string {
 // write gathers this partition of every committed map output, merges them,
 // calls Reduce once per key in key order, and leaves the result, synced,
 // as the staged output, which it returns. A map output found missing or
-// damaged before the merge is reported lost and waited for; one found
-// damaged during the merge ends the attempt with a lostOutputError.
+// damaged before Reduce sees any record (while fetching it, opening it, or
+// merging it in a batch) is reported lost and waited for; one found
+// damaged while its records stream into Reduce ends the attempt with a
+// lostOutputError.
 func (j reduceJob) write(ctx context.Context) ([]string, reduceStats, error) {
 	var stats reduceStats
 	g := gathering{job: j, found: make([]*sortedInput, len(j.mapAttempts))}
 	defer g.removeFetched()
-	inputs, err := g.gather(ctx)
+	merged, err := g.open(ctx)
 	stats.fetched = g.fetched
-	if err != nil {
-		return nil, stats, err
-	}
-	r := j.attempt.Task.Index
-	merged, err := mergeFiles(inputs, func(n int) string {
-		return filepath.Join(j.localDir, jobfiles.MergeRun(r, j.attempt.Attempt, n))
-	})
 	if err != nil {
 		return nil, stats, err
 	}
@@ -126,13 +121,10 @@ type gathering struct {
 	fetched      int64
 }
 
-// gather returns this partition's section of every map output, in map
-// task order: read in place from the shared folder or this worker's
-// folder, each checked to be there and whole (index and header), or
-// fetched from the worker that serves it, checked end to end. It reports
-// the ones it cannot get as lost, and waits for those and the pending ones
-// to be made again.
-func (g *gathering) gather(ctx context.Context) ([]sortedInput, error) {
+// open gathers this partition's section of every map output and opens
+// them as one merged stream. It retries for as long as it finds outputs
+// lost (each reported, and waited for) before any record was handed out.
+func (g *gathering) open(ctx context.Context) (*mergedFiles, error) {
 	for m, a := range g.job.mapAttempts {
 		if a == protocol.Pending {
 			g.want = append(g.want, m)
@@ -140,6 +132,32 @@ func (g *gathering) gather(ctx context.Context) ([]sortedInput, error) {
 		}
 		g.take(m, a, g.server(m))
 	}
+	r, attempt := g.job.attempt.Task.Index, g.job.attempt.Attempt
+	for {
+		inputs, err := g.gather(ctx)
+		if err != nil {
+			return nil, err
+		}
+		merged, err := mergeFiles(inputs, func(n int) string {
+			return filepath.Join(g.job.localDir, jobfiles.MergeRun(r, attempt, n))
+		})
+		var lost *lostOutputError
+		if !errors.As(err, &lost) {
+			return merged, err
+		}
+		// Found while opening or batch-merging: no record has reached
+		// Reduce, so the attempt can wait for the output to be made again.
+		g.found[lost.Map.Task.Index] = nil
+		g.markLost(lost.Map, lost.Err)
+	}
+}
+
+// gather returns this partition's section of every map output, in map
+// task order: in place in the shared folder or this worker's folder
+// (opened later, by the merge), or fetched from the worker that serves it
+// and checked end to end. It reports the ones it cannot get as lost, and
+// waits for those and the pending ones to be made again.
+func (g *gathering) gather(ctx context.Context) ([]sortedInput, error) {
 	g.fetchRemote(ctx)
 	for len(g.want) > 0 {
 		reply, err := g.job.locate(ctx, g.lost, g.want)
@@ -203,12 +221,7 @@ func (g *gathering) take(m, a int, server string) {
 		g.remote = append(g.remote, shuffle.Source{Server: server, Map: m, Attempt: a})
 		return
 	}
-	in := sortedInput{path: filepath.Join(dir, jobfiles.Intermediate(m, a)), section: g.job.attempt.Task.Index, owner: owner}
-	if err := in.check(); err != nil {
-		g.markLost(owner, err)
-		return
-	}
-	g.found[m] = &in
+	g.found[m] = &sortedInput{path: filepath.Join(dir, jobfiles.Intermediate(m, a)), section: g.job.attempt.Task.Index, owner: owner}
 }
 
 func (g *gathering) markLost(owner task.AttemptID, err error) {
@@ -254,9 +267,17 @@ func (g *gathering) removeFetched() {
 // attempt is still wanted.
 const cancelCheckInterval = 1024
 
+// lineWriter is where reduce output lines go: a buffered file.
+type lineWriter interface {
+	io.Writer
+	io.StringWriter
+	io.ByteWriter
+}
+
 // reduceGroups reads sorted records from in, calls Reduce once per key with
-// that key's values, and writes "key result" lines to out.
-func reduceGroups(ctx context.Context, a app.App, in merge.Source, out io.Writer) (reduceStats, error) {
+// that key's values, and writes "key result" lines to out, the lab's
+// format ("%v %v\n").
+func reduceGroups(ctx context.Context, a app.App, in merge.Source, out lineWriter) (reduceStats, error) {
 	var stats reduceStats
 	err := forEachGroup(in, func(key string, values []string) error {
 		if stats.groups++; stats.groups%cancelCheckInterval == 0 && ctx.Err() != nil {
@@ -266,9 +287,11 @@ func reduceGroups(ctx context.Context, a app.App, in merge.Source, out io.Writer
 		if err := safeCall("Reduce", func() { result = a.Reduce(key, values) }); err != nil {
 			return err
 		}
-		_, err := fmt.Fprintf(out, "%v %v\n", key, result)
+		out.WriteString(key)
+		out.WriteByte(' ')
+		out.WriteString(result)
 		stats.records++
-		return err
+		return out.WriteByte('\n')
 	})
 	return stats, err
 }

@@ -25,6 +25,7 @@ import (
 
 	"6.5840/mr/app"
 	"6.5840/mr/auth"
+	"6.5840/mr/kvbuf"
 	"6.5840/mr/protocol"
 )
 
@@ -114,6 +115,11 @@ type Worker struct {
 	// shuffle serves this worker's map output and fetches others'; nil
 	// without a Secret.
 	shuffle *shuffler
+	// mapBuf buffers map output for mapBufReduces partitions; kept
+	// between map attempts, which run one at a time, so that its storage
+	// is reused.
+	mapBuf        *kvbuf.Buffer
+	mapBufReduces int
 }
 
 // New returns a worker with cfg.
@@ -195,7 +201,9 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 		switch reply.Action {
 		case protocol.ActionExit:
-			if !reply.Keep {
+			// In the shared folder the coordinator cleans up; a folder
+			// of this machine's only this worker can.
+			if !reply.Keep && w.shuffle != nil {
 				w.held.removeAll()
 			}
 			if reply.JobFailed {

@@ -28,12 +28,23 @@ func mapKeys(t *testing.T, contents string) []string {
 	return keys
 }
 
+// emitKeys returns the keys MapEmit emits for contents.
+func emitKeys(t *testing.T, contents string) []string {
+	var keys []string
+	MapEmit("f", contents, func(key, value string) {
+		require.Equal(t, "1", value)
+		keys = append(keys, key)
+	})
+	return keys
+}
+
 func TestMapSplitsLikeFieldsFunc(t *testing.T) {
 	for _, s := range []string{
 		"", "a", "  ", "Hello, world!", "don't stop-me now", "naïve café Ωmega", "日本語 テキスト",
 		"x\xffy", "\xe2\x82", "end with letter", "tab\tand\nnewline", "12abc34def",
 	} {
-		require.Equal(t, fields(s), mapKeys(t, s), "%q", s)
+		require.Equal(t, fields(s), mapKeys(t, s), "Map %q", s)
+		require.Equal(t, fields(s), emitKeys(t, s), "MapEmit %q", s)
 	}
 }
 
@@ -41,6 +52,7 @@ func FuzzMapSplitsLikeFieldsFunc(f *testing.F) {
 	f.Add("naïve café, x\xffy")
 	f.Fuzz(func(t *testing.T, s string) {
 		require.Equal(t, fields(s), mapKeys(t, s))
+		require.Equal(t, fields(s), emitKeys(t, s))
 	})
 }
 
@@ -63,8 +75,17 @@ func BenchmarkMap(b *testing.B) {
 		text.Write(data)
 	}
 	contents := text.String()
-	b.SetBytes(int64(len(contents)))
-	for b.Loop() {
-		Map("bench", contents)
-	}
+	b.Run("Map", func(b *testing.B) {
+		b.SetBytes(int64(len(contents)))
+		for b.Loop() {
+			Map("bench", contents)
+		}
+	})
+	b.Run("MapEmit", func(b *testing.B) {
+		b.SetBytes(int64(len(contents)))
+		n := 0
+		for b.Loop() {
+			MapEmit("bench", contents, func(string, string) { n++ })
+		}
+	})
 }

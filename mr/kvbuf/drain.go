@@ -1,0 +1,117 @@
+package kvbuf
+
+import (
+	"cmp"
+	"encoding/binary"
+	"slices"
+	"strings"
+)
+
+// Drain calls fn once per key, in order of partition and then key, with
+// the key's values in emission order, combined into one if there is a
+// combiner; then it empties the Buffer, keeping its storage for reuse. fn
+// must not keep the values slice past the call; the strings, keys and
+// values alike, it may keep. Drain stops at fn's first error.
+func (b *Buffer) Drain(fn func(part int, key string, values []string) error) error {
+	defer b.reset()
+	b.sortEntries()
+	if b.combine != nil {
+		b.collectHeld()
+		one := make([]string, 1)
+		for _, r := range b.order {
+			h := &b.held[r.entry]
+			values := b.pendingValues(&h.slot)
+			en := &b.entries[r.entry]
+			if len(values) > 1 {
+				one[0] = b.combine(en.key, values)
+				values = one
+			}
+			if err := fn(int(en.part), en.key, values); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	b.sortPairs()
+	for rank, r := range b.order {
+		en := &b.entries[r.entry]
+		if err := fn(int(en.part), en.key, b.sorted[b.starts[rank]:b.starts[rank+1]]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// held is the pending state of one entry's key, copied out of its slot.
+type held struct{ slot slot }
+
+// collectHeld fills held, by entry, from the slots.
+func (b *Buffer) collectHeld() {
+	b.held = grow(b.held[:0], len(b.entries))
+	for i := range b.slots {
+		if s := &b.slots[i]; s.meta != 0 {
+			b.held[s.entry()].slot = *s
+		}
+	}
+}
+
+// ranked is an entry as Drain sorts it: by partition, then by the first 8
+// bytes of its key (big-endian, so that they order as the key does), then
+// by the whole key only when those tie.
+type ranked struct {
+	part   int32
+	entry  int32
+	prefix uint64
+}
+
+// sortPrefix returns the first 8 bytes of key as a big-endian number,
+// zero-padded: numbers compare as the keys' first 8 bytes do.
+func sortPrefix(key string) uint64 {
+	var buf [prefixLen]byte
+	copy(buf[:], key)
+	return binary.BigEndian.Uint64(buf[:])
+}
+
+// sortEntries fills order with the entries sorted by partition, then key.
+func (b *Buffer) sortEntries() {
+	b.order = b.order[:0]
+	for e := range b.entries {
+		en := &b.entries[e]
+		b.order = append(b.order, ranked{part: en.part, entry: int32(e), prefix: sortPrefix(en.key)})
+	}
+	slices.SortFunc(b.order, func(x, y ranked) int {
+		if c := cmp.Compare(x.part, y.part); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(x.prefix, y.prefix); c != 0 {
+			return c
+		}
+		return strings.Compare(b.entries[x.entry].key, b.entries[y.entry].key)
+	})
+}
+
+// sortPairs puts the values of the entries in order into sorted, each
+// entry's in emission order, starting at starts[rank] for the entry of
+// that rank in order: a counting sort, O(pairs).
+func (b *Buffer) sortPairs() {
+	n := len(b.order)
+	rank := make([]int32, len(b.entries))
+	for r, o := range b.order {
+		rank[o.entry] = int32(r)
+	}
+	b.starts = grow(b.starts[:0], n+1)
+	clear(b.starts)
+	for _, e := range b.pairEntry {
+		b.starts[rank[e]+1]++
+	}
+	for r := 1; r <= n; r++ {
+		b.starts[r] += b.starts[r-1]
+	}
+	next := slices.Clone(b.starts[:n])
+	b.sorted = grow(b.sorted[:0], len(b.pairValue))
+	for i, e := range b.pairEntry {
+		r := rank[e]
+		b.sorted[next[r]] = b.pairValue[i]
+		next[r]++
+	}
+}

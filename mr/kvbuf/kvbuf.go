@@ -1,0 +1,301 @@
+// Package kvbuf holds a map task's output in memory until it is written:
+// the pairs Map emits, grouped by key, each key with its reduce partition,
+// its values in the order they were emitted, and (with a combiner) combined
+// as they come. Drain hands them out sorted by partition and key.
+//
+// It is built for one pair at a time with no allocation per pair and, as a
+// map task's keys rarely fit in cache, one cache miss per pair:
+//
+//   - the index is open addressing over slots that hold, beside the key's
+//     hash, its first 8 bytes and its length: a key of at most 8 bytes
+//     (most words) is found, or found new, in its slot alone;
+//   - with a combiner a slot also holds the key's pending values while
+//     they are all one value repeated (word count's "1"): the combined
+//     value of the earlier ones, the repeated value and a count. A key
+//     whose values differ moves them to a block of Batch strings of its
+//     own;
+//   - keys are copied into an arena whose bytes are never written again,
+//     so longer keys are compared in compact memory and the key strings
+//     handed out stay valid for good;
+//   - values are kept as the strings the application passed (slices of
+//     the input, or constants), never copied.
+//
+// With a combiner a key holds at most Batch pending values: the Batch-th
+// is combined with the others at once, so a hot key costs constant memory.
+// Combine sees a key's values in emission order, the earlier ones as their
+// combined value. Without a combiner every value is kept, as an entry
+// number and a string, 20 bytes a pair.
+package kvbuf
+
+import (
+	"encoding/binary"
+	"slices"
+	"unsafe"
+)
+
+const (
+	// Batch is how many values of one key the Buffer holds, with a
+	// combiner, before it combines them into one.
+	Batch = 16
+	// initialSlots is the size of a new index; it doubles as it fills,
+	// past three quarters.
+	initialSlots = 1 << 10
+	// minArena and maxArena bound the size of a new arena: each is twice
+	// the last, so that a tiny task allocates little and a big one few.
+	minArena = 4 << 10
+	maxArena = 1 << 20
+	// prefixLen is how many of a key's bytes a slot holds.
+	prefixLen = 8
+	// stringSize, slotSize, entrySize and pairSize are the sizes of a
+	// string header, an index slot, an entry and a kept pair: the memory
+	// Bytes counts beside the strings' bytes.
+	stringSize = 16
+	slotSize   = int64(unsafe.Sizeof(slot{}))
+	entrySize  = int64(unsafe.Sizeof(entry{}))
+	pairSize   = stringSize + 4
+)
+
+// A slot's meta packs, from the low bits up: the key's length code, its
+// pending count, whether it has a combined value (hasAcc), whether its
+// values moved to a block (inBlock), and its entry number + 1. Meta 0 is
+// an empty slot.
+const (
+	lenBits    = 4
+	lenMask    = 1<<lenBits - 1
+	longKey    = lenMask // the length code of a key longer than prefixLen
+	countShift = lenBits
+	countBits  = 5 // holds 0..Batch
+	countMask  = (1<<countBits - 1) << countShift
+	hasAcc     = 1 << (countShift + countBits)
+	inBlock    = hasAcc << 1
+	entryShift = countShift + countBits + 2
+	// MaxKeys is the most distinct keys a Buffer holds: Full says when it
+	// holds them.
+	MaxKeys = 1<<(32-entryShift) - 2
+)
+
+// slot is one place of the index.
+type slot struct {
+	// prefix holds the key's first bytes, zero-padded.
+	prefix uint64
+	hash   uint32
+	meta   uint32
+	// With a combiner, while the key's values are one value repeated:
+	// acc is the combined value of the earlier ones (if hasAcc), and run
+	// the value repeated count times after it.
+	acc, run string
+}
+
+func (s *slot) entry() int32   { return int32(s.meta>>entryShift) - 1 }
+func (s *slot) count() int     { return int(s.meta&countMask) >> countShift }
+func (s *slot) setCount(n int) { s.meta = s.meta&^countMask | uint32(n)<<countShift }
+
+// entry is one distinct key: the key, in the arena, its partition and,
+// with a combiner, the block of its pending values, if it has one.
+type entry struct {
+	key   string
+	part  int32
+	block int32
+}
+
+// Buffer is one map task's buffered output. It is not safe for
+// concurrent use.
+type Buffer struct {
+	combine func(key string, values []string) string
+	// partition returns a new key's reduce partition; it is called once
+	// per distinct key, not per pair.
+	partition func(key string, hash uint32) int
+
+	slots []slot
+	mask  uint32
+
+	entries []entry
+	// arena holds the keys' bytes; when it is full a bigger one is made
+	// and the old one left, unchanged, to the strings into it.
+	arena []byte
+
+	// With a combiner, block i is blocks[i*Batch:][:Batch]; without one,
+	// pairEntry and pairValue hold every value with its entry, in
+	// emission order.
+	blocks    []string
+	pairEntry []int32
+	pairValue []string
+	// bytes estimates the memory held (see Bytes); it counts every value
+	// added, also those since combined away, until Recount.
+	bytes int64
+
+	// scratch holds the values of one combine call.
+	scratch [Batch + 1]string
+	// Scratch space for Drain, kept for reuse.
+	order  []ranked
+	sorted []string
+	starts []int32
+	held   []held
+}
+
+// New returns an empty Buffer. partition returns the reduce partition of
+// a key with a given hash; it is called once for each key new to the
+// Buffer, and may panic to abort Add. combine, if not nil, is the
+// application's Combine: it may be called any number of times on any batch
+// of a key's values, and its result stands for them.
+func New(partition func(key string, hash uint32) int, combine func(key string, values []string) string) *Buffer {
+	b := &Buffer{partition: partition, combine: combine}
+	b.slots = make([]slot, initialSlots)
+	b.mask = initialSlots - 1
+	return b
+}
+
+// Bytes estimates the memory the buffered output takes: its keys (with
+// their share of the index) and its values. The index's own size, which
+// outlives a Drain, is left out, so that an empty Buffer counts 0. With a
+// combiner the estimate also counts the values combined away since the
+// last Recount, so it may be high, never low.
+func (b *Buffer) Bytes() int64 { return b.bytes }
+
+// Keys returns the number of distinct keys buffered.
+func (b *Buffer) Keys() int { return len(b.entries) }
+
+// Empty reports whether nothing is buffered.
+func (b *Buffer) Empty() bool { return len(b.entries) == 0 }
+
+// Full reports whether the Buffer holds MaxKeys keys: it must be drained
+// before another pair is added.
+func (b *Buffer) Full() bool { return len(b.entries) >= MaxKeys }
+
+// Add buffers one pair. hash is any hash of key; the same key must always
+// come with the same hash.
+func (b *Buffer) Add(key, value string, hash uint32) {
+	s := b.find(key, hash)
+	if b.combine == nil {
+		b.pairEntry = append(b.pairEntry, s.entry())
+		b.pairValue = append(b.pairValue, value)
+		b.bytes += int64(len(value)) + pairSize
+		return
+	}
+	b.bytes += int64(len(value))
+	b.pend(s, value)
+}
+
+// find returns key's slot, adding the key if it is new.
+func (b *Buffer) find(key string, hash uint32) *slot {
+	p, lc := prefixOf(key), lenCode(len(key))
+	i := hash & b.mask
+	for ; ; i = (i + 1) & b.mask {
+		s := &b.slots[i]
+		if s.meta == 0 {
+			break
+		}
+		if s.hash == hash && s.prefix == p && s.meta&lenMask == lc &&
+			(lc != longKey || b.entries[s.entry()].key == key) {
+			return s
+		}
+	}
+	part := b.partition(key, hash)
+	e := int32(len(b.entries))
+	b.entries = append(b.entries, entry{key: b.intern(key), part: int32(part), block: -1})
+	b.bytes += int64(len(key)) + entrySize + 2*slotSize
+	b.slots[i] = slot{prefix: p, hash: hash, meta: uint32(e+1)<<entryShift | lc}
+	if 4*len(b.entries) > 3*len(b.slots) {
+		b.rehash(2 * len(b.slots))
+		return b.find(key, hash)
+	}
+	return &b.slots[i]
+}
+
+// prefixOf returns key's first prefixLen bytes, zero-padded, as a number.
+func prefixOf(key string) uint64 {
+	if len(key) >= prefixLen {
+		return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(key), prefixLen))
+	}
+	// Byte by byte: cheaper than copying a short key into a buffer.
+	var p uint64
+	for i := 0; i < len(key); i++ {
+		p |= uint64(key[i]) << (8 * i)
+	}
+	return p
+}
+
+// lenCode returns the length code of a key of n bytes.
+func lenCode(n int) uint32 {
+	if n > prefixLen {
+		return longKey
+	}
+	return uint32(n)
+}
+
+// intern copies key into the arena and returns the copy.
+func (b *Buffer) intern(key string) string {
+	if len(key) == 0 {
+		return ""
+	}
+	if len(key) > cap(b.arena)-len(b.arena) {
+		// A fresh arena: the old one's bytes stay as they are, for the
+		// strings that point into it.
+		b.arena = make([]byte, 0, max(minArena, min(2*cap(b.arena), maxArena), len(key)))
+	}
+	start := len(b.arena)
+	b.arena = append(b.arena, key...)
+	return unsafe.String(&b.arena[start], len(key))
+}
+
+// rehash rebuilds the index with n slots.
+func (b *Buffer) rehash(n int) {
+	old := b.slots
+	b.slots = make([]slot, n)
+	b.mask = uint32(n - 1)
+	for _, s := range old {
+		if s.meta == 0 {
+			continue
+		}
+		i := s.hash & b.mask
+		for b.slots[i].meta != 0 {
+			i = (i + 1) & b.mask
+		}
+		b.slots[i] = s
+	}
+}
+
+// Recount makes Bytes exact again: call it before acting on a high count.
+func (b *Buffer) Recount() {
+	b.bytes = int64(len(b.entries))*(entrySize+2*slotSize) + int64(len(b.blocks))*stringSize +
+		int64(len(b.pairValue))*pairSize
+	for _, en := range b.entries {
+		b.bytes += int64(len(en.key))
+	}
+	for i := range b.slots {
+		if s := &b.slots[i]; s.meta != 0 {
+			b.bytes += int64(len(s.acc) + len(s.run))
+		}
+	}
+	for _, v := range b.blocks {
+		b.bytes += int64(len(v))
+	}
+	for _, v := range b.pairValue {
+		b.bytes += int64(len(v))
+	}
+}
+
+// Reset empties the Buffer, as Drain does, without handing anything out.
+func (b *Buffer) Reset() { b.reset() }
+
+// reset empties the Buffer, dropping its references to the strings it
+// held but keeping the storage; the arena is left to the strings that
+// point into it. The index keeps its size: the next task's keys are
+// likely as many.
+func (b *Buffer) reset() {
+	clear(b.slots)
+	clear(b.entries)
+	clear(b.blocks)
+	clear(b.pairValue)
+	clear(b.sorted)
+	clear(b.held)
+	b.entries, b.blocks = b.entries[:0], b.blocks[:0]
+	b.pairEntry, b.pairValue, b.sorted, b.held = b.pairEntry[:0], b.pairValue[:0], b.sorted[:0], b.held[:0]
+	b.arena = nil
+	b.bytes = 0
+}
+
+// grow returns s extended by n zero elements, reusing its capacity.
+func grow[T any](s []T, n int) []T {
+	return slices.Grow(s, n)[:len(s)+n]
+}

@@ -1,0 +1,242 @@
+package kvbuf
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func hashOf(key string) uint32 {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return h.Sum32()
+}
+
+const parts = 3
+
+func partOf(key string) int { return int(hashOf(key)&0x7fffffff) % parts }
+
+// partitionOf is the partition function the tests give New.
+func partitionOf(key string, _ uint32) int { return partOf(key) }
+
+type group struct {
+	part   int
+	key    string
+	values []string
+}
+
+// drain returns what Drain hands out.
+func drain(t *testing.T, b *Buffer) []group {
+	var got []group
+	require.NoError(t, b.Drain(func(part int, key string, values []string) error {
+		got = append(got, group{part, key, slices.Clone(values)})
+		return nil
+	}))
+	return got
+}
+
+// model returns what Drain must hand out for pairs, without a combiner.
+func model(pairs [][2]string) []group {
+	byKey := map[string][]string{}
+	for _, p := range pairs {
+		byKey[p[0]] = append(byKey[p[0]], p[1])
+	}
+	var want []group
+	for k, v := range byKey {
+		want = append(want, group{partOf(k), k, v})
+	}
+	slices.SortFunc(want, func(a, b group) int {
+		if a.part != b.part {
+			return a.part - b.part
+		}
+		return strings.Compare(a.key, b.key)
+	})
+	return want
+}
+
+// randomPairs returns n pairs over a Zipf-like set of keys, values
+// numbered in emission order.
+func randomPairs(seed uint64, n, keys int) [][2]string {
+	r := rand.New(rand.NewPCG(seed, 1))
+	pairs := make([][2]string, n)
+	for i := range pairs {
+		k := int(float64(keys) * r.Float64() * r.Float64())
+		pairs[i] = [2]string{fmt.Sprintf("k%d", k), strconv.Itoa(i)}
+	}
+	return pairs
+}
+
+func TestDrainGroupsAndSortsWithoutCombiner(t *testing.T) {
+	for _, tt := range []struct{ n, keys int }{{0, 1}, {1, 1}, {100, 3}, {10_000, 5_000}, {50_000, 300}} {
+		b := New(partitionOf, nil)
+		pairs := randomPairs(uint64(tt.n), tt.n, tt.keys)
+		for _, p := range pairs {
+			b.Add(p[0], p[1], hashOf(p[0]))
+		}
+		require.Equal(t, len(model(pairs)), b.Keys())
+		require.Equal(t, model(pairs), drain(t, b), "n=%d keys=%d", tt.n, tt.keys)
+		require.True(t, b.Empty())
+		require.Zero(t, b.Bytes())
+		// The emptied buffer is as good as new.
+		for _, p := range pairs[:tt.n/2] {
+			b.Add(p[0], p[1], hashOf(p[0]))
+		}
+		require.Equal(t, model(pairs[:tt.n/2]), drain(t, b))
+	}
+}
+
+func TestCombinerKeepsSumsAndBoundsValues(t *testing.T) {
+	var calls, most int
+	sum := func(key string, values []string) string {
+		calls++
+		most = max(most, len(values))
+		total := 0
+		for _, v := range values {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				panic(err)
+			}
+			total += n
+		}
+		return strconv.Itoa(total)
+	}
+	b := New(partitionOf, sum)
+	pairs := randomPairs(7, 100_000, 2_000)
+	want := map[string]int{}
+	for _, p := range pairs {
+		b.Add(p[0], "1", hashOf(p[0]))
+		want[p[0]]++
+	}
+	require.LessOrEqual(t, most, Batch, "a key never holds more than Batch values")
+	estimate := b.Bytes()
+	b.Recount()
+	require.LessOrEqual(t, b.Bytes(), estimate, "the estimate is never low")
+	require.Less(t, b.Bytes(), int64(b.Keys())*(entrySize+2*slotSize+2*Batch*stringSize), "memory is per key, not per pair")
+	got := map[string]int{}
+	var order []group
+	for _, g := range drain(t, b) {
+		require.Len(t, g.values, 1, "a drained key is combined into one value")
+		n, err := strconv.Atoi(g.values[0])
+		require.NoError(t, err)
+		got[g.key] = n
+		order = append(order, group{part: g.part, key: g.key})
+	}
+	require.Equal(t, want, got)
+	require.True(t, slices.IsSortedFunc(order, func(a, b group) int {
+		if a.part != b.part {
+			return a.part - b.part
+		}
+		return strings.Compare(a.key, b.key)
+	}))
+	require.Positive(t, calls)
+}
+
+func TestCombinerSeesValuesInOrder(t *testing.T) {
+	// Runs of one value (held in the slot) mixed with values that differ
+	// (which move a key to a block): joining keeps every value, so the
+	// drained value must list them all, in emission order.
+	most := 0
+	join := func(_ string, values []string) string {
+		most = max(most, len(values))
+		return strings.Join(values, ",")
+	}
+	b := New(partitionOf, join)
+	r := rand.New(rand.NewPCG(5, 5))
+	want := map[string][]string{}
+	for i := range 20_000 {
+		key := fmt.Sprintf("k%d", r.IntN(300))
+		value := "x"
+		if r.IntN(4) == 0 {
+			value = strconv.Itoa(i)
+		}
+		b.Add(key, value, hashOf(key))
+		want[key] = append(want[key], value)
+	}
+	require.LessOrEqual(t, most, Batch)
+	got := map[string][]string{}
+	for _, g := range drain(t, b) {
+		require.Len(t, g.values, 1)
+		got[g.key] = strings.Split(g.values[0], ",")
+	}
+	require.Equal(t, want, got)
+}
+
+func TestPartitionIsAskedOncePerKey(t *testing.T) {
+	asked := map[string]int{}
+	b := New(func(key string, _ uint32) int { asked[key]++; return partOf(key) }, nil)
+	for _, p := range randomPairs(3, 10_000, 100) {
+		b.Add(p[0], p[1], hashOf(p[0]))
+	}
+	require.Len(t, asked, b.Keys())
+	for key, n := range asked {
+		require.Equal(t, 1, n, "partition of %q asked %d times", key, n)
+	}
+}
+
+func TestDrainStopsAtAnError(t *testing.T) {
+	b := New(partitionOf, nil)
+	for _, k := range []string{"a", "b", "c"} {
+		b.Add(k, "1", hashOf(k))
+	}
+	calls := 0
+	err := b.Drain(func(int, string, []string) error {
+		calls++
+		return fmt.Errorf("disk full")
+	})
+	require.EqualError(t, err, "disk full")
+	require.Equal(t, 1, calls)
+	require.True(t, b.Empty(), "a failed drain still empties the buffer")
+}
+
+func TestAddAllocatesNothingForKnownKeys(t *testing.T) {
+	for _, combine := range []func(string, []string) string{nil, func(_ string, v []string) string { return v[0] }} {
+		b := New(partitionOf, combine)
+		keys := []string{"alpha", "beta", "gamma", "delta"}
+		for _, k := range keys {
+			b.Add(k, "1", hashOf(k))
+		}
+		// Without a combiner the pair slices grow, amortized: measure past
+		// a warm-up that gives them room.
+		for range 1000 {
+			b.Add("alpha", "1", hashOf("alpha"))
+		}
+		b.pairEntry, b.pairValue = slices.Grow(b.pairEntry, 10_000), slices.Grow(b.pairValue, 10_000)
+		allocs := testing.AllocsPerRun(1000, func() {
+			for _, k := range keys {
+				b.Add(k, "1", hashOf(k))
+			}
+		})
+		require.Zero(t, allocs, "combine=%v", combine != nil)
+	}
+}
+
+func BenchmarkAdd(b *testing.B) {
+	pairs := randomPairs(1, 1<<20, 50_000)
+	hashes := make([]uint32, len(pairs))
+	for i, p := range pairs {
+		hashes[i] = hashOf(p[0])
+	}
+	sum := func(key string, values []string) string { return values[0] }
+	for _, bc := range []struct {
+		name    string
+		combine func(string, []string) string
+	}{{"combine", sum}, {"group", nil}} {
+		b.Run(bc.name, func(b *testing.B) {
+			buf := New(partitionOf, bc.combine)
+			b.ReportAllocs()
+			for b.Loop() {
+				for i, p := range pairs {
+					buf.Add(p[0], "1", hashes[i])
+				}
+				buf.Drain(func(int, string, []string) error { return nil })
+			}
+			b.ReportMetric(float64(len(pairs))*float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
+		})
+	}
+}
