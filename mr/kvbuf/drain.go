@@ -1,7 +1,6 @@
 package kvbuf
 
 import (
-	"cmp"
 	"encoding/binary"
 	"slices"
 	"strings"
@@ -72,22 +71,91 @@ func sortPrefix(key string) uint64 {
 	return binary.BigEndian.Uint64(buf[:])
 }
 
-// sortEntries fills order with the entries sorted by partition, then key.
+// sortEntries fills order with the entries sorted by partition, then key:
+// a radix sort on the key's first 8 bytes, then by partition, then a
+// comparison sort of the few runs whose first 8 bytes tie.
 func (b *Buffer) sortEntries() {
 	b.order = b.order[:0]
+	maxPart := int32(0)
 	for e := range b.entries {
 		en := &b.entries[e]
 		b.order = append(b.order, ranked{part: en.part, entry: int32(e), prefix: sortPrefix(en.key)})
+		maxPart = max(maxPart, en.part)
 	}
-	slices.SortFunc(b.order, func(x, y ranked) int {
-		if c := cmp.Compare(x.part, y.part); c != 0 {
-			return c
+	b.scratchOrder = grow(b.scratchOrder[:0], len(b.order))
+	sorted, other := radixByPrefix(b.order, b.scratchOrder)
+	countingByPart(sorted, other, int(maxPart)+1)
+	// The result is in other; keep the two buffers distinct for reuse.
+	b.order, b.scratchOrder = other, sorted
+	b.breakTies()
+}
+
+// radixDigits is the number of values of one digit of a radix sort.
+const radixDigits = 256
+
+// radixByPrefix sorts a by prefix, stably, least significant byte first,
+// using tmp (as long as a) as the other buffer; it skips a byte on which
+// all agree (short keys are zero-padded). It returns whichever of a and
+// tmp holds the result, and then the other.
+func radixByPrefix(a, tmp []ranked) (sorted, other []ranked) {
+	if len(a) == 0 {
+		return a, tmp
+	}
+	for shift := 0; shift < 64; shift += 8 {
+		var count [radixDigits]int
+		for i := range a {
+			count[byte(a[i].prefix>>shift)]++
 		}
-		if c := cmp.Compare(x.prefix, y.prefix); c != 0 {
-			return c
+		if count[byte(a[0].prefix>>shift)] == len(a) {
+			continue
 		}
-		return strings.Compare(b.entries[x.entry].key, b.entries[y.entry].key)
-	})
+		pos := 0
+		for d := range count {
+			count[d], pos = pos, pos+count[d]
+		}
+		for i := range a {
+			d := byte(a[i].prefix >> shift)
+			tmp[count[d]] = a[i]
+			count[d]++
+		}
+		a, tmp = tmp, a
+	}
+	return a, tmp
+}
+
+// countingByPart sorts a by partition, stably, into tmp (as long as a);
+// parts is one more than the largest partition.
+func countingByPart(a, tmp []ranked, parts int) {
+	start := make([]int, parts+1)
+	for i := range a {
+		start[a[i].part+1]++
+	}
+	for p := 1; p <= parts; p++ {
+		start[p] += start[p-1]
+	}
+	for i := range a {
+		p := a[i].part
+		tmp[start[p]] = a[i]
+		start[p]++
+	}
+}
+
+// breakTies sorts by whole key the runs of order whose partition and
+// first 8 bytes tie.
+func (b *Buffer) breakTies() {
+	o := b.order
+	for i := 0; i < len(o); {
+		j := i + 1
+		for j < len(o) && o[j].part == o[i].part && o[j].prefix == o[i].prefix {
+			j++
+		}
+		if j-i > 1 {
+			slices.SortFunc(o[i:j], func(x, y ranked) int {
+				return strings.Compare(b.entries[x.entry].key, b.entries[y.entry].key)
+			})
+		}
+		i = j
+	}
 }
 
 // sortPairs puts the values of the entries in order into sorted, each

@@ -127,10 +127,11 @@ type Buffer struct {
 	// scratch holds the values of one combine call.
 	scratch [Batch + 1]string
 	// Scratch space for Drain, kept for reuse.
-	order  []ranked
-	sorted []string
-	starts []int32
-	held   []held
+	order        []ranked
+	scratchOrder []ranked
+	sorted       []string
+	starts       []int32
+	held         []held
 }
 
 // New returns an empty Buffer. partition returns the reduce partition of

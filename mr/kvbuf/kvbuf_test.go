@@ -91,6 +91,27 @@ func TestDrainGroupsAndSortsWithoutCombiner(t *testing.T) {
 	}
 }
 
+func TestDrainOrdersKeysThatTieOnTheirFirstBytes(t *testing.T) {
+	// Keys longer than the sort prefix, sharing it; keys that differ only
+	// by trailing zero bytes; bytes above 0x7f; the empty key.
+	keys := []string{"", "\x00", "a", "a\x00", "a\x00\x00", "\xff", "\xff\xff", "é"}
+	for i := range 40 {
+		keys = append(keys, fmt.Sprintf("commonprefix-%03d", i), fmt.Sprintf("%08d", i%7)+strings.Repeat("z", i))
+	}
+	b := New(partitionOf, nil)
+	r := rand.New(rand.NewPCG(7, 7))
+	for round := range 3 {
+		var pairs [][2]string
+		for i := range 2_000 {
+			pairs = append(pairs, [2]string{keys[r.IntN(len(keys))], strconv.Itoa(i)})
+		}
+		for _, p := range pairs {
+			b.Add(p[0], p[1], hashOf(p[0]))
+		}
+		require.Equal(t, model(pairs), drain(t, b), "round %d", round)
+	}
+}
+
 func TestCombinerKeepsSumsAndBoundsValues(t *testing.T) {
 	var calls, most int
 	sum := func(key string, values []string) string {
