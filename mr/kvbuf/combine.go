@@ -2,19 +2,24 @@ package kvbuf
 
 // pend adds value to the pending values of s's key, combining them when
 // there are Batch. While they are one value repeated they stay in the
-// slot, the combined value counting as one; the first value that differs
-// moves them to a block.
+// slot, the combined value counting as one, and are combined at RunBatch;
+// the first value that differs moves them to a block.
 func (b *Buffer) pend(s *slot, value string) {
 	n := s.count()
 	if s.meta&inBlock == 0 {
 		if n == 0 || value == s.run {
 			s.run = value
-			if n++; n+accCount(s) == Batch {
+			if n++; n+accCount(s) == RunBatch {
 				b.foldRun(s, n)
 				n = 0
 			}
 			s.setCount(n)
 			return
+		}
+		if n+accCount(s) >= Batch {
+			// Too many for a block: combine them first.
+			b.foldRun(s, n)
+			n = 0
 		}
 		n = b.toBlock(s, n)
 	}

@@ -20,8 +20,9 @@
 //   - values are kept as the strings the application passed (slices of
 //     the input, or constants), never copied.
 //
-// With a combiner a key holds at most Batch pending values: the Batch-th
-// is combined with the others at once, so a hot key costs constant memory.
+// With a combiner a key holds at most Batch pending values (RunBatch while
+// they are one value repeated): the last is combined with the others at
+// once, so a hot key costs constant memory.
 // Combine sees a key's values in emission order, the earlier ones as their
 // combined value. Without a combiner every value is kept, as an entry
 // number and a string, 20 bytes a pair.
@@ -37,6 +38,11 @@ const (
 	// Batch is how many values of one key the Buffer holds, with a
 	// combiner, before it combines them into one.
 	Batch = 16
+	// RunBatch is how many values of one key the Buffer holds, with a
+	// combiner, while they are one value repeated: held as one string and
+	// a count, they cost no more than one, so they are combined less
+	// often.
+	RunBatch = 64
 	// initialSlots is the size of a new index; it doubles as it fills,
 	// past three quarters.
 	initialSlots = 1 << 10
@@ -64,7 +70,7 @@ const (
 	lenMask    = 1<<lenBits - 1
 	longKey    = lenMask // the length code of a key longer than prefixLen
 	countShift = lenBits
-	countBits  = 5 // holds 0..Batch
+	countBits  = 6 // holds 0..RunBatch-1
 	countMask  = (1<<countBits - 1) << countShift
 	hasAcc     = 1 << (countShift + countBits)
 	inBlock    = hasAcc << 1
@@ -125,7 +131,7 @@ type Buffer struct {
 	bytes int64
 
 	// scratch holds the values of one combine call.
-	scratch [Batch + 1]string
+	scratch [RunBatch]string
 	// Scratch space for Drain, kept for reuse.
 	order        []ranked
 	scratchOrder []ranked

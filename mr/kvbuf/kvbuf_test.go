@@ -134,7 +134,7 @@ func TestCombinerKeepsSumsAndBoundsValues(t *testing.T) {
 		b.Add(p[0], "1", hashOf(p[0]))
 		want[p[0]]++
 	}
-	require.LessOrEqual(t, most, Batch, "a key never holds more than Batch values")
+	require.LessOrEqual(t, most, RunBatch, "a key never holds more than RunBatch values")
 	estimate := b.Bytes()
 	b.Recount()
 	require.LessOrEqual(t, b.Bytes(), estimate, "the estimate is never low")
@@ -161,31 +161,34 @@ func TestCombinerKeepsSumsAndBoundsValues(t *testing.T) {
 func TestCombinerSeesValuesInOrder(t *testing.T) {
 	// Runs of one value (held in the slot) mixed with values that differ
 	// (which move a key to a block): joining keeps every value, so the
-	// drained value must list them all, in emission order.
-	most := 0
-	join := func(_ string, values []string) string {
-		most = max(most, len(values))
-		return strings.Join(values, ",")
-	}
-	b := New(partitionOf, join)
-	r := rand.New(rand.NewPCG(5, 5))
-	want := map[string][]string{}
-	for i := range 20_000 {
-		key := fmt.Sprintf("k%d", r.IntN(300))
-		value := "x"
-		if r.IntN(4) == 0 {
-			value = strconv.Itoa(i)
+	// drained value must list them all, in emission order. One value in
+	// 40 differing makes runs longer than a block holds.
+	for _, oneIn := range []int{4, 40} {
+		most := 0
+		join := func(_ string, values []string) string {
+			most = max(most, len(values))
+			return strings.Join(values, ",")
 		}
-		b.Add(key, value, hashOf(key))
-		want[key] = append(want[key], value)
+		b := New(partitionOf, join)
+		r := rand.New(rand.NewPCG(5, 5))
+		want := map[string][]string{}
+		for i := range 20_000 {
+			key := fmt.Sprintf("k%d", r.IntN(300))
+			value := "x"
+			if r.IntN(oneIn) == 0 {
+				value = strconv.Itoa(i)
+			}
+			b.Add(key, value, hashOf(key))
+			want[key] = append(want[key], value)
+		}
+		require.LessOrEqual(t, most, RunBatch)
+		got := map[string][]string{}
+		for _, g := range drain(t, b) {
+			require.Len(t, g.values, 1)
+			got[g.key] = strings.Split(g.values[0], ",")
+		}
+		require.Equal(t, want, got, "one value in %d differs", oneIn)
 	}
-	require.LessOrEqual(t, most, Batch)
-	got := map[string][]string{}
-	for _, g := range drain(t, b) {
-		require.Len(t, g.values, 1)
-		got[g.key] = strings.Split(g.values[0], ",")
-	}
-	require.Equal(t, want, got)
 }
 
 func TestPartitionIsAskedOncePerKey(t *testing.T) {

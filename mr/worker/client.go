@@ -15,7 +15,7 @@ import (
 
 // Backoff bounds between attempts to reach the coordinator.
 const (
-	initialBackoff = 50 * time.Millisecond
+	initialBackoff = 10 * time.Millisecond
 	maxBackoff     = time.Second
 )
 
