@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -71,4 +72,29 @@ func TestCreateInPlace(t *testing.T) {
 	g.Abort()
 	_, err = os.Stat(path)
 	require.True(t, os.IsNotExist(err), "an aborted file is removed: %v", err)
+}
+
+// BenchmarkCreateInPlace writes and commits small new files, as a tiny
+// map task does once: on most disks the cost is the file system's for a
+// new file, which bounds the rate of tiny tasks. The folder is $TMPDIR's
+// file system (go test's temporary folder), so that setting TMPDIR picks
+// the disk measured.
+func BenchmarkCreateInPlace(b *testing.B) {
+	dir := b.TempDir()
+	payload := make([]byte, 300)
+	n := 0
+	for b.Loop() {
+		f, err := CreateInPlace(filepath.Join(dir, fmt.Sprintf("f%d", n)), Volatile)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n++
+		if _, err := f.Write(payload); err != nil {
+			b.Fatal(err)
+		}
+		if err := f.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "files/s")
 }
