@@ -1,18 +1,15 @@
 package e2e
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -143,27 +140,5 @@ func (h *host) start(j *job, name, local string, env []string, args ...string) *
 	}
 	command = append(command, filepath.Join(bin, name))
 	command = append(command, args...)
-	ctx, cancel := context.WithTimeout(context.Background(), processTimeout)
-	p := &proc{name: fmt.Sprintf("%s on %s", name, h.ip), done: make(chan struct{})}
-	p.cmd = exec.CommandContext(ctx, "ip", command...)
-	p.cmd.Dir = j.dir
-	p.cmd.Env = append(slices.Clone(j.env), env...)
-	p.cmd.Stderr = p
-	require.NoError(j.t, p.cmd.Start())
-	go func() {
-		p.err = p.cmd.Wait()
-		p.exitedAt = time.Now()
-		cancel()
-		close(p.done)
-	}()
-	j.t.Cleanup(func() {
-		if !p.exited() {
-			p.cmd.Process.Kill()
-			<-p.done
-		}
-		if j.t.Failed() {
-			j.t.Logf("%s (pid %d) stderr:\n%s", p.name, p.cmd.Process.Pid, p.log())
-		}
-	})
-	return p
+	return j.run(fmt.Sprintf("%s on %s", name, h.ip), "ip", env, command...)
 }

@@ -145,9 +145,16 @@ func newJob(t *testing.T, texts ...string) *job {
 // start runs a binary from bin in the job directory with extra environment
 // variables; the process is killed when the test ends.
 func (j *job) start(name string, env []string, args ...string) *proc {
+	return j.run(name, filepath.Join(bin, name), env, args...)
+}
+
+// run runs program in the job directory with extra environment variables,
+// as the process called name in messages; it is killed when the test
+// ends, and its stderr shown if the test failed.
+func (j *job) run(name, program string, env []string, args ...string) *proc {
 	ctx, cancel := context.WithTimeout(context.Background(), processTimeout)
 	p := &proc{name: name, done: make(chan struct{})}
-	p.cmd = exec.CommandContext(ctx, filepath.Join(bin, name), args...)
+	p.cmd = exec.CommandContext(ctx, program, args...)
 	p.cmd.Dir = j.dir
 	p.cmd.Env = append(slices.Clone(j.env), env...)
 	p.cmd.Stderr = p
@@ -165,7 +172,7 @@ func (j *job) start(name string, env []string, args ...string) *proc {
 			<-p.done
 		}
 		if j.t.Failed() {
-			j.t.Logf("%s (pid %d) stderr:\n%s", name, p.cmd.Process.Pid, p.log())
+			j.t.Logf("%s (pid %d) stderr:\n%s", p.name, p.cmd.Process.Pid, p.log())
 		}
 	})
 	return p
