@@ -460,6 +460,9 @@ func (cfg runConfig) tinyRun() (tinyResult, error) {
 	if err != nil {
 		return tinyResult{}, err
 	}
+	// Write the new inputs out now, so that the run does not pay for
+	// making them.
+	syscall.Sync()
 	name := fmt.Sprintf("mr %dw %d tiny inputs", workers, cfg.tiny)
 	progress("running %s", name)
 	dir := filepath.Join(cfg.work, "tiny")
