@@ -230,6 +230,13 @@ func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID
 			log.Error("attempt failed", "req", args.RequestID, "err", out.err)
 		}
 	}
+	// A map output is served from the moment its report is sent: the
+	// coordinator may commit it and hand its location to a reducer
+	// before this worker hears the answer.
+	mapOutput := id.Task.Kind == task.Map && out.err == nil
+	if mapOutput {
+		w.held.add(id, false)
+	}
 	var reply protocol.ReportReply
 	err := w.calls.call(ctx, protocol.MethodReport, &args, &reply)
 	switch {
@@ -239,10 +246,12 @@ func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID
 		// coordinator removes them at the end if it did not commit.
 		log.Warn("no answer to the report; keeping the attempt's files", "req", args.RequestID, "err", err)
 	case reply.Outcome != protocol.OutcomeCommitted:
+		if mapOutput {
+			w.held.forget(id)
+		}
 		removeFiles(out.files)
-	}
-	if id.Task.Kind == task.Map && out.err == nil && (err != nil || reply.Outcome == protocol.OutcomeCommitted) {
-		w.held.add(id, err == nil)
+	case mapOutput:
+		w.held.add(id, true)
 	}
 	if err != nil {
 		if isUnknownWorker(err) {

@@ -33,7 +33,7 @@ func (h *heldOutputs) path(id task.AttemptID) string {
 }
 
 // add records map attempt id's output as committed, or else of unknown
-// fate.
+// fate: its report is on its way or went unanswered.
 func (h *heldOutputs) add(id task.AttemptID, committed bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -43,6 +43,15 @@ func (h *heldOutputs) add(id task.AttemptID, committed bool) {
 	} else {
 		h.unknown[id] = true
 	}
+}
+
+// forget stops serving map attempt id's output: the coordinator said it
+// did not commit, and its file is about to be removed.
+func (h *heldOutputs) forget(id task.AttemptID) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	delete(h.committed, id)
+	delete(h.unknown, id)
 }
 
 // Lookup returns the path of a map output this worker holds that
