@@ -2,22 +2,30 @@ package auth
 
 import (
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
 	"time"
 )
 
-// maxHandshakes bounds the handshakes a listener runs at once, and the
-// authenticated connections waiting for Accept.
-const maxHandshakes = 64
+const (
+	// maxHandshakes bounds the handshakes a listener runs at once, and
+	// the authenticated connections waiting for Accept.
+	maxHandshakes = 64
+	// maxHandshakesPerHost bounds the handshakes in progress from one
+	// peer address, so that one host cannot take every slot. A worker
+	// opens at most a few connections at once.
+	maxHandshakesPerHost = 8
+)
 
 // NewListener returns a listener whose Accept returns only connections
 // from l that passed Server's handshake with the secret s and the given
 // timeout, framed as Server returns them. Each handshake runs in its own
 // goroutine, so a slow or silent peer delays nobody else; at most 64 run
-// (or wait for Accept) at once, and a connection arriving when all are
-// taken is closed at once. refused, unless nil, is called with the remote
+// (or wait for Accept) at once, at most 8 of them from one host, and a
+// connection arriving when its host's or all slots are taken is closed at
+// once. refused, unless nil, is called with the remote
 // address of every connection closed without reaching Accept, and why
 // (ErrBusy when it was closed at once); calls may come from several
 // goroutines at once, and should return quickly: a refusal for ErrBusy
@@ -33,7 +41,8 @@ func NewListener(l net.Listener, s Secret, timeout time.Duration, refused func(r
 		ready:       make(chan net.Conn),
 		done:        make(chan struct{}),
 		acceptDone:  make(chan struct{}),
-		handshaking: make(map[net.Conn]struct{}),
+		handshaking: make(map[net.Conn]string),
+		perHost:     make(map[string]int),
 	}
 	if !s.IsZero() {
 		al.key = s.Key(handshakePurpose)
@@ -64,11 +73,13 @@ type listener struct {
 	closeOnce sync.Once
 	closeErr  error
 
-	// mu guards closed and handshaking, the raw connections of the
-	// handshakes in progress.
+	// mu guards closed, handshaking (the raw connections of the
+	// handshakes in progress, with their peers' hosts) and perHost (how
+	// many of them each host has).
 	mu          sync.Mutex
 	closed      bool
-	handshaking map[net.Conn]struct{}
+	handshaking map[net.Conn]string
+	perHost     map[string]int
 }
 
 // acceptLoop accepts raw connections and starts their handshakes, until
@@ -89,9 +100,12 @@ func (l *listener) acceptLoop() {
 			l.report(raw.RemoteAddr(), fmt.Errorf("auth: %w (%d)", ErrBusy, maxHandshakes))
 			continue
 		}
-		if !l.track(raw) {
+		if err := l.track(raw); err != nil {
 			raw.Close()
 			<-l.slots
+			if !errors.Is(err, net.ErrClosed) {
+				l.report(raw.RemoteAddr(), err)
+			}
 			continue
 		}
 		l.wg.Add(1)
@@ -130,16 +144,21 @@ func (l *listener) handshake(raw net.Conn) {
 	}
 }
 
-// track records raw as in handshake; it returns false if the listener is
-// closed.
-func (l *listener) track(raw net.Conn) bool {
+// track records raw as in handshake. It fails with net.ErrClosed if the
+// listener is closed, and ErrBusy if raw's host has all its slots.
+func (l *listener) track(raw net.Conn) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
-		return false
+		return net.ErrClosed
 	}
-	l.handshaking[raw] = struct{}{}
-	return true
+	host := peerHost(raw.RemoteAddr())
+	if l.perHost[host] >= maxHandshakesPerHost {
+		return fmt.Errorf("auth: %w (%d from %s)", ErrBusy, maxHandshakesPerHost, host)
+	}
+	l.handshaking[raw] = host
+	l.perHost[host]++
+	return nil
 }
 
 // untrack records the end of raw's handshake; it returns false if the
@@ -147,8 +166,22 @@ func (l *listener) track(raw net.Conn) bool {
 func (l *listener) untrack(raw net.Conn) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.handshaking, raw)
+	if host, ok := l.handshaking[raw]; ok {
+		delete(l.handshaking, raw)
+		if l.perHost[host]--; l.perHost[host] == 0 {
+			delete(l.perHost, host)
+		}
+	}
 	return !l.closed
+}
+
+// peerHost returns the host part of a peer's address: the connections of
+// one machine share it, whatever their ports.
+func peerHost(a net.Addr) string {
+	if host, _, err := net.SplitHostPort(a.String()); err == nil {
+		return host
+	}
+	return a.String()
 }
 
 // report passes a refused connection to the refused function.

@@ -2,9 +2,11 @@ package auth
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -166,8 +168,8 @@ func TestListenerBusy(t *testing.T) {
 		refused, got := refusals(maxHandshakes + 1)
 		l := NewListener(pl, secret, testTimeout, refused)
 		defer l.Close()
-		for range maxHandshakes {
-			defer pl.dial(t, "silent").Close()
+		for i := range maxHandshakes {
+			defer pl.dial(t, fmt.Sprintf("silent-%d:1", i)).Close()
 		}
 		start := time.Now()
 		extra := pl.dial(t, "extra")
@@ -180,13 +182,52 @@ func TestListenerBusy(t *testing.T) {
 
 		for range maxHandshakes {
 			r := <-got
-			require.Equal(t, "silent", r.remote)
+			require.True(t, strings.HasPrefix(r.remote, "silent-"), "refused %s", r.remote)
 			require.ErrorIs(t, r.err, os.ErrDeadlineExceeded)
 		}
 		good := dialClient(t, pl, "good", secret)
 		c, err := l.Accept()
 		require.NoError(t, err)
 		require.NoError(t, (<-good).err)
+		c.Close()
+	})
+}
+
+// TestListenerBusyPerHost: one host's silent connections take at most its
+// own slots, whatever their ports; other hosts still get through, and the
+// host gets its slots back as its handshakes end.
+func TestListenerBusyPerHost(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		secret := testSecret("shared")
+		pl := newPipeListener()
+		refused, got := refusals(maxHandshakesPerHost + 1)
+		l := NewListener(pl, secret, testTimeout, refused)
+		defer l.Close()
+		for port := range maxHandshakesPerHost {
+			defer pl.dial(t, fmt.Sprintf("greedy:%d", port)).Close()
+		}
+		extra := pl.dial(t, "greedy:9999")
+		r := <-got
+		require.Equal(t, "greedy:9999", r.remote)
+		require.ErrorIs(t, r.err, ErrBusy)
+		require.ErrorContains(t, r.err, "from greedy")
+		_, err := extra.Read(make([]byte, 1))
+		require.Equal(t, io.EOF, err, "got the extra connection open")
+
+		good := dialClient(t, pl, "other:1", secret)
+		c, err := l.Accept()
+		require.NoError(t, err)
+		require.NoError(t, (<-good).err)
+		c.Close()
+
+		for range maxHandshakesPerHost {
+			r := <-got
+			require.ErrorIs(t, r.err, os.ErrDeadlineExceeded)
+		}
+		again := dialClient(t, pl, "greedy:1", secret)
+		c, err = l.Accept()
+		require.NoError(t, err)
+		require.NoError(t, (<-again).err)
 		c.Close()
 	})
 }
