@@ -27,6 +27,7 @@ import (
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/protocol"
 	"6.5840/mr/status"
+	"6.5840/mr/tlsconf"
 )
 
 const (
@@ -43,6 +44,7 @@ const (
 type options struct {
 	addr       string
 	secretFile string
+	tlsFiles   *tlsconf.Files
 	httpAddr   string
 	report     string
 	quiet      bool
@@ -74,11 +76,15 @@ func main() {
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, err)
 	}
+	tlsConf, err := cli.TLS(addr, *opts.tlsFiles)
+	if err != nil {
+		cli.Fatal(prog, cli.ExitUsage, err)
+	}
 	c, err := coordinator.New(cfg)
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, err)
 	}
-	l, err := protocol.ListenAuthenticated(addr, secret, logger)
+	l, err := protocol.ListenAuthenticated(addr, secret, tlsConf, logger)
 	if err != nil {
 		cli.Fatal(prog, cli.ExitFailure, err)
 	}
@@ -88,7 +94,7 @@ func main() {
 	if addr.Network == "tcp" {
 		listening.Address = l.Addr().String() // the port, if it was 0
 	}
-	logger.Info("coordinator listening", "addr", listening.String(), "maps", c.Progress().Maps, "reduces", cfg.NReduce)
+	logger.Info("coordinator listening", "addr", listening.String(), "maps", c.Progress().Maps, "reduces", cfg.NReduce, "tls", tlsConf != nil)
 	if opts.httpAddr != "" {
 		if err := serveStatus(opts.httpAddr, c, secret); err != nil {
 			cli.Fatal(prog, cli.ExitUsage, err)
@@ -140,6 +146,7 @@ func parseFlags() (coordinator.Config, options) {
 	var opts options
 	flag.StringVar(&opts.addr, "addr", "", "address to listen on: a Unix socket path or tcp:HOST:PORT (default $"+protocol.AddrEnv+", else a per-user socket)")
 	flag.StringVar(&opts.secretFile, "secret-file", "", "file whose whole content is the job's shared secret (required with -addr tcp:...; at least 16 bytes, mode 0600)")
+	opts.tlsFiles = cli.TLSFlags(flag.CommandLine)
 	flag.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "number of reduce tasks (and mr-out-* files)")
 	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", cfg.TaskTimeout, "the most one attempt may run, heartbeats or not (0: no limit)")
 	flag.DurationVar(&cfg.Lease, "lease", cfg.Lease, "how long a running attempt lives without a heartbeat")

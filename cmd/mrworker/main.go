@@ -55,6 +55,7 @@ func main() {
 	noCombine := flag.Bool("no-combine", os.Getenv(noCombineEnv) == "1", "do not use the plugin's Combine even if it has one (default from $"+noCombineEnv+"=1)")
 	secretFile := flag.String("secret-file", "", "file whose whole content is the job's shared secret (required with -addr tcp:...; at least 16 bytes, mode 0600)")
 	localDir := flag.String("local-dir", "", "where this worker keeps its map output (default: the working folder); with -addr tcp:... it is served to other workers")
+	tlsFiles := cli.TLSFlags(flag.CommandLine)
 	serve := flag.String("serve", "", "HOST:PORT to serve map output on, with -addr tcp:... (default: an ephemeral port on the address the coordinator is reached from)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] APP.so\n", prog)
@@ -73,6 +74,10 @@ func main() {
 		cli.Fatal(prog, cli.ExitUsage, err)
 	}
 	secret, err := cli.Secret(addr, *secretFile)
+	if err != nil {
+		cli.Fatal(prog, cli.ExitUsage, err)
+	}
+	tlsConf, err := cli.TLS(addr, *tlsFiles)
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, err)
 	}
@@ -103,6 +108,7 @@ func main() {
 	w, err := worker.New(worker.Config{
 		Addr:        addr,
 		Secret:      secret,
+		TLS:         tlsConf,
 		LocalDir:    *localDir,
 		Serve:       *serve,
 		App:         a,
@@ -152,7 +158,9 @@ func main() {
 		// likely finished the job while this worker was busy.
 		logger.Warn("coordinator gone; exiting", "err", err)
 	case errors.Is(err, protocol.ErrAuth):
-		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("cannot authenticate with the coordinator: %w (do both use the same -secret-file?)", err))
+		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("cannot authenticate with the coordinator: %w (do both use the same -secret-file, and both -tls-* or neither?)", err))
+	case errors.Is(err, protocol.ErrTLS):
+		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("cannot set up TLS with the coordinator: %w (do both use -tls-*, with certificates signed by the same -tls-ca, and does the coordinator's name the host in -addr?)", err))
 	case errors.Is(err, worker.ErrCoordinatorUnreachable):
 		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("no coordinator at %s: %w (is mrcoordinator running with the same -addr or $%s?)", addr, err, protocol.AddrEnv))
 	default:

@@ -50,42 +50,54 @@ func newSecret(b []byte) Secret {
 }
 
 // LoadSecret reads a secret: the whole content of the file at path, byte
-// for byte (a trailing newline included). Like ssh with a private key, it
-// refuses a file that group or others may read or write; it refuses too a
-// file that is not a regular file, or is shorter than MinSecretLen or
-// longer than MaxSecretLen bytes. Its errors name the file, never any of
-// its content; refusals wrap ErrSecretFile.
+// for byte (a trailing newline included). It refuses what ReadPrivateFile
+// refuses, and a file shorter than MinSecretLen or longer than
+// MaxSecretLen bytes. Its errors name the file, never any of its content;
+// refusals wrap ErrSecretFile.
 func LoadSecret(path string) (Secret, error) {
+	b, err := ReadPrivateFile(path, MaxSecretLen)
+	if err != nil {
+		return Secret{}, err
+	}
+	if len(b) < MinSecretLen {
+		return Secret{}, fmt.Errorf("%w: %s holds %d bytes; want at least %d", ErrSecretFile, path, len(b), MinSecretLen)
+	}
+	return newSecret(b), nil
+}
+
+// ReadPrivateFile reads a file that holds a secret, such as a shared
+// secret or a private key. Like ssh with a private key, it refuses a file
+// that group or others may read or write; it refuses too a file that is
+// not a regular file, or is longer than maxLen bytes. Its errors name the
+// file, never any of its content; refusals wrap ErrSecretFile.
+func ReadPrivateFile(path string, maxLen int) ([]byte, error) {
 	// O_NONBLOCK keeps a named pipe from blocking the open; it does
 	// nothing to a regular file.
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return Secret{}, fmt.Errorf("read secret file: %w", err)
+		return nil, fmt.Errorf("read secret file: %w", err)
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		return Secret{}, fmt.Errorf("read secret file: %w", err)
+		return nil, fmt.Errorf("read secret file: %w", err)
 	}
 	mode := info.Mode()
 	if !mode.IsRegular() {
-		return Secret{}, fmt.Errorf("%w: %s is %s, not a regular file", ErrSecretFile, path, describeType(mode))
+		return nil, fmt.Errorf("%w: %s is %s, not a regular file", ErrSecretFile, path, describeType(mode))
 	}
 	if perm := mode.Perm(); perm&groupOtherPerm != 0 {
-		return Secret{}, fmt.Errorf("%w: %s is accessible by group or others (mode %04o); run chmod 600 %s",
+		return nil, fmt.Errorf("%w: %s is accessible by group or others (mode %04o); run chmod 600 %s",
 			ErrSecretFile, path, uint32(perm), path)
 	}
-	b, err := io.ReadAll(io.LimitReader(f, MaxSecretLen+1))
+	b, err := io.ReadAll(io.LimitReader(f, int64(maxLen)+1))
 	if err != nil {
-		return Secret{}, fmt.Errorf("read secret file %s: %w", path, err)
+		return nil, fmt.Errorf("read secret file %s: %w", path, err)
 	}
-	switch {
-	case len(b) < MinSecretLen:
-		return Secret{}, fmt.Errorf("%w: %s holds %d bytes; want at least %d", ErrSecretFile, path, len(b), MinSecretLen)
-	case len(b) > MaxSecretLen:
-		return Secret{}, fmt.Errorf("%w: %s holds more than %d bytes", ErrSecretFile, path, MaxSecretLen)
+	if len(b) > maxLen {
+		return nil, fmt.Errorf("%w: %s holds more than %d bytes", ErrSecretFile, path, maxLen)
 	}
-	return newSecret(b), nil
+	return b, nil
 }
 
 // describeType names the type of a file that is not a regular file.

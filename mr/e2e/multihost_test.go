@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"6.5840/mr/tlsconf/tlstest"
 )
 
 // cluster is a job on a lab: the coordinator on host 0, a worker on each
@@ -34,19 +36,41 @@ const cutOffBound = 30 * time.Second
 var allTexts = []string{"pg-being_ernest.txt", "pg-dorian_gray.txt", "pg-frankenstein.txt", "pg-grimm.txt",
 	"pg-huckleberry_finn.txt", "pg-metamorphosis.txt", "pg-sherlock_holmes.txt", "pg-tom_sawyer.txt"}
 
+// clusterConfig says what newCluster starts.
+type clusterConfig struct {
+	workers   int
+	coordArgs []string
+	// env is the workers' extra environment.
+	env []string
+	// tls gives every host a certificate naming its address, and turns
+	// TLS on.
+	tls bool
+}
+
 // newCluster starts the coordinator and one worker per host after the
-// first, with env for the workers.
-func newCluster(t *testing.T, workers int, coordArgs []string, env ...string) *cluster {
-	l := newLab(t, workers+1)
+// first.
+func newCluster(t *testing.T, cfg clusterConfig) *cluster {
+	l := newLab(t, cfg.workers+1)
 	j := newJob(t, allTexts...)
 	cl := &cluster{j: j, lab: l, secret: writeSecret(t)}
-	args := append([]string{"-addr", "tcp:" + l.hosts[0].ip + ":0", "-secret-file", cl.secret}, coordArgs...)
+	var ca *tlstest.CA
+	if cfg.tls {
+		ca = tlstest.NewCA(t, l.id)
+	}
+	hostArgs := func(i int) []string {
+		args := []string{"-secret-file", cl.secret}
+		if ca != nil {
+			args = append(args, tlsArgs(ca.Issue(fmt.Sprintf("host%d", i), l.hosts[i].ip))...)
+		}
+		return args
+	}
+	args := append(append([]string{"-addr", "tcp:" + l.hosts[0].ip + ":0"}, hostArgs(0)...), cfg.coordArgs...)
 	cl.coord = l.hosts[0].start(j, "mrcoordinator", "", nil, append(args, j.inputs...)...)
 	cl.addr = j.waitForAddr(cl.coord)
-	for i := 1; i <= workers; i++ {
+	for i := 1; i <= cfg.workers; i++ {
 		local := filepath.Join(t.TempDir(), fmt.Sprintf("local-%d", i))
-		w := l.hosts[i].start(j, "mrworker", local, env,
-			"-addr", cl.addr, "-secret-file", cl.secret, "-local-dir", local, filepath.Join(bin, "probe.so"))
+		args := append(append([]string{"-addr", cl.addr, "-local-dir", local}, hostArgs(i)...), filepath.Join(bin, "probe.so"))
+		w := l.hosts[i].start(j, "mrworker", local, cfg.env, args...)
 		cl.workers, cl.locals = append(cl.workers, w), append(cl.locals, local)
 	}
 	return cl
@@ -65,8 +89,18 @@ func (cl *cluster) checkAnswer() {
 }
 
 func TestMultiHostWordCount(t *testing.T) {
+	multiHostWordCount(t, false)
+}
+
+func TestMultiHostWordCountOverTLS(t *testing.T) {
+	multiHostWordCount(t, true)
+}
+
+// multiHostWordCount runs a word count on three worker hosts, each
+// fetching map output from the others, with TLS or without.
+func multiHostWordCount(t *testing.T, tls bool) {
 	gate := "gate"
-	cl := newCluster(t, 3, []string{"-nreduce", "5"}, "PROBE_MAP_GATE="+gate)
+	cl := newCluster(t, clusterConfig{workers: 3, coordArgs: []string{"-nreduce", "5"}, env: []string{"PROBE_MAP_GATE=" + gate}, tls: tls})
 	cl.j.openGateOnceRegistered(cl.coord, filepath.Join(cl.j.dir, gate), len(cl.workers))
 	require.NoError(t, cl.coord.wait(t))
 	for _, w := range cl.workers {
@@ -79,11 +113,15 @@ func TestMultiHostWordCount(t *testing.T) {
 		require.True(t, strings.HasPrefix(w.Server, cl.lab.subnet+"."), "worker %d serves at %q", w.ID, w.Server)
 	}
 	require.Positive(t, report.Counters["shuffle_bytes_fetched"], "map output crossed the network")
+	require.Contains(t, cl.coord.log(), fmt.Sprintf(`msg="coordinator listening" addr=%s maps=%d reduces=5 tls=%t`, cl.addr, len(allTexts), tls))
+	for _, w := range cl.workers {
+		require.Contains(t, w.log(), fmt.Sprintf("tls=%t", tls))
+	}
 }
 
 func TestMultiHostTwoOfThreeWorkersKilledUnderTheReducePhase(t *testing.T) {
 	gate := "gate"
-	cl := newCluster(t, 3, []string{"-nreduce", "6"}, "PROBE_REDUCE_GATE="+gate)
+	cl := newCluster(t, clusterConfig{workers: 3, coordArgs: []string{"-nreduce", "6"}, env: []string{"PROBE_REDUCE_GATE=" + gate}})
 	j := cl.j
 	j.waitFor("a reducer at the gate", func() bool { return len(j.reducersAtGate()) >= 1 })
 	// Kill two workers; the one left must make their map output again.
@@ -103,7 +141,7 @@ func TestMultiHostTwoOfThreeWorkersKilledUnderTheReducePhase(t *testing.T) {
 func TestMultiHostLinkDownMidMap(t *testing.T) {
 	// Maps last longer than a lease: the cut-off worker loses its lease
 	// mid-map.
-	cl := newCluster(t, 3, []string{"-nreduce", "4"}, "PROBE_MAP_SLEEP=4s")
+	cl := newCluster(t, clusterConfig{workers: 3, coordArgs: []string{"-nreduce", "4"}, env: []string{"PROBE_MAP_SLEEP=4s"}})
 	j := cl.j
 	cut := cl.workers[0]
 	pid := fmt.Sprint(cut.cmd.Process.Pid)

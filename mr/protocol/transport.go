@@ -2,13 +2,17 @@ package protocol
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
+	"os"
 	"time"
 
 	"6.5840/mr/auth"
+	"6.5840/mr/tlsconf"
 )
 
 const (
@@ -37,10 +41,16 @@ var ErrNeedSecret = errors.New("a TCP address needs a secret (-secret-file)")
 // help.
 var ErrAuth = errors.New("authentication failed")
 
+// ErrTLS is returned (wrapped) when TLS could not be set up with a peer:
+// its certificate, or this side's, was refused, or it does not speak TLS.
+// Retrying does not help.
+var ErrTLS = errors.New("TLS refused")
+
 // Dial connects to the coordinator at a. Over TCP the connection is
 // authenticated with secret, which must not be zero, before anything else
-// is sent; a failure to authenticate wraps ErrAuth.
-func Dial(ctx context.Context, a Addr, secret auth.Secret) (net.Conn, error) {
+// is sent, and encrypted with TLS if tlsConf is not nil; a failure to
+// authenticate wraps ErrAuth, a refusal of TLS ErrTLS.
+func Dial(ctx context.Context, a Addr, secret auth.Secret, tlsConf *tlsconf.Config) (net.Conn, error) {
 	if a.Network == "tcp" && secret.IsZero() {
 		return nil, fmt.Errorf("dial %s: %w", a, ErrNeedSecret)
 	}
@@ -49,22 +59,68 @@ func Dial(ctx context.Context, a Addr, secret auth.Secret) (net.Conn, error) {
 	if err != nil || a.Network != "tcp" {
 		return conn, err
 	}
+	if tlsConf != nil {
+		host, _, _ := net.SplitHostPort(a.Address)
+		tc := tls.Client(conn, tlsConf.Client(host))
+		hctx, cancel := context.WithTimeout(ctx, HandshakeTimeout)
+		err := tc.HandshakeContext(hctx)
+		cancel()
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("%s: %w", a, tlsError(err))
+		}
+		conn = tc
+	}
 	authed, err := auth.Client(conn, secret, HandshakeTimeout)
 	if err != nil {
 		conn.Close()
 		if errors.Is(err, auth.ErrRefused) || errors.Is(err, auth.ErrPeerUnproven) {
 			return nil, fmt.Errorf("%s: %w: %w", a, ErrAuth, err)
 		}
+		switch {
+		case tlsConf != nil:
+			// TLS 1.3 servers check a client's certificate after its
+			// handshake ends: a refusal comes with the first read.
+			err = tlsError(err)
+		case errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF):
+			// A TLS server waits for the client to speak first, until
+			// one side's deadline passes.
+			err = fmt.Errorf("%w (does the coordinator use TLS, -tls-*, and this side not?)", err)
+		}
 		return nil, fmt.Errorf("%s: %w", a, err)
 	}
 	return authed, nil
 }
 
+// tlsError wraps err with ErrTLS if it says that TLS was refused rather
+// than that the network failed.
+func tlsError(err error) error {
+	var verify *tls.CertificateVerificationError
+	var record tls.RecordHeaderError
+	var op *net.OpError
+	switch {
+	case errors.As(err, &verify), errors.As(err, &record):
+	case errors.As(err, &op) && op.Op == remoteAlertOp:
+	default:
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrTLS, err)
+}
+
+// remoteAlertOp is the Op of the net.OpError that crypto/tls returns for
+// an alert from the peer, such as a refused certificate.
+const remoteAlertOp = "remote error"
+
 // ListenAuthenticated listens on a like Listen. Over TCP it needs a
 // secret: only connections that prove they know it are accepted, and each
-// refused one is logged with its peer's address.
-func ListenAuthenticated(a Addr, secret auth.Secret, log *slog.Logger) (net.Listener, error) {
+// refused one is logged with its peer's address. With tlsConf, connections
+// are TLS, under the same handshake deadline; it is an error on a Unix
+// socket.
+func ListenAuthenticated(a Addr, secret auth.Secret, tlsConf *tlsconf.Config, log *slog.Logger) (net.Listener, error) {
 	if a.Network != "tcp" {
+		if tlsConf != nil {
+			return nil, fmt.Errorf("listen on %s: %w", a, ErrTLSNeedsTCP)
+		}
 		return Listen(a)
 	}
 	if secret.IsZero() {
@@ -74,7 +130,14 @@ func ListenAuthenticated(a Addr, secret auth.Secret, log *slog.Logger) (net.List
 	if err != nil {
 		return nil, err
 	}
+	if tlsConf != nil {
+		l = tls.NewListener(l, tlsConf.Server())
+	}
 	return auth.NewListener(l, secret, HandshakeTimeout, func(remote net.Addr, err error) {
 		log.Warn("connection refused: it did not authenticate", "peer", remote.String(), "err", err)
 	}), nil
 }
+
+// ErrTLSNeedsTCP is returned (wrapped) for TLS on a Unix socket, which
+// its folder's permissions guard.
+var ErrTLSNeedsTCP = errors.New("TLS (-tls-cert, -tls-key, -tls-ca) needs -addr tcp:HOST:PORT")

@@ -1,6 +1,7 @@
 package shuffle
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -62,6 +63,9 @@ type FetcherConfig struct {
 	Logger *slog.Logger
 	// Now is the clock requests are signed with. Nil means time.Now.
 	Now func() time.Time
+	// TLS, if set, makes requests over HTTPS with this configuration;
+	// its ServerName is left empty, to be each server's host.
+	TLS *tls.Config
 }
 
 // withDefaults returns c with its zero fields set to the defaults.

@@ -74,8 +74,9 @@
 //     up. The reducer checks each block's checksum before the block goes
 //     to its destination and the MAC at the end: until Fetch returns nil
 //     the destination holds bytes to discard.
-//   - Nothing is secret from an eavesdropper: the body is not encrypted,
-//     and the key never travels, nor is logged, nor goes in a URL.
+//   - The key never travels, nor is logged, nor goes in a URL. The body
+//     is not encrypted unless the Fetcher and the server use TLS
+//     (FetcherConfig.TLS).
 //
 // # What the server never does
 //

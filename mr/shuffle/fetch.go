@@ -56,6 +56,7 @@ func NewFetcher(cfg FetcherConfig) (*Fetcher, error) {
 		// Sections are compressed or not by the map side; a gzip layer
 		// would hide Content-Length.
 		DisableCompression: true,
+		TLSClientConfig:    cfg.TLS,
 	}
 	client := &http.Client{
 		Transport: transport,
@@ -64,6 +65,14 @@ func NewFetcher(cfg FetcherConfig) (*Fetcher, error) {
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 	return &Fetcher{cfg: cfg, transport: transport, client: client}, nil
+}
+
+// scheme returns the scheme of the Fetcher's URLs.
+func (f *Fetcher) scheme() string {
+	if f.cfg.TLS != nil {
+		return "https"
+	}
+	return "http"
 }
 
 // Close closes the Fetcher's idle connections. Fetches in flight go on.
@@ -118,7 +127,7 @@ func (f *Fetcher) fetch(ctx context.Context, server string, req request, dst io.
 	}
 	unix := f.cfg.Now().Unix()
 	sig := signRequest(f.cfg.Key, req, unix)
-	u := url.URL{Scheme: "http", Host: server, Path: Path, RawQuery: req.query()}
+	u := url.URL{Scheme: f.scheme(), Host: server, Path: Path, RawQuery: req.query()}
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return 0, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"6.5840/mr/tlsconf"
+	"6.5840/mr/tlsconf/tlstest"
 )
 
 // stallSafety is how long a stalled test server waits at most, so that a
@@ -359,4 +363,39 @@ func TestFetchClockSkew(t *testing.T) {
 			require.ErrorContains(t, err, "clock")
 		})
 	}
+}
+
+// TestFetchOverTLS: with TLS the Fetcher speaks HTTPS, checks the
+// server's certificate against the CA and the host, and presents its own.
+func TestFetchOverTLS(t *testing.T) {
+	ca := tlstest.NewCA(t, "job")
+	serverTLS, err := tlsconf.Load(ca.Issue("server", "127.0.0.1"))
+	require.NoError(t, err)
+	clientTLS, err := tlsconf.Load(ca.Issue("client", "127.0.0.1"))
+	require.NoError(t, err)
+	o := output{3, 1}
+	w := newWorker(t, testKey, o)
+	srv := httptest.NewUnstartedServer(w.handler)
+	srv.TLS = serverTLS.Server()
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	addr := srv.Listener.Addr().String()
+
+	f := newTestFetcher(t, func(c *FetcherConfig) { c.TLS = clientTLS.Client("") })
+	var buf bytes.Buffer
+	_, err = f.Fetch(t.Context(), addr, o.mapTask, o.attempt, 0, &buf)
+	require.NoError(t, err)
+	require.Equal(t, w.sections[o][0], buf.Bytes())
+
+	plain := newTestFetcher(t, func(c *FetcherConfig) { c.Tries = 1 })
+	_, err = plain.Fetch(t.Context(), addr, o.mapTask, o.attempt, 0, io.Discard)
+	require.Error(t, err, "a plain HTTP request to a TLS server")
+
+	stranger, err := tlsconf.Load(tlstest.NewCA(t, "other").Issue("stranger", "127.0.0.1"))
+	require.NoError(t, err)
+	f = newTestFetcher(t, func(c *FetcherConfig) { c.TLS = stranger.Client("") })
+	_, err = f.Fetch(t.Context(), addr, o.mapTask, o.attempt, 0, io.Discard)
+	require.ErrorContains(t, err, "certificate", "a server its CA did not sign")
+	_, opened := w.record(t)
+	require.Len(t, opened, 1, "only the good fetch reached the handler")
 }

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"6.5840/mr/auth"
 	"6.5840/mr/protocol"
 	"6.5840/mr/shuffle"
+	"6.5840/mr/tlsconf"
 )
 
 // shuffleKeyPurpose names the key that signs map output requests.
@@ -21,7 +23,9 @@ const shuffleKeyPurpose = "map output"
 // and fetches theirs, over HTTP authenticated with the job's secret.
 type shuffler struct {
 	secret auth.Secret
-	held   *heldOutputs
+	// tls, if not nil, encrypts what is served and fetched.
+	tls  *tlsconf.Config
+	held *heldOutputs
 	// addr is where the server listens, host:port.
 	addr   string
 	server *http.Server
@@ -54,10 +58,13 @@ func (w *Worker) startServing(ctx context.Context) (*shuffler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("serve map output on %s: %w", addr, err)
 	}
-	s := &shuffler{secret: w.cfg.Secret, held: w.held, addr: l.Addr().String()}
+	s := &shuffler{secret: w.cfg.Secret, tls: w.cfg.TLS, held: w.held, addr: l.Addr().String()}
+	if s.tls != nil {
+		l = tls.NewListener(l, s.tls.Server())
+	}
 	s.server = shuffle.NewServer(http.HandlerFunc(s.serveHTTP))
 	go s.server.Serve(l)
-	w.log.Info("serving map output", "addr", s.addr)
+	w.log.Info("serving map output", "addr", s.addr, "tls", s.tls != nil)
 	return s, nil
 }
 
@@ -98,7 +105,11 @@ func (s *shuffler) setJob(job string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	f, err := shuffle.NewFetcher(shuffle.FetcherConfig{Key: key, Job: job, Logger: log})
+	fc := shuffle.FetcherConfig{Key: key, Job: job, Logger: log}
+	if s.tls != nil {
+		fc.TLS = s.tls.Client("")
+	}
+	f, err := shuffle.NewFetcher(fc)
 	if err != nil {
 		return err
 	}

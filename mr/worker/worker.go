@@ -27,6 +27,7 @@ import (
 	"6.5840/mr/auth"
 	"6.5840/mr/kvbuf"
 	"6.5840/mr/protocol"
+	"6.5840/mr/tlsconf"
 )
 
 // DefaultRetryWindow is how long a worker keeps trying to reach an
@@ -73,6 +74,9 @@ type Config struct {
 	// address it reaches the coordinator from. Without a Secret (one
 	// machine, a Unix socket) nothing is served: map output stays in Dir.
 	Serve string
+	// TLS, if not nil, encrypts the worker's connections to the
+	// coordinator and to other workers, and its map output server's.
+	TLS *tlsconf.Config
 	// RetryWindow is how long the coordinator may be unreachable before
 	// the worker gives up; zero means DefaultRetryWindow.
 	RetryWindow time.Duration
@@ -152,7 +156,9 @@ func New(cfg Config) (*Worker, error) {
 
 // newClient returns a client of the coordinator with its own connection.
 func (w *Worker) newClient(window, timeout time.Duration) *client {
-	dial := func(ctx context.Context) (net.Conn, error) { return protocol.Dial(ctx, w.cfg.Addr, w.cfg.Secret) }
+	dial := func(ctx context.Context) (net.Conn, error) {
+		return protocol.Dial(ctx, w.cfg.Addr, w.cfg.Secret, w.cfg.TLS)
+	}
 	if w.cfg.Dial != nil {
 		dial = func(context.Context) (net.Conn, error) { return w.cfg.Dial() }
 	}
