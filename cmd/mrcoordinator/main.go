@@ -7,8 +7,7 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
-	"encoding/hex"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -38,6 +37,9 @@ const (
 	plainRefresh    = 5 * time.Second
 	// defaultReport is the default base name of the job report files.
 	defaultReport = "mr-report"
+	// statusReadHeaderTimeout bounds the wait for a status request's
+	// headers.
+	statusReadHeaderTimeout = 10 * time.Second
 )
 
 // options are the flags beyond the coordinator's Config.
@@ -96,7 +98,7 @@ func main() {
 	}
 	logger.Info("coordinator listening", "addr", listening.String(), "maps", c.Progress().Maps, "reduces", cfg.NReduce, "tls", tlsConf != nil)
 	if opts.httpAddr != "" {
-		if err := serveStatus(opts.httpAddr, c, secret); err != nil {
+		if err := serveStatus(opts.httpAddr, c, secret, tlsConf); err != nil {
 			cli.Fatal(prog, cli.ExitUsage, err)
 		}
 	}
@@ -181,37 +183,25 @@ func parseFlags() (coordinator.Config, options) {
 	return cfg, opts
 }
 
-// debugTokenHeader carries the token that opens the debug pages of a
-// status server on a non-loopback address: the hex of the secret's
-// debugKeyPurpose key.
-const (
-	debugTokenHeader = "X-MR-Debug-Token"
-	debugKeyPurpose  = "debug pages"
-)
-
 // serveStatus serves the status page on addr in the background. On a
 // loopback address the debug pages (profiles, variables, the command line)
-// are open; elsewhere they need the debug token derived from the secret,
-// and without a secret they are closed.
-func serveStatus(addr string, c *coordinator.Coordinator, secret auth.Secret) error {
+// are open; elsewhere they need the debug token derived from the secret
+// (status.DebugAccess), and the page is HTTPS if the job uses TLS, with
+// the coordinator's certificate and none asked of the browser.
+func serveStatus(addr string, c *coordinator.Coordinator, secret auth.Secret, tlsConf *tlsconf.Config) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("-http %s: %w", addr, err)
 	}
-	var debugAllowed func(*http.Request) bool
-	switch ip := l.Addr().(*net.TCPAddr).IP; {
-	case ip.IsLoopback():
-	case secret.IsZero():
-		debugAllowed = func(*http.Request) bool { return false }
-	default:
-		token := []byte(hex.EncodeToString(secret.Key(debugKeyPurpose)))
-		debugAllowed = func(r *http.Request) bool {
-			return subtle.ConstantTimeCompare([]byte(r.Header.Get(debugTokenHeader)), token) == 1
-		}
+	debugAllowed := status.DebugAccess(l.Addr(), secret)
+	scheme := "http"
+	if debugAllowed != nil && tlsConf != nil {
+		l = tls.NewListener(l, tlsConf.PageServer())
+		scheme = "https"
 	}
-	srv := &http.Server{Handler: status.NewHandler(c.Snapshot, debugAllowed), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: status.NewHandler(c.Snapshot, debugAllowed), ReadHeaderTimeout: statusReadHeaderTimeout}
 	go srv.Serve(l)
-	c.Logger().Info("status page", "url", "http://"+l.Addr().String()+"/")
+	c.Logger().Info("status page", "url", scheme+"://"+l.Addr().String()+"/")
 	return nil
 }
 

@@ -100,7 +100,10 @@ func TestMultiHostWordCountOverTLS(t *testing.T) {
 // fetching map output from the others, with TLS or without.
 func multiHostWordCount(t *testing.T, tls bool) {
 	gate := "gate"
-	cl := newCluster(t, clusterConfig{workers: 3, coordArgs: []string{"-nreduce", "5"}, env: []string{"PROBE_MAP_GATE=" + gate}, tls: tls})
+	// The status page listens on every address of the coordinator's host:
+	// not loopback only, so it is HTTPS with TLS.
+	coordArgs := []string{"-nreduce", "5", "-http", ":0"}
+	cl := newCluster(t, clusterConfig{workers: 3, coordArgs: coordArgs, env: []string{"PROBE_MAP_GATE=" + gate}, tls: tls})
 	cl.j.openGateOnceRegistered(cl.coord, filepath.Join(cl.j.dir, gate), len(cl.workers))
 	require.NoError(t, cl.coord.wait(t))
 	for _, w := range cl.workers {
@@ -117,6 +120,8 @@ func multiHostWordCount(t *testing.T, tls bool) {
 	for _, w := range cl.workers {
 		require.Contains(t, w.log(), fmt.Sprintf("tls=%t", tls))
 	}
+	scheme := map[bool]string{false: "http", true: "https"}[tls]
+	require.Contains(t, cl.coord.log(), `msg="status page" url=`+scheme+"://")
 }
 
 func TestMultiHostTwoOfThreeWorkersKilledUnderTheReducePhase(t *testing.T) {

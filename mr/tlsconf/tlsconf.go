@@ -106,6 +106,12 @@ func (c *Config) Server() *tls.Config {
 	}
 }
 
+// PageServer returns the configuration of a server that browsers read,
+// the status page: it presents the certificate and asks none of clients.
+func (c *Config) PageServer() *tls.Config {
+	return &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{c.cert}}
+}
+
 // Client returns the configuration of a client of the server at host: it
 // presents the certificate and requires the server's to be signed by the
 // CA and to name host. An empty host leaves the name to be set by the

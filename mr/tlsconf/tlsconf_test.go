@@ -135,6 +135,13 @@ func TestMutualTLS(t *testing.T) {
 		_, serverErr := handshake(t, server.Server(), cfg)
 		require.ErrorContains(t, serverErr, "certificate")
 	})
+	t.Run("page server asks no certificate", func(t *testing.T) {
+		cfg := client.Client("127.0.0.1")
+		cfg.Certificates = nil
+		clientErr, serverErr := handshake(t, server.PageServer(), cfg)
+		require.NoError(t, serverErr)
+		require.ErrorIs(t, clientErr, io.EOF)
+	})
 	t.Run("server not named for the host dialled", func(t *testing.T) {
 		elsewhere := load(t, ca.Issue("elsewhere", "10.0.0.1", "elsewhere.example"))
 		clientErr, _ := handshake(t, elsewhere.Server(), client.Client("127.0.0.1"))
