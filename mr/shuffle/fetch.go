@@ -57,6 +57,8 @@ func NewFetcher(cfg FetcherConfig) (*Fetcher, error) {
 		// would hide Content-Length.
 		DisableCompression: true,
 		TLSClientConfig:    cfg.TLS,
+		// A custom Transport has no TLS handshake limit unless given one.
+		TLSHandshakeTimeout: cfg.ConnectTimeout,
 	}
 	client := &http.Client{
 		Transport: transport,
