@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -56,7 +57,7 @@ func main() {
 	secretFile := flag.String("secret-file", "", "file whose whole content is the job's shared secret (required with -addr tcp:...; at least 16 bytes, mode 0600)")
 	localDir := flag.String("local-dir", "", "where this worker keeps its map output (default: the working folder); with -addr tcp:... it is served to other workers")
 	tlsFiles := cli.TLSFlags(flag.CommandLine)
-	serve := flag.String("serve", "", "HOST:PORT to serve map output on, with -addr tcp:... (default: an ephemeral port on the address the coordinator is reached from)")
+	serve := flag.String("serve", "", "HOST:PORT to serve map output on, with -addr tcp:... (default: an ephemeral port on the address the coordinator is reached from; :PORT listens on every address and advertises that one)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] APP.so\n", prog)
 		flag.PrintDefaults()
@@ -84,6 +85,11 @@ func main() {
 	if addr.Network != "tcp" && (*serve != "" || *localDir != "") {
 		cli.Fatal(prog, cli.ExitUsage, errors.New("-serve and -local-dir need -addr tcp:HOST:PORT: "+
 			"on one machine map output stays in the job's folder"))
+	}
+	if *serve != "" {
+		if _, _, err := net.SplitHostPort(*serve); err != nil {
+			cli.Fatal(prog, cli.ExitUsage, fmt.Errorf("-serve %s: want HOST:PORT (:PORT listens on every address): %w", *serve, err))
+		}
 	}
 	if *localDir != "" {
 		if info, err := os.Stat(*localDir); err != nil || !info.IsDir() {

@@ -42,6 +42,8 @@ func (f Files) IsZero() bool { return f == Files{} }
 type Config struct {
 	cert tls.Certificate
 	cas  *x509.CertPool
+	// certFile names the certificate's file in messages.
+	certFile string
 }
 
 // ErrIncomplete is returned (wrapped) by Load when some, but not all, of
@@ -92,7 +94,16 @@ func Load(f Files) (*Config, error) {
 	if _, err := cert.Leaf.Verify(opts); err != nil {
 		return nil, fmt.Errorf("-tls-cert %s is not signed by -tls-ca %s: %w", f.Cert, f.CA, err)
 	}
-	return &Config{cert: cert, cas: cas}, nil
+	return &Config{cert: cert, cas: cas, certFile: f.Cert}, nil
+}
+
+// Names returns an error unless the certificate names host (an address
+// or a DNS name), as clients that dial host require.
+func (c *Config) Names(host string) error {
+	if err := c.cert.Leaf.VerifyHostname(host); err != nil {
+		return fmt.Errorf("-tls-cert %s does not name %s: %w", c.certFile, host, err)
+	}
+	return nil
 }
 
 // Server returns the configuration of a server: it presents the

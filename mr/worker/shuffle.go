@@ -45,27 +45,53 @@ var errNotReady = errors.New("this worker has not joined a job yet")
 // startServing listens where the worker serves its map output and starts
 // serving; requests are refused until setJob.
 func (w *Worker) startServing(ctx context.Context) (*shuffler, error) {
-	addr := w.cfg.Serve
-	if addr == "" {
-		host, err := routeTo(ctx, w.cfg.Addr)
-		if err != nil {
-			return nil, err
+	host, port, err := w.serveHostPort(ctx)
+	if err != nil {
+		return nil, err
+	}
+	listen := net.JoinHostPort(host, port)
+	if w.cfg.Serve != "" {
+		listen = w.cfg.Serve
+	}
+	if w.cfg.TLS != nil {
+		if err := w.cfg.TLS.Names(host); err != nil {
+			return nil, fmt.Errorf("serve map output: %w (reducers on other machines check it: add it to the certificate, or pass -serve HOST:PORT with a host it names)", err)
 		}
-		addr = net.JoinHostPort(host, "0")
 	}
 	lc := net.ListenConfig{KeepAliveConfig: protocol.KeepAlive}
-	l, err := lc.Listen(ctx, "tcp", addr)
+	l, err := lc.Listen(ctx, "tcp", listen)
 	if err != nil {
-		return nil, fmt.Errorf("serve map output on %s: %w", addr, err)
+		return nil, fmt.Errorf("serve map output on %s: %w", listen, err)
 	}
-	s := &shuffler{secret: w.cfg.Secret, tls: w.cfg.TLS, held: w.held, addr: l.Addr().String()}
+	_, port, _ = net.SplitHostPort(l.Addr().String())
+	s := &shuffler{secret: w.cfg.Secret, tls: w.cfg.TLS, held: w.held, addr: net.JoinHostPort(host, port)}
 	if s.tls != nil {
 		l = tls.NewListener(l, s.tls.Server())
 	}
 	s.server = shuffle.NewServer(http.HandlerFunc(s.serveHTTP))
 	go s.server.Serve(l)
-	w.log.Info("serving map output", "addr", s.addr, "tls", s.tls != nil)
+	w.log.Info("serving map output", "addr", s.addr, "listen", l.Addr().String(), "tls", s.tls != nil)
 	return s, nil
+}
+
+// serveHostPort returns the host other workers reach this one at, and the
+// port to listen on: those of Serve, except that an empty or unspecified
+// host (":7001", "0.0.0.0:7001", "[::]:7001": listen everywhere) is
+// advertised as the address this machine reaches the coordinator from, as
+// is the host of an empty Serve (port 0: any free port).
+func (w *Worker) serveHostPort(ctx context.Context) (host, port string, err error) {
+	host, port = "", "0"
+	if w.cfg.Serve != "" {
+		if host, port, err = net.SplitHostPort(w.cfg.Serve); err != nil {
+			return "", "", fmt.Errorf("serve map output: %w", err)
+		}
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		if host, err = routeTo(ctx, w.cfg.Addr); err != nil {
+			return "", "", err
+		}
+	}
+	return host, port, nil
 }
 
 // routeTo returns the local address this machine reaches a from: where

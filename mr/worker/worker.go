@@ -71,8 +71,10 @@ type Config struct {
 	Secret auth.Secret
 	// Serve is where the worker serves its map output to other workers
 	// (host:port) when it has a Secret; "" means an ephemeral port on the
-	// address it reaches the coordinator from. Without a Secret (one
-	// machine, a Unix socket) nothing is served: map output stays in Dir.
+	// address it reaches the coordinator from. An empty or unspecified
+	// host (":7001", "0.0.0.0:7001") listens on every address and is
+	// advertised as that address. Without a Secret (one machine, a Unix
+	// socket) nothing is served: map output stays in Dir.
 	Serve string
 	// TLS, if not nil, encrypts the worker's connections to the
 	// coordinator and to other workers, and its map output server's.
