@@ -40,8 +40,10 @@ var allTexts = []string{"pg-being_ernest.txt", "pg-dorian_gray.txt", "pg-franken
 type clusterConfig struct {
 	workers   int
 	coordArgs []string
-	// env is the workers' extra environment.
-	env []string
+	// env is the workers' extra environment, workerArgs their extra
+	// flags.
+	env        []string
+	workerArgs []string
 	// tls gives every host a certificate naming its address, and turns
 	// TLS on.
 	tls bool
@@ -69,7 +71,8 @@ func newCluster(t *testing.T, cfg clusterConfig) *cluster {
 	cl.addr = j.waitForAddr(cl.coord)
 	for i := 1; i <= cfg.workers; i++ {
 		local := filepath.Join(t.TempDir(), fmt.Sprintf("local-%d", i))
-		args := append(append([]string{"-addr", cl.addr, "-local-dir", local}, hostArgs(i)...), filepath.Join(bin, "probe.so"))
+		args := append(append([]string{"-addr", cl.addr, "-local-dir", local}, hostArgs(i)...), cfg.workerArgs...)
+		args = append(args, filepath.Join(bin, "probe.so"))
 		w := l.hosts[i].start(j, "mrworker", local, cfg.env, args...)
 		cl.workers, cl.locals = append(cl.workers, w), append(cl.locals, local)
 	}
@@ -103,7 +106,13 @@ func multiHostWordCount(t *testing.T, tls bool) {
 	// The status page listens on every address of the coordinator's host:
 	// not loopback only, so it is HTTPS with TLS.
 	coordArgs := []string{"-nreduce", "5", "-http", ":0"}
-	cl := newCluster(t, clusterConfig{workers: 3, coordArgs: coordArgs, env: []string{"PROBE_MAP_GATE=" + gate}, tls: tls})
+	// With TLS the workers listen on every address: each must advertise
+	// its own, which its certificate names.
+	var workerArgs []string
+	if tls {
+		workerArgs = []string{"-serve", ":0"}
+	}
+	cl := newCluster(t, clusterConfig{workers: 3, coordArgs: coordArgs, env: []string{"PROBE_MAP_GATE=" + gate}, workerArgs: workerArgs, tls: tls})
 	cl.j.openGateOnceRegistered(cl.coord, filepath.Join(cl.j.dir, gate), len(cl.workers))
 	require.NoError(t, cl.coord.wait(t))
 	for _, w := range cl.workers {
