@@ -15,14 +15,21 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"syscall"
 
 	"6.5840/mr/auth"
 )
 
-// maxKeyFileLen bounds the size of a private key file: a PEM key is a few
-// kilobytes at most.
-const maxKeyFileLen = 64 << 10
+const (
+	// maxKeyFileLen bounds the size of a private key file: a PEM key is a
+	// few kilobytes at most.
+	maxKeyFileLen = 64 << 10
+	// maxCertFileLen bounds the size of a certificate or CA file: a
+	// bundle of many certificates is well under it.
+	maxCertFileLen = 4 << 20
+)
 
 // Files names the files of the three flags. All three are set, or none.
 type Files struct {
@@ -63,7 +70,7 @@ func Load(f Files) (*Config, error) {
 			return nil, fmt.Errorf("%w: %s is missing", ErrIncomplete, flag.name)
 		}
 	}
-	certPEM, err := os.ReadFile(f.Cert)
+	certPEM, err := readPublicFile(f.Cert)
 	if err != nil {
 		return nil, fmt.Errorf("-tls-cert: %w", err)
 	}
@@ -76,7 +83,7 @@ func Load(f Files) (*Config, error) {
 		// X509KeyPair's errors describe the PEM blocks, never the key.
 		return nil, fmt.Errorf("-tls-cert %s with -tls-key %s: %w", f.Cert, f.Key, err)
 	}
-	caPEM, err := os.ReadFile(f.CA)
+	caPEM, err := readPublicFile(f.CA)
 	if err != nil {
 		return nil, fmt.Errorf("-tls-ca: %w", err)
 	}
@@ -104,6 +111,32 @@ func (c *Config) Names(host string) error {
 		return fmt.Errorf("-tls-cert %s does not name %s: %w", c.certFile, host, err)
 	}
 	return nil
+}
+
+// readPublicFile reads a certificate file, refusing what is not a regular
+// file (a named pipe would block the read forever) or is too large.
+func readPublicFile(path string) ([]byte, error) {
+	// O_NONBLOCK keeps a named pipe from blocking the open.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxCertFileLen+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if len(b) > maxCertFileLen {
+		return nil, fmt.Errorf("%s holds more than %d bytes", path, maxCertFileLen)
+	}
+	return b, nil
 }
 
 // Server returns the configuration of a server: it presents the

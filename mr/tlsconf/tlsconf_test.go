@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -25,6 +26,8 @@ func TestLoadRefusals(t *testing.T) {
 	ca := tlstest.NewCA(t, "job")
 	good := ca.Issue("host", "127.0.0.1")
 	other := tlstest.NewCA(t, "other").Issue("stranger", "127.0.0.1")
+	fifo := filepath.Join(t.TempDir(), "fifo.pem")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
 	notPEM := filepath.Join(t.TempDir(), "not.pem")
 	require.NoError(t, os.WriteFile(notPEM, []byte("hello"), 0o600))
 	openKey := filepath.Join(t.TempDir(), "open-key.pem")
@@ -43,6 +46,9 @@ func TestLoadRefusals(t *testing.T) {
 		{"missing cert file", tlsconf.Files{Cert: good.Cert + ".gone", Key: good.Key, CA: good.CA}, []string{"-tls-cert", good.Cert + ".gone"}},
 		{"key readable by others", tlsconf.Files{Cert: good.Cert, Key: openKey, CA: good.CA}, []string{"-tls-key", openKey, "chmod 600"}},
 		{"key of another cert", tlsconf.Files{Cert: good.Cert, Key: other.Key, CA: good.CA}, []string{"-tls-cert " + good.Cert, "-tls-key " + other.Key}},
+		{"cert is a named pipe", tlsconf.Files{Cert: fifo, Key: good.Key, CA: good.CA}, []string{"-tls-cert", fifo, "not a regular file"}},
+		{"CA is a named pipe", tlsconf.Files{Cert: good.Cert, Key: good.Key, CA: fifo}, []string{"-tls-ca", fifo, "not a regular file"}},
+		{"key is a named pipe", tlsconf.Files{Cert: good.Cert, Key: fifo, CA: good.CA}, []string{"-tls-key", fifo, "not a regular file"}},
 		{"CA not PEM", tlsconf.Files{Cert: good.Cert, Key: good.Key, CA: notPEM}, []string{"-tls-ca " + notPEM, "no PEM certificate"}},
 		{"cert of another CA", tlsconf.Files{Cert: other.Cert, Key: other.Key, CA: good.CA}, []string{"-tls-cert " + other.Cert, "not signed by -tls-ca " + good.CA}},
 	}
