@@ -7,10 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
-	"syscall"
+
+	"6.5840/mr/filekind"
 )
 
 const (
@@ -71,22 +70,16 @@ func LoadSecret(path string) (Secret, error) {
 // not a regular file, or is longer than maxLen bytes. Its errors name the
 // file, never any of its content; refusals wrap ErrSecretFile.
 func ReadPrivateFile(path string, maxLen int) ([]byte, error) {
-	// O_NONBLOCK keeps a named pipe from blocking the open; it does
-	// nothing to a regular file.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
-	if err != nil {
+	f, info, err := filekind.OpenRegular(path)
+	var notRegular *filekind.NotRegularError
+	switch {
+	case errors.As(err, &notRegular):
+		return nil, fmt.Errorf("%w: %w", ErrSecretFile, err)
+	case err != nil:
 		return nil, fmt.Errorf("read secret file: %w", err)
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("read secret file: %w", err)
-	}
-	mode := info.Mode()
-	if !mode.IsRegular() {
-		return nil, fmt.Errorf("%w: %s is %s, not a regular file", ErrSecretFile, path, describeType(mode))
-	}
-	if perm := mode.Perm(); perm&groupOtherPerm != 0 {
+	if perm := info.Mode().Perm(); perm&groupOtherPerm != 0 {
 		return nil, fmt.Errorf("%w: %s is accessible by group or others (mode %04o); run chmod 600 %s",
 			ErrSecretFile, path, uint32(perm), path)
 	}
@@ -98,21 +91,6 @@ func ReadPrivateFile(path string, maxLen int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s holds more than %d bytes", ErrSecretFile, path, maxLen)
 	}
 	return b, nil
-}
-
-// describeType names the type of a file that is not a regular file.
-func describeType(mode fs.FileMode) string {
-	switch {
-	case mode.IsDir():
-		return "a directory"
-	case mode&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case mode&fs.ModeSocket != 0:
-		return "a socket"
-	case mode&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "a special file"
 }
 
 // IsZero reports whether s is the zero Secret, which holds no secret.

@@ -24,12 +24,12 @@ import (
 	"maps"
 	"net"
 	"net/rpc"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"6.5840/mr/filekind"
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/journal"
 	"6.5840/mr/protocol"
@@ -208,41 +208,20 @@ func planInputs(paths []string, splitSize int64) ([]task.Input, error) {
 	var errs []error
 	var inputs []task.Input
 	for _, name := range paths {
-		info, err := os.Stat(name)
-		if err == nil && !info.Mode().IsRegular() {
-			err = fmt.Errorf("is not a regular file (%s)", fileKind(info.Mode()))
-		}
-		if err == nil {
-			var f *os.File
-			if f, err = os.Open(name); err == nil {
-				f.Close()
-			}
-		}
-		if err != nil {
+		f, info, err := filekind.OpenRegular(name)
+		var notRegular *filekind.NotRegularError
+		switch {
+		case errors.As(err, &notRegular):
+			errs = append(errs, fmt.Errorf("input %w", err))
+			continue
+		case err != nil:
 			errs = append(errs, fmt.Errorf("input %s: %w", name, err))
 			continue
 		}
+		f.Close()
 		inputs = append(inputs, task.Split(name, info.Size(), splitSize)...)
 	}
 	return inputs, errors.Join(errs...)
-}
-
-// fileKind names the kind of file a mode describes.
-func fileKind(mode os.FileMode) string {
-	switch {
-	case mode.IsDir():
-		return "a directory"
-	case mode&os.ModeNamedPipe != 0:
-		return "a named pipe"
-	case mode&os.ModeCharDevice != 0:
-		return "a character device"
-	case mode&os.ModeDevice != 0:
-		return "a device"
-	case mode&os.ModeSocket != 0:
-		return "a socket"
-	default:
-		return mode.Type().String()
-	}
 }
 
 // Serve answers RPCs on l until l is closed.

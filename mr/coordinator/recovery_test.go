@@ -189,7 +189,11 @@ func TestStuckMapMakesItsWorkerExit(t *testing.T) {
 		require.Less(t, time.Since(start), 3*time.Second+worker.DefaultStuckGrace+time.Second)
 		require.NoError(t, <-second)
 		require.Equal(t, cl.want(wordCount), cl.output())
+		// Let the stuck Map return, and its attempt end, before the
+		// folder is removed.
 		close(release)
+		synctest.Wait()
+		require.NoFileExists(t, filepath.Join(cl.dir, jobfiles.Intermediate(0, 1)), "the stuck attempt left its output behind")
 	})
 }
 
@@ -230,9 +234,9 @@ func TestInputsThatAreNotRegularFilesAreRefused(t *testing.T) {
 	cfg := coordinator.DefaultConfig()
 	cfg.Inputs, cfg.Dir = []string{fifo, dir, "/dev/null"}, dir
 	_, err := coordinator.New(cfg)
-	require.ErrorContains(t, err, fifo+": is not a regular file (a named pipe)")
-	require.ErrorContains(t, err, dir+": is not a regular file (a directory)")
-	require.ErrorContains(t, err, "/dev/null: is not a regular file (a character device)")
+	require.ErrorContains(t, err, "input "+fifo+" is a named pipe, not a regular file")
+	require.ErrorContains(t, err, "input "+dir+" is a directory, not a regular file")
+	require.ErrorContains(t, err, "input /dev/null is a character device, not a regular file")
 }
 
 func TestStaleOutputsAreRefused(t *testing.T) {

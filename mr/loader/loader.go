@@ -9,11 +9,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"plugin"
 	"reflect"
 
 	"6.5840/mr/app"
+	"6.5840/mr/filekind"
 )
 
 // rebuildHint ends the message for a plugin that Go refuses to load.
@@ -41,9 +41,12 @@ var symbols = []symbolSpec{
 // Load opens the plugin at path and returns its functions. Errors name the
 // file and, for a bad symbol, the symbol and the signature expected.
 func Load(path string) (app.App, error) {
-	if _, err := os.Stat(path); err != nil {
-		return app.App{}, fmt.Errorf("plugin %s: %w", path, err)
+	// A named pipe would block plugin.Open forever.
+	f, _, err := filekind.OpenRegular(path)
+	if err != nil {
+		return app.App{}, fmt.Errorf("plugin: %w", err)
 	}
+	f.Close()
 	p, err := plugin.Open(path)
 	if err != nil {
 		return app.App{}, fmt.Errorf("cannot load plugin %s: %v\n%s", path, err, rebuildHint)
@@ -100,7 +103,7 @@ func describe(t reflect.Type) string {
 // Fingerprint returns the SHA-256 of the plugin file at path, in hex: it
 // identifies the application, so that a job never mixes two.
 func Fingerprint(path string) (string, error) {
-	f, err := os.Open(path)
+	f, _, err := filekind.OpenRegular(path)
 	if err != nil {
 		return "", fmt.Errorf("plugin %s: %w", path, err)
 	}

@@ -16,10 +16,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"syscall"
 
 	"6.5840/mr/auth"
+	"6.5840/mr/filekind"
 )
 
 const (
@@ -116,19 +115,11 @@ func (c *Config) Names(host string) error {
 // readPublicFile reads a certificate file, refusing what is not a regular
 // file (a named pipe would block the read forever) or is too large.
 func readPublicFile(path string) ([]byte, error) {
-	// O_NONBLOCK keeps a named pipe from blocking the open.
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, _, err := filekind.OpenRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	info, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
 	b, err := io.ReadAll(io.LimitReader(f, maxCertFileLen+1))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)

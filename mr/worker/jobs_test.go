@@ -158,6 +158,27 @@ func TestCombinePanicInTheFinalSpillIsAnError(t *testing.T) {
 	require.Empty(t, entries, "spill files left behind")
 }
 
+// TestAttemptEndedDuringMapWritesNoOutput: an attempt that ends while Map
+// runs (revoked, or given up on as stuck) does not even start writing its
+// output once Map returns.
+func TestAttemptEndedDuringMapWritesNoOutput(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	require.NoError(t, os.WriteFile(in, []byte("abc"), 0o644))
+	ctx, cancel := context.WithCancel(context.Background())
+	ending := letters
+	ending.Map = func(name, contents string) []mr.KeyValue {
+		cancel()
+		return letters.Map(name, contents)
+	}
+	job := mapJob{app: ending, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}
+	files, stats, err := job.write(ctx)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Empty(t, files)
+	require.Zero(t, stats.outputBytes, "bytes were written for an attempt that had ended")
+	require.NoFileExists(t, job.output())
+}
+
 func TestCancelledAttemptWritesNothing(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")

@@ -89,6 +89,12 @@ func (j mapJob) write(ctx context.Context) ([]string, mapStats, error) {
 		out.discard()
 		return nil, out.stats, err
 	}
+	// An attempt that ended while Map ran (revoked, its lease lost, or
+	// given up on as stuck) writes no output at all.
+	if err := j.commitCheck(ctx); err != nil {
+		out.discard()
+		return nil, out.stats, err
+	}
 	file, err := out.finish()
 	if err != nil {
 		out.discard()
