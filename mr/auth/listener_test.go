@@ -159,6 +159,32 @@ func TestListenerAcceptsOnlyPeers(t *testing.T) {
 	})
 }
 
+// requireBusy dials l as remote and requires the connection to be closed
+// at once and refused as busy; it returns the refusal's error.
+func requireBusy(t *testing.T, l *pipeListener, got <-chan refusal, remote string) error {
+	t.Helper()
+	start := time.Now()
+	extra := l.dial(t, remote)
+	r := <-got
+	require.Equal(t, remote, r.remote)
+	require.ErrorIs(t, r.err, ErrBusy)
+	_, err := extra.Read(make([]byte, 1))
+	require.Equal(t, io.EOF, err, "got the extra connection open")
+	require.Zero(t, time.Since(start), "got the extra connection closed late")
+	return r.err
+}
+
+// requireAccepted dials pl as remote with secret and requires the
+// handshake to pass and l to accept the connection.
+func requireAccepted(t *testing.T, l net.Listener, pl *pipeListener, remote string, secret Secret) {
+	t.Helper()
+	client := dialClient(t, pl, remote, secret)
+	c, err := l.Accept()
+	require.NoError(t, err)
+	require.NoError(t, (<-client).err)
+	c.Close()
+}
+
 // TestListenerBusy: when all handshake slots are taken, new connections
 // are closed at once, and refused; slots free up when handshakes end.
 func TestListenerBusy(t *testing.T) {
@@ -171,25 +197,14 @@ func TestListenerBusy(t *testing.T) {
 		for i := range maxHandshakes {
 			defer pl.dial(t, fmt.Sprintf("silent-%d:1", i)).Close()
 		}
-		start := time.Now()
-		extra := pl.dial(t, "extra")
-		r := <-got
-		require.Equal(t, "extra", r.remote)
-		require.ErrorIs(t, r.err, ErrBusy)
-		_, err := extra.Read(make([]byte, 1))
-		require.Equal(t, io.EOF, err, "got the extra connection open")
-		require.Zero(t, time.Since(start), "got the extra connection closed late")
+		requireBusy(t, pl, got, "extra")
 
 		for range maxHandshakes {
 			r := <-got
 			require.True(t, strings.HasPrefix(r.remote, "silent-"), "refused %s", r.remote)
 			require.ErrorIs(t, r.err, os.ErrDeadlineExceeded)
 		}
-		good := dialClient(t, pl, "good", secret)
-		c, err := l.Accept()
-		require.NoError(t, err)
-		require.NoError(t, (<-good).err)
-		c.Close()
+		requireAccepted(t, l, pl, "good", secret)
 	})
 }
 
@@ -206,29 +221,15 @@ func TestListenerBusyPerHost(t *testing.T) {
 		for port := range maxHandshakesPerHost {
 			defer pl.dial(t, fmt.Sprintf("greedy:%d", port)).Close()
 		}
-		extra := pl.dial(t, "greedy:9999")
-		r := <-got
-		require.Equal(t, "greedy:9999", r.remote)
-		require.ErrorIs(t, r.err, ErrBusy)
-		require.ErrorContains(t, r.err, "from greedy")
-		_, err := extra.Read(make([]byte, 1))
-		require.Equal(t, io.EOF, err, "got the extra connection open")
+		require.ErrorContains(t, requireBusy(t, pl, got, "greedy:9999"), "from greedy")
 
-		good := dialClient(t, pl, "other:1", secret)
-		c, err := l.Accept()
-		require.NoError(t, err)
-		require.NoError(t, (<-good).err)
-		c.Close()
+		requireAccepted(t, l, pl, "other:1", secret)
 
 		for range maxHandshakesPerHost {
 			r := <-got
 			require.ErrorIs(t, r.err, os.ErrDeadlineExceeded)
 		}
-		again := dialClient(t, pl, "greedy:1", secret)
-		c, err = l.Accept()
-		require.NoError(t, err)
-		require.NoError(t, (<-again).err)
-		c.Close()
+		requireAccepted(t, l, pl, "greedy:1", secret)
 	})
 }
 
