@@ -25,6 +25,7 @@ import (
 
 	"6.5840/mr"
 	"6.5840/mr/app"
+	"6.5840/mr/app/apptest"
 	"6.5840/mr/coordinator"
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/protocol"
@@ -230,18 +231,8 @@ func TestMapEmitMatchesMap(t *testing.T) {
 				emit(kv.Key, kv.Value)
 			}
 		}
-		emitting.Combine = func(_ string, values []string) string {
-			total := 0
-			for _, v := range values {
-				n, err := strconv.Atoi(v)
-				if err != nil {
-					panic(err)
-				}
-				total += n
-			}
-			return strconv.Itoa(total)
-		}
-		emitting.Reduce = emitting.Combine
+		emitting.Combine = apptest.Sum
+		emitting.Reduce = apptest.Sum
 		var results []<-chan error
 		for range 2 {
 			results = append(results, cl.startWorker(emitting, nil))

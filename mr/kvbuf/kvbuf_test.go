@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"6.5840/mr/app/apptest"
 )
 
 func hashOf(key string) uint32 {
@@ -117,15 +119,7 @@ func TestCombinerKeepsSumsAndBoundsValues(t *testing.T) {
 	sum := func(key string, values []string) string {
 		calls++
 		most = max(most, len(values))
-		total := 0
-		for _, v := range values {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				panic(err)
-			}
-			total += n
-		}
-		return strconv.Itoa(total)
+		return apptest.Sum(key, values)
 	}
 	b := New(partitionOf, sum)
 	pairs := randomPairs(7, 100_000, 2_000)

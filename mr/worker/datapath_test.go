@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -14,6 +13,7 @@ import (
 
 	"6.5840/mr"
 	"6.5840/mr/app"
+	"6.5840/mr/app/apptest"
 	"6.5840/mr/task"
 )
 
@@ -29,17 +29,8 @@ var words = app.App{
 	Reduce: sum,
 }
 
-func sum(_ string, values []string) string {
-	total := 0
-	for _, v := range values {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			panic(err)
-		}
-		total += n
-	}
-	return strconv.Itoa(total)
-}
+// sum adds up counts.
+var sum = apptest.Sum
 
 // randomText returns n words drawn from a skewed vocabulary.
 func randomText(seed uint64, n int) string {
