@@ -6,6 +6,9 @@ import (
 	"net"
 	"net/rpc"
 	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -68,4 +71,79 @@ func TestMapOutputIsServedFromTheMomentItIsReported(t *testing.T) {
 			require.Equal(t, tt.kept, statErr == nil, "the file stays if and only if it committed")
 		})
 	}
+}
+
+// vanishingCoordinator hands out one map task, commits its report and is
+// gone before it answers: its connections close and every later dial is
+// refused, as when a coordinator exits right after the job ends, before
+// its last answers reach the workers.
+type vanishingCoordinator struct {
+	input string
+	// mu guards gone, tasks and conns, the coordinator's ends of the
+	// connections.
+	mu    sync.Mutex
+	gone  bool
+	tasks int
+	conns []net.Conn
+}
+
+func (c *vanishingCoordinator) Register(_ *protocol.RegisterArgs, reply *protocol.RegisterReply) error {
+	*reply = protocol.RegisterReply{Worker: 1, Epoch: "e", Job: "job-1", NReduce: 1, Lease: time.Minute, PollTimeout: time.Second}
+	return nil
+}
+
+func (c *vanishingCoordinator) GetTask(_ *protocol.GetTaskArgs, reply *protocol.GetTaskReply) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.tasks++
+	*reply = protocol.GetTaskReply{Action: protocol.ActionWait}
+	if c.tasks == 1 {
+		*reply = protocol.GetTaskReply{Action: protocol.ActionRun, NReduce: 1, Input: task.WholeFile(c.input),
+			Attempt: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}}
+	}
+	return nil
+}
+
+func (c *vanishingCoordinator) Heartbeat(_ *protocol.HeartbeatArgs, reply *protocol.HeartbeatReply) error {
+	return nil
+}
+
+func (c *vanishingCoordinator) Report(_ *protocol.ReportArgs, reply *protocol.ReportReply) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gone = true
+	for _, conn := range c.conns {
+		conn.Close()
+	}
+	reply.Outcome = protocol.OutcomeCommitted
+	return nil
+}
+
+func TestServedOutputIsRemovedWhenTheCoordinatorVanishes(t *testing.T) {
+	dir, local := t.TempDir(), t.TempDir()
+	input := filepath.Join(dir, "in.txt")
+	require.NoError(t, os.WriteFile(input, []byte("a b a"), 0o644))
+	service := &vanishingCoordinator{input: input}
+	server := rpc.NewServer()
+	require.NoError(t, server.RegisterName(protocol.ServiceName, service))
+	dial := func() (net.Conn, error) {
+		service.mu.Lock()
+		defer service.mu.Unlock()
+		if service.gone {
+			return nil, syscall.ECONNREFUSED
+		}
+		client, conn := net.Pipe()
+		service.conns = append(service.conns, conn)
+		go server.ServeConn(conn)
+		return client, nil
+	}
+	w, err := New(Config{App: letters, Dir: dir, LocalDir: local, Dial: dial, Secret: testSecret(t),
+		Addr: protocol.Addr{Network: "tcp", Address: "127.0.0.1:9"}, RetryWindow: 100 * time.Millisecond})
+	require.NoError(t, err)
+	err = w.Run(context.Background())
+	require.ErrorIs(t, err, ErrCoordinatorUnreachable)
+	require.True(t, service.tasks >= 1 && service.gone, "the map ran and was reported")
+	entries, err := os.ReadDir(local)
+	require.NoError(t, err)
+	require.Empty(t, entries, "map output left behind where no one serves it")
 }

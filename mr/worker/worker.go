@@ -118,6 +118,9 @@ type Worker struct {
 	cutOff bool
 	// held records the map outputs in LocalDir.
 	held *heldOutputs
+	// keepOutputs is set when the coordinator asks that map outputs stay
+	// after the job (-keep).
+	keepOutputs bool
 	// shuffle serves this worker's map output and fetches others'; nil
 	// without a Secret.
 	shuffle *shuffler
@@ -180,7 +183,15 @@ func (w *Worker) Run(ctx context.Context) error {
 			return err
 		}
 		w.shuffle = s
-		defer s.close()
+		// Once this worker stops serving, no one can read the map output
+		// in its folder, whatever ended the run: the job, a coordinator
+		// gone before it answered the last report, an error.
+		defer func() {
+			s.close()
+			if !w.keepOutputs {
+				w.held.removeAll()
+			}
+		}()
 	}
 	if err := w.register(ctx); err != nil {
 		return err
@@ -210,10 +221,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		switch reply.Action {
 		case protocol.ActionExit:
 			// In the shared folder the coordinator cleans up; a folder
-			// of this machine's only this worker can.
-			if !reply.Keep && w.shuffle != nil {
-				w.held.removeAll()
-			}
+			// of this machine's only this worker can, when Run returns.
+			w.keepOutputs = reply.Keep
 			if reply.JobFailed {
 				return ErrJobFailed
 			}
