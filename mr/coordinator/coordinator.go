@@ -56,10 +56,12 @@ type workerInfo struct {
 // Coordinator runs one job. Create it with New, serve RPCs with Serve, and
 // wait on Done.
 type Coordinator struct {
-	cfg     Config
-	inputs  []task.Input // one per map task
-	log     *slog.Logger
-	rpc     *rpc.Server
+	cfg    Config
+	inputs []task.Input // one per map task
+	log    *slog.Logger
+	rpc    *rpc.Server
+	// replies counts the RPC replies not yet written.
+	replies *pendingReplies
 	journal *journal.Journal // nil when Config.NoJournal
 	// epoch identifies this start of the coordinator; requests of another
 	// epoch must register again.
@@ -145,6 +147,7 @@ func New(cfg Config) (*Coordinator, error) {
 		over:        make(chan struct{}),
 		closed:      make(chan struct{}),
 		rpc:         rpc.NewServer(),
+		replies:     newPendingReplies(),
 	}
 	c.mapOutputsVersion = -1
 	c.jobID = c.epoch
@@ -240,7 +243,7 @@ func (c *Coordinator) Serve(l net.Listener) {
 
 // ServeConn answers RPCs on one connection until it closes.
 func (c *Coordinator) ServeConn(conn net.Conn) {
-	c.rpc.ServeConn(conn)
+	c.rpc.ServeCodec(newServerCodec(conn, c.replies))
 }
 
 // Close stops the coordinator's background work. RPCs already being served
@@ -323,7 +326,8 @@ func (c *Coordinator) nextWorkerDeadlineLocked() (time.Time, bool) {
 }
 
 // WaitForWorkers waits, after the job, until every worker heard from within
-// a lease has been told to exit, or ExitGrace has passed.
+// a lease has been told to exit and every reply is written, or ExitGrace
+// has passed.
 func (c *Coordinator) WaitForWorkers() {
 	timer := time.NewTimer(c.cfg.ExitGrace)
 	defer timer.Stop()
@@ -339,13 +343,20 @@ func (c *Coordinator) WaitForWorkers() {
 		changed := c.changed
 		c.mu.Unlock()
 		if pending == 0 {
-			return
+			break
 		}
 		select {
 		case <-changed:
 		case <-timer.C:
 			return
 		}
+	}
+	// A worker is told to exit in a reply: it must get there before the
+	// coordinator exits, or the worker never learns how its last report
+	// ended.
+	select {
+	case <-c.replies.whenIdle():
+	case <-timer.C:
 	}
 }
 

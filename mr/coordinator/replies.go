@@ -1,0 +1,100 @@
+package coordinator
+
+import (
+	"bufio"
+	"encoding/gob"
+	"io"
+	"net/rpc"
+	"sync"
+)
+
+// pendingReplies counts the requests read whose replies are not yet
+// written, so that the coordinator does not exit while the answer to a
+// last report (the one that ends the job) is on its way.
+type pendingReplies struct {
+	// mu guards n and idle, which is closed while n is 0.
+	mu   sync.Mutex
+	n    int
+	idle chan struct{}
+}
+
+func newPendingReplies() *pendingReplies {
+	idle := make(chan struct{})
+	close(idle)
+	return &pendingReplies{idle: idle}
+}
+
+func (p *pendingReplies) add() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n == 0 {
+		p.idle = make(chan struct{})
+	}
+	p.n++
+}
+
+func (p *pendingReplies) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.n--; p.n == 0 {
+		close(p.idle)
+	}
+}
+
+// whenIdle returns a channel closed once no reply is pending.
+func (p *pendingReplies) whenIdle() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.idle
+}
+
+// serverCodec is net/rpc's gob server codec, on the same wire format,
+// counting each request from the moment its header is read until its
+// reply is written (net/rpc answers every request whose header it read).
+type serverCodec struct {
+	rwc       io.ReadWriteCloser
+	dec       *gob.Decoder
+	enc       *gob.Encoder
+	encBuf    *bufio.Writer
+	pending   *pendingReplies
+	closeOnce sync.Once
+	closeErr  error
+}
+
+func newServerCodec(conn io.ReadWriteCloser, pending *pendingReplies) *serverCodec {
+	buf := bufio.NewWriter(conn)
+	return &serverCodec{rwc: conn, dec: gob.NewDecoder(conn), enc: gob.NewEncoder(buf), encBuf: buf, pending: pending}
+}
+
+func (c *serverCodec) ReadRequestHeader(r *rpc.Request) error {
+	if err := c.dec.Decode(r); err != nil {
+		return err
+	}
+	c.pending.add()
+	return nil
+}
+
+func (c *serverCodec) ReadRequestBody(body any) error {
+	return c.dec.Decode(body)
+}
+
+func (c *serverCodec) WriteResponse(r *rpc.Response, body any) error {
+	defer c.pending.done()
+	err := c.enc.Encode(r)
+	if err == nil {
+		err = c.enc.Encode(body)
+	}
+	if err == nil {
+		err = c.encBuf.Flush()
+	}
+	if err != nil {
+		// A reply cut short leaves the stream unusable.
+		c.Close()
+	}
+	return err
+}
+
+func (c *serverCodec) Close() error {
+	c.closeOnce.Do(func() { c.closeErr = c.rwc.Close() })
+	return c.closeErr
+}
