@@ -1,12 +1,16 @@
 package worker
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"6.5840/mr/app"
 )
 
 // pairSource yields a fixed list of sorted pairs.
@@ -68,4 +72,23 @@ func TestForEachGroupAfterHotKeyAllocatesLittle(t *testing.T) {
 		return nil
 	}))
 	require.LessOrEqual(t, maxCap, 4)
+}
+
+func TestReduceGroupsCallsReduceNoMoreOnceTheAttemptEnds(t *testing.T) {
+	// A slow Reduce during which the attempt is revoked: the next keys
+	// must not be reduced, or a revoked attempt with a few slow keys
+	// outlasts StuckGrace and its worker exits as if Reduce were stuck.
+	ctx, revoke := context.WithCancel(t.Context())
+	var reduced []string
+	a := app.App{Reduce: func(key string, values []string) string {
+		reduced = append(reduced, key)
+		revoke()
+		return "1"
+	}}
+	src := &pairSource{keys: []string{"a", "b", "c"}, values: []string{"1", "1", "1"}}
+	var out bytes.Buffer
+	stats, err := reduceGroups(ctx, a, src, &out)
+	require.ErrorIs(t, err, context.Canceled)
+	require.Equal(t, []string{"a"}, reduced)
+	require.Equal(t, int64(1), stats.records)
 }

@@ -263,10 +263,6 @@ func (g *gathering) removeFetched() {
 	removeFiles(g.fetchedPaths)
 }
 
-// cancelCheckInterval is how many keys Reduce sees between checks that the
-// attempt is still wanted.
-const cancelCheckInterval = 1024
-
 // lineWriter is where reduce output lines go: a buffered file.
 type lineWriter interface {
 	io.Writer
@@ -276,13 +272,19 @@ type lineWriter interface {
 
 // reduceGroups reads sorted records from in, calls Reduce once per key with
 // that key's values, and writes "key result" lines to out, the lab's
-// format ("%v %v\n").
+// format ("%v %v\n"). Once ctx ends it calls Reduce no more: a Reduce can
+// be slow, and every call after the attempt was revoked is wasted and
+// delays the worker (it gives a revoked attempt only StuckGrace to return).
 func reduceGroups(ctx context.Context, a app.App, in merge.Source, out lineWriter) (reduceStats, error) {
 	var stats reduceStats
+	done := ctx.Done()
 	err := forEachGroup(in, func(key string, values []string) error {
-		if stats.groups++; stats.groups%cancelCheckInterval == 0 && ctx.Err() != nil {
+		select {
+		case <-done:
 			return ctx.Err()
+		default:
 		}
+		stats.groups++
 		var result string
 		if err := safeCall("Reduce", func() { result = a.Reduce(key, values) }); err != nil {
 			return err
