@@ -554,6 +554,8 @@ test_bad_inputs() {
 		"$BIN/mrworker" "$SCRATCH/badsig.so"
 	expect_failure plugin-built-differently 30 "different version of package" "make build" -- \
 		"$BIN/mrworker" "$SCRATCH/mismatched.so"
+	expect_failure stuck-grace-zero 30 "-stuck-grace must be positive" -- \
+		"$BIN/mrworker" -stuck-grace 0s "$BIN/wc.so"
 
 	wait "$nobody" || exit 1
 }

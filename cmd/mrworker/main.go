@@ -48,6 +48,7 @@ const (
 func main() {
 	addrFlag := flag.String("addr", "", "coordinator address: a Unix socket path or tcp:HOST:PORT (default $"+protocol.AddrEnv+", else a per-user socket)")
 	retry := flag.Duration("retry-window", worker.DefaultRetryWindow, "how long to keep trying an unreachable coordinator before exiting")
+	stuckGrace := flag.Duration("stuck-grace", worker.DefaultStuckGrace, "how long Map or Reduce may run on after its attempt was revoked before the worker exits 1 (it cannot stop them) so that a fresh worker takes its place")
 	verbose := flag.Bool("v", false, "log debug messages")
 	logFormat := flag.String("log-format", cli.FormatText, "log format: text or json")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the worker to this file")
@@ -69,6 +70,9 @@ func main() {
 	}
 	if sortBuffer <= 0 {
 		cli.Fatal(prog, cli.ExitUsage, fmt.Errorf("-sort-buffer must be positive, got %d", sortBuffer))
+	}
+	if *stuckGrace <= 0 {
+		cli.Fatal(prog, cli.ExitUsage, fmt.Errorf("-stuck-grace must be positive, got %v", *stuckGrace))
 	}
 	addr, err := protocol.ResolveAddr(*addrFlag)
 	if err != nil {
@@ -120,6 +124,7 @@ func main() {
 		App:         a,
 		AppID:       appID,
 		RetryWindow: *retry,
+		StuckGrace:  *stuckGrace,
 		SortBuffer:  int64(sortBuffer),
 		Logger:      logger,
 	})

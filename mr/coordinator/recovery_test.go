@@ -197,6 +197,40 @@ func TestStuckMapMakesItsWorkerExit(t *testing.T) {
 	})
 }
 
+func TestSlowMapWithinALongerStuckGraceKeepsItsWorker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cl := newCluster(t, map[string]string{"only.txt": "a b a"}, 1,
+			func(c *coordinator.Config) { c.TaskTimeout = 3 * time.Second })
+		release := make(chan struct{})
+		var calls atomic.Int32
+		slow := wordCount
+		slow.Map = func(name, contents string) []mr.KeyValue {
+			if calls.Add(1) == 1 {
+				<-release
+			}
+			return wordCount.Map(name, contents)
+		}
+		longGrace := func(c *worker.Config) { c.StuckGrace = 10 * worker.DefaultStuckGrace }
+		first := cl.startWorker(slow, nil, longGrace)
+		synctest.Wait()
+		second := cl.startWorker(slow, nil)
+		require.NoError(t, <-second)
+		require.Equal(t, cl.want(wordCount), cl.output())
+		// Well past the default grace, the first worker still waits for
+		// its revoked attempt's Map instead of giving up on it.
+		time.Sleep(2 * worker.DefaultStuckGrace)
+		synctest.Wait()
+		select {
+		case err := <-first:
+			t.Fatalf("the worker gave up within its StuckGrace: %v", err)
+		default:
+		}
+		close(release)
+		require.NotErrorIs(t, <-first, worker.ErrAttemptStuck)
+		require.NoFileExists(t, filepath.Join(cl.dir, jobfiles.Intermediate(0, 1)), "the revoked attempt left its output behind")
+	})
+}
+
 func TestWorkerOfAnotherApplicationIsRefused(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cl := newCluster(t, texts, 2)
