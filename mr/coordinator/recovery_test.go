@@ -166,19 +166,26 @@ func TestCommitWhoseAnswerIsLostKeepsItsOutput(t *testing.T) {
 	})
 }
 
+// oneSlowMap is a job of one input whose attempts last 3 s, and word count
+// whose first Map call waits until release is closed.
+func oneSlowMap(t *testing.T, release <-chan struct{}) (*cluster, app.App) {
+	cl := newCluster(t, map[string]string{"only.txt": "a b a"}, 1,
+		func(c *coordinator.Config) { c.TaskTimeout = 3 * time.Second })
+	var calls atomic.Int32
+	slow := wordCount
+	slow.Map = func(name, contents string) []mr.KeyValue {
+		if calls.Add(1) == 1 {
+			<-release
+		}
+		return wordCount.Map(name, contents)
+	}
+	return cl, slow
+}
+
 func TestStuckMapMakesItsWorkerExit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cl := newCluster(t, map[string]string{"only.txt": "a b a"}, 1,
-			func(c *coordinator.Config) { c.TaskTimeout = 3 * time.Second })
-		release := make(chan struct{})
-		var calls atomic.Int32
-		stuck := wordCount
-		stuck.Map = func(name, contents string) []mr.KeyValue {
-			if calls.Add(1) == 1 {
-				<-release // never returns while the test looks
-			}
-			return wordCount.Map(name, contents)
-		}
+		release := make(chan struct{}) // not closed while the test looks
+		cl, stuck := oneSlowMap(t, release)
 		first := cl.startWorker(stuck, nil)
 		synctest.Wait()
 		start := time.Now()
@@ -199,17 +206,8 @@ func TestStuckMapMakesItsWorkerExit(t *testing.T) {
 
 func TestSlowMapWithinALongerStuckGraceKeepsItsWorker(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		cl := newCluster(t, map[string]string{"only.txt": "a b a"}, 1,
-			func(c *coordinator.Config) { c.TaskTimeout = 3 * time.Second })
 		release := make(chan struct{})
-		var calls atomic.Int32
-		slow := wordCount
-		slow.Map = func(name, contents string) []mr.KeyValue {
-			if calls.Add(1) == 1 {
-				<-release
-			}
-			return wordCount.Map(name, contents)
-		}
+		cl, slow := oneSlowMap(t, release)
 		longGrace := func(c *worker.Config) { c.StuckGrace = 10 * worker.DefaultStuckGrace }
 		first := cl.startWorker(slow, nil, longGrace)
 		synctest.Wait()
