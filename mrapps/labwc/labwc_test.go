@@ -1,12 +1,11 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"6.5840/mr/app/apptest"
 )
 
 func TestMapCountsEveryWord(t *testing.T) {
@@ -23,15 +22,7 @@ func TestMapCountsEveryWord(t *testing.T) {
 // BenchmarkMap measures the lab-style Map alone over the testdata texts:
 // the part of a labwc job no engine can make faster.
 func BenchmarkMap(b *testing.B) {
-	files, err := filepath.Glob("../../testdata/pg-*.txt")
-	require.NoError(b, err)
-	var text strings.Builder
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		require.NoError(b, err)
-		text.Write(data)
-	}
-	contents := text.String()
+	contents := apptest.Corpus(b)
 	b.SetBytes(int64(len(contents)))
 	for b.Loop() {
 		Map("bench", contents)

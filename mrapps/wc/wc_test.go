@@ -1,13 +1,13 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"unicode"
 
 	"github.com/stretchr/testify/require"
+
+	"6.5840/mr/app/apptest"
 )
 
 // fields is the definition of a word that Map must follow.
@@ -66,15 +66,7 @@ func TestCombineThenReduceEqualsReduce(t *testing.T) {
 // BenchmarkMap measures the application's Map alone over the testdata
 // texts, for comparison with the engine's share of a job.
 func BenchmarkMap(b *testing.B) {
-	files, err := filepath.Glob("../../testdata/pg-*.txt")
-	require.NoError(b, err)
-	var text strings.Builder
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		require.NoError(b, err)
-		text.Write(data)
-	}
-	contents := text.String()
+	contents := apptest.Corpus(b)
 	b.Run("Map", func(b *testing.B) {
 		b.SetBytes(int64(len(contents)))
 		for b.Loop() {
