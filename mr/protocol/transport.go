@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
+	"syscall"
 	"time"
 
 	"6.5840/mr/auth"
@@ -56,8 +58,11 @@ func Dial(ctx context.Context, a Addr, secret auth.Secret, tlsConf *tlsconf.Conf
 	}
 	d := net.Dialer{KeepAliveConfig: KeepAlive}
 	conn, err := d.DialContext(ctx, a.Network, a.Address)
-	if err != nil || a.Network != "tcp" {
-		return conn, err
+	if a.Network != "tcp" {
+		return unixPeer(a, conn, err)
+	}
+	if err != nil {
+		return nil, err
 	}
 	if tlsConf != nil {
 		host, _, _ := net.SplitHostPort(a.Address)
@@ -92,6 +97,26 @@ func Dial(ctx context.Context, a Addr, secret auth.Secret, tlsConf *tlsconf.Conf
 	return authed, nil
 }
 
+// unixPeer returns conn, just dialed to a (err if that failed), if the
+// coordinator at its far end runs as this user. A coordinator of another
+// user is refused (ErrOtherUser), and so is a socket of another user that
+// this one may not connect to: its name was taken by someone else.
+func unixPeer(a Addr, conn net.Conn, err error) (net.Conn, error) {
+	if errors.Is(err, syscall.EACCES) {
+		if _, taken := ownFile(a.Address, fs.ModeSocket); errors.Is(taken, ErrAddrTaken) {
+			return nil, fmt.Errorf("dial %s: %w: %w", a, ErrOtherUser, taken)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPeerUser(conn); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("the coordinator at %s: %w", a, err)
+	}
+	return conn, nil
+}
+
 // tlsError wraps err with ErrTLS if it says that TLS was refused rather
 // than that the network failed.
 func tlsError(err error) error {
@@ -115,13 +140,20 @@ const remoteAlertOp = "remote error"
 // secret: only connections that prove they know it are accepted, and each
 // refused one is logged with its peer's address. With tlsConf, connections
 // are TLS, under the same handshake deadline; it is an error on a Unix
-// socket.
+// socket. Over a Unix socket only processes of this user are accepted
+// (SO_PEERCRED), and each refused one is logged.
 func ListenAuthenticated(a Addr, secret auth.Secret, tlsConf *tlsconf.Config, log *slog.Logger) (net.Listener, error) {
 	if a.Network != "tcp" {
 		if tlsConf != nil {
 			return nil, fmt.Errorf("listen on %s: %w", a, ErrTLSNeedsTCP)
 		}
-		return Listen(a)
+		l, err := Listen(a)
+		if err != nil {
+			return nil, err
+		}
+		return &sameUserListener{Listener: l, refused: func(err error) {
+			log.Warn("connection refused: its process runs as another user", "addr", a.String(), "err", err)
+		}}, nil
 	}
 	if secret.IsZero() {
 		return nil, fmt.Errorf("listen on %s: %w", a, ErrNeedSecret)

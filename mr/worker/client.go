@@ -90,7 +90,8 @@ func (c *client) callWait(ctx context.Context, method string, wait time.Duration
 			c.silentSince = time.Time{}
 		}
 		if err == nil || errors.As(err, &serverErr) || ctx.Err() != nil ||
-			errors.Is(err, protocol.ErrAuth) || errors.Is(err, protocol.ErrTLS) || errors.Is(err, protocol.ErrNeedSecret) {
+			errors.Is(err, protocol.ErrAuth) || errors.Is(err, protocol.ErrTLS) || errors.Is(err, protocol.ErrNeedSecret) ||
+			errors.Is(err, protocol.ErrOtherUser) {
 			return err
 		}
 		now := time.Now()

@@ -2,12 +2,14 @@ package worker
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"testing"
 	"testing/synctest"
 	"time"
 
+	"6.5840/mr/protocol"
 	"github.com/stretchr/testify/require"
 )
 
@@ -44,5 +46,25 @@ func TestLeaseClock(t *testing.T) {
 		time.Sleep(500 * time.Millisecond)
 		require.False(t, clock.held(), "not renewed for a whole lease")
 		require.True(t, newLeaseClock(0).held(), "no lease, nothing to lose")
+	})
+}
+
+// TestACoordinatorOfAnotherUserIsNotRetried: a worker that finds its
+// coordinator runs as another user gives up at once, after one dial.
+func TestACoordinatorOfAnotherUserIsNotRetried(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		dials := 0
+		dial := func() (net.Conn, error) {
+			dials++
+			return nil, fmt.Errorf("the coordinator at /x/mr.sock: process 1 runs as uid 65534: %w", protocol.ErrOtherUser)
+		}
+		w, err := New(Config{App: letters, Dir: t.TempDir(), Dial: dial})
+		require.NoError(t, err)
+		start := time.Now()
+		err = w.Run(context.Background())
+		require.ErrorIs(t, err, protocol.ErrOtherUser)
+		require.NotErrorIs(t, err, ErrCoordinatorUnreachable)
+		require.Equal(t, 1, dials)
+		require.Zero(t, time.Since(start), "the worker waited before giving up")
 	})
 }
