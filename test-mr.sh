@@ -16,13 +16,15 @@
 #
 # Each test runs in its own folder made by mktemp -d, with its own
 # coordinator socket there ($MR_ADDR), so tests never share files and never
-# touch a job running elsewhere. Every process runs under timeout(1) and is
-# killed when its test ends, also on failure or interrupt.
+# touch a job running elsewhere; only lab-socket uses the default address,
+# /var/tmp/5840-mr-UID, on purpose, and fails if a job of yours holds it.
+# Every process runs under timeout(1) and is killed when its test ends, also
+# on failure or interrupt.
 
 set -u
 
 TESTS=(wc indexer map-parallelism reduce-parallelism job-count early-exit
-	crash bad-inputs side-by-side map-apis)
+	crash bad-inputs side-by-side map-apis lab-socket)
 
 usage() {
 	echo "usage: $0 [-l] [TEST...]" >&2
@@ -617,6 +619,55 @@ test_map_apis() {
 		outputs "$SCRATCH/$p" >"$SCRATCH/actual-$p"
 		compare "$SCRATCH/expected" "$SCRATCH/actual-$p" "$p job output"
 	done
+}
+
+# wait_listening NAME PID waits up to 10 s for the coordinator PID, logging to
+# $SCRATCH/NAME.log, to say that it listens, and fails the test if it does not
+# or if it exits first.
+wait_listening() {
+	local name=$1 pid=$2 i
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'coordinator listening' "$SCRATCH/$name.log" 2>/dev/null && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q 'coordinator listening' "$SCRATCH/$name.log" 2>/dev/null && return 0
+	fail "the coordinator did not start listening: $(last_line "$SCRATCH/$name.log")"
+}
+
+# lab-socket: a job with neither -addr nor $MR_ADDR listens at the MIT 6.5840
+# lab's name, /var/tmp/5840-mr-UID, which the lab's own test-mr.sh relies on:
+# like its crash check, workers running crash.so are restarted only while that
+# name exists. The output must equal mrsequential's (with nocrash), and the
+# name must be gone once the coordinator has exited. If another job of yours
+# already listens there, the coordinator refuses to start and so does this
+# test, with that reason.
+test_lab_socket() {
+	local sock i
+	sock=/var/tmp/5840-mr-$(id -u)
+	unset MR_ADDR
+	sequential nocrash "$SCRATCH/expected"
+	# (The crash test explains -max-failures -1.)
+	start coordinator "$SCRATCH/run" "$BIN/mrcoordinator" -max-failures -1 "${INPUTS[@]}"
+	COORD_PID=$LAST_PID
+	wait_listening coordinator "$COORD_PID"
+	grep -qF "addr=$sock" "$SCRATCH/coordinator.log" ||
+		fail "the coordinator does not listen at $sock: $(grep -F 'coordinator listening' "$SCRATCH/coordinator.log")"
+	[ -S "$sock" ] || fail "$sock is not a socket while the coordinator listens"
+	for i in 1 2 3; do
+		(cd "$SCRATCH/run" && worker_loop "$sock" "$SCRATCH/worker-loop-$i.log" crash) 2>>"$SCRATCH/worker-loop-$i.log" &
+		BG_PIDS+=("$!")
+	done
+	check_exit "$COORD_PID" coordinator
+	outputs "$SCRATCH/run" >"$SCRATCH/actual"
+	compare "$SCRATCH/expected" "$SCRATCH/actual" "output"
+	if [ -e "$sock" ] || [ -L "$sock" ]; then
+		fail "the coordinator exited and left $sock behind"
+	fi
+	if [ -e "$sock.lock" ]; then
+		fail "the coordinator exited and left $sock.lock behind"
+	fi
+	# The loops see the name gone and end by themselves.
 }
 
 # --- running them --------------------------------------------------------------

@@ -146,7 +146,7 @@ func main() {
 func parseFlags() (coordinator.Config, options) {
 	cfg := coordinator.DefaultConfig()
 	var opts options
-	flag.StringVar(&opts.addr, "addr", "", "address to listen on: a Unix socket path or tcp:HOST:PORT (default $"+protocol.AddrEnv+", else a per-user socket)")
+	flag.StringVar(&opts.addr, "addr", "", "address to listen on: a Unix socket path or tcp:HOST:PORT (default $"+protocol.AddrEnv+", else "+protocol.DefaultDir+"/5840-mr-UID, the MIT 6.5840 lab's)")
 	flag.StringVar(&opts.secretFile, "secret-file", "", "file whose whole content is the job's shared secret (required with -addr tcp:...; at least 16 bytes, mode 0600)")
 	opts.tlsFiles = cli.TLSFlags(flag.CommandLine)
 	flag.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "number of reduce tasks (and mr-out-* files)")

@@ -6,8 +6,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"syscall"
 )
 
 const (
@@ -17,10 +17,12 @@ const (
 	// tcpPrefix marks a TCP address, as in "tcp:host:port"; any other
 	// address is a Unix socket path.
 	tcpPrefix = "tcp:"
-	// defaultSocketName is the socket's name in the per-user directory.
-	defaultSocketName = "mr.sock"
-	// privateDirMode is the mode of the per-user socket directory.
-	privateDirMode = 0o700
+	// DefaultDir is the folder of the default socket, the MIT 6.5840
+	// lab's: scripts written for the lab look for the socket there.
+	DefaultDir = "/var/tmp"
+	// defaultSocketPrefix, followed by the user's uid, is the default
+	// socket's name in DefaultDir, as in the lab's coordinatorSock().
+	defaultSocketPrefix = "5840-mr-"
 	// socketMode is the mode of a Unix socket the coordinator creates.
 	socketMode = 0o600
 )
@@ -54,8 +56,13 @@ func ParseAddr(s string) (Addr, error) {
 }
 
 // ResolveAddr picks the coordinator's address: flagValue if set, else
-// $MR_ADDR, else a socket in a private per-user directory, which it creates.
+// $MR_ADDR, else the lab's name, /var/tmp/5840-mr-UID (see DefaultDir).
 func ResolveAddr(flagValue string) (Addr, error) {
+	return resolveAddr(flagValue, DefaultDir)
+}
+
+// resolveAddr is ResolveAddr with the default's folder given.
+func resolveAddr(flagValue, defaultDir string) (Addr, error) {
 	if flagValue != "" {
 		return ParseAddr(flagValue)
 	}
@@ -66,31 +73,5 @@ func ResolveAddr(flagValue string) (Addr, error) {
 		}
 		return a, nil
 	}
-	dir, err := privateDir()
-	if err != nil {
-		return Addr{}, err
-	}
-	return Addr{Network: "unix", Address: filepath.Join(dir, defaultSocketName)}, nil
-}
-
-// privateDir returns $XDG_RUNTIME_DIR/mapreduce, or mapreduce-UID in the
-// temp directory, created with mode 0700 and checked to be ours and private.
-func privateDir() (string, error) {
-	dir := filepath.Join(os.TempDir(), fmt.Sprintf("mapreduce-%d", os.Getuid()))
-	if rt := os.Getenv("XDG_RUNTIME_DIR"); rt != "" {
-		dir = filepath.Join(rt, "mapreduce")
-	}
-	if err := os.MkdirAll(dir, privateDirMode); err != nil {
-		return "", fmt.Errorf("create socket directory: %w", err)
-	}
-	info, err := os.Lstat(dir)
-	if err != nil {
-		return "", fmt.Errorf("socket directory: %w", err)
-	}
-	st, ok := info.Sys().(*syscall.Stat_t)
-	if !info.IsDir() || !ok || int(st.Uid) != os.Getuid() || info.Mode().Perm() != privateDirMode {
-		return "", fmt.Errorf("socket directory %s must be a directory owned by you with mode 0700; "+
-			"remove it or pass -addr", dir)
-	}
-	return dir, nil
+	return Addr{Network: "unix", Address: filepath.Join(defaultDir, defaultSocketPrefix+strconv.Itoa(os.Getuid()))}, nil
 }

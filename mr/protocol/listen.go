@@ -40,6 +40,9 @@ func Listen(a Addr) (net.Listener, error) {
 		return l, nil
 	}
 	lock, err := acquireLock(a.Address + lockSuffix)
+	if errors.Is(err, ErrInUse) {
+		return nil, inUse(a)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", a, err)
 	}
@@ -62,8 +65,7 @@ func listenUnix(a Addr) (net.Listener, fs.FileInfo, error) {
 	if old != nil {
 		if conn, err := net.Dial("unix", a.Address); err == nil {
 			conn.Close()
-			return nil, nil, fmt.Errorf("listen on %s: %w (to run another job beside it, give each its own -addr or $%s)",
-				a, ErrInUse, AddrEnv)
+			return nil, nil, inUse(a)
 		}
 		// Our own socket, and nothing listens: left by a coordinator of
 		// ours that died.
@@ -89,6 +91,11 @@ func listenUnix(a Addr) (net.Listener, fs.FileInfo, error) {
 		return nil, nil, fmt.Errorf("listen on %s: %w", a, err)
 	}
 	return l, made, nil
+}
+
+// inUse returns ErrInUse for a, with the way to run a second job.
+func inUse(a Addr) error {
+	return fmt.Errorf("listen on %s: %w (to run another job beside it, give each its own -addr or $%s)", a, ErrInUse, AddrEnv)
 }
 
 // fileLock is an exclusive flock on a file that exists while it is held.

@@ -16,7 +16,7 @@ import (
 // folder that anyone may write to, such as the default's /var/tmp, it
 // may be a trap: workers that connect through it would talk to whoever
 // made it. So Listen leaves it alone and says whose it is.
-var ErrAddrTaken = errors.New("the name is taken by something this user did not make")
+var ErrAddrTaken = errors.New("refusing to use that name")
 
 // ownFile returns what is at path if it is a file of kind (fs.ModeSocket,
 // or 0 for a regular file) owned by this user, nil if nothing is there,
@@ -48,7 +48,7 @@ func checkOwnFile(path string, info fs.FileInfo, kind fs.FileMode) error {
 	case info.Mode()&fs.ModeSymlink != 0:
 		what = fmt.Sprintf("a symbolic link owned by %s, which this program never makes", userName(owner))
 	case owner != os.Geteuid():
-		what = fmt.Sprintf("%s owned by %s, not by you (%s)", kindName(info.Mode()), userName(owner), userName(os.Geteuid()))
+		what = fmt.Sprintf("%s owned by %s, not by you, %s", kindName(info.Mode()), userName(owner), userName(os.Geteuid()))
 	case info.Mode().Type() != kind:
 		what = fmt.Sprintf("%s of yours, not %s", kindName(info.Mode()), kindName(kind))
 	default:

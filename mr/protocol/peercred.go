@@ -38,7 +38,7 @@ func samePeerUser(cred peerCreds, uid int) error {
 	if cred.uid == uid {
 		return nil
 	}
-	return fmt.Errorf("process %d runs as %s, not as %s: %w", cred.pid, userName(cred.uid), userName(uid), ErrOtherUser)
+	return fmt.Errorf("process %d runs as %s, not as you, %s: %w", cred.pid, userName(cred.uid), userName(uid), ErrOtherUser)
 }
 
 // peerCreds are the credentials of the process at the far end of a Unix

@@ -23,8 +23,9 @@ import (
 
 const (
 	// childEnv makes the test binary a child of a peer-credential test:
-	// "listen" on $PROTOCOL_TEST_ADDR until stdin closes, or "dial" it and
-	// wait for the far end to close the connection.
+	// "listen" on $PROTOCOL_TEST_ADDR until stdin closes, "dial" it and
+	// wait for the far end to close the connection, or "worker-dial" it
+	// with Dial and print the error.
 	childEnv     = "PROTOCOL_TEST_CHILD"
 	childAddrEnv = "PROTOCOL_TEST_ADDR"
 	// childWait bounds a child's wait for the far end to hang up, so that
@@ -44,6 +45,14 @@ func TestMain(m *testing.M) {
 		os.Exit(childListen(os.Getenv(childAddrEnv)))
 	case "dial":
 		os.Exit(childDial(os.Getenv(childAddrEnv)))
+	case "worker-dial":
+		// What a worker does: print Dial's error.
+		conn, err := Dial(context.Background(), Addr{"unix", os.Getenv(childAddrEnv)}, auth.Secret{}, nil)
+		if err == nil {
+			conn.Close()
+		}
+		fmt.Println(err)
+		os.Exit(0)
 	}
 	os.Exit(m.Run())
 }
@@ -212,5 +221,23 @@ func TestSamePeerUser(t *testing.T) {
 	require.ErrorIs(t, err, ErrOtherUser)
 	require.ErrorContains(t, err, "process 7 runs as")
 	require.ErrorContains(t, err, "uid "+strconv.Itoa(otherUID))
-	require.ErrorContains(t, err, "not as root (uid 0)")
+	require.ErrorContains(t, err, "not as you, root (uid 0)")
+}
+
+// TestDialSaysWhoseSocketItMayNotUse runs a worker as another user against
+// this user's private socket: the connection is not allowed at all, and
+// Dial must say whose the socket is, with ErrOtherUser, not retry.
+func TestDialSaysWhoseSocketItMayNotUse(t *testing.T) {
+	needRoot(t, "run a process as another user")
+	dir, exe := sharedDir(t)
+	a := Addr{"unix", filepath.Join(dir, "mr.sock")}
+	l, err := ListenAuthenticated(a, auth.Secret{}, nil, slog.New(slog.DiscardHandler))
+	require.NoError(t, err)
+	defer l.Close()
+
+	cmd, out, _ := startAsOther(t, exe, "worker-dial", a.Address)
+	line, _ := out.ReadString('\n')
+	require.NoError(t, cmd.Wait())
+	require.Contains(t, line, ErrOtherUser.Error())
+	require.Contains(t, line, a.Address+" is a socket owned by "+userName(os.Geteuid()))
 }
