@@ -51,7 +51,9 @@ var ErrTLS = errors.New("TLS refused")
 // Dial connects to the coordinator at a. Over TCP the connection is
 // authenticated with secret, which must not be zero, before anything else
 // is sent, and encrypted with TLS if tlsConf is not nil; a failure to
-// authenticate wraps ErrAuth, a refusal of TLS ErrTLS.
+// authenticate wraps ErrAuth, a refusal of TLS ErrTLS. Over a Unix socket
+// the coordinator must run as this user: one of another user, or another
+// user's socket that this one may not use, is refused with ErrOtherUser.
 func Dial(ctx context.Context, a Addr, secret auth.Secret, tlsConf *tlsconf.Config) (net.Conn, error) {
 	if a.Network == "tcp" && secret.IsZero() {
 		return nil, fmt.Errorf("dial %s: %w", a, ErrNeedSecret)
