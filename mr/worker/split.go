@@ -36,7 +36,7 @@ func readInput(s task.Input) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("read input: %w", err)
 	}
-	data, err := readSplit(io.NewSectionReader(f, 0, info.Size()), s.Offset, s.Length)
+	data, err := readSplit(io.NewSectionReader(f, 0, info.Size()), s.Offset, s.Length, make([]byte, scanChunk))
 	if err != nil {
 		return "", fmt.Errorf("read input %s: %w", s.Path, err)
 	}
@@ -47,11 +47,10 @@ func readInput(s task.Input) (string, error) {
 // a line that starts in the range is read to its end even past the range,
 // and a line that starts before it is left to the previous split, so that
 // splits cut at byte offsets still hand Map whole lines, each exactly once
-// (Hadoop's rule). The bytes skipped or scanned are never held: it
-// allocates the lines it returns and one scanChunk. A range past the end
-// of r (its file shrank) is cut at the end.
-func readSplit(r *io.SectionReader, offset, length int64) (string, error) {
-	buf := make([]byte, scanChunk)
+// (Hadoop's rule). It looks for the ends of lines through buf, so the
+// bytes it skips or scans are never held: it allocates only the lines it
+// returns. A range past the end of r (its file shrank) is cut at the end.
+func readSplit(r *io.SectionReader, offset, length int64, buf []byte) (string, error) {
 	start, end := offset, min(offset+length, r.Size())
 	if start > 0 {
 		// The first line starts after the first '\n' at or after the byte
