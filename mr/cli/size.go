@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -32,6 +33,9 @@ func ParseByteSize(s string) (ByteSize, error) {
 			n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
 			if err != nil || n < 0 {
 				return 0, fmt.Errorf("bad size %q: want a number of bytes such as 4096, 64KiB, 64MiB or 1GiB", s)
+			}
+			if n > math.MaxInt64/unit.factor {
+				return 0, fmt.Errorf("bad size %q: more than %d bytes", s, int64(math.MaxInt64))
 			}
 			return ByteSize(n * unit.factor), nil
 		}

@@ -24,6 +24,11 @@ func TestParseByteSize(t *testing.T) {
 		{"MiB", 0, true},
 		{"-5", 0, true},
 		{"12parsecs", 0, true},
+		{"9223372036854775807", 1<<63 - 1, false},
+		{"8589934591G", 8589934591 << 30, false},
+		{"8589934592G", 0, true},
+		{"17179869184G", 0, true},
+		{"9007199254740992KiB", 0, true},
 	}
 	for _, tt := range tests {
 		got, err := ParseByteSize(tt.in)

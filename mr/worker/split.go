@@ -1,20 +1,24 @@
 package worker
 
 import (
-	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"unsafe"
 
 	"6.5840/mr/task"
 )
 
-// readInput returns the contents of a map task's input. For a split, a
-// line that starts in the range is read to its end even past the range, and
-// a line that starts before it is left to the previous split, so that
-// splits cut at byte offsets still hand Map whole lines, each exactly once.
+// scanChunk is the size of the buffer that looks for the end of a line
+// a split skips or finishes: memory for it stays this, however long the
+// line.
+const scanChunk = 32 << 10
+
+// readInput returns the contents of a map task's input: the whole file,
+// or the lines of a split (see readSplit).
 func readInput(s task.Input) (string, error) {
 	if s.Length < 0 {
 		data, err := os.ReadFile(s.Path)
@@ -28,42 +32,72 @@ func readInput(s task.Input) (string, error) {
 		return "", fmt.Errorf("read input: %w", err)
 	}
 	defer f.Close()
-	start := s.Offset
-	if start > 0 {
-		// Skip the line that started before the split: it is the previous
-		// split's, unless the byte before the split ends a line.
-		if _, err := f.Seek(start-1, io.SeekStart); err != nil {
-			return "", fmt.Errorf("read input %s: %w", s.Path, err)
-		}
-		r := bufio.NewReader(f)
-		skipped, err := r.ReadBytes('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
-			return "", fmt.Errorf("read input %s: %w", s.Path, err)
-		}
-		start += int64(len(skipped)) - 1
+	info, err := f.Stat()
+	if err != nil {
+		return "", fmt.Errorf("read input: %w", err)
 	}
-	end := s.Offset + s.Length
+	data, err := readSplit(io.NewSectionReader(f, 0, info.Size()), s.Offset, s.Length, make([]byte, scanChunk))
+	if err != nil {
+		return "", fmt.Errorf("read input %s: %w", s.Path, err)
+	}
+	return data, nil
+}
+
+// readSplit returns the lines of r that start in [offset, offset+length):
+// a line that starts in the range is read to its end even past the range,
+// and a line that starts before it is left to the previous split, so that
+// splits cut at byte offsets still hand Map whole lines, each exactly once
+// (Hadoop's rule). It looks for the ends of lines through buf, so the
+// bytes it skips or scans are never held: it allocates only the lines it
+// returns. A range past the end of r (its file shrank) is cut at the end.
+func readSplit(r *io.SectionReader, offset, length int64, buf []byte) (string, error) {
+	start, end := offset, min(offset+length, r.Size())
+	if start > 0 {
+		// The first line starts after the first '\n' at or after the byte
+		// before the range; none inside the range leaves the split empty.
+		var err error
+		if start, err = pastNewline(r, buf, start-1, end); err != nil {
+			return "", err
+		}
+	}
 	if start >= end {
 		return "", nil
 	}
-	// Read the range, then on to the end of the line it ends in.
-	if _, err := f.Seek(start, io.SeekStart); err != nil {
-		return "", fmt.Errorf("read input %s: %w", s.Path, err)
+	// The last line is the one that holds the range's last byte.
+	stop, err := pastNewline(r, buf, end-1, math.MaxInt64)
+	if err != nil {
+		return "", err
 	}
-	r := bufio.NewReader(f)
-	data := make([]byte, end-start)
-	n, err := io.ReadFull(r, data)
-	data = data[:n]
-	if err == nil && (n == 0 || data[n-1] != '\n') {
-		rest, rerr := r.ReadBytes('\n')
-		if rerr != nil && !errors.Is(rerr, io.EOF) {
-			return "", fmt.Errorf("read input %s: %w", s.Path, rerr)
+	if stop <= start {
+		return "", nil
+	}
+	data := make([]byte, stop-start)
+	n, err := r.ReadAt(data, start)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	return bytesToString(data[:n]), nil
+}
+
+// pastNewline returns the offset just past the first '\n' in r at or after
+// from and before limit, else limit or the end of r, whichever is first.
+// It reads through buf and keeps nothing.
+func pastNewline(r io.ReaderAt, buf []byte, from, limit int64) (int64, error) {
+	for pos := from; pos < limit; {
+		chunk := buf[:min(int64(len(buf)), limit-pos)]
+		n, err := r.ReadAt(chunk, pos)
+		if i := bytes.IndexByte(chunk[:n], '\n'); i >= 0 {
+			return pos + int64(i) + 1, nil
 		}
-		data = append(data, rest...)
-	} else if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("read input %s: %w", s.Path, err)
+		pos += int64(n)
+		if errors.Is(err, io.EOF) {
+			return pos, nil
+		}
+		if err != nil {
+			return 0, err
+		}
 	}
-	return bytesToString(data), nil
+	return limit, nil
 }
 
 // bytesToString returns data as a string without copying; data must never
