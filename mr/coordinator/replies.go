@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/rpc"
 	"sync"
+
+	"6.5840/mr/protocol"
 )
 
 // pendingReplies counts the requests read whose replies are not yet
@@ -49,7 +51,8 @@ func (p *pendingReplies) whenIdle() <-chan struct{} {
 }
 
 // serverCodec is net/rpc's gob server codec, on the same wire format,
-// counting each request from the moment its header is read until its
+// refusing a request message over protocol.MaxRequestBytes (which ends the
+// connection) and counting each request from the moment its header is read until its
 // reply is written (net/rpc answers every request whose header it read).
 type serverCodec struct {
 	rwc       io.ReadWriteCloser
@@ -63,7 +66,8 @@ type serverCodec struct {
 
 func newServerCodec(conn io.ReadWriteCloser, pending *pendingReplies) *serverCodec {
 	buf := bufio.NewWriter(conn)
-	return &serverCodec{rwc: conn, dec: gob.NewDecoder(conn), enc: gob.NewEncoder(buf), encBuf: buf, pending: pending}
+	dec := gob.NewDecoder(protocol.LimitMessages(conn, protocol.MaxRequestBytes))
+	return &serverCodec{rwc: conn, dec: dec, enc: gob.NewEncoder(buf), encBuf: buf, pending: pending}
 }
 
 func (c *serverCodec) ReadRequestHeader(r *rpc.Request) error {

@@ -57,3 +57,36 @@ func TestPendingRepliesLastUntilWritten(t *testing.T) {
 		require.True(t, isIdle(pending))
 	})
 }
+
+// TestServerCodecRefusesAHugeRequest: a request whose gob length prefix
+// claims gigabytes ends the connection instead of being allocated, and a
+// request of a normal size on a fresh connection is still answered.
+func TestServerCodecRefusesAHugeRequest(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		server := rpc.NewServer()
+		require.NoError(t, server.RegisterName("Echo", echo{}))
+		pending := newPendingReplies()
+
+		client, conn := net.Pipe()
+		served := make(chan struct{})
+		go func() { server.ServeCodec(newServerCodec(conn, pending)); close(served) }()
+		// 0xfc: a length of four bytes follows; 0x01ffffffff is 8 GiB - 1.
+		go client.Write([]byte{0xfc, 0x01, 0xff, 0xff, 0xff})
+		synctest.Wait()
+		select {
+		case <-served:
+		default:
+			t.Fatal("the connection is still served after a request of 8 GiB was announced")
+		}
+		client.Close()
+		require.True(t, isIdle(pending), "a refused request leaves nothing pending")
+
+		client, conn = net.Pipe()
+		defer client.Close()
+		go server.ServeCodec(newServerCodec(conn, pending))
+		rc := rpc.NewClient(client)
+		var reply string
+		require.NoError(t, rc.Call("Echo.Call", "hello", &reply))
+		require.Equal(t, "hello", reply)
+	})
+}
