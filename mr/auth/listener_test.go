@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -231,6 +232,81 @@ func TestListenerBusyPerHost(t *testing.T) {
 		}
 		requireAccepted(t, l, pl, "greedy:1", secret)
 	})
+}
+
+// TestListenerEvictsSquatters: once silent connections have held every
+// slot, or every slot of one host, for minEvictAge, a peer that
+// authenticates is not locked out: the oldest silent one is closed to
+// make room for it.
+func TestListenerEvictsSquatters(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		squat   int
+		host    string
+		newcome string
+	}{
+		{"all slots", maxHandshakes, "stranger-%d:1", "worker:1"},
+		{"one host's slots", maxHandshakesPerHost, "shared:%d", "shared:9999"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				secret := testSecret("shared")
+				pl := newPipeListener()
+				refused, got := refusals(maxHandshakes + 2)
+				l := NewListener(pl, secret, testTimeout, refused)
+				defer l.Close()
+				var squatters []net.Conn
+				for i := range tc.squat {
+					c := pl.dial(t, fmt.Sprintf(tc.host, i))
+					defer c.Close()
+					squatters = append(squatters, c)
+					synctest.Wait()
+				}
+				time.Sleep(minEvictAge)
+				requireAccepted(t, l, pl, tc.newcome, secret)
+				r := <-got
+				require.Equal(t, fmt.Sprintf(tc.host, 0), r.remote, "got another squatter evicted than the oldest")
+				require.ErrorIs(t, r.err, ErrBusy)
+				// The oldest squatter was closed; the next ones were not.
+				_, err := io.ReadAll(squatters[0])
+				require.NoError(t, err, "got the evicted squatter open")
+				require.Empty(t, got, "got more than one squatter evicted")
+			})
+		})
+	}
+}
+
+// TestListenerRetriesTemporaryAcceptErrors: running out of file
+// descriptors for a while does not end serving.
+func TestListenerRetriesTemporaryAcceptErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		secret := testSecret("shared")
+		pl := newPipeListener()
+		emfile := &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
+		fl := &flakyListener{Listener: pl, fails: 20, err: emfile}
+		l := NewListener(fl, secret, testTimeout, nil)
+		defer l.Close()
+		requireAccepted(t, l, pl, "good", secret)
+	})
+}
+
+// flakyListener fails its first fails Accepts with err.
+type flakyListener struct {
+	net.Listener
+	mu    sync.Mutex
+	fails int
+	err   error
+}
+
+func (l *flakyListener) Accept() (net.Conn, error) {
+	l.mu.Lock()
+	if l.fails > 0 {
+		l.fails--
+		l.mu.Unlock()
+		return nil, l.err
+	}
+	l.mu.Unlock()
+	return l.Listener.Accept()
 }
 
 // TestListenerClose: Close does not wait for handshakes in progress, and

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"6.5840/mr/auth"
+	"6.5840/mr/netguard"
 	"6.5840/mr/tlsconf"
 )
 
@@ -40,6 +41,11 @@ var ErrNeedSecret = errors.New("a TCP address needs a secret (-secret-file)")
 // authenticated: the two sides do not share the secret. Retrying does not
 // help.
 var ErrAuth = errors.New("authentication failed")
+
+// ErrBusy is returned (wrapped) when the coordinator closed a connection
+// before its handshake began: it was busy with other connections, or
+// shutting down. Retrying may help.
+var ErrBusy = errors.New("the coordinator closed the connection at once: busy with other connections, or shutting down")
 
 // ErrTLS is returned (wrapped) when TLS could not be set up with a peer:
 // its certificate, or this side's, was refused, or it does not speak TLS.
@@ -71,6 +77,7 @@ func Dial(ctx context.Context, a Addr, secret auth.Secret, tlsConf *tlsconf.Conf
 		}
 		conn = tc
 	}
+	start := time.Now()
 	authed, err := auth.Client(conn, secret, HandshakeTimeout)
 	if err != nil {
 		conn.Close()
@@ -82,6 +89,10 @@ func Dial(ctx context.Context, a Addr, secret auth.Secret, tlsConf *tlsconf.Conf
 			// TLS 1.3 servers check a client's certificate after its
 			// handshake ends: a refusal comes with the first read.
 			err = tlsError(err)
+		case errors.Is(err, io.ErrUnexpectedEOF) && time.Since(start) < HandshakeTimeout/2:
+			// A coordinator closes a connection at once when its
+			// handshake slots are taken (or it is shutting down).
+			err = fmt.Errorf("%w (%w)", err, ErrBusy)
 		case errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF):
 			// A TLS server waits for the client to speak first, until
 			// one side's deadline passes.
@@ -133,8 +144,9 @@ func ListenAuthenticated(a Addr, secret auth.Secret, tlsConf *tlsconf.Config, lo
 	if tlsConf != nil {
 		l = tls.NewListener(l, tlsConf.Server())
 	}
+	refusals := netguard.NewRateLog(log, 0)
 	return auth.NewListener(l, secret, HandshakeTimeout, func(remote net.Addr, err error) {
-		log.Warn("connection refused: it did not authenticate", "peer", remote.String(), "err", err)
+		refusals.Warn("connection refused: it did not authenticate", "peer", remote.String(), "err", err)
 	}), nil
 }
 
