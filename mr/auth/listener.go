@@ -19,12 +19,6 @@ const (
 	// peer address, so that one host cannot take every slot. A worker
 	// opens at most a few connections at once.
 	maxHandshakesPerHost = 8
-	// minEvictAge is how long a handshake keeps its slot against
-	// newcomers: when a limit is reached, the oldest handshake in
-	// progress is closed to make room, if it has run this long. A peer's
-	// handshake takes a few round trips, far less; a peer that says
-	// nothing holds a slot only until someone else wants it.
-	minEvictAge = 500 * time.Millisecond
 )
 
 // NewListener returns a listener whose Accept returns only connections
@@ -33,10 +27,13 @@ const (
 // goroutine, so a slow or silent peer delays nobody else. At most 64
 // handshakes run (or wait for Accept) at once, at most 8 of them from one
 // host: a connection arriving when its host's or all slots are taken
-// closes the oldest handshake in progress there, if it has run for
-// minEvictAge, and is itself closed at once otherwise. So strangers that
-// connect and say nothing cannot lock out a peer that authenticates; only
-// a flood that opens connections faster than a handshake completes can.
+// closes the oldest handshake in progress there to make room. So
+// strangers that connect and say nothing hold a slot only until someone
+// else wants it, and cannot lock out a peer that authenticates; only a
+// flood that opens a slot's worth of connections (8 from the peer's own
+// host, or 64) while one handshake runs, a few round trips, can. A
+// connection is closed at once only when every slot holds an
+// authenticated connection waiting for Accept.
 // An Accept of l that fails for a temporary reason (too many open files)
 // is retried after a backoff. refused, unless nil, is called with the
 // remote address of every connection closed without reaching Accept, and
@@ -95,11 +92,11 @@ type listener struct {
 	seq         uint64
 }
 
-// pending is a handshake in progress.
+// pending is a handshake in progress: its peer's host, and its place in
+// the order of arrival.
 type pending struct {
-	host  string
-	seq   uint64
-	start time.Time
+	host string
+	seq  uint64
 }
 
 // acceptLoop accepts raw connections and starts their handshakes, until
@@ -162,30 +159,25 @@ func (l *listener) handshake(raw net.Conn) {
 	}
 }
 
-// track records raw as in handshake, first closing (returning) the
-// handshakes evicted to make room for it. It fails with net.ErrClosed if
-// the listener is closed, and ErrBusy if raw's host, or the listener, has
-// all its slots taken by handshakes younger than minEvictAge or by
-// connections waiting for Accept.
+// track records raw as in handshake, first evicting (returning) the
+// handshakes to close to make room for it. It fails with net.ErrClosed if
+// the listener is closed, and ErrBusy if every slot holds a connection
+// waiting for Accept.
 func (l *listener) track(raw net.Conn) (evicted []net.Conn, err error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
 		return nil, net.ErrClosed
 	}
-	now := time.Now()
 	host := peerHost(raw.RemoteAddr())
 	if l.perHost[host] >= maxHandshakesPerHost {
-		victim := l.oldestLocked(host, now)
-		if victim == nil {
-			return nil, fmt.Errorf("auth: %w (%d from %s)", ErrBusy, maxHandshakesPerHost, host)
-		}
+		victim := l.oldestLocked(host)
 		l.forgetLocked(victim)
 		l.held--
 		evicted = append(evicted, victim)
 	}
 	if l.held >= maxHandshakes {
-		victim := l.oldestLocked("", now)
+		victim := l.oldestLocked("")
 		if victim == nil {
 			return evicted, fmt.Errorf("auth: %w (%d)", ErrBusy, maxHandshakes)
 		}
@@ -194,25 +186,22 @@ func (l *listener) track(raw net.Conn) (evicted []net.Conn, err error) {
 		evicted = append(evicted, victim)
 	}
 	l.seq++
-	l.handshaking[raw] = pending{host: host, seq: l.seq, start: now}
+	l.handshaking[raw] = pending{host: host, seq: l.seq}
 	l.perHost[host]++
 	l.held++
 	return evicted, nil
 }
 
 // oldestLocked returns the oldest handshake in progress from host (any
-// host if ""), if it has run for minEvictAge; else nil. The map holds at
-// most maxHandshakes entries, so a scan is cheap.
-func (l *listener) oldestLocked(host string, now time.Time) net.Conn {
+// host if ""), or nil if there is none. The map holds at most
+// maxHandshakes entries, so a scan is cheap.
+func (l *listener) oldestLocked(host string) net.Conn {
 	var oldest net.Conn
 	var first pending
 	for raw, p := range l.handshaking {
 		if (host == "" || p.host == host) && (oldest == nil || p.seq < first.seq) {
 			oldest, first = raw, p
 		}
-	}
-	if oldest == nil || now.Sub(first.start) < minEvictAge {
-		return nil
 	}
 	return oldest
 }
