@@ -28,9 +28,9 @@ type RateLog struct {
 }
 
 // NewRateLog returns a RateLog that writes to log at most once per every
-// (DefaultLogEvery if every <= 0).
+// (DefaultLogEvery if every is zero; every line if it is negative).
 func NewRateLog(log *slog.Logger, every time.Duration) *RateLog {
-	if every <= 0 {
+	if every == 0 {
 		every = DefaultLogEvery
 	}
 	return &RateLog{log: log, every: every, now: time.Now}
@@ -41,7 +41,7 @@ func NewRateLog(log *slog.Logger, every time.Duration) *RateLog {
 func (r *RateLog) Warn(msg string, args ...any) {
 	r.mu.Lock()
 	now := r.now()
-	if !r.last.IsZero() && now.Sub(r.last) < r.every {
+	if r.every > 0 && !r.last.IsZero() && now.Sub(r.last) < r.every {
 		r.dropped++
 		r.mu.Unlock()
 		return

@@ -122,9 +122,11 @@ func tlsError(err error) error {
 // an alert from the peer, such as a refused certificate.
 const remoteAlertOp = "remote error"
 
-// ListenAuthenticated listens on a like Listen. Over TCP it needs a
-// secret: only connections that prove they know it are accepted, and each
-// refused one is logged with its peer's address. With tlsConf, connections
+// ListenAuthenticated listens on a like Listen. Its Accept retries
+// temporary errors (too many open files) after a backoff. Over TCP it
+// needs a secret: only connections that prove they know it are accepted,
+// and refused ones are logged with their peers' addresses, at most one
+// line a second with a count of those left out. With tlsConf, connections
 // are TLS, under the same handshake deadline; it is an error on a Unix
 // socket.
 func ListenAuthenticated(a Addr, secret auth.Secret, tlsConf *tlsconf.Config, log *slog.Logger) (net.Listener, error) {
@@ -132,7 +134,12 @@ func ListenAuthenticated(a Addr, secret auth.Secret, tlsConf *tlsconf.Config, lo
 		if tlsConf != nil {
 			return nil, fmt.Errorf("listen on %s: %w", a, ErrTLSNeedsTCP)
 		}
-		return Listen(a)
+		l, err := Listen(a)
+		if err != nil {
+			return nil, err
+		}
+		// Out of file descriptors for a moment is no reason to stop.
+		return netguard.RetryListener(l, log), nil
 	}
 	if secret.IsZero() {
 		return nil, fmt.Errorf("listen on %s: %w", a, ErrNeedSecret)
