@@ -73,4 +73,3 @@ func TestHandlerRateLimitsRefusalLogs(t *testing.T) {
 	}
 	require.Equal(t, 1, strings.Count(logs.String(), "refused"), logs.String())
 }
-
