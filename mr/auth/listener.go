@@ -19,12 +19,18 @@ const (
 	// peer address, so that one host cannot take every slot. A worker
 	// opens at most a few connections at once.
 	maxHandshakesPerHost = 8
+	// quietTimeout is how long a listener waits for a client to start its
+	// proof once the hello is sent (with TLS, for the TLS handshake too):
+	// a client answers within a round trip, and a peer that says nothing
+	// gives its slot back soon even when nobody else wants it.
+	quietTimeout = 2 * time.Second
 )
 
 // NewListener returns a listener whose Accept returns only connections
 // from l that passed Server's handshake with the secret s and the given
 // timeout, framed as Server returns them. Each handshake runs in its own
-// goroutine, so a slow or silent peer delays nobody else. At most 64
+// goroutine, so a slow or silent peer delays nobody else; a peer that has
+// not started its proof 2 s after the hello is dropped. At most 64
 // handshakes run (or wait for Accept) at once, at most 8 of them from one
 // host: a connection arriving when its host's or all slots are taken
 // closes the oldest handshake in progress there to make room. So
@@ -137,7 +143,8 @@ func (l *listener) handshake(raw net.Conn) {
 		raw.Close()
 		err = fmt.Errorf("auth handshake with %s: %w", remote, ErrNoSecret)
 	} else {
-		c, err = server(raw, l.key, l.timeout, rand.Reader)
+		h := &handshake{conn: raw, k: l.key, quiet: quietTimeout}
+		c, err = h.run(l.timeout, false, rand.Reader)
 	}
 	if !l.untrack(raw, err == nil) {
 		// Close aborted the handshake, or a newer connection took its

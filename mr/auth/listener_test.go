@@ -257,6 +257,37 @@ func TestListenerEvictsSquatters(t *testing.T) {
 	}
 }
 
+// TestListenerDropsQuietPeersSoon: a peer that reads the hello and says
+// nothing is dropped after quietTimeout, not the whole handshake timeout;
+// one that started its proof has the whole timeout.
+func TestListenerDropsQuietPeersSoon(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pl := newPipeListener()
+		refused, got := refusals(2)
+		l := NewListener(pl, testSecret("shared"), testTimeout, refused)
+		defer l.Close()
+		start := time.Now()
+		quiet := pl.dial(t, "quiet")
+		defer quiet.Close()
+		go io.Copy(io.Discard, quiet)
+		r := <-got
+		require.Equal(t, "quiet", r.remote)
+		require.ErrorIs(t, r.err, os.ErrDeadlineExceeded)
+		require.Equal(t, quietTimeout, time.Since(start))
+
+		start = time.Now()
+		slow := pl.dial(t, "slow")
+		defer slow.Close()
+		go io.Copy(io.Discard, slow)
+		_, err := slow.Write([]byte(magic))
+		require.NoError(t, err)
+		r = <-got
+		require.Equal(t, "slow", r.remote)
+		require.ErrorIs(t, r.err, os.ErrDeadlineExceeded)
+		require.Equal(t, testTimeout, time.Since(start))
+	})
+}
+
 // TestListenerRetriesTemporaryAcceptErrors: running out of file
 // descriptors for a while does not end serving.
 func TestListenerRetriesTemporaryAcceptErrors(t *testing.T) {
