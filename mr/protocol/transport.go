@@ -27,6 +27,11 @@ const (
 	keepAliveIdle     = 5 * time.Second
 	keepAliveInterval = time.Second
 	keepAliveCount    = 3
+	// busyHangUp is how soon a coordinator that closes a connection
+	// before its hello must do so for the worker to call it busy: one
+	// out of slots closes it at once, while one that waits for a TLS
+	// greeting gives up after seconds.
+	busyHangUp = time.Second
 )
 
 // KeepAlive is the TCP keepalive of every connection between a coordinator
@@ -89,7 +94,7 @@ func Dial(ctx context.Context, a Addr, secret auth.Secret, tlsConf *tlsconf.Conf
 			// TLS 1.3 servers check a client's certificate after its
 			// handshake ends: a refusal comes with the first read.
 			err = tlsError(err)
-		case errors.Is(err, io.ErrUnexpectedEOF) && time.Since(start) < HandshakeTimeout/2:
+		case errors.Is(err, io.ErrUnexpectedEOF) && time.Since(start) < busyHangUp:
 			// A coordinator closes a connection at once when its
 			// handshake slots are taken (or it is shutting down).
 			err = fmt.Errorf("%w (%w)", err, ErrBusy)
@@ -125,8 +130,8 @@ const remoteAlertOp = "remote error"
 // ListenAuthenticated listens on a like Listen. Its Accept retries
 // temporary errors (too many open files) after a backoff. Over TCP it
 // needs a secret: only connections that prove they know it are accepted,
-// and refused ones are logged with their peers' addresses, at most one
-// line a second with a count of those left out. With tlsConf, connections
+// and refused ones are logged with their peers' addresses, at most a few
+// lines a second with a count of those left out (netguard.RateLog). With tlsConf, connections
 // are TLS, under the same handshake deadline; it is an error on a Unix
 // socket.
 func ListenAuthenticated(a Addr, secret auth.Secret, tlsConf *tlsconf.Config, log *slog.Logger) (net.Listener, error) {

@@ -95,7 +95,7 @@
 // returns for attempts this worker committed, so an uncommitted or
 // foreign attempt is 404. It opens them read-only and writes nothing.
 // It logs refusals with the remote address and the reason, never the
-// key or a signature, and at most one line a second with a count of
+// key or a signature, and at most five lines a second with a count of
 // those left out (HandlerConfig.RefusalLogEvery). NewServer closes the
 // oldest of the connections that wait without a request in progress
 // once there are ServerMaxQuiet of them, so strangers who connect and say

@@ -45,11 +45,12 @@ type HandlerConfig struct {
 	// task and attempt, and ok, only if this worker committed that
 	// attempt. It is the only source of paths the handler opens.
 	Lookup func(mapTask, attempt int) (path string, ok bool)
-	// Logger receives a Warn record for refused requests, at most one
-	// per RefusalLogEvery with a count of those left out, and an Error
-	// record for each map output that cannot be served. Nil discards.
+	// Logger receives Warn records for refused requests, at most
+	// netguard.LogBurst per RefusalLogEvery with a count of those left
+	// out, and an Error record for each map output that cannot be served.
+	// Nil discards.
 	Logger *slog.Logger
-	// RefusalLogEvery is the least time between two records of refused
+	// RefusalLogEvery is the interval of the limit on records of refused
 	// requests: anyone who can connect can send them. Zero means
 	// netguard.DefaultLogEvery; negative, a record for each.
 	RefusalLogEvery time.Duration
