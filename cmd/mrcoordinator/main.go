@@ -24,6 +24,7 @@ import (
 	"6.5840/mr/cli"
 	"6.5840/mr/coordinator"
 	"6.5840/mr/jobfiles"
+	"6.5840/mr/netguard"
 	"6.5840/mr/protocol"
 	"6.5840/mr/status"
 	"6.5840/mr/tlsconf"
@@ -38,8 +39,17 @@ const (
 	// defaultReport is the default base name of the job report files.
 	defaultReport = "mr-report"
 	// statusReadHeaderTimeout bounds the wait for a status request's
-	// headers.
+	// headers, and statusIdleTimeout a kept-alive connection's wait for
+	// its next request.
 	statusReadHeaderTimeout = 10 * time.Second
+	statusIdleTimeout       = 30 * time.Second
+	// statusMaxConns caps the status server's open connections, and
+	// statusMaxQuiet those of them without a request in progress (past
+	// it the oldest is closed): a page needs one or two per browser.
+	statusMaxConns = 64
+	statusMaxQuiet = 32
+	// statusMaxHeaderBytes bounds a status request's headers.
+	statusMaxHeaderBytes = 8 << 10
 )
 
 // options are the flags beyond the coordinator's Config.
@@ -53,10 +63,15 @@ type options struct {
 	verbose    bool
 	logFormat  string
 	cpuProfile string
+	debugToken bool
 }
 
 func main() {
 	cfg, opts := parseFlags()
+	if opts.debugToken {
+		printDebugToken(opts.secretFile)
+		return
+	}
 	out := cli.NewStatusWriter(os.Stderr, cli.IsTerminal(os.Stderr))
 	logger, err := cli.NewLogger(out, opts.logFormat, opts.verbose)
 	if err != nil {
@@ -169,7 +184,11 @@ func parseFlags() (coordinator.Config, options) {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] INPUT...\n", prog)
 		flag.PrintDefaults()
 	}
+	flag.BoolVar(&opts.debugToken, "debug-token", false, "print the token of the status page's details and debug pages (header "+status.DebugTokenHeader+"), derived from -secret-file, and exit")
 	flag.Parse()
+	if opts.debugToken {
+		return cfg, opts
+	}
 	if flag.NArg() == 0 {
 		flag.Usage()
 		cli.Fatal(prog, cli.ExitUsage, errors.New("no input files"))
@@ -184,25 +203,51 @@ func parseFlags() (coordinator.Config, options) {
 }
 
 // serveStatus serves the status page on addr in the background. On a
-// loopback address the debug pages (profiles, variables, the command line)
-// are open; elsewhere they need the debug token derived from the secret
-// (status.DebugAccess), and the page is HTTPS if the job uses TLS, with
-// the coordinator's certificate and none asked of the browser.
+// loopback address everything is open. Elsewhere the debug pages
+// (profiles, variables, the command line) need the debug token derived
+// from the secret (status.DebugAccess); the page is HTTPS if the job uses
+// TLS, with the coordinator's certificate and none asked of the browser,
+// and without TLS it shows strangers the progress view only, keeping the
+// details for loopback clients and the token (status.DetailAccess).
+// Snapshots are taken at most once a second however many requests come,
+// and the server caps its connections and times out idle ones.
 func serveStatus(addr string, c *coordinator.Coordinator, secret auth.Secret, tlsConf *tlsconf.Config) error {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("-http %s: %w", addr, err)
 	}
 	debugAllowed := status.DebugAccess(l.Addr(), secret)
+	useTLS := debugAllowed != nil && tlsConf != nil
+	detailAllowed := status.DetailAccess(l.Addr(), secret, useTLS)
 	scheme := "http"
-	if debugAllowed != nil && tlsConf != nil {
+	l = netguard.LimitListener(l, statusMaxConns)
+	if useTLS {
 		l = tls.NewListener(l, tlsConf.PageServer())
 		scheme = "https"
 	}
-	srv := &http.Server{Handler: status.NewHandler(c.Snapshot, debugAllowed), ReadHeaderTimeout: statusReadHeaderTimeout}
+	srv := &http.Server{
+		Handler:           status.NewGuardedHandler(status.Cached(c.Snapshot, status.DefaultMaxAge), debugAllowed, detailAllowed),
+		ReadHeaderTimeout: statusReadHeaderTimeout,
+		IdleTimeout:       statusIdleTimeout,
+		MaxHeaderBytes:    statusMaxHeaderBytes,
+		ConnState:         netguard.NewIdleCap(statusMaxQuiet, nil).ConnState,
+	}
 	go srv.Serve(l)
-	c.Logger().Info("status page", "url", scheme+"://"+l.Addr().String()+"/")
+	c.Logger().Info("status page", "url", scheme+"://"+l.Addr().String()+"/", "details", detailAllowed == nil)
 	return nil
+}
+
+// printDebugToken prints the debug token derived from the secret in file
+// and returns, or exits 2 naming the file if it cannot be read.
+func printDebugToken(file string) {
+	if file == "" {
+		cli.Fatal(prog, cli.ExitUsage, errors.New("-debug-token needs -secret-file FILE"))
+	}
+	secret, err := auth.LoadSecret(file)
+	if err != nil {
+		cli.Fatal(prog, cli.ExitUsage, fmt.Errorf("-secret-file: %w", err))
+	}
+	fmt.Println(status.DebugToken(secret))
 }
 
 // writeReport writes the job report, if asked for; a failure to write it

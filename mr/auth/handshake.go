@@ -65,7 +65,12 @@ type handshake struct {
 	// first needed.
 	k      []byte
 	secret Secret
-	ns, nc [nonceSize]byte
+	// quiet, if positive, is the server's shorter deadline for a client
+	// that has not started its proof; timeout applies from then on.
+	quiet time.Duration
+	// deadline is when the whole handshake must be over.
+	deadline time.Time
+	ns, nc   [nonceSize]byte
 	// msg holds the message being written or read.
 	msg [proofSize]byte
 	mac hash.Hash
@@ -81,7 +86,12 @@ func (h *handshake) run(timeout time.Duration, isClient bool, nonces io.Reader) 
 		timeout = DefaultTimeout
 	}
 	var c net.Conn
-	err := h.conn.SetDeadline(time.Now().Add(timeout))
+	h.deadline = time.Now().Add(timeout)
+	first := h.deadline
+	if !isClient && h.quiet > 0 && h.quiet < timeout {
+		first = time.Now().Add(h.quiet)
+	}
+	err := h.conn.SetDeadline(first)
 	switch {
 	case err != nil:
 		err = fmt.Errorf("set deadline: %w", err)
@@ -113,6 +123,11 @@ func (h *handshake) server(nonces io.Reader) (net.Conn, error) {
 	}
 	if err := h.readMagic("proof"); err != nil {
 		return nil, err
+	}
+	if h.quiet > 0 {
+		if err := h.conn.SetDeadline(h.deadline); err != nil {
+			return nil, fmt.Errorf("set deadline: %w", err)
+		}
 	}
 	rest := h.msg[len(magic):proofSize]
 	if err := h.read(rest, "proof"); err != nil {

@@ -6,8 +6,8 @@ import (
 	"io"
 	"net"
 	"os"
-	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -185,52 +185,140 @@ func requireAccepted(t *testing.T, l net.Listener, pl *pipeListener, remote stri
 	c.Close()
 }
 
-// TestListenerBusy: when all handshake slots are taken, new connections
-// are closed at once, and refused; slots free up when handshakes end.
+// TestListenerBusy: when every slot holds an authenticated connection
+// that nobody accepted yet, new connections are closed at once, and
+// refused; a slot frees up when one is accepted.
 func TestListenerBusy(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		secret := testSecret("shared")
 		pl := newPipeListener()
-		refused, got := refusals(maxHandshakes + 1)
+		refused, got := refusals(1)
 		l := NewListener(pl, secret, testTimeout, refused)
 		defer l.Close()
 		for i := range maxHandshakes {
-			defer pl.dial(t, fmt.Sprintf("silent-%d:1", i)).Close()
+			c := <-dialClient(t, pl, fmt.Sprintf("waiting-%d:1", i), secret)
+			require.NoError(t, c.err)
+			defer c.conn.Close()
 		}
+		synctest.Wait()
 		requireBusy(t, pl, got, "extra")
-
+		c, err := l.Accept()
+		require.NoError(t, err)
+		c.Close()
+		client := dialClient(t, pl, "good", secret)
+		synctest.Wait()
 		for range maxHandshakes {
-			r := <-got
-			require.True(t, strings.HasPrefix(r.remote, "silent-"), "refused %s", r.remote)
-			require.ErrorIs(t, r.err, os.ErrDeadlineExceeded)
+			c, err := l.Accept()
+			require.NoError(t, err)
+			c.Close()
 		}
+		require.NoError(t, (<-client).err)
+	})
+}
+
+// TestListenerEvictsSquatters: once silent connections have held every
+// slot, or every slot of one host, for minEvictAge, a peer that
+// authenticates is not locked out: the oldest silent one is closed to
+// make room for it.
+func TestListenerEvictsSquatters(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		squat   int
+		host    string
+		newcome string
+	}{
+		{"all slots", maxHandshakes, "stranger-%d:1", "worker:1"},
+		{"one host's slots", maxHandshakesPerHost, "shared:%d", "shared:9999"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				secret := testSecret("shared")
+				pl := newPipeListener()
+				refused, got := refusals(maxHandshakes + 2)
+				l := NewListener(pl, secret, testTimeout, refused)
+				defer l.Close()
+				var squatters []net.Conn
+				for i := range tc.squat {
+					c := pl.dial(t, fmt.Sprintf(tc.host, i))
+					defer c.Close()
+					squatters = append(squatters, c)
+					synctest.Wait()
+				}
+				requireAccepted(t, l, pl, tc.newcome, secret)
+				r := <-got
+				require.Equal(t, fmt.Sprintf(tc.host, 0), r.remote, "got another squatter evicted than the oldest")
+				require.ErrorIs(t, r.err, ErrBusy)
+				// The oldest squatter was closed; the next ones were not.
+				_, err := io.ReadAll(squatters[0])
+				require.NoError(t, err, "got the evicted squatter open")
+				require.Empty(t, got, "got more than one squatter evicted")
+			})
+		})
+	}
+}
+
+// TestListenerDropsQuietPeersSoon: a peer that reads the hello and says
+// nothing is dropped after quietTimeout, not the whole handshake timeout;
+// one that started its proof has the whole timeout.
+func TestListenerDropsQuietPeersSoon(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		pl := newPipeListener()
+		refused, got := refusals(2)
+		l := NewListener(pl, testSecret("shared"), testTimeout, refused)
+		defer l.Close()
+		start := time.Now()
+		quiet := pl.dial(t, "quiet")
+		defer quiet.Close()
+		go io.Copy(io.Discard, quiet)
+		r := <-got
+		require.Equal(t, "quiet", r.remote)
+		require.ErrorIs(t, r.err, os.ErrDeadlineExceeded)
+		require.Equal(t, quietTimeout, time.Since(start))
+
+		start = time.Now()
+		slow := pl.dial(t, "slow")
+		defer slow.Close()
+		go io.Copy(io.Discard, slow)
+		_, err := slow.Write([]byte(magic))
+		require.NoError(t, err)
+		r = <-got
+		require.Equal(t, "slow", r.remote)
+		require.ErrorIs(t, r.err, os.ErrDeadlineExceeded)
+		require.Equal(t, testTimeout, time.Since(start))
+	})
+}
+
+// TestListenerRetriesTemporaryAcceptErrors: running out of file
+// descriptors for a while does not end serving.
+func TestListenerRetriesTemporaryAcceptErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		secret := testSecret("shared")
+		pl := newPipeListener()
+		emfile := &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
+		fl := &flakyListener{Listener: pl, fails: 20, err: emfile}
+		l := NewListener(fl, secret, testTimeout, nil)
+		defer l.Close()
 		requireAccepted(t, l, pl, "good", secret)
 	})
 }
 
-// TestListenerBusyPerHost: one host's silent connections take at most its
-// own slots, whatever their ports; other hosts still get through, and the
-// host gets its slots back as its handshakes end.
-func TestListenerBusyPerHost(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		secret := testSecret("shared")
-		pl := newPipeListener()
-		refused, got := refusals(maxHandshakesPerHost + 1)
-		l := NewListener(pl, secret, testTimeout, refused)
-		defer l.Close()
-		for port := range maxHandshakesPerHost {
-			defer pl.dial(t, fmt.Sprintf("greedy:%d", port)).Close()
-		}
-		require.ErrorContains(t, requireBusy(t, pl, got, "greedy:9999"), "from greedy")
+// flakyListener fails its first fails Accepts with err.
+type flakyListener struct {
+	net.Listener
+	mu    sync.Mutex
+	fails int
+	err   error
+}
 
-		requireAccepted(t, l, pl, "other:1", secret)
-
-		for range maxHandshakesPerHost {
-			r := <-got
-			require.ErrorIs(t, r.err, os.ErrDeadlineExceeded)
-		}
-		requireAccepted(t, l, pl, "greedy:1", secret)
-	})
+func (l *flakyListener) Accept() (net.Conn, error) {
+	l.mu.Lock()
+	if l.fails > 0 {
+		l.fails--
+		l.mu.Unlock()
+		return nil, l.err
+	}
+	l.mu.Unlock()
+	return l.Listener.Accept()
 }
 
 // TestListenerClose: Close does not wait for handshakes in progress, and

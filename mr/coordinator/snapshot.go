@@ -11,23 +11,37 @@ import (
 // status page calls it lost.
 const lostAfterLeases = 2
 
+// snapshotChunk is how many attempt records, or tasks, a snapshot copies
+// per hold of the coordinator's lock: a snapshot of a big job takes the
+// lock many times, each for a bounded time, so that RPCs are not held up
+// for time proportional to the job.
+const snapshotChunk = 1024
+
 // Snapshot returns the job's state for the status page and the report.
-// It copies everything, so it costs O(tasks + attempts).
-func (c *Coordinator) Snapshot() status.Snapshot {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.snapshotLocked(true)
-}
+// It copies everything, so it costs O(tasks + attempts), but holds the
+// lock for at most snapshotChunk records or tasks at a time: the parts
+// copied at different times may be a moment apart.
+func (c *Coordinator) Snapshot() status.Snapshot { return c.snapshot(true) }
 
 // ProgressSnapshot returns the part of the job's state that a progress
 // line needs: phases, workers and failed attempts, not every task.
-func (c *Coordinator) ProgressSnapshot() status.Snapshot {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.snapshotLocked(false)
+func (c *Coordinator) ProgressSnapshot() status.Snapshot { return c.snapshot(false) }
+
+// workerRow is what a snapshot copies of a worker under the lock.
+type workerRow struct {
+	id   int
+	info workerInfo
 }
 
-func (c *Coordinator) snapshotLocked(full bool) status.Snapshot {
+// taskRow is what a snapshot copies of a task under the lock.
+type taskRow struct {
+	id    task.ID
+	state string
+	input string
+}
+
+func (c *Coordinator) snapshot(full bool) status.Snapshot {
+	c.mu.Lock()
 	now := time.Now()
 	t := c.table
 	s := status.Snapshot{
@@ -59,16 +73,23 @@ func (c *Coordinator) snapshotLocked(full bool) status.Snapshot {
 	if !t.Over() {
 		s.Maps.Running, s.Reduces.Running = p.MapsRunning, p.ReducesRunning
 	}
+	workers := make([]workerRow, 0, len(c.workers))
+	for id, info := range c.workers {
+		workers = append(workers, workerRow{int(id), *info})
+	}
+	nRecords := len(t.Attempts())
+	nTasks := len(t.maps.tasks) + len(t.reduces.tasks)
+	c.mu.Unlock()
 
+	records := c.copyRecords(nRecords)
 	type workerTally struct {
 		current        string
 		done, failures int
 	}
-	tally := make(map[int]*workerTally)
-	for id := range c.workers {
-		tally[int(id)] = &workerTally{}
+	tally := make(map[int]*workerTally, len(workers))
+	for _, w := range workers {
+		tally[w.id] = &workerTally{}
 	}
-	records := t.Attempts()
 	for _, r := range records {
 		w := tally[r.Worker]
 		if w == nil {
@@ -86,8 +107,8 @@ func (c *Coordinator) snapshotLocked(full bool) status.Snapshot {
 			s.Attempts = append(s.Attempts, attemptView(r))
 		}
 	}
-	for id, info := range c.workers {
-		w := tally[int(id)]
+	for _, row := range workers {
+		info, w := row.info, tally[row.id]
 		state := status.WorkerIdle
 		switch {
 		case info.toldExit:
@@ -100,14 +121,56 @@ func (c *Coordinator) snapshotLocked(full bool) status.Snapshot {
 			state = status.WorkerBusy
 		}
 		s.Workers = append(s.Workers, status.Worker{
-			ID: int(id), Host: info.host, Server: info.server, PID: info.pid, LastSeen: info.lastSeen,
+			ID: row.id, Host: info.host, Server: info.server, PID: info.pid, LastSeen: info.lastSeen,
 			State: state, Current: w.current, TasksDone: w.done, Failures: w.failures,
 		})
 	}
 	if full {
-		s.Tasks = taskViews(t, records)
+		s.Tasks = taskViews(c.copyTasks(nTasks), records)
 	}
 	return s
+}
+
+// copyRecords copies the first n attempt records, snapshotChunk at a
+// time under the lock. Records are only ever appended, so the first n
+// stay the first n.
+func (c *Coordinator) copyRecords(n int) []AttemptRecord {
+	records := make([]AttemptRecord, n)
+	for i := 0; i < n; i += snapshotChunk {
+		c.mu.Lock()
+		all := c.table.Attempts()
+		copy(records[i:min(i+snapshotChunk, n)], all[i:min(i+snapshotChunk, n, len(all))])
+		c.mu.Unlock()
+	}
+	return records
+}
+
+// copyTasks copies what a snapshot shows of the first n tasks, maps then
+// reduces, snapshotChunk at a time under the lock.
+func (c *Coordinator) copyTasks(n int) []taskRow {
+	rows := make([]taskRow, 0, n)
+	for i := 0; i < n; i += snapshotChunk {
+		c.mu.Lock()
+		maps, reduces := c.table.maps.tasks, c.table.reduces.tasks
+		for k := i; k < min(i+snapshotChunk, n); k++ {
+			var e *taskEntry
+			switch {
+			case k < len(maps):
+				e = &maps[k]
+			case k-len(maps) < len(reduces):
+				e = &reduces[k-len(maps)]
+			default:
+				continue
+			}
+			row := taskRow{id: e.id, state: taskStateName(*e)}
+			if e.id.Kind == task.Map {
+				row.input = e.input.String()
+			}
+			rows = append(rows, row)
+		}
+		c.mu.Unlock()
+	}
+	return rows
 }
 
 func attemptView(r AttemptRecord) status.Attempt {
@@ -127,7 +190,7 @@ func attemptView(r AttemptRecord) status.Attempt {
 
 // taskViews describes every task, with its attempt count, the worker of
 // its committed (else latest) attempt and its committed run time.
-func taskViews(t *Table, records []AttemptRecord) []status.Task {
+func taskViews(tasks []taskRow, records []AttemptRecord) []status.Task {
 	type tally struct {
 		attempts, worker int
 		duration         time.Duration
@@ -147,18 +210,13 @@ func taskViews(t *Table, records []AttemptRecord) []status.Task {
 			tl.worker, tl.duration = r.Worker, r.End.Sub(r.Start)
 		}
 	}
-	views := make([]status.Task, 0, len(t.maps.tasks)+len(t.reduces.tasks))
-	for _, tasks := range [][]taskEntry{t.maps.tasks, t.reduces.tasks} {
-		for _, e := range tasks {
-			v := status.Task{ID: e.id.String(), Kind: e.id.Kind.String(), Index: e.id.Index, State: taskStateName(e)}
-			if e.id.Kind == task.Map {
-				v.Input = e.input.String()
-			}
-			if tl := byTask[e.id]; tl != nil {
-				v.Attempts, v.Worker, v.Duration = tl.attempts, tl.worker, tl.duration
-			}
-			views = append(views, v)
+	views := make([]status.Task, 0, len(tasks))
+	for _, row := range tasks {
+		v := status.Task{ID: row.id.String(), Kind: row.id.Kind.String(), Index: row.id.Index, State: row.state, Input: row.input}
+		if tl := byTask[row.id]; tl != nil {
+			v.Attempts, v.Worker, v.Duration = tl.attempts, tl.worker, tl.duration
 		}
+		views = append(views, v)
 	}
 	return views
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"6.5840/mr/auth"
+	"6.5840/mr/netguard"
 	"6.5840/mr/tlsconf"
 )
 
@@ -28,6 +29,11 @@ const (
 	keepAliveIdle     = 5 * time.Second
 	keepAliveInterval = time.Second
 	keepAliveCount    = 3
+	// busyHangUp is how soon a coordinator that closes a connection
+	// before its hello must do so for the worker to call it busy: one
+	// out of slots closes it at once, while one that waits for a TLS
+	// greeting gives up after seconds.
+	busyHangUp = time.Second
 )
 
 // KeepAlive is the TCP keepalive of every connection between a coordinator
@@ -42,6 +48,11 @@ var ErrNeedSecret = errors.New("a TCP address needs a secret (-secret-file)")
 // authenticated: the two sides do not share the secret. Retrying does not
 // help.
 var ErrAuth = errors.New("authentication failed")
+
+// ErrBusy is returned (wrapped) when the coordinator closed a connection
+// before its handshake began: it was busy with other connections, or
+// shutting down. Retrying may help.
+var ErrBusy = errors.New("the coordinator closed the connection at once: busy with other connections, or shutting down")
 
 // ErrTLS is returned (wrapped) when TLS could not be set up with a peer:
 // its certificate, or this side's, was refused, or it does not speak TLS.
@@ -78,6 +89,7 @@ func Dial(ctx context.Context, a Addr, secret auth.Secret, tlsConf *tlsconf.Conf
 		}
 		conn = tc
 	}
+	start := time.Now()
 	authed, err := auth.Client(conn, secret, HandshakeTimeout)
 	if err != nil {
 		conn.Close()
@@ -89,6 +101,10 @@ func Dial(ctx context.Context, a Addr, secret auth.Secret, tlsConf *tlsconf.Conf
 			// TLS 1.3 servers check a client's certificate after its
 			// handshake ends: a refusal comes with the first read.
 			err = tlsError(err)
+		case errors.Is(err, io.ErrUnexpectedEOF) && time.Since(start) < busyHangUp:
+			// A coordinator closes a connection at once when its
+			// handshake slots are taken (or it is shutting down).
+			err = fmt.Errorf("%w (%w)", err, ErrBusy)
 		case errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, io.ErrUnexpectedEOF):
 			// A TLS server waits for the client to speak first, until
 			// one side's deadline passes.
@@ -138,12 +154,14 @@ func tlsError(err error) error {
 // an alert from the peer, such as a refused certificate.
 const remoteAlertOp = "remote error"
 
-// ListenAuthenticated listens on a like Listen. Over TCP it needs a
-// secret: only connections that prove they know it are accepted, and each
-// refused one is logged with its peer's address. With tlsConf, connections
-// are TLS, under the same handshake deadline; it is an error on a Unix
-// socket. Over a Unix socket only processes of this user are accepted
-// (SO_PEERCRED), and each refused one is logged.
+// ListenAuthenticated listens on a like Listen. Its Accept retries
+// temporary errors (too many open files) after a backoff. Over TCP it
+// needs a secret: only connections that prove they know it are accepted,
+// and refused ones are logged with their peers' addresses, at most a few
+// lines a second with a count of those left out (netguard.RateLog). With
+// tlsConf, connections are TLS, under the same handshake deadline; it is
+// an error on a Unix socket. Over a Unix socket only processes of this
+// user are accepted (SO_PEERCRED), and refused ones are logged likewise.
 func ListenAuthenticated(a Addr, secret auth.Secret, tlsConf *tlsconf.Config, log *slog.Logger) (net.Listener, error) {
 	if a.Network != "tcp" {
 		if tlsConf != nil {
@@ -153,8 +171,10 @@ func ListenAuthenticated(a Addr, secret auth.Secret, tlsConf *tlsconf.Config, lo
 		if err != nil {
 			return nil, err
 		}
-		return &sameUserListener{Listener: l, refused: func(err error) {
-			log.Warn("connection refused: its process runs as another user", "addr", a.String(), "err", err)
+		// Out of file descriptors for a moment is no reason to stop.
+		refusals := netguard.NewRateLog(log, 0)
+		return &sameUserListener{Listener: netguard.RetryListener(l, log), refused: func(err error) {
+			refusals.Warn("connection refused: its process runs as another user", "addr", a.String(), "err", err)
 		}}, nil
 	}
 	if secret.IsZero() {
@@ -167,8 +187,9 @@ func ListenAuthenticated(a Addr, secret auth.Secret, tlsConf *tlsconf.Config, lo
 	if tlsConf != nil {
 		l = tls.NewListener(l, tlsConf.Server())
 	}
+	refusals := netguard.NewRateLog(log, 0)
 	return auth.NewListener(l, secret, HandshakeTimeout, func(remote net.Addr, err error) {
-		log.Warn("connection refused: it did not authenticate", "peer", remote.String(), "err", err)
+		refusals.Warn("connection refused: it did not authenticate", "peer", remote.String(), "err", err)
 	}), nil
 }
 

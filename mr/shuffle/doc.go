@@ -50,10 +50,18 @@
 //	405  any method but GET
 //	500  an error reading the file (worth retrying)
 //
+// A 404 that answers a request passing every check (no committed output
+// of (M, A) here, or its file gone or damaged) is signed:
+//
+//	X-MR-Reply-Signature: hex(HMAC-SHA256(key, "not found\n" + S))
+//
 // A 200 reply whose body ends early is cut off: the reducer sees a short
-// body and tries again. Error replies are not signed: an attacker on the
-// path can only make the reducer give up on a source, which it could do
-// by dropping packets, and the map is then run again.
+// body and tries again. Other error replies are not signed. The reducer
+// takes a map output for lost (ErrNotFound) only on a 404 signed for its
+// request: an unsigned or wrongly signed 404 is ErrUnavailable, tried
+// again like a dropped reply. So an attacker on the path cannot forge a
+// loss; it can only make the reducer give up on a source after its
+// tries, as it could by dropping packets.
 //
 // # What the checks protect against
 //
@@ -87,7 +95,11 @@
 // returns for attempts this worker committed, so an uncommitted or
 // foreign attempt is 404. It opens them read-only and writes nothing.
 // It logs refusals with the remote address and the reason, never the
-// key or a signature.
+// key or a signature, and at most five lines a second with a count of
+// those left out (HandlerConfig.RefusalLogEvery). NewServer closes the
+// oldest of the connections that wait without a request in progress
+// once there are ServerMaxQuiet of them, so strangers who connect and say
+// nothing cannot hold file descriptors without bound.
 //
 // # Fetching
 //

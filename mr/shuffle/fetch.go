@@ -143,6 +143,12 @@ func (f *Fetcher) fetch(ctx context.Context, server string, req request, dst io.
 	}
 	defer resp.Body.Close()
 	if err := statusError(resp.StatusCode); err != nil {
+		if errors.Is(err, ErrNotFound) && !equalMAC(resp.Header.Get(HeaderReplySignature), signNotFound(f.cfg.Key, sig)) {
+			// Anyone on the path can forge an unsigned 404: it says
+			// no more than a dropped reply, so it is tried again and
+			// never taken for a lost output.
+			return 0, fmt.Errorf("%w: unsigned 404 reply", ErrUnavailable)
+		}
 		return 0, explainRefusal(err, resp, f.cfg.Now())
 	}
 	if !equalMAC(resp.Header.Get(HeaderReplySignature), signReply(f.cfg.Key, sig)) {

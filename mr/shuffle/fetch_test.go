@@ -204,6 +204,15 @@ func TestFetchErrors(t *testing.T) {
 		{name: "impostor with another key", server: impostor, want: ErrUnauthenticated},
 		{name: "worker with another key", key: otherKey, want: ErrRefused},
 		{name: "uncommitted attempt", attempt: 2, want: ErrNotFound},
+		{name: "forged 404", server: status(http.StatusNotFound), want: ErrUnavailable},
+		{name: "404 signed for another request", server: changed(func(r *http.Request, h http.Header, body []byte) []byte {
+			h.Set(HeaderReplySignature, signNotFound(testKey, signRequest(testKey, goodRequest, 1)))
+			return body
+		}), attempt: 2, want: ErrUnavailable},
+		{name: "200 signature on a 404", server: changed(func(r *http.Request, h http.Header, body []byte) []byte {
+			h.Set(HeaderReplySignature, signReply(testKey, r.Header.Get(HeaderSignature)))
+			return body
+		}), attempt: 2, want: ErrUnavailable},
 		{name: "500", server: status(http.StatusInternalServerError), want: ErrUnavailable},
 		{name: "503", server: status(http.StatusServiceUnavailable), want: ErrUnavailable},
 		{name: "400", server: status(http.StatusBadRequest), want: ErrRefused},

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"6.5840/mr/ifile"
+	"6.5840/mr/netguard"
 )
 
 const (
@@ -44,9 +45,15 @@ type HandlerConfig struct {
 	// task and attempt, and ok, only if this worker committed that
 	// attempt. It is the only source of paths the handler opens.
 	Lookup func(mapTask, attempt int) (path string, ok bool)
-	// Logger receives a Warn record for each refused request and an Error
-	// record for each map output that cannot be served. Nil discards.
+	// Logger receives Warn records for refused requests, at most
+	// netguard.LogBurst per RefusalLogEvery with a count of those left
+	// out, and an Error record for each map output that cannot be served.
+	// Nil discards.
 	Logger *slog.Logger
+	// RefusalLogEvery is the interval of the limit on records of refused
+	// requests: anyone who can connect can send them. Zero means
+	// netguard.DefaultLogEvery; negative, a record for each.
+	RefusalLogEvery time.Duration
 	// Now is the server's clock, against which a request's time is
 	// checked. Nil means time.Now.
 	Now func() time.Time
@@ -81,6 +88,9 @@ type handler struct {
 	writeIdle time.Duration
 	// open opens a file read-only; tests replace it to see what is opened.
 	open func(path string) (*os.File, error)
+	// refusals logs refused requests, at a bounded rate: anyone can send
+	// them.
+	refusals *netguard.RateLog
 }
 
 // NewHandler returns the handler of a worker's map outputs. It serves
@@ -109,6 +119,7 @@ func NewHandler(cfg HandlerConfig) (http.Handler, error) {
 	if h.writeIdle == 0 {
 		h.writeIdle = DefaultWriteIdleTimeout
 	}
+	h.refusals = netguard.NewRateLog(h.log, cfg.RefusalLogEvery)
 	return h, nil
 }
 
@@ -122,7 +133,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The path is compared as sent, never cleaned, so that no request
 	// for another path is turned into this one.
 	if r.URL.Path != Path || r.URL.RawPath != "" {
-		h.log.Info("shuffle request for another path", "remote", r.RemoteAddr, "path", r.URL.EscapedPath())
+		h.refusals.Warn("shuffle request for another path", "remote", r.RemoteAddr, "path", r.URL.EscapedPath())
 		http.NotFound(w, r)
 		return
 	}
@@ -133,7 +144,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	req, sig, status, reason := h.authenticate(r)
 	if status != http.StatusOK {
-		h.log.Warn("shuffle request refused", "remote", r.RemoteAddr, "status", status, "reason", reason)
+		h.refusals.Warn("shuffle request refused", "remote", r.RemoteAddr, "status", status, "reason", reason)
 		if status == http.StatusUnauthorized {
 			w.Header().Set("WWW-Authenticate", authScheme)
 		}
@@ -143,7 +154,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	path, ok := h.lookup(req.mapTask, req.attempt)
 	if !ok {
 		h.log.Info("shuffle request for an unknown map output", "remote", r.RemoteAddr, "request", req)
-		http.Error(w, "not a committed map output of this worker", http.StatusNotFound)
+		h.notFound(w, sig, "not a committed map output of this worker")
 		return
 	}
 	h.serve(w, r, req, sig, path)
@@ -184,22 +195,22 @@ func (h *handler) authenticate(r *http.Request) (req request, sig string, status
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, req request, sig, path string) {
 	f, err := h.open(path)
 	if err != nil {
-		h.fail(w, r, req, err)
+		h.fail(w, r, req, sig, err)
 		return
 	}
 	defer f.Close()
 	info, err := f.Stat()
 	if err != nil {
-		h.fail(w, r, req, err)
+		h.fail(w, r, req, sig, err)
 		return
 	}
 	if !info.Mode().IsRegular() {
-		h.fail(w, r, req, fmt.Errorf("%s: %w (not a regular file)", path, ifile.ErrFormat))
+		h.fail(w, r, req, sig, fmt.Errorf("%s: %w (not a regular file)", path, ifile.ErrFormat))
 		return
 	}
 	offset, length, err := ifile.SectionRange(f, info.Size(), path, req.reduce)
 	if err != nil {
-		h.fail(w, r, req, err)
+		h.fail(w, r, req, sig, err)
 		return
 	}
 	header := w.Header()
@@ -238,13 +249,24 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, req request, sig
 // fail answers a request for a map output that cannot be served: 404 if
 // the file is gone or damaged (the map output is lost, and retrying will
 // not find it), 500 otherwise.
-func (h *handler) fail(w http.ResponseWriter, r *http.Request, req request, err error) {
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, req request, sig string, err error) {
 	status := http.StatusInternalServerError
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, ifile.ErrFormat) {
 		status = http.StatusNotFound
 	}
 	h.log.Error("shuffle map output not served", "remote", r.RemoteAddr, "request", req, "status", status, "err", err)
+	if status == http.StatusNotFound {
+		h.notFound(w, sig, http.StatusText(status))
+		return
+	}
 	http.Error(w, http.StatusText(status), status)
+}
+
+// notFound answers an authenticated request with a signed 404: the
+// reducer counts the map output lost only on a 404 it can trust.
+func (h *handler) notFound(w http.ResponseWriter, sig, text string) {
+	w.Header().Set(HeaderReplySignature, signNotFound(h.key, sig))
+	http.Error(w, text, http.StatusNotFound)
 }
 
 // readError marks an error reading the map output file, as opposed to

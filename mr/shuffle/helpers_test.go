@@ -151,7 +151,8 @@ func newWorker(t testing.TB, key []byte, outputs ...output) *worker {
 			path, ok := w.paths[o]
 			return path, ok
 		},
-		Logger: slog.New(slog.NewTextHandler(both, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:          slog.New(slog.NewTextHandler(both, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		RefusalLogEvery: -1,
 	})
 	require.NoError(t, err)
 	w.handler = h.(*handler)

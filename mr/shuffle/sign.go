@@ -10,8 +10,9 @@ import (
 // Prefixes that keep the three kinds of MAC apart: no request, reply or
 // body MAC can be taken for one of another kind.
 const (
-	replyPrefix = "reply\n"
-	bodyPrefix  = "body\n"
+	replyPrefix    = "reply\n"
+	bodyPrefix     = "body\n"
+	notFoundPrefix = "not found\n"
 )
 
 // mac returns HMAC-SHA256(key, msg) in lowercase hex.
@@ -29,6 +30,12 @@ func signRequest(key []byte, r request, unixTime int64) string {
 // signReply returns the reply signature for the request signature sig.
 func signReply(key []byte, sig string) string {
 	return mac(key, replyPrefix+sig)
+}
+
+// signNotFound returns the signature of a 404 reply to the request
+// signed sig.
+func signNotFound(key []byte, sig string) string {
+	return mac(key, notFoundPrefix+sig)
 }
 
 // newBodyMAC returns a hash that, once fed a section's bytes, sums to the

@@ -28,8 +28,37 @@ func DebugAccess(addr net.Addr, secret auth.Secret) func(*http.Request) bool {
 	if secret.IsZero() {
 		return func(*http.Request) bool { return false }
 	}
-	token := []byte(hex.EncodeToString(secret.Key(DebugKeyPurpose)))
+	token := []byte(DebugToken(secret))
 	return func(r *http.Request) bool {
 		return subtle.ConstantTimeCompare([]byte(r.Header.Get(DebugTokenHeader)), token) == 1
+	}
+}
+
+// DebugToken returns the token, derived from secret, that opens the debug
+// pages and the detailed view of a status server on a non-loopback
+// address (see DebugTokenHeader).
+func DebugToken(secret auth.Secret) string {
+	return hex.EncodeToString(secret.Key(DebugKeyPurpose))
+}
+
+// DetailAccess returns NewGuardedHandler's detailAllowed for a server
+// listening at addr: nil (the detailed view for all) on a loopback
+// address, where only this machine can connect, or with TLS, where the
+// page is encrypted; elsewhere, a function that allows requests from a
+// loopback address or carrying the debug token derived from secret (none
+// without a secret). The others get the progress view: a page in clear
+// on the network shows no hosts, addresses, inputs or error texts.
+func DetailAccess(addr net.Addr, secret auth.Secret, tls bool) func(*http.Request) bool {
+	if tcp, ok := addr.(*net.TCPAddr); tls || ok && tcp.IP.IsLoopback() {
+		return nil
+	}
+	debug := DebugAccess(addr, secret)
+	return func(r *http.Request) bool {
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+				return true
+			}
+		}
+		return debug(r)
 	}
 }

@@ -31,17 +31,32 @@ const (
 // line); the others get 403. A nil debugAllowed allows all, for a server
 // on a loopback address.
 func NewHandler(source func() Snapshot, debugAllowed func(*http.Request) bool) http.Handler {
+	return NewGuardedHandler(source, debugAllowed, nil)
+}
+
+// NewGuardedHandler is NewHandler, except that the requests that
+// detailAllowed refuses (unless it is nil) get the progress view of each
+// snapshot (Snapshot.ProgressView) at / and /status.json: counts, without
+// hosts, addresses, inputs or error texts.
+func NewGuardedHandler(source func() Snapshot, debugAllowed, detailAllowed func(*http.Request) bool) http.Handler {
+	view := func(r *http.Request) Snapshot {
+		s := source()
+		if detailAllowed != nil && !detailAllowed(r) {
+			return s.ProgressView()
+		}
+		return s
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
 		var buf bytes.Buffer
-		if err := RenderPage(&buf, source(), time.Now(), pageRefresh); err != nil {
+		if err := RenderPage(&buf, view(r), time.Now(), pageRefresh); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		send(w, contentHTML, buf.Bytes())
 	})
 	mux.HandleFunc("GET /status.json", func(w http.ResponseWriter, r *http.Request) {
-		b, err := encodeIndented(source())
+		b, err := encodeIndented(view(r))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return

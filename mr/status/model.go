@@ -306,3 +306,20 @@ func encodeIndented(s Snapshot) ([]byte, error) {
 
 // jsonIndent is the indentation of encoded snapshots.
 const jsonIndent = "  "
+
+// ProgressView returns the counts of s: the job's state, size and times,
+// the phases' progress and the counters, without workers, tasks,
+// attempts, skipped inputs or the job's error, which name hosts,
+// addresses and inputs.
+func (s Snapshot) ProgressView() Snapshot {
+	j := s.Job
+	return Snapshot{
+		Job: Job{
+			Inputs: j.Inputs, NReduce: j.NReduce, Started: j.Started, Ended: j.Ended,
+			Elapsed: j.Elapsed, State: j.State, MapsRerun: j.MapsRerun,
+		},
+		Maps:     s.Maps,
+		Reduces:  s.Reduces,
+		Counters: s.Counters,
+	}
+}

@@ -47,6 +47,9 @@ func (w *Worker) runAttempt(ctx context.Context, requestID string, reply *protoc
 	mr.TakeCounts() // drop counts made outside any attempt
 	out, err := w.watch(attemptCtx, reply.Attempt, func() outcome { return w.perform(attemptCtx, reply, clock) })
 	if err != nil {
+		// The heartbeat connection outlives the attempt: let go of it.
+		cancel(nil)
+		<-beats
 		return nil, "", err
 	}
 	cause := context.Cause(attemptCtx)

@@ -52,6 +52,10 @@ type client struct {
 	timeout time.Duration
 	addr    string
 	rpc     *rpc.Client
+	// keepOnCancel leaves the connection open when ctx cuts a call
+	// short: the answer, when it comes, is read and dropped. Without it
+	// the connection is closed, so that nothing writes to the reply.
+	keepOnCancel bool
 	// silentSince, if set, is when the coordinator was last heard from
 	// before it went silent: the retry window of the next call counts
 	// from there, not from that call's first failure.
@@ -148,6 +152,10 @@ func (c *client) tryCall(ctx context.Context, method string, deadline time.Durat
 		err = ctx.Err()
 	}
 	var serverErr rpc.ServerError
+	if !answered && c.keepOnCancel && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+		// The caller never reads reply: the answer may land there.
+		return err
+	}
 	if err != nil && !errors.As(err, &serverErr) {
 		// Closing the connection ends the call; wait for that so that
 		// nothing writes to reply after we return.

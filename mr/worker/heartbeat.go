@@ -47,15 +47,18 @@ func (l *leaseClock) held() bool {
 // heartbeat renews the attempt's lease every interval until ctx ends. It
 // cancels the attempt when the coordinator says it was revoked, does not
 // know this worker (it restarted), or could not be told for a whole lease.
-// It uses a connection of its own so that it never waits behind the
-// worker's other calls, and each call's deadline is at most a lease.
+// It uses the worker's heartbeat connection, kept for the worker's
+// lifetime and dialed again only when it breaks, so that it never waits
+// behind the worker's other calls nor, while it holds, for a handshake
+// slot at the coordinator; each call's deadline is at most a lease. One
+// attempt runs at a time, so one heartbeat goroutine uses it at a time.
 func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, id task.AttemptID, clock *leaseClock) {
 	if w.heartbeatInterval <= 0 {
 		return
 	}
 	// A failed call is retried at the next tick, not inside the call.
-	calls := w.newClient(0, min(w.cfg.CallTimeout, max(w.lease, w.heartbeatInterval)))
-	defer calls.close()
+	calls := w.beats
+	calls.timeout = min(w.cfg.CallTimeout, max(w.lease, w.heartbeatInterval))
 	ticker := time.NewTicker(w.heartbeatInterval)
 	defer ticker.Stop()
 	for {

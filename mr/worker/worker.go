@@ -98,9 +98,12 @@ type Config struct {
 
 // Worker runs tasks until the job is over.
 type Worker struct {
-	cfg   Config
-	log   *slog.Logger
+	cfg Config
+	log *slog.Logger
+	// calls carries the worker loop's calls, and beats the heartbeats:
+	// each keeps its connection for the worker's lifetime.
 	calls *client
+	beats *client
 	// id and epoch are what the coordinator assigned at registration.
 	id    protocol.WorkerID
 	epoch string
@@ -156,6 +159,10 @@ func New(cfg Config) (*Worker, error) {
 	}
 	w := &Worker{cfg: cfg, log: cfg.Logger, held: newHeldOutputs(cfg.LocalDir)}
 	w.calls = w.newClient(cfg.RetryWindow, cfg.CallTimeout)
+	w.beats = w.newClient(0, cfg.CallTimeout)
+	// An attempt that ends while its heartbeat is in flight leaves the
+	// connection to the next one.
+	w.beats.keepOnCancel = true
 	return w, nil
 }
 
@@ -177,6 +184,7 @@ func (w *Worker) newClient(window, timeout time.Duration) *client {
 // attempt gets stuck (ErrAttemptStuck).
 func (w *Worker) Run(ctx context.Context) error {
 	defer w.calls.close()
+	defer w.beats.close()
 	if !w.cfg.Secret.IsZero() {
 		s, err := w.startServing(ctx)
 		if err != nil {

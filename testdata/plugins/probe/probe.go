@@ -11,6 +11,8 @@
 //	PROBE_REDUCE_GATE  a file name: the first Reduce call of the process
 //	                   leaves the marker probe-reduce-waiting-PID in
 //	                   PROBE_DIR, then waits until that file exists
+//	PROBE_REDUCE_SLEEP a duration the first Reduce call of the process
+//	                   sleeps, e.g. "3s"
 package main
 
 import (
@@ -29,8 +31,9 @@ import (
 
 var calls atomic.Int64
 
-// gateOnce makes only the first Reduce call wait at the gate.
-var gateOnce sync.Once
+// gateOnce makes only the first Reduce call wait at the gate, and
+// sleepOnce only the first sleep.
+var gateOnce, sleepOnce sync.Once
 
 // gatePoll is how often a Reduce at the gate looks for the file.
 const gatePoll = 10 * time.Millisecond
@@ -69,6 +72,9 @@ func Map(filename string, contents string) []mr.KeyValue {
 func Reduce(key string, values []string) string {
 	if gate := os.Getenv("PROBE_REDUCE_GATE"); gate != "" {
 		gateOnce.Do(func() { waitAtGate(gate) })
+	}
+	if d, err := time.ParseDuration(os.Getenv("PROBE_REDUCE_SLEEP")); err == nil {
+		sleepOnce.Do(func() { time.Sleep(d) })
 	}
 	return strconv.Itoa(len(values))
 }
