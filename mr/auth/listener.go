@@ -158,10 +158,11 @@ func (l *listener) handshake(raw net.Conn) {
 		l.report(remote, err)
 		return
 	}
-	defer l.release()
 	select {
 	case l.ready <- c:
+		// Accept gave back the slot before it returned.
 	case <-l.done:
+		l.release()
 		c.Close()
 	}
 }
@@ -243,8 +244,8 @@ func (l *listener) untrack(raw net.Conn, authenticated bool) bool {
 	return !l.closed
 }
 
-// release gives back the slot of an authenticated connection that left
-// for Accept or was closed.
+// release gives back the slot of an authenticated connection that Accept
+// took, or that was closed instead.
 func (l *listener) release() {
 	l.mu.Lock()
 	l.held--
@@ -271,6 +272,9 @@ func (l *listener) report(remote net.Addr, err error) {
 func (l *listener) Accept() (net.Conn, error) {
 	select {
 	case c := <-l.ready:
+		// The slot is free once Accept returns, so that a caller who
+		// accepted one connection may count on room for the next.
+		l.release()
 		return c, nil
 	case <-l.done:
 		return nil, l.closedErr()
