@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"6.5840/mr/filekind"
+	"6.5840/mr/flock"
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/journal"
 	"6.5840/mr/protocol"
@@ -72,6 +73,8 @@ type Coordinator struct {
 	// earlierAttempts lists the attempts begun before this start, from the
 	// journal: cleanup removes their files too.
 	earlierAttempts []task.AttemptID
+	// lock is held on the job folder from New until Close.
+	lock *flock.Lock
 
 	// mu guards every field below it.
 	mu         sync.Mutex
@@ -105,8 +108,9 @@ type Coordinator struct {
 	// over is closed once, when the table says the job is over.
 	over chan struct{}
 	// closed is closed by Close to stop the lease reaper.
-	closed    chan struct{}
-	closeOnce sync.Once
+	closed      chan struct{}
+	closeOnce   sync.Once
+	releaseOnce sync.Once
 }
 
 // New checks the config and every input file and returns a coordinator for
@@ -121,6 +125,31 @@ func New(cfg Config) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The folder is this coordinator's before it reads or writes anything
+	// there: a second coordinator on it would append to the same journal
+	// and commit the same outputs.
+	dir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("job folder %s: %w", cfg.Dir, err)
+	}
+	lock, err := flock.Acquire(filepath.Join(dir, jobfiles.Lock))
+	if errors.Is(err, flock.ErrHeld) {
+		return nil, fmt.Errorf("job folder %s is in use by another coordinator: %w", dir, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := newLocked(cfg, inputs, lock)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	go c.reapLeases()
+	return c, nil
+}
+
+// newLocked is New once the job folder is locked.
+func newLocked(cfg Config, inputs []task.Input, lock *flock.Lock) (*Coordinator, error) {
 	stale, err := jobfiles.StaleOutputs(cfg.Dir, cfg.NReduce)
 	if err != nil {
 		return nil, err
@@ -148,6 +177,7 @@ func New(cfg Config) (*Coordinator, error) {
 		closed:      make(chan struct{}),
 		rpc:         rpc.NewServer(),
 		replies:     newPendingReplies(),
+		lock:        lock,
 	}
 	c.mapOutputsVersion = -1
 	c.jobID = c.epoch
@@ -159,7 +189,6 @@ func New(cfg Config) (*Coordinator, error) {
 			return nil, err
 		}
 	}
-	go c.reapLeases()
 	return c, nil
 }
 
@@ -246,9 +275,21 @@ func (c *Coordinator) ServeConn(conn net.Conn) {
 	c.rpc.ServeCodec(newServerCodec(conn, c.replies))
 }
 
-// Close stops the coordinator's background work. RPCs already being served
-// are not interrupted; close the listener to stop new ones.
+// Close stops the coordinator's background work, closes its journal and
+// lets go of the job folder. RPCs already being served are not
+// interrupted; close the listener to stop new ones.
 func (c *Coordinator) Close() {
+	c.stop()
+	c.releaseOnce.Do(func() {
+		if c.journal != nil {
+			c.journal.Close()
+		}
+		c.lock.Release()
+	})
+}
+
+// stop stops the lease reaper.
+func (c *Coordinator) stop() {
 	c.closeOnce.Do(func() { close(c.closed) })
 }
 

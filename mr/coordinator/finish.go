@@ -17,7 +17,8 @@ import (
 // outputs this job committed. Last it removes the journal. It returns the
 // job's error.
 func (c *Coordinator) Finish() error {
-	c.Close()
+	c.stop()
+	defer c.Close()
 	c.mu.Lock()
 	failure := c.table.Failure()
 	skipped := c.table.Skipped()

@@ -19,6 +19,7 @@ import (
 	"6.5840/mr"
 	"6.5840/mr/app"
 	"6.5840/mr/coordinator"
+	"6.5840/mr/flock"
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/status"
 	"6.5840/mr/worker"
@@ -323,4 +324,25 @@ func TestFailedJobRemovesOnlyWhatItCreated(t *testing.T) {
 			})
 		})
 	}
+}
+
+func TestSecondCoordinatorOnAFolderIsRefused(t *testing.T) {
+	cl := newCluster(t, texts, 3)
+	journal := filepath.Join(cl.dir, jobfiles.Journal)
+	before, err := os.ReadFile(journal)
+	require.NoError(t, err)
+
+	_, err = coordinator.New(cl.cfg)
+	require.ErrorIs(t, err, flock.ErrHeld)
+	require.ErrorContains(t, err, filepath.Join(cl.dir, jobfiles.Lock))
+	require.ErrorContains(t, err, fmt.Sprintf("process %d", os.Getpid()))
+	after, err := os.ReadFile(journal)
+	require.NoError(t, err)
+	require.Equal(t, string(before), string(after), "the refused coordinator wrote into the journal")
+
+	// Once the first lets go, the job resumes.
+	cl.c().Close()
+	c, err := coordinator.New(cl.cfg)
+	require.NoError(t, err)
+	c.Close()
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -173,6 +174,31 @@ func TestRestartedCoordinatorRepeatsNoFinishedMap(t *testing.T) {
 		name := texts[m]
 		require.Equal(t, 1, calls[name], "%s was committed before the restart but mapped %d times", name, calls[name])
 	}
+	require.Equal(t, j.want(), j.output())
+	require.Empty(t, j.leftovers())
+}
+
+func TestSecondCoordinatorOnAJobFolderIsRefused(t *testing.T) {
+	t.Parallel()
+	j := newJob(t, threeTexts...)
+	journal := filepath.Join(j.dir, "mr-journal")
+	c1 := j.coordinator("-nreduce", "2")
+	j.waitForSocket()
+	before, err := os.ReadFile(journal)
+	require.NoError(t, err)
+
+	// Another socket, the same folder.
+	c2 := j.coordinator("-nreduce", "2", "-addr", filepath.Join(j.dir, "other.sock"))
+	require.Equal(t, 2, exitCode(c2.wait(t)))
+	require.Contains(t, c2.log(), filepath.Join(j.dir, "mr-lock"))
+	require.Contains(t, c2.log(), fmt.Sprintf("process %d", c1.cmd.Process.Pid))
+	after, err := os.ReadFile(journal)
+	require.NoError(t, err)
+	require.Equal(t, string(before), string(after), "the refused coordinator wrote into the live job's journal")
+
+	w := j.worker()
+	require.NoError(t, c1.wait(t))
+	require.NoError(t, w.wait(t))
 	require.Equal(t, j.want(), j.output())
 	require.Empty(t, j.leftovers())
 }

@@ -130,7 +130,9 @@ func Fingerprint(inputs []string, shape string) (string, error) {
 func Open(path, job string) (*Journal, State, error) {
 	_, statErr := os.Stat(path)
 	created := errors.Is(statErr, os.ErrNotExist)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	// O_APPEND: every line lands at the end of the file, whatever else
+	// wrote to it.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, State{}, fmt.Errorf("open journal: %w", err)
 	}
@@ -146,12 +148,8 @@ func Open(path, job string) (*Journal, State, error) {
 		f.Close()
 		return nil, State{}, err
 	}
-	// Drop a torn last line, then append after the last good one.
+	// Drop a torn last line: appends go after the last good one.
 	if err := f.Truncate(end); err != nil {
-		f.Close()
-		return nil, State{}, fmt.Errorf("journal %s: %w", path, err)
-	}
-	if _, err := f.Seek(end, io.SeekStart); err != nil {
 		f.Close()
 		return nil, State{}, fmt.Errorf("journal %s: %w", path, err)
 	}

@@ -7,15 +7,12 @@ import (
 	"net"
 	"os"
 	"sync"
-	"syscall"
+
+	"6.5840/mr/flock"
 )
 
-const (
-	// lockSuffix names the lock file beside a Unix socket.
-	lockSuffix = ".lock"
-	// lockMode is the mode of that lock file.
-	lockMode = 0o600
-)
+// lockSuffix names the lock file beside a Unix socket.
+const lockSuffix = ".lock"
 
 // ErrInUse is returned (wrapped) by Listen when another coordinator serves
 // the address.
@@ -36,13 +33,16 @@ func Listen(a Addr) (net.Listener, error) {
 		}
 		return l, nil
 	}
-	lock, err := acquireLock(a.Address + lockSuffix)
+	lock, err := flock.Acquire(a.Address + lockSuffix)
+	if errors.Is(err, flock.ErrHeld) {
+		return nil, fmt.Errorf("listen on %s: %w (%w)", a, ErrInUse, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", a, err)
 	}
 	l, err := listenUnix(a)
 	if err != nil {
-		lock.release()
+		lock.Release()
 		return nil, err
 	}
 	return &lockedListener{Listener: l, lock: lock}, nil
@@ -69,58 +69,11 @@ func listenUnix(a Addr) (net.Listener, error) {
 	return l, nil
 }
 
-// fileLock is an exclusive flock on a file that exists while it is held.
-type fileLock struct {
-	path string
-	f    *os.File
-}
-
-// acquireLock locks the file at path, creating it. It fails at once with
-// ErrInUse if another process holds the lock. A lock taken on a file that
-// its holder removed meanwhile is retaken on the new file, so that the
-// holder may remove the file when it lets go.
-func acquireLock(path string) (*fileLock, error) {
-	for {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, lockMode)
-		if err != nil {
-			return nil, err
-		}
-		if err := flock(f); err != nil {
-			f.Close()
-			if errors.Is(err, syscall.EWOULDBLOCK) {
-				return nil, ErrInUse
-			}
-			return nil, fmt.Errorf("lock %s: %w", path, err)
-		}
-		held, err1 := f.Stat()
-		now, err2 := os.Stat(path)
-		if err1 == nil && err2 == nil && os.SameFile(held, now) {
-			return &fileLock{path: path, f: f}, nil
-		}
-		f.Close()
-	}
-}
-
-func flock(f *os.File) error {
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err != syscall.EINTR {
-			return err
-		}
-	}
-}
-
-// release removes the lock file, then lets go of the lock.
-func (l *fileLock) release() {
-	os.Remove(l.path)
-	l.f.Close()
-}
-
 // lockedListener is a Unix listener that holds its address's lock until
 // it is closed.
 type lockedListener struct {
 	net.Listener
-	lock *fileLock
+	lock *flock.Lock
 	once sync.Once
 }
 
@@ -128,6 +81,6 @@ type lockedListener struct {
 // the lock.
 func (l *lockedListener) Close() error {
 	err := l.Listener.Close()
-	l.once.Do(l.lock.release)
+	l.once.Do(l.lock.Release)
 	return err
 }
