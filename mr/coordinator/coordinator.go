@@ -199,11 +199,17 @@ func (c *Coordinator) openJournal() error {
 	if err != nil {
 		return err
 	}
-	j, state, err := journal.Open(filepath.Join(c.cfg.Dir, jobfiles.Journal), job)
+	j, state, err := journal.Open(filepath.Join(c.cfg.Dir, jobfiles.Journal), job,
+		journal.Shape{Maps: len(c.inputs), Reduces: c.cfg.NReduce})
 	if err != nil {
 		return err
 	}
-	applied, err := c.table.Restore(state.Starts, state.Commits, time.Now())
+	commits, err := c.checkOutputs(state.Commits)
+	if err != nil {
+		j.Close()
+		return err
+	}
+	applied, err := c.table.Restore(state.Starts, commits, time.Now())
 	if err != nil {
 		j.Close()
 		return fmt.Errorf("%s: %w; remove it to start the job afresh", jobfiles.Journal, err)

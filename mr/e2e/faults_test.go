@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -106,6 +107,19 @@ func TestPoisonInputFailsTheJobNamingIt(t *testing.T) {
 	}
 	require.Equal(t, 5, j.mapCalls()["pg-grimm.txt"], "default -max-failures 4 allows 5 attempts")
 	require.Empty(t, j.output(), "a failed job leaves no partial output")
+	require.Contains(t, c.log(), "run the same command again to resume")
+	require.Contains(t, j.leftovers(), "mr-journal", "a failed job keeps its journal")
+
+	// The same command again, the input fixed: the job resumes and maps
+	// only what had not committed.
+	c2 := j.coordinator("-nreduce", "2")
+	j.waitForSocket()
+	w := j.worker()
+	require.NoError(t, c2.wait(t))
+	require.NoError(t, w.wait(t))
+	require.Contains(t, c2.log(), "resuming job from journal")
+	require.Equal(t, map[string]int{"pg-being_ernest.txt": 1, "pg-metamorphosis.txt": 1, "pg-grimm.txt": 6}, j.mapCalls())
+	require.Equal(t, j.want(), j.output())
 	require.Empty(t, j.leftovers())
 }
 
@@ -138,7 +152,9 @@ func journalCommits(t *testing.T, path string) []int {
 			Kind, Task, Attempt int
 			Begin, Lost         bool
 		}
-		if json.Unmarshal(lines.Bytes(), &rec) == nil && rec.Kind == 1 && !rec.Begin && !rec.Lost {
+		// A line is a checksum, a space and the record.
+		_, data, _ := bytes.Cut(lines.Bytes(), []byte(" "))
+		if json.Unmarshal(data, &rec) == nil && rec.Kind == 1 && !rec.Begin && !rec.Lost {
 			maps = append(maps, rec.Task)
 		}
 	}
