@@ -17,6 +17,7 @@ package coordinator
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -40,10 +41,16 @@ import (
 // epochBytes is the size of a coordinator start's random epoch.
 const epochBytes = 8
 
+// sessionBytes is the size of a worker's random session token: 128 bits,
+// never guessed.
+const sessionBytes = 16
+
 // workerInfo is what the coordinator knows of a registered worker.
 type workerInfo struct {
 	host string
 	pid  int
+	// session is the token the worker's every request must carry.
+	session string
 	// server is where the worker serves its map output; "" if it leaves
 	// it in the shared folder.
 	server   string
@@ -278,7 +285,7 @@ func (c *Coordinator) Serve(l net.Listener) {
 
 // ServeConn answers RPCs on one connection until it closes.
 func (c *Coordinator) ServeConn(conn net.Conn) {
-	c.rpc.ServeCodec(newServerCodec(conn, c.replies))
+	c.rpc.ServeCodec(newServerCodec(conn, conn.RemoteAddr().String(), c.replies))
 }
 
 // Close stops the coordinator's background work, closes its journal and
@@ -416,16 +423,6 @@ func (c *Coordinator) Counters() map[string]int64 {
 
 func (c *Coordinator) countersCopyLocked() map[string]int64 { return maps.Clone(c.counters) }
 
-// addCounters adds a committed attempt's counters to the totals.
-func (c *Coordinator) addCounters(id task.AttemptID, counters map[string]int64) {
-	for name, n := range counters {
-		c.counters[name] += n
-	}
-	if id.Task.Kind == task.Map && len(counters) > 0 {
-		c.mapCounters[id.Task.Index] = counters
-	}
-}
-
 // takeBackCounters removes the counters of map task m, whose committed
 // output was lost, from the totals: its next commit adds its own.
 func (c *Coordinator) takeBackCounters(m int) {
@@ -514,10 +511,19 @@ func (c *Coordinator) logFailureLocked() {
 
 // checkCallerLocked records that the sender of h was heard from. It
 // returns errUnknownWorker for a worker this coordinator never registered,
-// or one that registered with an earlier start (another epoch).
+// or one that registered with an earlier start (another epoch), and
+// errWrongSession, logged with the peer, for a request that does not carry
+// its worker's session: it speaks for a worker it is not.
 func (c *Coordinator) checkCallerLocked(h protocol.Header) (*workerInfo, error) {
 	info, ok := c.workers[h.Worker]
-	if !ok || h.Epoch != c.epoch || info.lost {
+	if !ok || h.Epoch != c.epoch {
+		return nil, errUnknownWorker
+	}
+	if subtle.ConstantTimeCompare([]byte(h.Session), []byte(info.session)) != 1 {
+		c.log.Warn("request refused: its session is not its worker's", "worker", h.Worker, "peer", h.Peer(), "req", h.RequestID)
+		return nil, errWrongSession
+	}
+	if info.lost {
 		return nil, errUnknownWorker
 	}
 	info.lastSeen = time.Now()

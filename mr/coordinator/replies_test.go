@@ -37,7 +37,7 @@ func TestPendingRepliesLastUntilWritten(t *testing.T) {
 		require.True(t, isIdle(pending))
 		client, conn := net.Pipe()
 		defer client.Close()
-		go server.ServeCodec(newServerCodec(conn, pending))
+		go server.ServeCodec(newServerCodec(conn, "pipe", pending))
 
 		enc := gob.NewEncoder(client)
 		require.NoError(t, enc.Encode(&rpc.Request{ServiceMethod: "Echo.Call", Seq: 7}))

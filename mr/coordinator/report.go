@@ -81,6 +81,12 @@ func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (Report
 		worker := int(args.Worker)
 		switch {
 		case args.Error == "":
+			if err := c.checkCountersLocked(args.Counters); err != nil {
+				// Counts that cannot be right are not added: the attempt
+				// failed.
+				log.Warn("report rejected: counters refused", "err", err)
+				return c.table.Fail(worker, args.Attempt, fmt.Sprintf("counters refused: %v", err), now), nil, nil
+			}
 			if result := c.table.BeginCommit(worker, args.Attempt); result != ResultBusy {
 				return result, nil, nil
 			}
