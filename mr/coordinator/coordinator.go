@@ -468,15 +468,19 @@ func (c *Coordinator) reapLeases() {
 			return
 		}
 		now := time.Now()
-		if revoked := c.table.Expire(now); len(revoked) > 0 {
-			for _, r := range revoked {
-				c.log.Warn("attempt revoked", "attempt", r.Attempt, "worker", r.Worker, "reason", r.Reason)
-			}
+		revoked := c.table.Expire(now)
+		for _, r := range revoked {
+			c.log.Warn("attempt revoked", "attempt", r.Attempt, "worker", r.Worker, "reason", r.Reason)
+		}
+		skipped := c.table.TakeSkipped()
+		// A confirmed lease loss may have failed the job or skipped an
+		// input without revoking anything.
+		if len(revoked) > 0 || len(skipped) > 0 || c.table.Over() {
 			c.logFailureLocked()
 			c.notifyLocked()
 		}
 		rerun := c.loseSilentWorkersLocked(now)
-		skipped := c.table.TakeSkipped()
+		skipped = append(skipped, c.table.TakeSkipped()...)
 		next, ok := c.table.NextDeadline()
 		if w, wok := c.nextWorkerDeadlineLocked(); wok && (!ok || w.Before(next)) {
 			next, ok = w, true
@@ -522,6 +526,10 @@ func (c *Coordinator) checkCallerLocked(h protocol.Header) (*workerInfo, error) 
 	if subtle.ConstantTimeCompare([]byte(h.Session), []byte(info.session)) != 1 {
 		c.log.Warn("request refused: its session is not its worker's", "worker", h.Worker, "peer", h.Peer(), "req", h.RequestID)
 		return nil, errWrongSession
+	}
+	if n := c.table.Heard(int(h.Worker)); n > 0 {
+		c.log.Info("worker heard from after losing leases: the losses do not count against their tasks",
+			"worker", h.Worker, "leases", n)
 	}
 	if info.lost {
 		return nil, errUnknownWorker

@@ -271,3 +271,59 @@ func TestReportEscapesHostileCounterNames(t *testing.T) {
 		require.Contains(t, string(page), "&lt;script&gt;")
 	})
 }
+
+func TestWorkerThatLosesLeasesButLivesFailsNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, c := newTestService(t, 1)
+		w := register(t, s)
+		// A worker starved of its heartbeats (a swamped network, a stalled
+		// host) loses its lease again and again, but is alive: it asks for
+		// work, and its late heartbeat is answered "revoked".
+		rounds := DefaultMaxFailures + 2
+		for i := range rounds {
+			run := getTask(t, s, w)
+			require.Equal(t, protocol.ActionRun, run.Action, "round %d", i)
+			time.Sleep(DefaultLease + DefaultHeartbeatInterval)
+			var hb protocol.HeartbeatReply
+			require.NoError(t, s.Heartbeat(&protocol.HeartbeatArgs{Header: w, Attempt: run.Attempt}, &hb))
+			require.True(t, hb.Revoked, "round %d", i)
+			time.Sleep(3 * DefaultLease) // long after any loss would count
+			require.NoError(t, c.Err(), "round %d: a live worker's lost leases failed the job", i)
+		}
+		revoked := 0
+		for _, a := range c.Snapshot().Attempts {
+			if a.Outcome == status.OutcomeRevoked {
+				revoked++
+			}
+		}
+		require.Equal(t, rounds, revoked)
+		run := getTask(t, s, w)
+		require.Equal(t, protocol.OutcomeCommitted, report(t, s, w, run.Attempt, nil))
+	})
+}
+
+func TestWorkerThatDiesOnEveryAttemptFailsTheJobInBoundedTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, c := newTestService(t, 1)
+		start := time.Now()
+		for {
+			// A fresh worker each time (a supervisor restarts it); the map
+			// kills its process, so it is never heard from again.
+			w := register(t, s)
+			run := getTask(t, s, w)
+			if run.Action == protocol.ActionExit {
+				break
+			}
+			require.Equal(t, protocol.ActionRun, run.Action)
+			time.Sleep(DefaultLease + DefaultHeartbeatInterval)
+		}
+		elapsed := time.Since(start)
+		require.ErrorContains(t, c.Err(), "map-0")
+		require.ErrorContains(t, c.Err(), fmt.Sprintf("failed %d times", DefaultMaxFailures+1))
+		require.ErrorContains(t, c.Err(), "not heard from again")
+		// Each attempt costs a lease to revoke; the last loss counts a
+		// lease later.
+		bound := time.Duration(DefaultMaxFailures+2) * (DefaultLease + DefaultHeartbeatInterval)
+		require.LessOrEqual(t, elapsed, bound)
+	})
+}
