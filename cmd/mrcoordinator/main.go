@@ -122,11 +122,17 @@ func main() {
 	select {
 	case <-c.Done():
 	case sig := <-signals:
+		// A stopped job ends as a failed one: what it committed is kept,
+		// its outputs hidden, and Finish says how to resume.
+		c.Abort(fmt.Errorf("stopped by %v before the job was done", sig))
 		l.Close()
 		stopProgress()
 		<-progressDone
-		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("stopped by %v before the job was done; "+
-			"run the same command again to resume it", sig))
+		if err := c.Finish(); err != nil {
+			cli.Fatal(prog, cli.ExitFailure, err)
+		}
+		logger.Info("job done", "outputs", fmt.Sprintf("mr-out-0..mr-out-%d", cfg.NReduce-1))
+		return
 	}
 	c.WaitForWorkers()
 	l.Close()

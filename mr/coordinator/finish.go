@@ -8,6 +8,20 @@ import (
 	"6.5840/mr/task"
 )
 
+// Abort ends the job as failed with err (the coordinator was told to
+// stop, say), unless it is already over: Finish then keeps what was
+// committed, for the same command to resume.
+func (c *Coordinator) Abort(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.table.Over() {
+		return
+	}
+	c.table.Abort(err)
+	c.logFailureLocked()
+	c.notifyLocked()
+}
+
 // Finish cleans up after a job that is over, following the list of
 // attempts the job began (in this start and, from the journal, earlier
 // ones), never a file name pattern: a file no attempt of this job wrote is

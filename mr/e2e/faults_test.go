@@ -109,6 +109,9 @@ func TestPoisonInputFailsTheJobNamingIt(t *testing.T) {
 	require.Empty(t, j.output(), "a failed job leaves no partial output")
 	require.Contains(t, c.log(), "run the same command again to resume")
 	require.Contains(t, j.leftovers(), "mr-journal", "a failed job keeps its journal")
+	committed := journalCommits(t, filepath.Join(j.dir, "mr-journal"))
+	require.NotEmpty(t, committed)
+	before := j.mapCalls()
 
 	// The same command again, the input fixed: the job resumes and maps
 	// only what had not committed.
@@ -118,7 +121,11 @@ func TestPoisonInputFailsTheJobNamingIt(t *testing.T) {
 	require.NoError(t, c2.wait(t))
 	require.NoError(t, w.wait(t))
 	require.Contains(t, c2.log(), "resuming job from journal")
-	require.Equal(t, map[string]int{"pg-being_ernest.txt": 1, "pg-metamorphosis.txt": 1, "pg-grimm.txt": 6}, j.mapCalls())
+	after := j.mapCalls()
+	for _, m := range committed {
+		require.Equal(t, before[threeTexts[m]], after[threeTexts[m]], "%s was committed before the failure but mapped again", threeTexts[m])
+	}
+	require.Equal(t, 6, after["pg-grimm.txt"])
 	require.Equal(t, j.want(), j.output())
 	require.Empty(t, j.leftovers())
 }
@@ -215,6 +222,37 @@ func TestSecondCoordinatorOnAJobFolderIsRefused(t *testing.T) {
 	w := j.worker()
 	require.NoError(t, c1.wait(t))
 	require.NoError(t, w.wait(t))
+	require.Equal(t, j.want(), j.output())
+	require.Empty(t, j.leftovers())
+}
+
+func TestInterruptedJobHidesItsOutputsAndResumes(t *testing.T) {
+	t.Parallel()
+	texts := []string{"pg-being_ernest.txt", "pg-dorian_gray.txt", "pg-frankenstein.txt", "pg-grimm.txt"}
+	j := newJob(t, texts...)
+	journal := filepath.Join(j.dir, "mr-journal")
+	c1 := j.coordinator("-nreduce", "2")
+	j.waitForSocket()
+	w1 := j.worker("PROBE_MAP_SLEEP=300ms")
+	j.waitFor("two commits in the journal", func() bool { return len(journalCommits(t, journal)) >= 2 })
+	c1.signal(t, syscall.SIGINT)
+	require.Equal(t, 1, exitCode(c1.wait(t)))
+	require.Contains(t, c1.log(), "stopped by interrupt")
+	require.Contains(t, c1.log(), "run the same command again to resume")
+	w1.wait(t)
+	committed := journalCommits(t, journal)
+	require.NotEmpty(t, committed)
+	require.Empty(t, j.output(), "a stopped job leaves no partial output")
+
+	c2 := j.coordinator("-nreduce", "2")
+	j.waitForSocket()
+	w2 := j.worker()
+	require.NoError(t, c2.wait(t))
+	require.NoError(t, w2.wait(t))
+	calls := j.mapCalls()
+	for _, m := range committed {
+		require.Equal(t, 1, calls[texts[m]], "%s was committed before the stop but mapped %d times", texts[m], calls[texts[m]])
+	}
 	require.Equal(t, j.want(), j.output())
 	require.Empty(t, j.leftovers())
 }
