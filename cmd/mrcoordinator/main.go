@@ -137,11 +137,17 @@ func main() {
 	select {
 	case <-c.Done():
 	case sig := <-signals:
+		// A stopped job ends as a failed one: what it committed is kept,
+		// its outputs hidden, and Finish says how to resume.
+		c.Abort(fmt.Errorf("stopped by %v before the job was done", sig))
 		l.Close()
 		stopProgress()
 		<-progressDone
-		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("stopped by %v before the job was done; "+
-			"run the same command again to resume it", sig))
+		if err := c.Finish(); err != nil {
+			cli.Fatal(prog, cli.ExitFailure, err)
+		}
+		logger.Info("job done", "outputs", fmt.Sprintf("mr-out-0..mr-out-%d", cfg.NReduce-1))
+		return
 	}
 	c.WaitForWorkers()
 	l.Close()
@@ -167,11 +173,11 @@ func parseFlags() (coordinator.Config, options) {
 	flag.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "number of reduce tasks (and mr-out-* files)")
 	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", cfg.TaskTimeout, "the most one attempt may run, heartbeats or not (0: no limit)")
 	flag.DurationVar(&cfg.Lease, "lease", cfg.Lease, "how long a running attempt lives without a heartbeat")
-	flag.IntVar(&cfg.MaxFailures, "max-failures", cfg.MaxFailures, "failed or lost attempts (or lost map outputs) a task survives before the job fails (0: none; negative: no limit)")
+	flag.IntVar(&cfg.MaxFailures, "max-failures", cfg.MaxFailures, "failed or lost attempts (or lost map outputs) a task survives before the job fails (0: none; negative: no limit); a lost lease counts only if its worker stays silent for a further lease")
 	var splitSize cli.ByteSize
 	flag.Var(&splitSize, "split-size", "cut input files larger than this (e.g. 64MiB) into map tasks of about this size, at line boundaries; 0: one map task per file")
 	backups := flag.Bool("backup", true, "run backup attempts of stragglers near the end of each phase")
-	useJournal := flag.Bool("journal", true, "journal commits to "+jobfiles.Journal+" so that a restarted coordinator resumes the job")
+	useJournal := flag.Bool("journal", true, "journal commits to "+jobfiles.Journal+" so that the same command, run again after a crash or a failure, resumes the job")
 	flag.BoolVar(&cfg.KeepScratch, "keep", false, "keep intermediate files after the job, for debugging")
 	flag.BoolVar(&cfg.SkipBadInputs, "skip-bad-inputs", false, "leave out an input whose map task fails more than -max-failures times, instead of failing the job")
 	flag.StringVar(&opts.httpAddr, "http", "", "serve a live status page on this address, e.g. localhost:8080 (off by default)")

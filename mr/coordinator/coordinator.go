@@ -17,6 +17,7 @@ package coordinator
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -30,6 +31,7 @@ import (
 	"time"
 
 	"6.5840/mr/filekind"
+	"6.5840/mr/flock"
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/journal"
 	"6.5840/mr/protocol"
@@ -39,10 +41,16 @@ import (
 // epochBytes is the size of a coordinator start's random epoch.
 const epochBytes = 8
 
+// sessionBytes is the size of a worker's random session token: 128 bits,
+// never guessed.
+const sessionBytes = 16
+
 // workerInfo is what the coordinator knows of a registered worker.
 type workerInfo struct {
 	host string
 	pid  int
+	// session is the token the worker's every request must carry.
+	session string
 	// server is where the worker serves its map output; "" if it leaves
 	// it in the shared folder.
 	server   string
@@ -72,6 +80,8 @@ type Coordinator struct {
 	// earlierAttempts lists the attempts begun before this start, from the
 	// journal: cleanup removes their files too.
 	earlierAttempts []task.AttemptID
+	// lock is held on the job folder from New until Close.
+	lock *flock.Lock
 
 	// mu guards every field below it.
 	mu         sync.Mutex
@@ -105,8 +115,9 @@ type Coordinator struct {
 	// over is closed once, when the table says the job is over.
 	over chan struct{}
 	// closed is closed by Close to stop the lease reaper.
-	closed    chan struct{}
-	closeOnce sync.Once
+	closed      chan struct{}
+	closeOnce   sync.Once
+	releaseOnce sync.Once
 }
 
 // New checks the config and every input file and returns a coordinator for
@@ -121,6 +132,31 @@ func New(cfg Config) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The folder is this coordinator's before it reads or writes anything
+	// there: a second coordinator on it would append to the same journal
+	// and commit the same outputs.
+	dir, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("job folder %s: %w", cfg.Dir, err)
+	}
+	lock, err := flock.Acquire(filepath.Join(dir, jobfiles.Lock))
+	if errors.Is(err, flock.ErrHeld) {
+		return nil, fmt.Errorf("job folder %s is in use by another coordinator: %w", dir, err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c, err := newLocked(cfg, inputs, lock)
+	if err != nil {
+		lock.Release()
+		return nil, err
+	}
+	go c.reapLeases()
+	return c, nil
+}
+
+// newLocked is New once the job folder is locked.
+func newLocked(cfg Config, inputs []task.Input, lock *flock.Lock) (*Coordinator, error) {
 	stale, err := jobfiles.StaleOutputs(cfg.Dir, cfg.NReduce)
 	if err != nil {
 		return nil, err
@@ -148,6 +184,7 @@ func New(cfg Config) (*Coordinator, error) {
 		closed:      make(chan struct{}),
 		rpc:         rpc.NewServer(),
 		replies:     newPendingReplies(),
+		lock:        lock,
 	}
 	c.mapOutputsVersion = -1
 	c.jobID = c.epoch
@@ -159,7 +196,6 @@ func New(cfg Config) (*Coordinator, error) {
 			return nil, err
 		}
 	}
-	go c.reapLeases()
 	return c, nil
 }
 
@@ -170,11 +206,17 @@ func (c *Coordinator) openJournal() error {
 	if err != nil {
 		return err
 	}
-	j, state, err := journal.Open(filepath.Join(c.cfg.Dir, jobfiles.Journal), job)
+	j, state, err := journal.Open(filepath.Join(c.cfg.Dir, jobfiles.Journal), job,
+		journal.Shape{Maps: len(c.inputs), Reduces: c.cfg.NReduce})
 	if err != nil {
 		return err
 	}
-	applied, err := c.table.Restore(state.Starts, state.Commits, time.Now())
+	commits, err := c.checkOutputs(state.Commits)
+	if err != nil {
+		j.Close()
+		return err
+	}
+	applied, err := c.table.Restore(state.Starts, commits, time.Now())
 	if err != nil {
 		j.Close()
 		return fmt.Errorf("%s: %w; remove it to start the job afresh", jobfiles.Journal, err)
@@ -243,12 +285,24 @@ func (c *Coordinator) Serve(l net.Listener) {
 
 // ServeConn answers RPCs on one connection until it closes.
 func (c *Coordinator) ServeConn(conn net.Conn) {
-	c.rpc.ServeCodec(newServerCodec(conn, c.replies))
+	c.rpc.ServeCodec(newServerCodec(conn, conn.RemoteAddr().String(), c.replies))
 }
 
-// Close stops the coordinator's background work. RPCs already being served
-// are not interrupted; close the listener to stop new ones.
+// Close stops the coordinator's background work, closes its journal and
+// lets go of the job folder. RPCs already being served are not
+// interrupted; close the listener to stop new ones.
 func (c *Coordinator) Close() {
+	c.stop()
+	c.releaseOnce.Do(func() {
+		if c.journal != nil {
+			c.journal.Close()
+		}
+		c.lock.Release()
+	})
+}
+
+// stop stops the lease reaper.
+func (c *Coordinator) stop() {
 	c.closeOnce.Do(func() { close(c.closed) })
 }
 
@@ -369,16 +423,6 @@ func (c *Coordinator) Counters() map[string]int64 {
 
 func (c *Coordinator) countersCopyLocked() map[string]int64 { return maps.Clone(c.counters) }
 
-// addCounters adds a committed attempt's counters to the totals.
-func (c *Coordinator) addCounters(id task.AttemptID, counters map[string]int64) {
-	for name, n := range counters {
-		c.counters[name] += n
-	}
-	if id.Task.Kind == task.Map && len(counters) > 0 {
-		c.mapCounters[id.Task.Index] = counters
-	}
-}
-
 // takeBackCounters removes the counters of map task m, whose committed
 // output was lost, from the totals: its next commit adds its own.
 func (c *Coordinator) takeBackCounters(m int) {
@@ -424,15 +468,19 @@ func (c *Coordinator) reapLeases() {
 			return
 		}
 		now := time.Now()
-		if revoked := c.table.Expire(now); len(revoked) > 0 {
-			for _, r := range revoked {
-				c.log.Warn("attempt revoked", "attempt", r.Attempt, "worker", r.Worker, "reason", r.Reason)
-			}
+		revoked := c.table.Expire(now)
+		for _, r := range revoked {
+			c.log.Warn("attempt revoked", "attempt", r.Attempt, "worker", r.Worker, "reason", r.Reason)
+		}
+		skipped := c.table.TakeSkipped()
+		// A confirmed lease loss may have failed the job or skipped an
+		// input without revoking anything.
+		if len(revoked) > 0 || len(skipped) > 0 || c.table.Over() {
 			c.logFailureLocked()
 			c.notifyLocked()
 		}
 		rerun := c.loseSilentWorkersLocked(now)
-		skipped := c.table.TakeSkipped()
+		skipped = append(skipped, c.table.TakeSkipped()...)
 		next, ok := c.table.NextDeadline()
 		if w, wok := c.nextWorkerDeadlineLocked(); wok && (!ok || w.Before(next)) {
 			next, ok = w, true
@@ -467,10 +515,23 @@ func (c *Coordinator) logFailureLocked() {
 
 // checkCallerLocked records that the sender of h was heard from. It
 // returns errUnknownWorker for a worker this coordinator never registered,
-// or one that registered with an earlier start (another epoch).
+// or one that registered with an earlier start (another epoch), and
+// errWrongSession, logged with the peer, for a request that does not carry
+// its worker's session: it speaks for a worker it is not.
 func (c *Coordinator) checkCallerLocked(h protocol.Header) (*workerInfo, error) {
 	info, ok := c.workers[h.Worker]
-	if !ok || h.Epoch != c.epoch || info.lost {
+	if !ok || h.Epoch != c.epoch {
+		return nil, errUnknownWorker
+	}
+	if subtle.ConstantTimeCompare([]byte(h.Session), []byte(info.session)) != 1 {
+		c.log.Warn("request refused: its session is not its worker's", "worker", h.Worker, "peer", h.Peer(), "req", h.RequestID)
+		return nil, errWrongSession
+	}
+	if n := c.table.Heard(int(h.Worker)); n > 0 {
+		c.log.Info("worker heard from after losing leases: the losses do not count against their tasks",
+			"worker", h.Worker, "leases", n)
+	}
+	if info.lost {
 		return nil, errUnknownWorker
 	}
 	info.lastSeen = time.Now()

@@ -1,6 +1,8 @@
 package coordinator
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -12,6 +14,10 @@ import (
 // errUnknownWorker is returned to a worker that did not register with this
 // coordinator start; it should register again.
 var errUnknownWorker = errors.New(protocol.ErrUnknownWorker)
+
+// errWrongSession refuses a request that does not carry its worker's
+// session.
+var errWrongSession = errors.New(protocol.ErrWrongSession)
 
 func (c *Coordinator) register(args *protocol.RegisterArgs, reply *protocol.RegisterReply) {
 	c.mu.Lock()
@@ -29,7 +35,10 @@ func (c *Coordinator) register(args *protocol.RegisterArgs, reply *protocol.Regi
 	}
 	c.nextWorker++
 	id := c.nextWorker
-	c.workers[id] = &workerInfo{host: args.Host, pid: args.PID, server: args.Server, lastSeen: time.Now()}
+	session := make([]byte, sessionBytes)
+	rand.Read(session)
+	reply.Session = hex.EncodeToString(session)
+	c.workers[id] = &workerInfo{host: args.Host, pid: args.PID, server: args.Server, session: reply.Session, lastSeen: time.Now()}
 	c.mu.Unlock()
 
 	if c.journal != nil {

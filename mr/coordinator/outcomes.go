@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"6.5840/mr/task"
@@ -216,23 +217,39 @@ func (t *Table) OutputLost(lost task.AttemptID, reason string, now time.Time) Lo
 // says. A map task may be skipped instead when mayskip and the policy
 // allows.
 func (t *Table) recordFailure(e *taskEntry, reason string, maySkip bool, now time.Time) {
-	e.failures++
-	e.lastError = reason
-	if t.policy.maxFailures >= 0 && e.failures > t.policy.maxFailures {
-		if maySkip && t.policy.skipBadInputs && e.id.Kind == task.Map {
-			e.skipped = true
-			e.lastError = fmt.Sprintf("skipped after %d failures; last: %s", e.failures, reason)
-			t.newlySkipped = append(t.newlySkipped, e.id)
-			t.markDone(e, 0, 0, now)
-			return
-		}
-		what := e.id.String()
-		if e.id.Kind == task.Map {
-			what += fmt.Sprintf(" (input %s)", e.input)
-		}
-		t.failure = fmt.Errorf("%s failed %d times; last: %s", what, e.failures, reason)
+	if t.countFailure(e, reason, maySkip, now) {
 		return
 	}
+	t.requeue(e, now)
+}
+
+// countFailure counts a failure of e. It returns true if that was one too
+// many: the job failed, or (when maySkip and the policy allows) the map
+// task was skipped.
+func (t *Table) countFailure(e *taskEntry, reason string, maySkip bool, now time.Time) bool {
+	e.failures++
+	e.lastError = reason
+	if t.policy.maxFailures < 0 || e.failures <= t.policy.maxFailures {
+		return false
+	}
+	if maySkip && t.policy.skipBadInputs && e.id.Kind == task.Map {
+		e.skipped = true
+		e.lastError = fmt.Sprintf("skipped after %d failures; last: %s", e.failures, reason)
+		t.newlySkipped = append(t.newlySkipped, e.id)
+		t.markDone(e, 0, 0, now)
+		return true
+	}
+	what := e.id.String()
+	if e.id.Kind == task.Map {
+		what += fmt.Sprintf(" (input %s)", e.input)
+	}
+	t.failure = fmt.Errorf("%s failed %d times; last: %s", what, e.failures, reason)
+	return true
+}
+
+// requeue queues e again once an attempt of it ended without committing,
+// unless another attempt is live or committing.
+func (t *Table) requeue(e *taskEntry, now time.Time) {
 	switch {
 	case e.state == stateCommitting:
 		// Another attempt's commit under way decides the task.
@@ -253,6 +270,7 @@ type Revocation struct {
 // Expire revokes every attempt whose lease or hard limit has passed and
 // returns them.
 func (t *Table) Expire(now time.Time) []Revocation {
+	t.confirmLosses(now)
 	var revoked []Revocation
 	for _, s := range []*taskSet{&t.maps, &t.reduces} {
 		for i := range s.running {
@@ -285,7 +303,17 @@ func (t *Table) expireTask(e *taskEntry, now time.Time, revoked []Revocation) []
 		if e.state == stateCommitting {
 			continue // the commit under way decides the task
 		}
-		t.recordFailure(e, fmt.Sprintf("attempt %d on worker %d: %s", a.number, a.worker, reason), true, now)
+		reason = fmt.Sprintf("attempt %d on worker %d: %s", a.number, a.worker, reason)
+		if now.Before(a.leaseUntil) {
+			// The hard limit: the worker was alive and heartbeating, so
+			// the task is to blame.
+			t.recordFailure(e, reason, true, now)
+		} else {
+			// A lost lease counts only if its worker stays silent.
+			t.unconfirmed = append(t.unconfirmed, leaseLoss{task: e.id, worker: a.worker, reason: reason,
+				until: now.Add(t.policy.lease)})
+			t.requeue(e, now)
+		}
 		if t.failure != nil {
 			return revoked
 		}
@@ -293,11 +321,58 @@ func (t *Table) expireTask(e *taskEntry, now time.Time, revoked []Revocation) []
 	return revoked
 }
 
+// leaseLoss is an attempt revoked because its lease ran out, not yet
+// counted against its task: it counts only if its worker stays silent
+// until the loss is confirmed.
+type leaseLoss struct {
+	task   task.ID
+	worker int
+	reason string
+	// until is when the loss counts, if the worker is not heard from.
+	until time.Time
+}
+
+// Heard records that worker called: it is alive, so the leases it lost
+// were lost to circumstances (a starved network, a stall), not to its
+// task, and are forgiven. It returns how many were.
+func (t *Table) Heard(worker int) int {
+	forgiven := 0
+	t.unconfirmed = slices.DeleteFunc(t.unconfirmed, func(l leaseLoss) bool {
+		if l.worker == worker {
+			forgiven++
+			return true
+		}
+		return false
+	})
+	return forgiven
+}
+
+// confirmLosses counts every unconfirmed lease loss whose worker stayed
+// silent until now: it is gone, most likely killed by its task (a Map that
+// exits, a crash in cgo, the OOM killer). A task done meanwhile is not
+// held to it.
+func (t *Table) confirmLosses(now time.Time) {
+	t.unconfirmed = slices.DeleteFunc(t.unconfirmed, func(l leaseLoss) bool {
+		if now.Before(l.until) {
+			return false
+		}
+		if e := t.entry(l.task); !t.Over() && e.state != stateDone && e.state != stateCommitting {
+			t.countFailure(e, l.reason+"; its worker was not heard from again", true, now)
+		}
+		return true
+	})
+}
+
 // NextDeadline returns the earliest time at which Expire could revoke an
 // attempt, and false if no attempt is live.
 func (t *Table) NextDeadline() (time.Time, bool) {
 	var next time.Time
 	found := false
+	for _, l := range t.unconfirmed {
+		if !found || l.until.Before(next) {
+			next, found = l.until, true
+		}
+	}
 	for _, s := range []*taskSet{&t.maps, &t.reduces} {
 		for i := range s.running {
 			for _, a := range s.tasks[i].live {

@@ -19,6 +19,7 @@ import (
 	"6.5840/mr"
 	"6.5840/mr/app"
 	"6.5840/mr/coordinator"
+	"6.5840/mr/flock"
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/status"
 	"6.5840/mr/worker"
@@ -288,7 +289,35 @@ func TestStaleOutputsAreRefused(t *testing.T) {
 	require.NoError(t, err)
 }
 
-func TestFailedJobRemovesOnlyWhatItCreated(t *testing.T) {
+// reduceCounter counts Reduce calls (one per key) per reduce task (of
+// nReduce).
+type reduceCounter struct {
+	nReduce int
+	mu      sync.Mutex // guards calls
+	calls   map[int]int
+}
+
+func (r *reduceCounter) wrap(a app.App) app.App {
+	inner := a.Reduce
+	a.Reduce = func(key string, values []string) string {
+		r.mu.Lock()
+		if r.calls == nil {
+			r.calls = map[int]int{}
+		}
+		r.calls[mr.Hash(key)%r.nReduce]++
+		r.mu.Unlock()
+		return inner(key, values)
+	}
+	return a
+}
+
+func (r *reduceCounter) count(reduce int) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.calls[reduce]
+}
+
+func TestFailedJobKeepsCommittedWorkAndResumes(t *testing.T) {
 	for _, keep := range []bool{false, true} {
 		t.Run(fmt.Sprintf("keep=%v", keep), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
@@ -301,26 +330,156 @@ func TestFailedJobRemovesOnlyWhatItCreated(t *testing.T) {
 				foreign := filepath.Join(cl.dir, jobfiles.Intermediate(9, 1))
 				require.NoError(t, os.WriteFile(foreign, nil, 0o644))
 
-				poisoned := wordCount
+				maps, reduces := &mapCounter{}, &reduceCounter{nReduce: 3}
+				poisoned := reduces.wrap(maps.wrap(wordCount))
+				good := poisoned.Reduce
 				poisoned.Reduce = func(key string, values []string) string {
 					if mr.Hash(key)%3 == 1 {
 						panic("poison key " + key)
 					}
-					return wordCount.Reduce(key, values)
+					return good(key, values)
 				}
 				require.ErrorIs(t, <-cl.startWorker(poisoned, nil), worker.ErrJobFailed)
-				require.ErrorContains(t, cl.c().Finish(), "reduce-1 failed 1 times")
+				err := cl.c().Finish()
+				require.ErrorContains(t, err, "reduce-1 failed 1 times")
+				require.ErrorContains(t, err, "run the same command again to resume")
+				require.ErrorContains(t, err, "-skip-bad-inputs")
 
-				_, err := os.Stat(filepath.Join(cl.dir, jobfiles.Output(0)))
-				require.True(t, os.IsNotExist(err), "the output this job committed must go: %v", err)
+				// Reduce 0 committed: its output is moved aside, not removed,
+				// and not left looking like part of an answer.
+				_, err = os.Stat(filepath.Join(cl.dir, jobfiles.Journal))
+				require.NoError(t, err, "a failed job keeps its journal")
+				_, err = os.Stat(filepath.Join(cl.dir, jobfiles.Output(0)))
+				require.True(t, os.IsNotExist(err), "the committed output must not be published after a failure: %v", err)
 				old, err := os.ReadFile(filepath.Join(cl.dir, jobfiles.Output(1)))
 				require.NoError(t, err)
 				require.Equal(t, "old\n", string(old), "an output this job did not write must stay")
 				_, err = os.Stat(foreign)
 				require.NoError(t, err, "a file of no attempt of this job must stay")
-				_, err = os.Stat(filepath.Join(cl.dir, jobfiles.Intermediate(0, 1)))
-				require.Equal(t, keep, err == nil, "-keep keeps the intermediate files of a failed job: %v", err)
+				for m := range len(texts) {
+					_, err = os.Stat(filepath.Join(cl.dir, jobfiles.Intermediate(m, 1)))
+					require.NoError(t, err, "the output of a committed map must survive a failure")
+				}
+				reduced := reduces.count(0)
+				require.Positive(t, reduced)
+
+				// The same command again, with a fixed application: only
+				// reduces 1 and 2 run.
+				cl.restart()
+				require.NoError(t, <-cl.startWorker(reduces.wrap(maps.wrap(wordCount)), nil))
+				require.NoError(t, cl.c().Finish())
+				for name := range texts {
+					require.Equal(t, 1, maps.count(name), "%s mapped again after the resume", name)
+				}
+				require.Equal(t, reduced, reduces.count(0), "the committed reduce ran again")
+				require.NoError(t, os.Remove(foreign))
+				require.Equal(t, cl.want(wordCount), cl.output())
+				_, err = os.Stat(filepath.Join(cl.dir, jobfiles.Journal))
+				require.True(t, os.IsNotExist(err), "a job done removes its journal: %v", err)
 			})
 		})
 	}
+}
+
+func TestResumeWithSkipBadInputsRunsNoCommittedMap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cl := newCluster(t, texts, 2, func(c *coordinator.Config) { c.MaxFailures = 1 })
+		maps := &mapCounter{}
+		poisoned := maps.wrap(wordCount)
+		inner := poisoned.Map
+		poisoned.Map = func(name, contents string) []mr.KeyValue {
+			if strings.HasSuffix(name, "two.txt") {
+				panic("unparsable")
+			}
+			return inner(name, contents)
+		}
+		require.ErrorIs(t, <-cl.startWorker(poisoned, nil), worker.ErrJobFailed)
+		require.ErrorContains(t, cl.c().Finish(), "two.txt")
+
+		cl.cfg.SkipBadInputs = true
+		cl.restart()
+		require.NoError(t, <-cl.startWorker(poisoned, nil))
+		require.NoError(t, cl.c().Finish())
+		for _, name := range []string{"one.txt", "three.txt", "four.txt"} {
+			require.Equal(t, 1, maps.count(name), "%s mapped again after the resume", name)
+		}
+		require.Equal(t, []string{filepath.Join(cl.dir, "two.txt")}, cl.c().Skipped())
+		var rest []string
+		for _, in := range cl.inputs {
+			if !strings.HasSuffix(in, "two.txt") {
+				rest = append(rest, in)
+			}
+		}
+		cl.inputs = rest
+		require.Equal(t, cl.want(wordCount), cl.output())
+	})
+}
+
+func TestResumeRerunsAReduceWhoseOutputIsDamaged(t *testing.T) {
+	for name, damage := range map[string]func(path string) error{
+		"missing":   os.Remove,
+		"truncated": func(path string) error { return os.Truncate(path, 1) },
+		"changed": func(path string) error {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			data[0] ^= 1
+			return os.WriteFile(path, data, 0o644)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				cl := newCluster(t, texts, 2)
+				maps, reduces := &mapCounter{}, &reduceCounter{nReduce: 2}
+				release := make(chan struct{})
+				a := reduces.wrap(maps.wrap(wordCount))
+				inner := a.Reduce
+				a.Reduce = func(key string, values []string) string {
+					if mr.Hash(key)%2 == 1 {
+						<-release // the coordinator dies once reduce 0 committed
+					}
+					return inner(key, values)
+				}
+				net1 := &link{}
+				first := cl.startWorker(a, net1)
+				synctest.Wait()
+				require.Equal(t, 1, cl.c().Progress().ReducesDone)
+				reduced := reduces.count(0)
+				require.Positive(t, reduced)
+				net1.setCut(true)
+				require.NoError(t, damage(filepath.Join(cl.dir, jobfiles.Output(0))))
+
+				restarted := cl.restart()
+				require.Equal(t, 0, restarted.Progress().ReducesDone, "a damaged committed output must not count")
+				close(release)
+				<-first
+				require.NoError(t, <-cl.startWorker(reduces.wrap(maps.wrap(wordCount)), nil))
+				require.NoError(t, restarted.Finish())
+				require.Equal(t, 2*reduced, reduces.count(0), "reduce 0 must run again")
+				require.Equal(t, cl.want(wordCount), cl.output())
+			})
+		})
+	}
+}
+
+func TestSecondCoordinatorOnAFolderIsRefused(t *testing.T) {
+	cl := newCluster(t, texts, 3)
+	journal := filepath.Join(cl.dir, jobfiles.Journal)
+	before, err := os.ReadFile(journal)
+	require.NoError(t, err)
+
+	_, err = coordinator.New(cl.cfg)
+	require.ErrorIs(t, err, flock.ErrHeld)
+	require.ErrorContains(t, err, filepath.Join(cl.dir, jobfiles.Lock))
+	require.ErrorContains(t, err, fmt.Sprintf("process %d", os.Getpid()))
+	after, err := os.ReadFile(journal)
+	require.NoError(t, err)
+	require.Equal(t, string(before), string(after), "the refused coordinator wrote into the journal")
+
+	// Once the first lets go, the job resumes.
+	cl.c().Close()
+	c, err := coordinator.New(cl.cfg)
+	require.NoError(t, err)
+	c.Close()
 }

@@ -51,11 +51,14 @@ func (p *pendingReplies) whenIdle() <-chan struct{} {
 }
 
 // serverCodec is net/rpc's gob server codec, on the same wire format,
-// refusing a request message over protocol.MaxRequestBytes (which ends the
-// connection) and counting each request from the moment its header is read until its
-// reply is written (net/rpc answers every request whose header it read).
+// refusing a request message over protocol.MaxRequestBytes (which ends
+// the connection) and counting each request from the moment its header is
+// read until its reply is written (net/rpc answers every request whose header it read).
 type serverCodec struct {
-	rwc       io.ReadWriteCloser
+	rwc io.ReadWriteCloser
+	// peer is the remote address, which every request's header carries
+	// to the handlers' logs.
+	peer      string
 	dec       *gob.Decoder
 	enc       *gob.Encoder
 	encBuf    *bufio.Writer
@@ -64,11 +67,14 @@ type serverCodec struct {
 	closeErr  error
 }
 
-func newServerCodec(conn io.ReadWriteCloser, pending *pendingReplies) *serverCodec {
+func newServerCodec(conn io.ReadWriteCloser, peer string, pending *pendingReplies) *serverCodec {
 	buf := bufio.NewWriter(conn)
 	dec := gob.NewDecoder(protocol.LimitMessages(conn, protocol.MaxRequestBytes))
-	return &serverCodec{rwc: conn, dec: dec, enc: gob.NewEncoder(buf), encBuf: buf, pending: pending}
+	return &serverCodec{rwc: conn, peer: peer, dec: dec, enc: gob.NewEncoder(buf), encBuf: buf, pending: pending}
 }
+
+// peerSetter is a request that carries a protocol.Header.
+type peerSetter interface{ SetPeer(string) }
 
 func (c *serverCodec) ReadRequestHeader(r *rpc.Request) error {
 	if err := c.dec.Decode(r); err != nil {
@@ -79,7 +85,13 @@ func (c *serverCodec) ReadRequestHeader(r *rpc.Request) error {
 }
 
 func (c *serverCodec) ReadRequestBody(body any) error {
-	return c.dec.Decode(body)
+	if err := c.dec.Decode(body); err != nil {
+		return err
+	}
+	if h, ok := body.(peerSetter); ok {
+		h.SetPeer(c.peer)
+	}
+	return nil
 }
 
 func (c *serverCodec) WriteResponse(r *rpc.Response, body any) error {

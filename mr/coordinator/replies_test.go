@@ -37,7 +37,7 @@ func TestPendingRepliesLastUntilWritten(t *testing.T) {
 		require.True(t, isIdle(pending))
 		client, conn := net.Pipe()
 		defer client.Close()
-		go server.ServeCodec(newServerCodec(conn, pending))
+		go server.ServeCodec(newServerCodec(conn, "pipe", pending))
 
 		enc := gob.NewEncoder(client)
 		require.NoError(t, enc.Encode(&rpc.Request{ServiceMethod: "Echo.Call", Seq: 7}))
@@ -69,7 +69,7 @@ func TestServerCodecRefusesAHugeRequest(t *testing.T) {
 
 		client, conn := net.Pipe()
 		served := make(chan struct{})
-		go func() { server.ServeCodec(newServerCodec(conn, pending)); close(served) }()
+		go func() { server.ServeCodec(newServerCodec(conn, "pipe", pending)); close(served) }()
 		// 0xfc: a length of four bytes follows; 0x01ffffffff is 8 GiB - 1.
 		go client.Write([]byte{0xfc, 0x01, 0xff, 0xff, 0xff})
 		synctest.Wait()
@@ -83,7 +83,7 @@ func TestServerCodecRefusesAHugeRequest(t *testing.T) {
 
 		client, conn = net.Pipe()
 		defer client.Close()
-		go server.ServeCodec(newServerCodec(conn, pending))
+		go server.ServeCodec(newServerCodec(conn, "pipe", pending))
 		rc := rpc.NewClient(client)
 		var reply string
 		require.NoError(t, rc.Call("Echo.Call", "hello", &reply))

@@ -81,6 +81,12 @@ func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (Report
 		worker := int(args.Worker)
 		switch {
 		case args.Error == "":
+			if err := c.checkCountersLocked(args.Counters); err != nil {
+				// Counts that cannot be right are not added: the attempt
+				// failed.
+				log.Warn("report rejected: counters refused", "err", err)
+				return c.table.Fail(worker, args.Attempt, fmt.Sprintf("counters refused: %v", err), now), nil, nil
+			}
 			if result := c.table.BeginCommit(worker, args.Attempt); result != ResultBusy {
 				return result, nil, nil
 			}
@@ -133,9 +139,16 @@ func (c *Coordinator) commit(args *protocol.ReportArgs, log *slog.Logger) Report
 // does this, and only for the committed attempt, so a revoked or beaten
 // attempt can never replace it), and the commit is journaled.
 func (c *Coordinator) makeDurable(id task.AttemptID, counters map[string]int64, server string) error {
+	commit := journal.Commit{Attempt: id, Counters: counters}
 	if id.Task.Kind == task.Reduce {
 		staged := filepath.Join(c.cfg.Dir, jobfiles.StagedOutput(id.Task.Index, id.Attempt))
 		final := filepath.Join(c.cfg.Dir, jobfiles.Output(id.Task.Index))
+		var err error
+		// The journal records what was committed, so that a resumed job
+		// can tell the file is still the same.
+		if commit.Size, commit.CRC, err = outputSum(staged); err != nil {
+			return fmt.Errorf("commit %v: %w (do the workers run in the coordinator's folder %s?)", id, err, c.cfg.Dir)
+		}
 		if err := os.Rename(staged, final); err != nil {
 			return fmt.Errorf("commit %v: %w (do the workers run in the coordinator's folder %s?)", id, err, c.cfg.Dir)
 		}
@@ -144,7 +157,6 @@ func (c *Coordinator) makeDurable(id task.AttemptID, counters map[string]int64, 
 		}
 	}
 	if c.journal != nil {
-		commit := journal.Commit{Attempt: id, Counters: counters}
 		if id.Task.Kind == task.Map {
 			commit.Server = server
 		}

@@ -93,7 +93,7 @@ func fakeWorker(b *testing.B, c *coordinator.Coordinator, dir string) int {
 		return 0
 	}
 	calls := 1
-	header := protocol.Header{Worker: reg.Worker, Epoch: reg.Epoch}
+	header := protocol.Header{Worker: reg.Worker, Epoch: reg.Epoch, Session: reg.Session}
 	for {
 		var task protocol.GetTaskReply
 		if err := rc.Call(protocol.MethodGetTask, &protocol.GetTaskArgs{Header: header}, &task); err != nil {

@@ -1,6 +1,8 @@
 package coordinator
 
 import (
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,6 +13,7 @@ import (
 
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/protocol"
+	"6.5840/mr/status"
 	"6.5840/mr/task"
 )
 
@@ -33,7 +36,7 @@ func register(t *testing.T, s *Service) protocol.Header {
 	var reply protocol.RegisterReply
 	require.NoError(t, s.Register(&protocol.RegisterArgs{Host: "h", PID: 1}, &reply))
 	require.Empty(t, reply.Refused)
-	return protocol.Header{Worker: reply.Worker, Epoch: reply.Epoch}
+	return protocol.Header{Worker: reply.Worker, Epoch: reply.Epoch, Session: reply.Session}
 }
 
 func getTask(t *testing.T, s *Service, w protocol.Header) protocol.GetTaskReply {
@@ -134,7 +137,7 @@ func TestSilentWorkerWithAServerLosesItsMapOutput(t *testing.T) {
 		s, c := newTestService(t, 2)
 		var reply protocol.RegisterReply
 		require.NoError(t, s.Register(&protocol.RegisterArgs{Host: "b", PID: 2, Server: "10.0.0.2:7001"}, &reply))
-		server := protocol.Header{Worker: reply.Worker, Epoch: reply.Epoch}
+		server := protocol.Header{Worker: reply.Worker, Epoch: reply.Epoch, Session: reply.Session}
 		m := getTask(t, s, server)
 		require.Equal(t, protocol.OutcomeCommitted, report(t, s, server, m.Attempt, map[string]int64{"records": 5}))
 		require.Equal(t, map[string]int64{"records": 5}, c.Counters())
@@ -164,5 +167,163 @@ func TestSilentWorkerWithAServerLosesItsMapOutput(t *testing.T) {
 		// Back, the lost worker must register again.
 		var gr protocol.GetTaskReply
 		require.ErrorContains(t, s.GetTask(&protocol.GetTaskArgs{Header: server}, &gr), protocol.ErrUnknownWorker)
+	})
+}
+
+func TestRequestSpeaksOnlyForItsOwnWorker(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, c := newTestService(t, 1)
+		victim, attacker := register(t, s), register(t, s)
+		require.NotEqual(t, victim.Session, attacker.Session)
+		require.Len(t, victim.Session, 2*sessionBytes)
+		run := getTask(t, s, victim)
+		require.Equal(t, protocol.ActionRun, run.Action)
+
+		// The attacker, who holds the secret and a session of its own,
+		// speaks as the victim: with its own session, with none, with a
+		// guessed one.
+		for _, session := range []string{attacker.Session, "", victim.Session[:len(victim.Session)-1] + "0"} {
+			if session == victim.Session {
+				continue
+			}
+			spoofed := protocol.Header{Worker: victim.Worker, Epoch: victim.Epoch, Session: session}
+			var rr protocol.ReportReply
+			err := s.Report(&protocol.ReportArgs{Header: spoofed, Attempt: run.Attempt, Error: "spoofed failure"}, &rr)
+			require.ErrorContains(t, err, protocol.ErrWrongSession)
+			var hb protocol.HeartbeatReply
+			err = s.Heartbeat(&protocol.HeartbeatArgs{Header: spoofed, Attempt: run.Attempt}, &hb)
+			require.ErrorContains(t, err, protocol.ErrWrongSession)
+			var gr protocol.GetTaskReply
+			require.ErrorContains(t, s.GetTask(&protocol.GetTaskArgs{Header: spoofed}, &gr), protocol.ErrWrongSession)
+		}
+		// The attempt runs on, unharmed, and commits.
+		var hb protocol.HeartbeatReply
+		require.NoError(t, s.Heartbeat(&protocol.HeartbeatArgs{Header: victim, Attempt: run.Attempt}, &hb))
+		require.False(t, hb.Revoked)
+		require.Equal(t, Progress{Maps: 1, Reduces: 1, MapsRunning: 1}, c.Progress())
+		require.Equal(t, protocol.OutcomeCommitted, report(t, s, victim, run.Attempt, nil))
+		for _, a := range c.Snapshot().Attempts {
+			require.Equal(t, status.OutcomeCommitted, a.Outcome, "attempt %s", a.ID)
+		}
+	})
+}
+
+func TestAbsurdCountersAreRefused(t *testing.T) {
+	long := string(make([]byte, maxCounterName+1))
+	many := map[string]int64{}
+	for i := range maxCounters + 1 {
+		many[fmt.Sprint(i)] = 1
+	}
+	for name, counters := range map[string]map[string]int64{
+		"MaxInt64":  {"records": math.MaxInt64},
+		"negative":  {"records": -1},
+		"-2^62":     {"records": -1 << 62},
+		"long name": {long: 1},
+		"too many":  many,
+	} {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s, c := newTestService(t, 1)
+				w := register(t, s)
+				run := getTask(t, s, w)
+				require.Equal(t, protocol.OutcomeFailed, report(t, s, w, run.Attempt, counters))
+				require.Empty(t, c.Counters())
+				attempts := c.Snapshot().Attempts
+				require.Equal(t, status.OutcomeFailed, attempts[0].Outcome)
+				require.Contains(t, attempts[0].Error, "counters refused")
+				// The task runs again, and commits with sane counts.
+				again := getTask(t, s, w)
+				require.Equal(t, run.Attempt.Task, again.Attempt.Task)
+				require.Equal(t, protocol.OutcomeCommitted, report(t, s, w, again.Attempt, map[string]int64{"records": 3}))
+				require.Equal(t, map[string]int64{"records": 3}, c.Counters())
+			})
+		})
+	}
+}
+
+func TestCounterTotalsDoNotOverflow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, c := newTestService(t, 1)
+		w := register(t, s)
+		run := getTask(t, s, w)
+		require.Equal(t, protocol.OutcomeCommitted, report(t, s, w, run.Attempt, map[string]int64{"records": maxCounterValue}))
+		c.mu.Lock()
+		c.counters["records"] = math.MaxInt64 - 1 // as if many commits had added up
+		c.mu.Unlock()
+		red := getTask(t, s, w)
+		require.Equal(t, protocol.OutcomeFailed, report(t, s, w, red.Attempt, map[string]int64{"records": 2}))
+		require.Equal(t, int64(math.MaxInt64-1), c.Counters()["records"])
+	})
+}
+
+func TestReportEscapesHostileCounterNames(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, c := newTestService(t, 1)
+		w := register(t, s)
+		run := getTask(t, s, w)
+		hostile := `<script>alert("x")</script>`
+		require.Equal(t, protocol.OutcomeCommitted, report(t, s, w, run.Attempt, map[string]int64{hostile: 1}))
+		_, htmlPath, err := status.WriteReport(t.TempDir(), "report", c.Snapshot())
+		require.NoError(t, err)
+		page, err := os.ReadFile(htmlPath)
+		require.NoError(t, err)
+		require.NotContains(t, string(page), hostile)
+		require.Contains(t, string(page), "&lt;script&gt;")
+	})
+}
+
+func TestWorkerThatLosesLeasesButLivesFailsNothing(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, c := newTestService(t, 1)
+		w := register(t, s)
+		// A worker starved of its heartbeats (a swamped network, a stalled
+		// host) loses its lease again and again, but is alive: it asks for
+		// work, and its late heartbeat is answered "revoked".
+		rounds := DefaultMaxFailures + 2
+		for i := range rounds {
+			run := getTask(t, s, w)
+			require.Equal(t, protocol.ActionRun, run.Action, "round %d", i)
+			time.Sleep(DefaultLease + DefaultHeartbeatInterval)
+			var hb protocol.HeartbeatReply
+			require.NoError(t, s.Heartbeat(&protocol.HeartbeatArgs{Header: w, Attempt: run.Attempt}, &hb))
+			require.True(t, hb.Revoked, "round %d", i)
+			time.Sleep(3 * DefaultLease) // long after any loss would count
+			require.NoError(t, c.Err(), "round %d: a live worker's lost leases failed the job", i)
+		}
+		revoked := 0
+		for _, a := range c.Snapshot().Attempts {
+			if a.Outcome == status.OutcomeRevoked {
+				revoked++
+			}
+		}
+		require.Equal(t, rounds, revoked)
+		run := getTask(t, s, w)
+		require.Equal(t, protocol.OutcomeCommitted, report(t, s, w, run.Attempt, nil))
+	})
+}
+
+func TestWorkerThatDiesOnEveryAttemptFailsTheJobInBoundedTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		s, c := newTestService(t, 1)
+		start := time.Now()
+		for {
+			// A fresh worker each time (a supervisor restarts it); the map
+			// kills its process, so it is never heard from again.
+			w := register(t, s)
+			run := getTask(t, s, w)
+			if run.Action == protocol.ActionExit {
+				break
+			}
+			require.Equal(t, protocol.ActionRun, run.Action)
+			time.Sleep(DefaultLease + DefaultHeartbeatInterval)
+		}
+		elapsed := time.Since(start)
+		require.ErrorContains(t, c.Err(), "map-0")
+		require.ErrorContains(t, c.Err(), fmt.Sprintf("failed %d times", DefaultMaxFailures+1))
+		require.ErrorContains(t, c.Err(), "not heard from again")
+		// Each attempt costs a lease to revoke; the last loss counts a
+		// lease later.
+		bound := time.Duration(DefaultMaxFailures+2) * (DefaultLease + DefaultHeartbeatInterval)
+		require.LessOrEqual(t, elapsed, bound)
 	})
 }

@@ -148,6 +148,8 @@ type Table struct {
 	mapOutputsVersion int
 	// newlySkipped holds map tasks skipped since TakeSkipped last ran.
 	newlySkipped []task.ID
+	// unconfirmed holds lease losses not yet counted against their tasks.
+	unconfirmed []leaseLoss
 	// history records every attempt.
 	history history
 }

@@ -198,13 +198,19 @@ func TestTooManyFailuresFailTheJob(t *testing.T) {
 		require.Equal(t, ResultFailed, tb.Fail(a.Worker, a.Attempt, "Map panicked: bad record", now))
 		require.False(t, tb.Over(), "failure %d of 3 allowed", i)
 	}
-	// The fourth loss, this time by lease expiry, is one too many.
+	// The fourth loss, this time by lease expiry, is one too many once its
+	// worker stays silent for a further lease.
 	mustAssign(t, tb, 1, now)
 	tb.Expire(now.Add(time.Hour))
+	require.False(t, tb.Over(), "a lost lease counts only once its worker stays silent")
+	next, ok := tb.NextDeadline()
+	require.True(t, ok)
+	require.Equal(t, now.Add(time.Hour+testPolicy().lease), next)
+	tb.Expire(next)
 	require.True(t, tb.Over())
 	require.ErrorContains(t, tb.Failure(), "poison.txt")
 	require.ErrorContains(t, tb.Failure(), "failed 4 times")
-	_, ok := tb.Assign(2, now)
+	_, ok = tb.Assign(2, now)
 	require.False(t, ok)
 }
 

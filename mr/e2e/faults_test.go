@@ -2,7 +2,9 @@ package e2e
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -105,6 +107,26 @@ func TestPoisonInputFailsTheJobNamingIt(t *testing.T) {
 	}
 	require.Equal(t, 5, j.mapCalls()["pg-grimm.txt"], "default -max-failures 4 allows 5 attempts")
 	require.Empty(t, j.output(), "a failed job leaves no partial output")
+	require.Contains(t, c.log(), "run the same command again to resume")
+	require.Contains(t, j.leftovers(), "mr-journal", "a failed job keeps its journal")
+	committed := journalCommits(t, filepath.Join(j.dir, "mr-journal"))
+	require.NotEmpty(t, committed)
+	before := j.mapCalls()
+
+	// The same command again, the input fixed: the job resumes and maps
+	// only what had not committed.
+	c2 := j.coordinator("-nreduce", "2")
+	j.waitForSocket()
+	w := j.worker()
+	require.NoError(t, c2.wait(t))
+	require.NoError(t, w.wait(t))
+	require.Contains(t, c2.log(), "resuming job from journal")
+	after := j.mapCalls()
+	for _, m := range committed {
+		require.Equal(t, before[threeTexts[m]], after[threeTexts[m]], "%s was committed before the failure but mapped again", threeTexts[m])
+	}
+	require.Equal(t, 6, after["pg-grimm.txt"])
+	require.Equal(t, j.want(), j.output())
 	require.Empty(t, j.leftovers())
 }
 
@@ -137,7 +159,9 @@ func journalCommits(t *testing.T, path string) []int {
 			Kind, Task, Attempt int
 			Begin, Lost         bool
 		}
-		if json.Unmarshal(lines.Bytes(), &rec) == nil && rec.Kind == 1 && !rec.Begin && !rec.Lost {
+		// A line is a checksum, a space and the record.
+		_, data, _ := bytes.Cut(lines.Bytes(), []byte(" "))
+		if json.Unmarshal(data, &rec) == nil && rec.Kind == 1 && !rec.Begin && !rec.Lost {
 			maps = append(maps, rec.Task)
 		}
 	}
@@ -172,6 +196,62 @@ func TestRestartedCoordinatorRepeatsNoFinishedMap(t *testing.T) {
 	for _, m := range committed {
 		name := texts[m]
 		require.Equal(t, 1, calls[name], "%s was committed before the restart but mapped %d times", name, calls[name])
+	}
+	require.Equal(t, j.want(), j.output())
+	require.Empty(t, j.leftovers())
+}
+
+func TestSecondCoordinatorOnAJobFolderIsRefused(t *testing.T) {
+	t.Parallel()
+	j := newJob(t, threeTexts...)
+	journal := filepath.Join(j.dir, "mr-journal")
+	c1 := j.coordinator("-nreduce", "2")
+	j.waitForSocket()
+	before, err := os.ReadFile(journal)
+	require.NoError(t, err)
+
+	// Another socket, the same folder.
+	c2 := j.coordinator("-nreduce", "2", "-addr", filepath.Join(j.dir, "other.sock"))
+	require.Equal(t, 2, exitCode(c2.wait(t)))
+	require.Contains(t, c2.log(), filepath.Join(j.dir, "mr-lock"))
+	require.Contains(t, c2.log(), fmt.Sprintf("process %d", c1.cmd.Process.Pid))
+	after, err := os.ReadFile(journal)
+	require.NoError(t, err)
+	require.Equal(t, string(before), string(after), "the refused coordinator wrote into the live job's journal")
+
+	w := j.worker()
+	require.NoError(t, c1.wait(t))
+	require.NoError(t, w.wait(t))
+	require.Equal(t, j.want(), j.output())
+	require.Empty(t, j.leftovers())
+}
+
+func TestInterruptedJobHidesItsOutputsAndResumes(t *testing.T) {
+	t.Parallel()
+	texts := []string{"pg-being_ernest.txt", "pg-dorian_gray.txt", "pg-frankenstein.txt", "pg-grimm.txt"}
+	j := newJob(t, texts...)
+	journal := filepath.Join(j.dir, "mr-journal")
+	c1 := j.coordinator("-nreduce", "2")
+	j.waitForSocket()
+	w1 := j.worker("PROBE_MAP_SLEEP=300ms")
+	j.waitFor("two commits in the journal", func() bool { return len(journalCommits(t, journal)) >= 2 })
+	c1.signal(t, syscall.SIGINT)
+	require.Equal(t, 1, exitCode(c1.wait(t)))
+	require.Contains(t, c1.log(), "stopped by interrupt")
+	require.Contains(t, c1.log(), "run the same command again to resume")
+	w1.wait(t)
+	committed := journalCommits(t, journal)
+	require.NotEmpty(t, committed)
+	require.Empty(t, j.output(), "a stopped job leaves no partial output")
+
+	c2 := j.coordinator("-nreduce", "2")
+	j.waitForSocket()
+	w2 := j.worker()
+	require.NoError(t, c2.wait(t))
+	require.NoError(t, w2.wait(t))
+	calls := j.mapCalls()
+	for _, m := range committed {
+		require.Equal(t, 1, calls[texts[m]], "%s was committed before the stop but mapped %d times", texts[m], calls[texts[m]])
 	}
 	require.Equal(t, j.want(), j.output())
 	require.Empty(t, j.leftovers())

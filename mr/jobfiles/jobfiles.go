@@ -28,6 +28,9 @@ const (
 	intermediatePrefix = "mr-im-"
 	// Journal is the coordinator's journal of commits.
 	Journal = "mr-journal"
+	// Lock is the file a coordinator locks to own the job folder: one
+	// folder, one coordinator.
+	Lock = "mr-lock"
 	// TempPrefix starts the name of every file still being written or
 	// scratch; such a file is renamed to its final name when complete, or
 	// removed.

@@ -18,6 +18,14 @@
 // A coordinator started again on the same job replays the file and re-runs
 // only what was not committed. A torn last line, left by a crash in
 // mid-write, is dropped.
+//
+// Every line is the CRC-32C of its JSON in 8 hex digits, a space, and the
+// JSON. Replay trusts nothing it cannot check: a line whose checksum does
+// not match, a record that cannot be right for this job (an attempt
+// number below 1, a task index out of range, an unknown kind) or a journal
+// written by an earlier version (no checksums) is refused, naming the
+// line. A reduce commit records the size and CRC-32C of its mr-out file,
+// so that a resumed job can check the file is still the one committed.
 package journal
 
 import (
@@ -28,10 +36,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"syscall"
 
@@ -65,6 +75,9 @@ type record struct {
 	// Server is where a committed map attempt's output is served, if not
 	// in the shared folder.
 	Server string `json:"server,omitempty"`
+	// Size and CRC describe a committed reduce attempt's output file.
+	Size int64  `json:"size,omitempty"`
+	CRC  uint32 `json:"crc,omitempty"`
 }
 
 func (r record) attempt() task.AttemptID {
@@ -79,7 +92,23 @@ type Commit struct {
 	// Server is where a map attempt's output is served; "" for the shared
 	// folder.
 	Server string
+	// Size and CRC are the size and CRC-32C (Castagnoli) of a reduce
+	// attempt's output file.
+	Size int64
+	CRC  uint32
 }
+
+// Shape is how many tasks of each kind the job has: a record naming a
+// task outside it cannot be right.
+type Shape struct {
+	Maps, Reduces int
+}
+
+// crcTable is the CRC-32C table of the journal's line checksums.
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+// sumDigits is the width of a line's checksum, in hex digits.
+const sumDigits = 8
 
 // State is what a journal says about the job so far.
 type State struct {
@@ -126,11 +155,13 @@ func Fingerprint(inputs []string, shape string) (string, error) {
 }
 
 // Open opens or creates the journal at path for the job with fingerprint
-// job, returns what it records, and appends a start line.
-func Open(path, job string) (*Journal, State, error) {
+// job and shape, returns what it records, and appends a start line.
+func Open(path, job string, shape Shape) (*Journal, State, error) {
 	_, statErr := os.Stat(path)
 	created := errors.Is(statErr, os.ErrNotExist)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	// O_APPEND: every line lands at the end of the file, whatever else
+	// wrote to it.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, State{}, fmt.Errorf("open journal: %w", err)
 	}
@@ -141,17 +172,13 @@ func Open(path, job string) (*Journal, State, error) {
 			return nil, State{}, fmt.Errorf("journal %s: %w", path, err)
 		}
 	}
-	state, end, err := replay(f, path, job)
+	state, end, err := replay(f, path, job, shape)
 	if err != nil {
 		f.Close()
 		return nil, State{}, err
 	}
-	// Drop a torn last line, then append after the last good one.
+	// Drop a torn last line: appends go after the last good one.
 	if err := f.Truncate(end); err != nil {
-		f.Close()
-		return nil, State{}, fmt.Errorf("journal %s: %w", path, err)
-	}
-	if _, err := f.Seek(end, io.SeekStart); err != nil {
 		f.Close()
 		return nil, State{}, fmt.Errorf("journal %s: %w", path, err)
 	}
@@ -171,12 +198,12 @@ func Open(path, job string) (*Journal, State, error) {
 
 // replay reads the journal and returns its state and the offset just past
 // the last complete line.
-func replay(f *os.File, path, job string) (State, int64, error) {
+func replay(r io.Reader, path, job string, shape Shape) (State, int64, error) {
 	var state State
-	r := bufio.NewReader(f)
+	br := bufio.NewReader(r)
 	var offset int64
 	for lineNo := 1; ; lineNo++ {
-		line, err := r.ReadBytes('\n')
+		line, err := br.ReadBytes('\n')
 		if err == io.EOF {
 			// A line without its newline is torn: ignore it.
 			return state, offset, nil
@@ -184,9 +211,12 @@ func replay(f *os.File, path, job string) (State, int64, error) {
 		if err != nil {
 			return State{}, 0, fmt.Errorf("read journal %s: %w", path, err)
 		}
-		var rec record
-		if err := json.Unmarshal(bytes.TrimSpace(line), &rec); err != nil {
-			return State{}, 0, fmt.Errorf("journal %s line %d is damaged: %v; remove the file to start the job afresh", path, lineNo, err)
+		rec, err := parseLine(line, lineNo)
+		if err == nil && lineNo > 1 {
+			err = rec.check(shape)
+		}
+		if err != nil {
+			return State{}, 0, fmt.Errorf("journal %s line %d: %w", path, lineNo, err)
 		}
 		switch {
 		case lineNo == 1 && rec.Job != job:
@@ -199,17 +229,76 @@ func replay(f *os.File, path, job string) (State, int64, error) {
 			state.LastWorker = max(state.LastWorker, rec.Worker)
 		case rec.App != "":
 			state.App = rec.App
-		case rec.Kind.Valid() && rec.Begin:
+		case rec.Begin:
 			state.Begun = append(state.Begun, rec.attempt())
-		case rec.Kind.Valid() && rec.Lost:
+		case rec.Lost:
 			state.Commits = slices.DeleteFunc(state.Commits, func(c Commit) bool { return c.Attempt == rec.attempt() })
-		case rec.Kind.Valid():
-			state.Commits = append(state.Commits, Commit{Attempt: rec.attempt(), Skipped: rec.Skipped, Counters: rec.Counters, Server: rec.Server})
 		default:
-			return State{}, 0, fmt.Errorf("journal %s line %d: unknown record %q", path, lineNo, bytes.TrimSpace(line))
+			state.Commits = append(state.Commits, Commit{Attempt: rec.attempt(), Skipped: rec.Skipped,
+				Counters: rec.Counters, Server: rec.Server, Size: rec.Size, CRC: rec.CRC})
 		}
 		offset += int64(len(line))
 	}
+}
+
+// parseLine checks a line's checksum and decodes its record.
+func parseLine(line []byte, lineNo int) (record, error) {
+	line = bytes.TrimSuffix(line, []byte("\n"))
+	var rec record
+	if lineNo == 1 && bytes.HasPrefix(line, []byte("{")) {
+		return rec, errors.New("written by an earlier version of mrcoordinator, without checksums; " +
+			"finish the job with the mrcoordinator that started it, or remove the journal to start the job afresh")
+	}
+	sum, data, ok := bytes.Cut(line, []byte(" "))
+	if !ok || len(sum) != sumDigits {
+		return rec, errors.New("damaged: no checksum; remove the file to start the job afresh")
+	}
+	want, err := strconv.ParseUint(string(sum), 16, 32)
+	if err != nil {
+		return rec, errors.New("damaged: no checksum; remove the file to start the job afresh")
+	}
+	if crc32.Checksum(data, crcTable) != uint32(want) {
+		return rec, errors.New("damaged: its checksum does not match; remove the file to start the job afresh")
+	}
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return rec, fmt.Errorf("damaged: %v; remove the file to start the job afresh", err)
+	}
+	return rec, nil
+}
+
+// check refuses a record (other than the first line's) that cannot be
+// right for a job of this shape.
+func (r record) check(shape Shape) error {
+	switch {
+	case r.Job != "":
+		return errors.New("a second job line")
+	case r.Start < 0 || r.Worker < 0:
+		return errors.New("a negative start or worker number")
+	case r.Start > 0 || r.Worker > 0 || r.App != "":
+		return nil
+	}
+	n := 0
+	switch r.Kind {
+	case task.Map:
+		n = shape.Maps
+	case task.Reduce:
+		n = shape.Reduces
+	default:
+		return fmt.Errorf("unknown record kind %d", r.Kind)
+	}
+	switch {
+	case r.Task < 0 || r.Task >= n:
+		return fmt.Errorf("%v task %d does not exist in this job (%d of them)", r.Kind, r.Task, n)
+	case r.Skipped && (r.Kind != task.Map || r.Attempt != 0 || r.Begin || r.Lost):
+		return fmt.Errorf("a skipped task must be a map task without an attempt")
+	case !r.Skipped && r.Attempt < 1:
+		return fmt.Errorf("attempt %d of %v-%d: attempts are numbered from 1", r.Attempt, r.Kind, r.Task)
+	case r.Lost && r.Kind != task.Map:
+		return errors.New("only a map output can be lost")
+	case r.Size < 0:
+		return fmt.Errorf("negative output size %d", r.Size)
+	}
+	return nil
 }
 
 // Commit records that attempt committed its task (or that a map task was
@@ -220,7 +309,7 @@ func replay(f *os.File, path, job string) (State, int64, error) {
 // loses neither. Syncing every map commit would only slow tiny tasks down.
 func (j *Journal) Commit(c Commit) error {
 	rec := record{Kind: c.Attempt.Task.Kind, Task: c.Attempt.Task.Index, Attempt: c.Attempt.Attempt,
-		Skipped: c.Skipped, Counters: c.Counters, Server: c.Server}
+		Skipped: c.Skipped, Counters: c.Counters, Server: c.Server, Size: c.Size, CRC: c.CRC}
 	if c.Attempt.Task.Kind == task.Map {
 		return j.write(rec)
 	}
@@ -254,11 +343,11 @@ func (j *Journal) write(rec record) error {
 }
 
 func (j *Journal) writeLine(rec record) (int64, error) {
-	line, err := json.Marshal(rec)
+	data, err := json.Marshal(rec)
 	if err != nil {
 		return 0, err
 	}
-	line = append(line, '\n')
+	line := fmt.Appendf(nil, "%08x %s\n", crc32.Checksum(data, crcTable), data)
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if _, err = j.f.Write(line); err != nil {

@@ -1,8 +1,12 @@
 package journal
 
 import (
+	"bytes"
+	"fmt"
+	"hash/crc32"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -11,32 +15,35 @@ import (
 	"6.5840/mr/task"
 )
 
+// shape is the shape of the jobs these tests journal.
+var shape = Shape{Maps: 100, Reduces: 10}
+
 func commit(kind task.Kind, index, attempt int) Commit {
 	return Commit{Attempt: task.AttemptID{Task: task.ID{Kind: kind, Index: index}, Attempt: attempt}}
 }
 
 func TestReplayAfterRestart(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mr-journal")
-	j, state, err := Open(path, "job-1")
+	j, state, err := Open(path, "job-1", shape)
 	require.NoError(t, err)
 	require.Equal(t, State{}, state)
 	require.NoError(t, j.Commit(commit(task.Map, 0, 1)))
 	counted := commit(task.Map, 2, 3)
 	counted.Counters = map[string]int64{"lines": 7}
 	require.NoError(t, j.Commit(counted))
-	skipped := commit(task.Map, 1, 5)
+	skipped := commit(task.Map, 1, 0)
 	skipped.Skipped = true
 	require.NoError(t, j.Commit(skipped))
 	require.NoError(t, j.Close())
 
-	j, state, err = Open(path, "job-1")
+	j, state, err = Open(path, "job-1", shape)
 	require.NoError(t, err)
 	require.Equal(t, 1, state.Starts)
 	require.Equal(t, []Commit{commit(task.Map, 0, 1), counted, skipped}, state.Commits)
 	require.NoError(t, j.Commit(commit(task.Reduce, 0, 1)))
 	require.NoError(t, j.Close())
 
-	_, state, err = Open(path, "job-1")
+	_, state, err = Open(path, "job-1", shape)
 	require.NoError(t, err)
 	require.Equal(t, 2, state.Starts)
 	require.Len(t, state.Commits, 4)
@@ -44,41 +51,147 @@ func TestReplayAfterRestart(t *testing.T) {
 
 func TestTornLastLineIsDropped(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mr-journal")
-	j, _, err := Open(path, "job")
+	j, _, err := Open(path, "job", shape)
 	require.NoError(t, err)
 	require.NoError(t, j.Commit(commit(task.Map, 0, 1)))
 	require.NoError(t, j.Close())
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
 	require.NoError(t, err)
-	_, err = f.WriteString(`{"kind":1,"ta`) // crash in mid-write
+	_, err = f.WriteString(`1234abcd {"kind":1,"ta`) // crash in mid-write
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
 
-	j, state, err := Open(path, "job")
+	j, state, err := Open(path, "job", shape)
 	require.NoError(t, err)
 	require.Equal(t, []Commit{commit(task.Map, 0, 1)}, state.Commits)
 	require.NoError(t, j.Commit(commit(task.Map, 1, 1)))
 	require.NoError(t, j.Close())
-	_, state, err = Open(path, "job")
+	_, state, err = Open(path, "job", shape)
 	require.NoError(t, err, "appending after a torn line must leave a clean journal")
 	require.Len(t, state.Commits, 2)
 }
 
 func TestOtherJobIsRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mr-journal")
-	j, _, err := Open(path, "job-a")
+	j, _, err := Open(path, "job-a", shape)
 	require.NoError(t, err)
 	require.NoError(t, j.Close())
-	_, _, err = Open(path, "job-b")
+	_, _, err = Open(path, "job-b", shape)
 	require.ErrorIs(t, err, ErrOtherJob)
 	require.ErrorContains(t, err, path)
 }
 
+// line returns rec as a journal line with a good checksum.
+func line(rec string) string {
+	return fmt.Sprintf("%08x %s\n", crc32.Checksum([]byte(rec), crcTable), rec)
+}
+
 func TestDamagedLineIsAnError(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mr-journal")
-	require.NoError(t, os.WriteFile(path, []byte("{\"job\":\"x\"}\nnot json\n{\"start\":1}\n"), 0o644))
-	_, _, err := Open(path, "x")
+	require.NoError(t, os.WriteFile(path, []byte(line(`{"job":"x"}`)+"not json\n"+line(`{"start":1}`)), 0o644))
+	_, _, err := Open(path, "x", shape)
 	require.ErrorContains(t, err, "line 2")
+}
+
+func TestBadChecksumIsRefusedNamingTheLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mr-journal")
+	j, _, err := Open(path, "job", shape)
+	require.NoError(t, err)
+	require.NoError(t, j.Commit(commit(task.Map, 3, 1)))
+	require.NoError(t, j.Commit(commit(task.Map, 4, 1)))
+	require.NoError(t, j.Close())
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	// A forged commit: map 3's line now says attempt 2.
+	forged := strings.Replace(string(data), `"task":3,"attempt":1`, `"task":3,"attempt":2`, 1)
+	require.NotEqual(t, string(data), forged)
+	require.NoError(t, os.WriteFile(path, []byte(forged), 0o644))
+	_, _, err = Open(path, "job", shape)
+	require.ErrorContains(t, err, "line 3")
+	require.ErrorContains(t, err, "checksum")
+}
+
+func TestImpossibleRecordsAreRefusedNamingTheLine(t *testing.T) {
+	for name, rec := range map[string]string{
+		"attempt 0":         `{"kind":1,"task":1}`,
+		"negative attempt":  `{"kind":2,"task":1,"attempt":-3}`,
+		"map out of range":  `{"kind":1,"task":100,"attempt":1}`,
+		"reduce of range":   `{"kind":2,"task":10,"attempt":1}`,
+		"negative task":     `{"kind":1,"task":-1,"attempt":1}`,
+		"unknown kind":      `{"kind":7,"task":1,"attempt":1}`,
+		"no kind":           `{"task":1,"attempt":1}`,
+		"skipped reduce":    `{"kind":2,"task":1,"skipped":true}`,
+		"lost reduce":       `{"kind":2,"task":1,"attempt":1,"lost":true}`,
+		"begun attempt 0":   `{"kind":1,"task":1,"begin":true}`,
+		"second job line":   `{"job":"job"}`,
+		"negative worker":   `{"worker":-1}`,
+		"negative out size": `{"kind":2,"task":1,"attempt":1,"size":-1}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "mr-journal")
+			require.NoError(t, os.WriteFile(path, []byte(line(`{"job":"job"}`)+line(`{"start":1}`)+line(rec)), 0o644))
+			_, _, err := Open(path, "job", shape)
+			require.ErrorContains(t, err, "line 3")
+		})
+	}
+}
+
+func TestJournalOfAnEarlierVersionIsRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mr-journal")
+	require.NoError(t, os.WriteFile(path, []byte("{\"job\":\"job\"}\n{\"start\":1}\n"), 0o644))
+	_, _, err := Open(path, "job", shape)
+	require.ErrorContains(t, err, "earlier version")
+	require.ErrorContains(t, err, "remove the journal")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, "{\"job\":\"job\"}\n{\"start\":1}\n", string(data), "a refused journal must stay as it was")
+}
+
+func TestReduceCommitKeepsItsOutputSum(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mr-journal")
+	j, _, err := Open(path, "job", shape)
+	require.NoError(t, err)
+	c := commit(task.Reduce, 2, 1)
+	c.Size, c.CRC = 12, 0xdeadbeef
+	require.NoError(t, j.Commit(c))
+	require.NoError(t, j.Close())
+	_, state, err := Open(path, "job", shape)
+	require.NoError(t, err)
+	require.Equal(t, []Commit{c}, state.Commits)
+}
+
+// FuzzReplay replays arbitrary journals: it never panics, and whatever it
+// accepts names only tasks of the job and attempts from 1 on.
+func FuzzReplay(f *testing.F) {
+	f.Add([]byte(line(`{"job":"job"}`) + line(`{"start":1}`) + line(`{"kind":1,"task":3,"attempt":2}`)))
+	f.Add([]byte(line(`{"job":"job"}`) + line(`{"kind":1,"task":1}`)))
+	f.Add([]byte(line(`{"job":"job"}`) + line(`{"kind":1,"task":1,"skipped":true}`) + line(`{"kind":2,"task":0,"attempt":1,"size":5,"crc":7}`)))
+	f.Add([]byte(line(`{"job":"job"}`) + line(`{"kind":1,"task":1,"attempt":1,"begin":true}`) + line(`{"kind":1,"task":1,"attempt":1,"lost":true}`)))
+	f.Add([]byte("{\"job\":\"job\"}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		state, end, err := replay(bytes.NewReader(data), "fuzz", "job", shape)
+		if err != nil {
+			return
+		}
+		require.LessOrEqual(t, end, int64(len(data)))
+		for _, c := range state.Commits {
+			n := shape.Maps
+			if c.Attempt.Task.Kind == task.Reduce {
+				n = shape.Reduces
+			} else {
+				require.Equal(t, task.Map, c.Attempt.Task.Kind)
+			}
+			require.True(t, c.Attempt.Task.Index >= 0 && c.Attempt.Task.Index < n, "%v", c.Attempt)
+			if c.Skipped {
+				require.Equal(t, 0, c.Attempt.Attempt)
+			} else {
+				require.GreaterOrEqual(t, c.Attempt.Attempt, 1, "a commit of attempt %v", c.Attempt)
+			}
+		}
+		for _, id := range state.Begun {
+			require.GreaterOrEqual(t, id.Attempt, 1, "a begun attempt %v", id)
+		}
+	})
 }
 
 func TestFingerprint(t *testing.T) {
@@ -100,7 +213,7 @@ func TestFingerprint(t *testing.T) {
 
 func TestConcurrentCommits(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "mr-journal")
-	j, _, err := Open(path, "job")
+	j, _, err := Open(path, "job", shape)
 	require.NoError(t, err)
 	var wg sync.WaitGroup
 	for i := range 50 {
@@ -108,7 +221,7 @@ func TestConcurrentCommits(t *testing.T) {
 	}
 	wg.Wait()
 	require.NoError(t, j.Close())
-	_, state, err := Open(path, "job")
+	_, state, err := Open(path, "job", shape)
 	require.NoError(t, err)
 	require.Len(t, state.Commits, 50)
 }

@@ -8,15 +8,12 @@ import (
 	"net"
 	"os"
 	"sync"
-	"syscall"
+
+	"6.5840/mr/flock"
 )
 
-const (
-	// lockSuffix names the lock file beside a Unix socket.
-	lockSuffix = ".lock"
-	// lockMode is the mode of that lock file.
-	lockMode = 0o600
-)
+// lockSuffix names the lock file beside a Unix socket.
+const lockSuffix = ".lock"
 
 // ErrInUse is returned (wrapped) by Listen when another coordinator serves
 // the address.
@@ -40,7 +37,7 @@ func Listen(a Addr) (net.Listener, error) {
 		return l, nil
 	}
 	lock, err := acquireLock(a.Address + lockSuffix)
-	if errors.Is(err, ErrInUse) {
+	if errors.Is(err, flock.ErrHeld) {
 		return nil, inUse(a)
 	}
 	if err != nil {
@@ -48,7 +45,7 @@ func Listen(a Addr) (net.Listener, error) {
 	}
 	l, made, err := listenUnix(a)
 	if err != nil {
-		lock.release()
+		lock.Release()
 		return nil, err
 	}
 	return &lockedListener{Listener: l, lock: lock, path: a.Address, made: made}, nil
@@ -98,75 +95,28 @@ func inUse(a Addr) error {
 	return fmt.Errorf("listen on %s: %w (to run another job beside it, give each its own -addr or $%s)", a, ErrInUse, AddrEnv)
 }
 
-// fileLock is an exclusive flock on a file that exists while it is held.
-type fileLock struct {
-	path string
-	f    *os.File
-	held fs.FileInfo
-}
-
-// acquireLock locks the file at path, creating it. It fails at once with
-// ErrInUse if another process holds the lock, and with ErrAddrTaken if
-// the name is not this user's regular file. A lock taken on a file that
-// its holder removed meanwhile is retaken on the new file, so that the
-// holder may remove the file when it lets go.
-func acquireLock(path string) (*fileLock, error) {
-	for {
-		if _, err := ownFile(path, 0); err != nil {
-			return nil, err
-		}
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW, lockMode)
-		if err != nil {
-			if _, taken := ownFile(path, 0); taken != nil {
-				return nil, taken
-			}
-			return nil, err
-		}
-		// What was opened, not what the name showed a moment before.
-		held, err := f.Stat()
-		if err == nil {
-			err = checkOwnFile(path, held, 0)
-		}
-		if err != nil {
-			f.Close()
-			return nil, err
-		}
-		if err := flock(f); err != nil {
-			f.Close()
-			if errors.Is(err, syscall.EWOULDBLOCK) {
-				return nil, ErrInUse
-			}
-			return nil, fmt.Errorf("lock %s: %w", path, err)
-		}
-		now, err := os.Lstat(path)
-		if err == nil && os.SameFile(held, now) {
-			return &fileLock{path: path, f: f, held: held}, nil
-		}
-		f.Close()
+// acquireLock locks the lock file at path (see flock.Acquire). It fails
+// with ErrAddrTaken if the name is not this user's regular file, checked
+// on the name and again on the file opened, so that a name swapped in
+// between is caught too.
+func acquireLock(path string) (*flock.Lock, error) {
+	if _, err := ownFile(path, 0); err != nil {
+		return nil, err
 	}
-}
-
-func flock(f *os.File) error {
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err != syscall.EINTR {
-			return err
+	lock, err := flock.AcquireChecked(path, func(held fs.FileInfo) error { return checkOwnFile(path, held, 0) })
+	if err != nil && !errors.Is(err, flock.ErrHeld) {
+		if _, taken := ownFile(path, 0); taken != nil {
+			return nil, taken
 		}
 	}
-}
-
-// release removes the lock file, if its name still holds it, then lets
-// go of the lock.
-func (l *fileLock) release() {
-	removeIfSame(l.path, l.held)
-	l.f.Close()
+	return lock, err
 }
 
 // lockedListener is a Unix listener that holds its address's lock until
 // it is closed.
 type lockedListener struct {
 	net.Listener
-	lock *fileLock
+	lock *flock.Lock
 	path string
 	// made is the socket file this listener made at path.
 	made fs.FileInfo
@@ -179,7 +129,7 @@ func (l *lockedListener) Close() error {
 	err := l.Listener.Close()
 	l.once.Do(func() {
 		removeIfSame(l.path, l.made)
-		l.lock.release()
+		l.lock.Release()
 	})
 	return err
 }

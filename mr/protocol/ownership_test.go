@@ -154,7 +154,7 @@ func TestCloseLeavesANameNoLongerOurs(t *testing.T) {
 	require.NoError(t, os.Remove(a.Address))
 	require.NoError(t, os.Remove(a.Address+lockSuffix))
 	staleSocket(t, a.Address)
-	require.NoError(t, os.WriteFile(a.Address+lockSuffix, nil, lockMode))
+	require.NoError(t, os.WriteFile(a.Address+lockSuffix, nil, 0o600))
 	socket, err := os.Lstat(a.Address)
 	require.NoError(t, err)
 	lock, err := os.Lstat(a.Address + lockSuffix)

@@ -14,6 +14,13 @@
 // and every later request repeats. A request from another epoch (made
 // before the coordinator restarted) is answered ErrUnknownWorker, and the
 // worker registers again.
+//
+// Register also returns the worker's session, an unguessable token that
+// every later request of that worker repeats: a request speaks only for
+// the worker that registered, so one worker (or anyone else holding the
+// job's secret) cannot report or renew another's attempts. A request
+// whose session does not match its worker's is refused (ErrWrongSession)
+// and changes nothing.
 package protocol
 
 import (
@@ -39,13 +46,23 @@ const (
 type WorkerID int
 
 // Header starts every request after Register: who sends it, the epoch it
-// registered in, and a request id that both sides log, so one call can be
-// followed across processes.
+// registered in, its session, and a request id that both sides log, so
+// one call can be followed across processes.
 type Header struct {
-	Worker    WorkerID
-	Epoch     string
+	Worker WorkerID
+	Epoch  string
+	// Session is the token Register gave the worker.
+	Session   string
 	RequestID string
+	// peer is where the request came from, set by the server, never sent.
+	peer string
 }
+
+// SetPeer records where the request came from, for the server's logs.
+func (h *Header) SetPeer(peer string) { h.peer = peer }
+
+// Peer returns where the request came from, or "" if unknown.
+func (h *Header) Peer() string { return h.peer }
 
 // RequestIDFor returns the request id of a worker's seq-th call.
 func RequestIDFor(w WorkerID, seq uint64) string { return fmt.Sprintf("w%d-%d", w, seq) }
@@ -71,6 +88,9 @@ type RegisterReply struct {
 	Refused string
 	Worker  WorkerID
 	Epoch   string
+	// Session is the worker's token: every later request repeats it in
+	// its Header.
+	Session string
 	// Job identifies the job, the same across coordinator restarts:
 	// requests for map output name it, so a server never answers for
 	// another job.
@@ -258,6 +278,10 @@ type MapOutputsReply struct {
 	// Revoked means the attempt no longer counts: abandon it.
 	Revoked bool
 }
+
+// ErrWrongSession is the error text of a request whose session is not
+// its worker's: it is refused, and the worker should not register again.
+const ErrWrongSession = "request refused: its session is not its worker's"
 
 // ErrUnknownWorker is the error text of a call from a worker the
 // coordinator does not know (it restarted, so the epoch differs, or the id

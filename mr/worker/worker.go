@@ -104,9 +104,11 @@ type Worker struct {
 	// each keeps its connection for the worker's lifetime.
 	calls *client
 	beats *client
-	// id and epoch are what the coordinator assigned at registration.
-	id    protocol.WorkerID
-	epoch string
+	// id, epoch and session are what the coordinator assigned at
+	// registration; every request's header repeats them.
+	id      protocol.WorkerID
+	epoch   string
+	session string
 	// seq numbers requests; the heartbeat goroutine shares it.
 	seq atomic.Uint64
 	// heartbeatInterval, lease and pollTimeout are set by the coordinator
@@ -270,7 +272,7 @@ func (w *Worker) register(ctx context.Context) error {
 	if reply.Refused != "" {
 		return fmt.Errorf("%w: %s", ErrRefused, reply.Refused)
 	}
-	w.id, w.epoch = reply.Worker, reply.Epoch
+	w.id, w.epoch, w.session = reply.Worker, reply.Epoch, reply.Session
 	w.seq.Store(0)
 	w.heartbeatInterval = reply.HeartbeatInterval
 	w.lease = reply.Lease
@@ -288,7 +290,7 @@ func (w *Worker) register(ctx context.Context) error {
 
 // header returns the header of the next request.
 func (w *Worker) header() protocol.Header {
-	return protocol.Header{Worker: w.id, Epoch: w.epoch, RequestID: protocol.RequestIDFor(w.id, w.seq.Add(1))}
+	return protocol.Header{Worker: w.id, Epoch: w.epoch, Session: w.session, RequestID: protocol.RequestIDFor(w.id, w.seq.Add(1))}
 }
 
 func isUnknownWorker(err error) bool {
