@@ -106,6 +106,7 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 		job := mapJob{
 			app:        w.cfg.App,
 			dir:        w.cfg.LocalDir,
+			jobDir:     w.cfg.Dir,
 			attempt:    reply.Attempt,
 			input:      reply.Input,
 			nReduce:    reply.NReduce,
@@ -133,6 +134,7 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 			dir:         w.cfg.Dir,
 			localDir:    w.cfg.LocalDir,
 			attempt:     reply.Attempt,
+			nReduce:     reply.NReduce,
 			mapAttempts: attempts,
 			servers:     serverNames(servers, reply.Servers),
 			locate:      locate,
