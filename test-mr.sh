@@ -304,13 +304,15 @@ outputs() {
 # EXAMPLES holds the streaming applications' commands (examples/streaming).
 EXAMPLES=$ROOT/examples/streaming
 
-# start_stream_workers N DIR MAPPER REDUCER starts N workers running the
-# commands MAPPER and REDUCER in DIR and sets WORKER_PIDS.
+# start_stream_workers N DIR MAPPER REDUCER [FLAG...] starts N workers
+# running the commands MAPPER and REDUCER in DIR, with FLAGs (e.g.
+# -combiner CMD), and sets WORKER_PIDS.
 start_stream_workers() {
 	local n=$1 dir=$2 mapper=$3 reducer=$4 i
+	shift 4
 	WORKER_PIDS=()
 	for ((i = 1; i <= n; i++)); do
-		start "worker-$i" "$dir" "$BIN/mrworker" -mapper "$mapper" -reducer "$reducer"
+		start "worker-$i" "$dir" "$BIN/mrworker" -mapper "$mapper" -reducer "$reducer" "$@"
 		WORKER_PIDS+=("$LAST_PID")
 	done
 }
@@ -705,9 +707,10 @@ test_lab_socket() {
 
 # --- streaming: commands as mapper and reducer --------------------------------
 
-# streaming-wc: three workers count words with a Python mapper and reducer;
-# the output must equal mrsequential's with the same commands, and the wc
-# plugin's, as must the awk version's.
+# streaming-wc: three workers count words with a Python mapper, combiner
+# and reducer; the output must equal mrsequential's with the same commands,
+# and the wc plugin's, as must the awk version's. Each combiner run is
+# counted on stderr: the job's report must show them.
 test_streaming_wc() {
 	local m="$EXAMPLES/wc_map.py" r="$EXAMPLES/wc_reduce.py"
 	sequential wc "$SCRATCH/plugin"
@@ -716,11 +719,14 @@ test_streaming_wc() {
 	sequential_stream awk "awk -f $EXAMPLES/wc_map.awk" "$EXAMPLES/wc_reduce.awk" "$SCRATCH/awk"
 	compare "$SCRATCH/plugin" "$SCRATCH/awk" "mrsequential's awk word count"
 	start_coordinator "$SCRATCH/run"
-	start_stream_workers 3 "$SCRATCH/run" "$m" "$r"
+	start_stream_workers 3 "$SCRATCH/run" "$m" "$r" \
+		-combiner "sh -c 'echo reporter:counter:wc,combiner_runs,1 >&2; exec $EXAMPLES/wc_combine.py'"
 	check_exit "$COORD_PID" coordinator
 	outputs "$SCRATCH/run" >"$SCRATCH/actual"
 	compare "$SCRATCH/expected" "$SCRATCH/actual" "output"
 	check_workers
+	grep -q '"wc.combiner_runs": *80' "$SCRATCH/run/mr-report.json" ||
+		fail "the report does not count 80 combiner runs (8 maps x 10 partitions): $(grep -o '"wc[^,]*' "$SCRATCH/run/mr-report.json")"
 }
 
 # streaming-indexer: two workers build the inverted index with the shell

@@ -3,7 +3,10 @@
 // match.
 //
 //	mrsequential APP.so INPUT...
-//	mrsequential -mapper CMD -reducer CMD INPUT...
+//	mrsequential -mapper CMD -reducer CMD [-combiner CMD] INPUT...
+//
+// Like a plugin's Combine, a -combiner is checked but not run: the
+// reference reduces every map output uncombined.
 package main
 
 import (

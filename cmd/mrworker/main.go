@@ -3,7 +3,7 @@
 // done.
 //
 //	mrworker [-addr ADDR] APP.so
-//	mrworker [-addr ADDR] -mapper CMD -reducer CMD
+//	mrworker [-addr ADDR] -mapper CMD -reducer CMD [-combiner CMD]
 package main
 
 import (
@@ -56,14 +56,14 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the worker to this file")
 	sortBuffer := cli.ByteSize(worker.DefaultSortBuffer)
 	flag.Var(&sortBuffer, "sort-buffer", "map output kept in memory before sorted runs spill to disk")
-	noCombine := flag.Bool("no-combine", os.Getenv(noCombineEnv) == "1", "do not use the plugin's Combine even if it has one (default from $"+noCombineEnv+"=1)")
+	noCombine := flag.Bool("no-combine", os.Getenv(noCombineEnv) == "1", "do not use the plugin's Combine (or the -combiner) even if it has one (default from $"+noCombineEnv+"=1)")
 	secretFile := flag.String("secret-file", "", "file whose whole content is the job's shared secret (required with -addr tcp:...; at least 16 bytes, mode 0600)")
 	localDir := flag.String("local-dir", "", "where this worker keeps its map output (default: the working folder); with -addr tcp:... it is served to other workers")
 	tlsFiles := cli.TLSFlags(flag.CommandLine)
 	serve := flag.String("serve", "", "HOST:PORT to serve map output on, with -addr tcp:... (default: an ephemeral port on the address the coordinator is reached from; :PORT listens on every address and advertises that one)")
 	appFlags := appflags.Register(flag.CommandLine)
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] APP.so\n       %s [flags] -mapper CMD -reducer CMD\n", prog, prog)
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] APP.so\n       %s [flags] -mapper CMD -reducer CMD [-combiner CMD]\n", prog, prog)
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -119,7 +119,7 @@ func main() {
 		cli.Fatal(prog, cli.ExitFailure, err)
 	}
 	if *noCombine {
-		a.Combine = nil
+		a.Combine, a.CombineTask = nil, nil
 	}
 	w, err := worker.New(worker.Config{
 		Addr:        addr,

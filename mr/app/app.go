@@ -54,15 +54,22 @@ type MapTaskFunc = func(ctx context.Context, at Attempt, contents string, emit f
 // returns once done or once ctx ends.
 type ReduceTaskFunc = func(ctx context.Context, at Attempt, in Records, out io.Writer) error
 
+// CombineTaskFunc combines a map attempt's output, one partition at a
+// time: it reads the partition's sorted records from in and hands the
+// combined pairs to emit, in key order and in the same partition. emit
+// may panic to abort, as MapTaskFunc's.
+type CombineTaskFunc = func(ctx context.Context, at Attempt, in Records, emit func(key, value string)) error
+
 // App is a loaded application. Reduce and one of Map and MapEmit are
 // required; Combine and Partition are optional. When MapEmit is set the
 // engine calls it rather than Map.
 //
 // An application whose functions run elsewhere (package streaming's
-// commands) sets MapTask and ReduceTask instead of Map and Reduce: the
-// engine then hands each attempt's whole input to MapTask, and each
-// partition's whole sorted stream to ReduceTask, whose output is the
-// partition's output as it is.
+// commands) sets MapTask and ReduceTask instead of Map and Reduce, and
+// CombineTask instead of Combine: the engine then hands each attempt's
+// whole input to MapTask, each partition of a map attempt's sorted output
+// to CombineTask, and each partition's whole sorted stream to ReduceTask,
+// whose output is the partition's output as it is.
 type App struct {
 	Map       MapFunc
 	MapEmit   MapEmitFunc
@@ -70,8 +77,9 @@ type App struct {
 	Combine   ReduceFunc
 	Partition PartitionFunc
 
-	MapTask    MapTaskFunc
-	ReduceTask ReduceTaskFunc
+	MapTask     MapTaskFunc
+	ReduceTask  ReduceTaskFunc
+	CombineTask CombineTaskFunc
 }
 
 // Validate reports a missing required function.

@@ -20,7 +20,7 @@ var ErrBadCommand = errors.New("bad command")
 
 // Flags holds the streaming flags.
 type Flags struct {
-	Mapper, Reducer string
+	Mapper, Reducer, Combiner string
 }
 
 // Register defines -mapper and -reducer on fs.
@@ -28,11 +28,12 @@ func Register(fs *flag.FlagSet) *Flags {
 	f := &Flags{}
 	fs.StringVar(&f.Mapper, "mapper", "", "run this command as the mapper instead of a plugin's Map (a streaming application; needs -reducer)")
 	fs.StringVar(&f.Reducer, "reducer", "", "run this command as the reducer instead of a plugin's Reduce (needs -mapper)")
+	fs.StringVar(&f.Combiner, "combiner", "", "with -mapper and -reducer, run this command over each partition of each map task's output")
 	return f
 }
 
 // Streaming reports whether commands were given instead of a plugin.
-func (f *Flags) Streaming() bool { return f.Mapper != "" || f.Reducer != "" }
+func (f *Flags) Streaming() bool { return f.Mapper != "" || f.Reducer != "" || f.Combiner != "" }
 
 // Load returns the application and its fingerprint, which the coordinator
 // compares across workers: the streaming application of the flags if
@@ -49,7 +50,7 @@ func (f *Flags) Load(path string, log *slog.Logger) (app.App, string, error) {
 	}
 	switch {
 	case f.Mapper == "":
-		return app.App{}, "", fmt.Errorf("%w: -reducer needs -mapper", ErrBadCommand)
+		return app.App{}, "", fmt.Errorf("%w: -reducer and -combiner need -mapper", ErrBadCommand)
 	case f.Reducer == "":
 		return app.App{}, "", fmt.Errorf("%w: -mapper needs -reducer", ErrBadCommand)
 	}
@@ -62,6 +63,13 @@ func (f *Flags) Load(path string, log *slog.Logger) (app.App, string, error) {
 		return app.App{}, "", fmt.Errorf("%w: -reducer: %w", ErrBadCommand, err)
 	}
 	s := &streaming.App{Mapper: m, Reducer: r, Log: log}
+	if f.Combiner != "" {
+		c, err := streaming.Parse(f.Combiner)
+		if err != nil {
+			return app.App{}, "", fmt.Errorf("%w: -combiner: %w", ErrBadCommand, err)
+		}
+		s.Combiner = &c
+	}
 	id, err := s.Fingerprint()
 	if err != nil {
 		return app.App{}, "", err

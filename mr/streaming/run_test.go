@@ -299,3 +299,13 @@ func alive(path string) bool {
 	_, rest, _ := strings.Cut(string(b), ") ")
 	return !strings.HasPrefix(rest, "Z")
 }
+
+func TestCombine(t *testing.T) {
+	a := testApp(t, "cat", "cat")
+	c := command(t, `awk -F '\t' '$1 != k { if (NR > 1) print k "\t" n; k = $1; n = 0 } { n += $2 } END { if (NR) print k "\t" n }'`)
+	a.Combiner = &c
+	in := &records{kvs: [][2]string{{"a", "1"}, {"a", "1"}, {"b", "1"}}}
+	var got [][2]string
+	require.NoError(t, a.App().CombineTask(t.Context(), mapAttempt, in, func(k, v string) { got = append(got, [2]string{k, v}) }))
+	require.Equal(t, [][2]string{{"a", "2"}, {"b", "1"}}, got)
+}

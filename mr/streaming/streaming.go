@@ -9,9 +9,13 @@ import (
 	"6.5840/mr/app"
 )
 
-// App is a streaming application: a mapper and a reducer command.
+// App is a streaming application: a mapper and a reducer command, and
+// optionally a combiner.
 type App struct {
 	Mapper, Reducer Command
+	// Combiner, if not nil, combines each partition of a map attempt's
+	// output.
+	Combiner *Command
 	// Log receives the commands' stderr lines and status, with the
 	// attempt's id.
 	Log *slog.Logger
@@ -21,7 +25,11 @@ type App struct {
 
 // App returns the application as the engine runs it.
 func (s *App) App() app.App {
-	return app.App{MapTask: s.Map, ReduceTask: s.Reduce}
+	a := app.App{MapTask: s.Map, ReduceTask: s.Reduce}
+	if s.Combiner != nil {
+		a.CombineTask = s.Combine
+	}
+	return a
 }
 
 func (s *App) process(role string, cmd Command, at app.Attempt) process {
@@ -59,5 +67,15 @@ func (s *App) Reduce(ctx context.Context, at app.Attempt, in app.Records, out io
 		})
 }
 
+// Combine runs the combiner on the records of in, as "key<TAB>value"
+// lines, and hands each line of its stdout to emit, as it arrives, as a
+// pair.
+func (s *App) Combine(ctx context.Context, at app.Attempt, in app.Records, emit func(key, value string)) error {
+	p := s.process("combiner", *s.Combiner, at)
+	return p.run(ctx,
+		func(w *bufio.Writer) error { return writeRecords(w, in) },
+		func(stdout io.Reader) error { return readPairs(stdout, p.maxLine, emit) })
+}
+
 // Fingerprint identifies the application: see the package's Fingerprint.
-func (s *App) Fingerprint() (string, error) { return Fingerprint(&s.Mapper, &s.Reducer, nil) }
+func (s *App) Fingerprint() (string, error) { return Fingerprint(&s.Mapper, &s.Reducer, s.Combiner) }

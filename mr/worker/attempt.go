@@ -121,7 +121,7 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 			protocol.CounterSpills:           stats.spills,
 			protocol.CounterBytesWritten:     stats.outputBytes,
 		}
-		if w.cfg.App.Combine != nil {
+		if w.cfg.App.Combine != nil || w.cfg.App.CombineTask != nil {
 			counters[protocol.CounterCombineOutputRecords] = stats.writtenRecords
 		}
 		return outcome{files: files, counters: counters, err: err}

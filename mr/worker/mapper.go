@@ -50,10 +50,8 @@ func (j mapJob) output() string {
 // feeding out.
 func (j mapJob) callMap(ctx context.Context, out *mapOutput, contents string) error {
 	if j.app.MapTask != nil {
-		at := app.Attempt{ID: j.attempt.String(), Task: j.attempt.Task.String(), Input: j.input.Path,
-			NReduce: j.nReduce, Partition: -1, Dir: j.jobDir}
 		var err error
-		if perr := out.call("map", func() { err = j.app.MapTask(ctx, at, contents, out.emit) }); perr != nil {
+		if perr := out.call("map", func() { err = j.app.MapTask(ctx, j.appAttempt(), contents, out.emit) }); perr != nil {
 			return perr
 		}
 		return err
@@ -96,6 +94,7 @@ func (j mapJob) write(ctx context.Context) ([]string, mapStats, error) {
 		func(n int) string { return filepath.Join(j.dir, jobfiles.Spill(m, a, n)) },
 		func(r, n int) string { return filepath.Join(j.dir, jobfiles.SpillMerge(m, a, r, n)) }, j.buf)
 	out.stats.inputBytes = int64(len(contents))
+	out.ctx, out.at = ctx, j.appAttempt()
 	if err := j.callMap(ctx, out, contents); err != nil {
 		out.discard()
 		return nil, out.stats, err
@@ -119,4 +118,10 @@ func (j mapJob) write(ctx context.Context) ([]string, mapStats, error) {
 		return nil, out.stats, err
 	}
 	return []string{j.output()}, out.stats, nil
+}
+
+// appAttempt describes the attempt to a task-level Map or Combine.
+func (j mapJob) appAttempt() app.Attempt {
+	return app.Attempt{ID: j.attempt.String(), Task: j.attempt.Task.String(), Input: j.input.Path,
+		NReduce: j.nReduce, Partition: -1, Dir: j.jobDir}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -87,4 +88,73 @@ func TestStreamingCommands(t *testing.T) {
 	a := (&streaming.App{Mapper: m, Reducer: r}).App()
 	attempts := runMaps(t, a, dir, 1, "b a\n", "a c a\n")
 	require.Equal(t, "a 3\nb 1\nc 1\nmap-0 1\nmap-1 1\n0\n", runReduces(t, a, dir, 1, attempts))
+}
+
+// sumCombine is a CombineTask that writes each key once, with the number
+// of its values; emitKey, if set, replaces the key it writes.
+func sumCombine(emitKey func(key string) string) app.CombineTaskFunc {
+	return func(_ context.Context, _ app.Attempt, in app.Records, emit func(key, value string)) error {
+		var key string
+		n := 0
+		for {
+			k, _, err := in.Next()
+			if err != nil && err != io.EOF {
+				return err
+			}
+			if n > 0 && (err == io.EOF || k != key) {
+				out := key
+				if emitKey != nil {
+					out = emitKey(key)
+				}
+				emit(out, fmt.Sprint(n))
+				n = 0
+			}
+			if err == io.EOF {
+				return nil
+			}
+			key = k
+			n++
+		}
+	}
+}
+
+func TestCombineTask(t *testing.T) {
+	dir := t.TempDir()
+	a := taskWords
+	a.CombineTask = sumCombine(nil)
+	attempts := runMaps(t, a, dir, 2, "b a a", "a c a")
+	require.Equal(t, "a=2\na=2\nb=1\nc=1\nend of reduce-0.1 0/2\nend of reduce-1.1 1/2\n",
+		sortedLines(runReduces(t, a, dir, 2, attempts)))
+}
+
+// sortedLines returns the lines of s, sorted.
+func sortedLines(s string) string {
+	lines := strings.SplitAfter(s, "\n")
+	slices.Sort(lines)
+	return strings.Join(lines, "")
+}
+
+func TestCombineTaskBreakingOrder(t *testing.T) {
+	tests := []struct {
+		name    string
+		emitKey func(string) string
+		want    string
+	}{
+		{"out of order", func(k string) string { return string(rune('z' - k[0] + 'a')) }, "out of order"},
+		{"other partition", func(k string) string { return k + "!" }, "from partition"},
+	}
+	for _, tt := range tests {
+		dir := t.TempDir()
+		a := taskWords
+		a.CombineTask = sumCombine(tt.emitKey)
+		in := filepath.Join(dir, "in")
+		require.NoError(t, os.WriteFile(in, []byte("a b c d e f g h"), 0o644))
+		id := task.AttemptID{Task: task.ID{Kind: task.Map, Index: 0}, Attempt: 1}
+		nReduce := 1
+		if tt.name == "other partition" {
+			nReduce = 4
+		}
+		err := mapJob{app: a, dir: dir, attempt: id, input: task.WholeFile(in), nReduce: nReduce}.run(context.Background())
+		require.ErrorContains(t, err, tt.want, tt.name)
+	}
 }
