@@ -54,9 +54,9 @@ type MapTaskFunc = func(ctx context.Context, at Attempt, contents string, emit f
 // returns once done or once ctx ends.
 type ReduceTaskFunc = func(ctx context.Context, at Attempt, in Records, out io.Writer) error
 
-// CombineTaskFunc combines a map attempt's output, one partition at a
-// time: it reads the partition's sorted records from in and hands the
-// combined pairs to emit, in key order and in the same partition. emit
+// CombineTaskFunc combines a map attempt's output: it reads the records
+// from in, partition after partition, each sorted by key, and hands the
+// combined pairs to emit in the same order (partition, then key). emit
 // may panic to abort, as MapTaskFunc's.
 type CombineTaskFunc = func(ctx context.Context, at Attempt, in Records, emit func(key, value string)) error
 
@@ -67,8 +67,7 @@ type CombineTaskFunc = func(ctx context.Context, at Attempt, in Records, emit fu
 // An application whose functions run elsewhere (package streaming's
 // commands) sets MapTask and ReduceTask instead of Map and Reduce, and
 // CombineTask instead of Combine: the engine then hands each attempt's
-// whole input to MapTask, each partition of a map attempt's sorted output
-// to CombineTask, and each partition's whole sorted stream to ReduceTask,
+// whole input to MapTask, a map attempt's sorted output to CombineTask, and each partition's whole sorted stream to ReduceTask,
 // whose output is the partition's output as it is.
 type App struct {
 	Map       MapFunc

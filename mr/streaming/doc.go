@@ -38,11 +38,12 @@
 // itself. Its stdout goes to the partition's output file (mr-out-R) byte
 // for byte.
 //
-// Combine: like Reduce, over one partition of one map attempt's output
-// (its sorted runs merged), and its stdout lines are parsed like Map's.
-// It must write keys in the order it reads them (bytewise) and may not
-// move a key to another partition; output that breaks either rule fails
-// the attempt. A combiner runs once per partition of each map attempt.
+// Combine: like Reduce, once per map attempt, over the attempt's output
+// (its sorted runs merged) partition after partition, each in key order;
+// its stdout lines are parsed like Map's. Each pair it writes goes to its
+// key's partition, so it must write them in the order it reads them:
+// by partition, then by key (bytewise). A combiner that writes each key
+// where it read it does; output out of that order fails the attempt.
 //
 // So keys may not contain a tab or a newline, and values may not contain a
 // newline. A line of stdout longer than MaxLine bytes fails the attempt

@@ -241,6 +241,8 @@ func (o *mapOutput) finish() (*atomicfile.File, error) {
 			err = ferr
 		}
 		o.stats.writtenRecords = n
+	} else if o.app.CombineTask != nil {
+		err = o.combineRuns(sections)
 	} else {
 		err = o.mergeRuns(sections)
 	}
@@ -283,9 +285,6 @@ func (o *mapOutput) mergePartition(inputs []sortedInput, r int, out *ifile.Write
 		return 0, err
 	}
 	defer merged.Close()
-	if o.app.CombineTask != nil {
-		return o.combineTask(merged, r, out)
-	}
 	var n int64
 	write := func(key string, values []string) error {
 		for _, v := range values {

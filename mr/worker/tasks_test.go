@@ -141,7 +141,7 @@ func TestCombineTaskBreakingOrder(t *testing.T) {
 		want    string
 	}{
 		{"out of order", func(k string) string { return string(rune('z' - k[0] + 'a')) }, "out of order"},
-		{"other partition", func(k string) string { return k + "!" }, "from partition"},
+		{"other partition", func(k string) string { return k + "!" }, "out of order"},
 	}
 	for _, tt := range tests {
 		dir := t.TempDir()
