@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strings"
 )
 
 // Command is a command line, split into arguments, whose program was found
@@ -85,4 +84,4 @@ func hashFile(w io.Writer, path string) error {
 func (c Command) String() string { return c.Line }
 
 // describe returns the command line, quoted, for messages.
-func (c Command) describe() string { return fmt.Sprintf("%q", strings.TrimSpace(c.Line)) }
+func (c Command) describe() string { return fmt.Sprintf("%q", c.Line) }

@@ -8,7 +8,7 @@
 // and nothing more: words are separated by blanks; 'single quotes' keep
 // everything literally; "double quotes" keep everything but a backslash
 // before $, `, ", \ or a newline; outside quotes a backslash keeps the next
-// character. There is no expansion of variables, globs or ~, and no pipes
+// character (a backslash and a newline are both dropped). There is no expansion of variables, globs or ~, and no pipes
 // or redirections: write `sh -c '...'` for those. The first word is looked
 // up in $PATH (or taken as a path if it holds a slash) when the worker
 // starts, and a command that is missing or not executable is refused then.
@@ -16,7 +16,7 @@
 //
 // Each attempt runs its command directly, in the job's folder, with the
 // worker's environment plus MR_INPUT (the input's name as given to the
-// coordinator, for map), MR_TASK (e.g. map-3), MR_ATTEMPT (e.g. map-3.2),
+// coordinator, for map and combine), MR_TASK (e.g. map-3), MR_ATTEMPT (e.g. map-3.2),
 // MR_NREDUCE and, for reduce, MR_PARTITION. The command runs in a process
 // group of its own; when the attempt ends for any reason (its context is
 // cancelled: revoked, -task-timeout, the worker stopping) and when the

@@ -13,8 +13,7 @@ import (
 // optionally a combiner.
 type App struct {
 	Mapper, Reducer Command
-	// Combiner, if not nil, combines each partition of a map attempt's
-	// output.
+	// Combiner, if not nil, combines each map attempt's output.
 	Combiner *Command
 	// Log receives the commands' stderr lines and status, with the
 	// attempt's id.
