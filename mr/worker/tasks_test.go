@@ -141,7 +141,7 @@ func TestCombineTaskBreakingOrder(t *testing.T) {
 		want    string
 	}{
 		{"out of order", func(k string) string { return string(rune('z' - k[0] + 'a')) }, "out of order"},
-		{"other partition", func(k string) string { return k + "!" }, "out of order"},
+		{"renamed keys out of order", func(k string) string { return k + "!" }, "out of order"},
 	}
 	for _, tt := range tests {
 		dir := t.TempDir()
@@ -151,7 +151,7 @@ func TestCombineTaskBreakingOrder(t *testing.T) {
 		require.NoError(t, os.WriteFile(in, []byte("a b c d e f g h"), 0o644))
 		id := task.AttemptID{Task: task.ID{Kind: task.Map, Index: 0}, Attempt: 1}
 		nReduce := 1
-		if tt.name == "other partition" {
+		if tt.name == "renamed keys out of order" {
 			nReduce = 4
 		}
 		err := mapJob{app: a, dir: dir, attempt: id, input: task.WholeFile(in), nReduce: nReduce}.run(context.Background())
