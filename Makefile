@@ -69,13 +69,14 @@ soak: build
 # (wc with and without the combiner, the lab-style labwc) on a generated
 # 256 MiB corpus, the scheduling rate for 2,000 tiny inputs, then the Go
 # micro-benchmarks (hot paths, new-file cost, the coordinator at
-# M=100,000). Not part of make test.
+# M=100,000, the streaming pipes), and the same word count as Python
+# streaming commands. Not part of make test.
 # Quick run: make bench BENCH_FLAGS='-size 16MiB -files 8 -tiny 200'
 BENCH_FLAGS ?=
 bench: build
 	$(BIN)/mrbench run -bin $(BIN) $(BENCH_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./mr/coordinator
-	$(GO) test -run '^$$' -bench . ./mr/ifile ./mr/merge ./mr/worker ./mr/baseline ./mr/atomicfile
+	$(GO) test -run '^$$' -bench . ./mr/ifile ./mr/merge ./mr/worker ./mr/baseline ./mr/atomicfile ./mr/streaming
 
 clean:
 	rm -rf $(BIN) $(RUN_DIR)

@@ -24,7 +24,9 @@
 set -u
 
 TESTS=(wc indexer map-parallelism reduce-parallelism job-count early-exit
-	crash bad-inputs side-by-side map-apis lab-socket)
+	crash bad-inputs side-by-side map-apis lab-socket
+	streaming-wc streaming-indexer streaming-crash streaming-hang
+	streaming-reducer-fails streaming-bad-command streaming-garbage streaming-mixed)
 
 usage() {
 	echo "usage: $0 [-l] [TEST...]" >&2
@@ -297,6 +299,39 @@ outputs() {
 		cat "${files[@]}" | sort | grep .
 	fi
 	return 0
+}
+
+# EXAMPLES holds the streaming applications' commands (examples/streaming).
+EXAMPLES=$ROOT/examples/streaming
+
+# start_stream_workers N DIR MAPPER REDUCER [FLAG...] starts N workers
+# running the commands MAPPER and REDUCER in DIR, with FLAGs (e.g.
+# -combiner CMD), and sets WORKER_PIDS.
+start_stream_workers() {
+	local n=$1 dir=$2 mapper=$3 reducer=$4 i
+	shift 4
+	WORKER_PIDS=()
+	for ((i = 1; i <= n; i++)); do
+		start "worker-$i" "$dir" "$BIN/mrworker" -mapper "$mapper" -reducer "$reducer" "$@"
+		WORKER_PIDS+=("$LAST_PID")
+	done
+}
+
+# sequential_stream NAME MAPPER REDUCER OUT runs mrsequential with the
+# commands MAPPER and REDUCER over INPUTS and writes its sorted output,
+# without empty lines, to OUT.
+sequential_stream() {
+	local name=$1 mapper=$2 reducer=$3 out=$4 dir rc
+	dir=$SCRATCH/seq-$name
+	mkdir -p "$dir" || fail "cannot create $dir"
+	(cd "$dir" && "$TIMEOUT_CMD" -k 2s "$TIMEOUT_LEN" "$BIN/mrsequential" -mapper "$mapper" -reducer "$reducer" "${INPUTS[@]}") \
+		>"$SCRATCH/sequential-$name.log" 2>&1
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		fail "mrsequential -mapper $mapper exited with status $rc: $(last_line "$SCRATCH/sequential-$name.log")"
+	fi
+	[ -f "$dir/mr-out-0" ] || fail "mrsequential -mapper $mapper wrote no mr-out-0"
+	sort "$dir/mr-out-0" | grep . >"$out"
 }
 
 # compare EXPECTED ACTUAL WHAT fails the test unless the two files are equal.
@@ -668,6 +703,174 @@ test_lab_socket() {
 		fail "the coordinator exited and left $sock.lock behind"
 	fi
 	# The loops see the name gone and end by themselves.
+}
+
+# --- streaming: commands as mapper and reducer --------------------------------
+
+# streaming-wc: three workers count words with a Python mapper, combiner
+# and reducer; the output must equal mrsequential's with the same commands,
+# and the wc plugin's, as must the awk version's. Each combiner run is
+# counted on stderr: the job's report must show them.
+test_streaming_wc() {
+	local m="$EXAMPLES/wc_map.py" r="$EXAMPLES/wc_reduce.py"
+	sequential wc "$SCRATCH/plugin"
+	sequential_stream py "$m" "$r" "$SCRATCH/expected"
+	compare "$SCRATCH/plugin" "$SCRATCH/expected" "mrsequential's Python word count"
+	sequential_stream awk "awk -f $EXAMPLES/wc_map.awk" "$EXAMPLES/wc_reduce.awk" "$SCRATCH/awk"
+	compare "$SCRATCH/plugin" "$SCRATCH/awk" "mrsequential's awk word count"
+	start_coordinator "$SCRATCH/run"
+	start_stream_workers 3 "$SCRATCH/run" "$m" "$r" \
+		-combiner "sh -c 'echo reporter:counter:wc,combiner_runs,1 >&2; exec $EXAMPLES/wc_combine.py'"
+	check_exit "$COORD_PID" coordinator
+	outputs "$SCRATCH/run" >"$SCRATCH/actual"
+	compare "$SCRATCH/expected" "$SCRATCH/actual" "output"
+	check_workers
+	grep -q '"wc.combiner_runs": *8\b' "$SCRATCH/run/mr-report.json" ||
+		fail "the report does not count 8 combiner runs, one per map task: $(grep -o '"wc[^,]*' "$SCRATCH/run/mr-report.json")"
+}
+
+# streaming-indexer: two workers build the inverted index with the shell
+# mapper and reducer; the Python and shell versions must equal the plugin.
+test_streaming_indexer() {
+	local m="$EXAMPLES/indexer_map.sh" r="$EXAMPLES/indexer_reduce.sh"
+	sequential indexer "$SCRATCH/plugin"
+	sequential_stream py "$EXAMPLES/indexer_map.py" "$EXAMPLES/indexer_reduce.py" "$SCRATCH/py"
+	compare "$SCRATCH/plugin" "$SCRATCH/py" "mrsequential's Python indexer"
+	sequential_stream sh "$m" "$r" "$SCRATCH/expected"
+	compare "$SCRATCH/plugin" "$SCRATCH/expected" "mrsequential's shell indexer"
+	start_coordinator "$SCRATCH/run"
+	start_stream_workers 2 "$SCRATCH/run" "$m" "$r"
+	check_exit "$COORD_PID" coordinator
+	check_workers
+	outputs "$SCRATCH/run" >"$SCRATCH/actual"
+	compare "$SCRATCH/expected" "$SCRATCH/actual" "output"
+}
+
+# write_script PATH BODY writes an executable shell script.
+write_script() {
+	printf '#!/bin/sh\n%s\n' "$2" >"$1" && chmod +x "$1" || fail "cannot write $1"
+}
+
+# streaming-crash: the mapper and reducer die at random, by exit status or
+# by kill -9 of themselves; the workers survive every one of them and the
+# output still equals mrsequential's.
+test_streaming_crash() {
+	local crashy=$SCRATCH/crashy.sh
+	# One run in three fails: half of those after reading some input.
+	write_script "$crashy" 'r=$(od -An -N2 -tu2 /dev/urandom | tr -d " ")
+case $((r % 6)) in
+0) exit 3 ;;
+1) head -c 2000 >/dev/null; kill -9 $$ ;;
+esac
+exec "$@"'
+	sequential_stream py "$EXAMPLES/wc_map.py" "$EXAMPLES/wc_reduce.py" "$SCRATCH/expected"
+	start_coordinator "$SCRATCH/run" -max-failures -1
+	start_stream_workers 3 "$SCRATCH/run" "$crashy $EXAMPLES/wc_map.py" "$crashy $EXAMPLES/wc_reduce.py"
+	check_exit "$COORD_PID" coordinator
+	check_workers
+	outputs "$SCRATCH/run" >"$SCRATCH/actual"
+	compare "$SCRATCH/expected" "$SCRATCH/actual" "output"
+}
+
+# streaming-hang: the first attempt of map-0 hangs, with a child of its
+# own; -task-timeout ends the attempt, the worker kills its whole process
+# group, and the job still ends right.
+test_streaming_hang() {
+	local hang=$SCRATCH/hang.sh pid
+	write_script "$hang" 'if [ "$MR_TASK" = map-0 ] && mkdir hung 2>/dev/null; then
+	sleep 600 & echo $! >hung/pid
+	wait
+fi
+exec "$@"'
+	sequential_stream py "$EXAMPLES/wc_map.py" "$EXAMPLES/wc_reduce.py" "$SCRATCH/expected"
+	start_coordinator "$SCRATCH/run" -task-timeout 5s -max-failures -1
+	start_stream_workers 2 "$SCRATCH/run" "$hang $EXAMPLES/wc_map.py" "$EXAMPLES/wc_reduce.py"
+	check_exit "$COORD_PID" coordinator
+	check_workers
+	outputs "$SCRATCH/run" >"$SCRATCH/actual"
+	compare "$SCRATCH/expected" "$SCRATCH/actual" "output"
+	[ -s "$SCRATCH/run/hung/pid" ] || fail "the mapper never hung"
+	pid=$(cat "$SCRATCH/run/hung/pid")
+	if kill -0 "$pid" 2>/dev/null && ! grep -q '^[^ ]* ([^)]*) Z' "/proc/$pid/stat" 2>/dev/null; then
+		kill -KILL "$pid"
+		fail "the hung mapper's child $pid outlived its attempt"
+	fi
+}
+
+# streaming-reducer-fails: the first attempt of each reduce task reads a
+# little and exits 7; that fails the attempt (named in the coordinator's
+# log with the status and stderr), and the retries make the right output.
+test_streaming_reducer_fails() {
+	local early=$SCRATCH/early.sh
+	write_script "$early" 'if mkdir "failed-$MR_PARTITION" 2>/dev/null; then
+	head -n 3 >/dev/null
+	echo "giving up on partition $MR_PARTITION" >&2
+	exit 7
+fi
+exec "$@"'
+	sequential_stream py "$EXAMPLES/wc_map.py" "$EXAMPLES/wc_reduce.py" "$SCRATCH/expected"
+	start_coordinator "$SCRATCH/run"
+	start_stream_workers 2 "$SCRATCH/run" "$EXAMPLES/wc_map.py" "$early $EXAMPLES/wc_reduce.py"
+	check_exit "$COORD_PID" coordinator
+	check_workers
+	outputs "$SCRATCH/run" >"$SCRATCH/actual"
+	compare "$SCRATCH/expected" "$SCRATCH/actual" "output"
+	grep -q 'exited with status 7' "$SCRATCH"/worker-*.log || fail "no worker log says the reducer exited with status 7"
+	grep -q 'giving up on partition' "$SCRATCH"/worker-*.log || fail "no worker log quotes the reducer's stderr"
+}
+
+# expect_usage NAME WANT -- CMD...: CMD must exit 2 at once, naming WANT.
+expect_usage() {
+	local name=$1 want=$2 rc log=$SCRATCH/$1.log
+	shift 3
+	("$TIMEOUT_CMD" -k 2s 20s "$@") >"$log" 2>&1 </dev/null
+	rc=$?
+	[ $rc -eq 2 ] || fail "$name: exited with status $rc, want 2: $(last_line "$log")"
+	grep -qF -- "$want" "$log" || fail "$name: message does not mention '$want': $(last_line "$log")"
+}
+
+# streaming-bad-command: a command that does not exist or cannot be run is
+# refused at start, by name, with exit status 2; no coordinator is needed.
+test_streaming_bad_command() {
+	printf 'not executable\n' >"$SCRATCH/plain.txt"
+	export MR_ADDR=$SCRATCH/nobody.sock
+	expect_usage missing-mapper no-such-mapper -- "$BIN/mrworker" -mapper "no-such-mapper -x" -reducer cat
+	expect_usage missing-reducer "$SCRATCH/no-such-reducer" -- "$BIN/mrworker" -mapper cat -reducer "$SCRATCH/no-such-reducer"
+	expect_usage not-executable "$SCRATCH/plain.txt" -- "$BIN/mrworker" -mapper "$SCRATCH/plain.txt" -reducer cat
+	expect_usage unterminated-quote "unterminated" -- "$BIN/mrworker" -mapper "sh -c 'cat" -reducer cat
+	expect_usage mapper-alone "-mapper needs -reducer" -- "$BIN/mrworker" -mapper cat
+	expect_usage sequential-missing no-such-mapper -- "$BIN/mrsequential" -mapper no-such-mapper -reducer cat "${INPUTS[0]}"
+}
+
+# streaming-garbage: a mapper that writes a line longer than the bound
+# fails every attempt with a clear message, and the job fails, soon.
+test_streaming_garbage() {
+	local rc
+	start coordinator "$SCRATCH/run" "$BIN/mrcoordinator" -nreduce 1 -max-failures 1 "${INPUTS[0]}"
+	COORD_PID=$LAST_PID
+	wait_socket "$MR_ADDR" "$COORD_PID" coordinator
+	start_stream_workers 1 "$SCRATCH/run" "sh -c 'head -c 20000000 /dev/zero | tr \"\\0\" x'" cat
+	wait "$COORD_PID"
+	rc=$?
+	[ $rc -ne 0 ] || fail "the job succeeded with a mapper that writes garbage"
+	[ $rc -ne 124 ] && [ $rc -ne 137 ] || fail "the coordinator timed out"
+	grep -q 'line too long' "$SCRATCH/worker-1.log" || fail "the worker's log does not say the line is too long: $(last_line "$SCRATCH/worker-1.log")"
+	grep -q 'map-0' "$SCRATCH/worker-1.log" || fail "the worker's log does not name the attempt"
+}
+
+# streaming-mixed: a plugin worker and a command worker cannot join one
+# job: the coordinator refuses the one that registers second.
+test_streaming_mixed() {
+	local rc
+	start_coordinator "$SCRATCH/run"
+	start_stream_workers 1 "$SCRATCH/run" "$EXAMPLES/wc_map.py" "$EXAMPLES/wc_reduce.py"
+	sleep 1
+	(cd "$SCRATCH/run" && "$TIMEOUT_CMD" -k 2s 30s "$BIN/mrworker" "$BIN/wc.so") >"$SCRATCH/plugin-worker.log" 2>&1 </dev/null
+	rc=$?
+	[ $rc -ne 0 ] || fail "a plugin worker joined a job of commands"
+	grep -q 'another application' "$SCRATCH/plugin-worker.log" || fail "the refused worker does not say why: $(last_line "$SCRATCH/plugin-worker.log")"
+	check_exit "$COORD_PID" coordinator
+	check_workers
 }
 
 # --- running them --------------------------------------------------------------

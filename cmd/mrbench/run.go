@@ -25,6 +25,12 @@ import (
 // Combine, for the "no combiner" run.
 const noCombineEnv = "MR_NO_COMBINE"
 
+// The streaming word count's commands, in the -examples directory.
+const (
+	streamMapper  = "wc_map.py"
+	streamReducer = "wc_reduce.py"
+)
+
 // binaries are the programs a run needs, as absolute paths.
 type binaries struct {
 	coordinator, worker, sequential, wc, labwc string
@@ -68,8 +74,11 @@ type runConfig struct {
 	tiny      int
 	timeout   time.Duration
 	keep      bool
-	skip      map[string]bool // runs not to do: sequential, combiner, nocombiner, labwc, tiny
-	env       []string        // the environment of every child, without noCombineEnv
+	skip      map[string]bool // runs not to do: sequential, combiner, nocombiner, labwc, streaming, tiny
+	// examples holds the streaming word count's commands (wc_map.py,
+	// wc_reduce.py).
+	examples string
+	env      []string // the environment of every child, without noCombineEnv
 }
 
 func cmdRun(args []string) error {
@@ -87,7 +96,8 @@ func cmdRun(args []string) error {
 	workDir := fs.String("work", "", "where to make the scratch directory (default $TMPDIR)")
 	keep := fs.Bool("keep", false, "keep the scratch directory (outputs and logs of every run)")
 	timeout := fs.Duration("timeout", 30*time.Minute, "the most any one run may take")
-	skipList := fs.String("skip", "", "comma-separated runs to leave out: sequential, combiner, nocombiner, labwc, tiny (the baseline always runs)")
+	skipList := fs.String("skip", "", "comma-separated runs to leave out: sequential, combiner, nocombiner, labwc, streaming, tiny (the baseline always runs)")
+	examples := fs.String("examples", "examples/streaming", "directory holding the streaming word count (wc_map.py, wc_reduce.py) for the streaming run")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -111,6 +121,16 @@ func cmdRun(args []string) error {
 	}
 	cfg := runConfig{bins: bins, spec: spec, corpusDir: *corpusDir, workers: *workers, nReduce: *nReduce,
 		tiny: *tiny, timeout: *timeout, keep: *keep, skip: skip, env: childEnv()}
+	if !skip["streaming"] {
+		if cfg.examples, err = filepath.Abs(*examples); err != nil {
+			return err
+		}
+		for _, f := range []string{streamMapper, streamReducer} {
+			if _, err := os.Stat(filepath.Join(cfg.examples, f)); err != nil {
+				return fmt.Errorf("%w: -examples: %v (or -skip streaming)", errUsage, err)
+			}
+		}
+	}
 	if cfg.corpusDir == "" {
 		cfg.corpusDir = filepath.Join(os.TempDir(), fmt.Sprintf("mrbench-corpus-%d-%d-s%d", spec.Size, spec.Files, spec.Seed))
 	}
@@ -163,10 +183,10 @@ func parseSkip(list string) (map[string]bool, error) {
 		name = strings.TrimSpace(name)
 		switch name {
 		case "":
-		case "sequential", "combiner", "nocombiner", "labwc", "tiny":
+		case "sequential", "combiner", "nocombiner", "labwc", "streaming", "tiny":
 			skip[name] = true
 		default:
-			return nil, fmt.Errorf("-skip: unknown run %q (want sequential, combiner, nocombiner, labwc or tiny)", name)
+			return nil, fmt.Errorf("-skip: unknown run %q (want sequential, combiner, nocombiner, labwc, streaming or tiny)", name)
 		}
 	}
 	return skip, nil
@@ -268,7 +288,7 @@ func (cfg runConfig) run() (report, error) {
 		}
 		progress("running %s", name)
 		dir := filepath.Join(cfg.work, strings.ReplaceAll(name, " ", "-"))
-		res, err := cfg.distributed(name, dir, cfg.bins.wc, inputs, cfg.nReduce, cfg.workers, workerEnv)
+		res, err := cfg.distributed(name, dir, []string{cfg.bins.wc}, inputs, cfg.nReduce, cfg.workers, workerEnv)
 		if err != nil {
 			return rep, err
 		}
@@ -294,7 +314,7 @@ func (cfg runConfig) run() (report, error) {
 		name := fmt.Sprintf("mr %dw labwc", cfg.workers)
 		progress("running %s", name)
 		dir := filepath.Join(cfg.work, strings.ReplaceAll(name, " ", "-"))
-		res, err := cfg.distributed(name, dir, cfg.bins.labwc, inputs, cfg.nReduce, cfg.workers, nil)
+		res, err := cfg.distributed(name, dir, []string{cfg.bins.labwc}, inputs, cfg.nReduce, cfg.workers, nil)
 		if err != nil {
 			return rep, err
 		}
@@ -308,7 +328,28 @@ func (cfg runConfig) run() (report, error) {
 		rep.Results = append(rep.Results, res)
 	}
 
-	// (f) Scheduling rate: many tiny inputs.
+	// (f) The same word count as Python commands (examples/streaming),
+	// without a combiner: what a streaming job costs.
+	if !cfg.skip["streaming"] {
+		name := fmt.Sprintf("mr %dw streaming python", cfg.workers)
+		progress("running %s", name)
+		dir := filepath.Join(cfg.work, strings.ReplaceAll(name, " ", "-"))
+		app := []string{"-mapper", filepath.Join(cfg.examples, streamMapper), "-reducer", filepath.Join(cfg.examples, streamReducer)}
+		res, err := cfg.distributed(name, dir, app, inputs, cfg.nReduce, cfg.workers, nil)
+		if err != nil {
+			return rep, err
+		}
+		if err := verify(dir, want); err != nil {
+			return rep, fmt.Errorf("%s: %w (outputs and logs in %s)", name, err, dir)
+		}
+		if !cfg.keep {
+			os.RemoveAll(dir)
+		}
+		cfg.done(&res, base.WallS)
+		rep.Results = append(rep.Results, res)
+	}
+
+	// (g) Scheduling rate: many tiny inputs.
 	if cfg.tiny > 0 && !cfg.skip["tiny"] {
 		t, err := cfg.tinyRun()
 		if err != nil {
@@ -381,7 +422,7 @@ func (cfg runConfig) single(name, dir, path string, args []string) (result, erro
 // distributed runs a coordinator and workers in dir, with a socket in dir,
 // and measures them. The wall time is the coordinator's: from its start to
 // its exit once the job is done.
-func (cfg runConfig) distributed(name, dir, plugin string, inputs []string, nReduce, workers int, workerEnv []string) (result, error) {
+func (cfg runConfig) distributed(name, dir string, app []string, inputs []string, nReduce, workers int, workerEnv []string) (result, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return result{}, err
 	}
@@ -405,7 +446,7 @@ func (cfg runConfig) distributed(name, dir, plugin string, inputs []string, nRed
 	}
 	wenv := append(append([]string(nil), cfg.env...), workerEnv...)
 	for i := range workers {
-		w, err := startProc(fmt.Sprintf("worker %d", i+1), dir, fmt.Sprintf("worker-%d.log", i+1), wenv, cfg.bins.worker, "-addr", sock, plugin)
+		w, err := startProc(fmt.Sprintf("worker %d", i+1), dir, fmt.Sprintf("worker-%d.log", i+1), wenv, cfg.bins.worker, append([]string{"-addr", sock}, app...)...)
 		if err != nil {
 			killAll()
 			return result{}, err
@@ -466,7 +507,7 @@ func (cfg runConfig) tinyRun() (tinyResult, error) {
 	name := fmt.Sprintf("mr %dw %d tiny inputs", workers, cfg.tiny)
 	progress("running %s", name)
 	dir := filepath.Join(cfg.work, "tiny")
-	res, err := cfg.distributed(name, dir, cfg.bins.wc, inputs, nReduce, workers, nil)
+	res, err := cfg.distributed(name, dir, []string{cfg.bins.wc}, inputs, nReduce, workers, nil)
 	if err != nil {
 		return tinyResult{}, err
 	}

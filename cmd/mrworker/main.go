@@ -1,7 +1,9 @@
-// Command mrworker loads a MapReduce application plugin and runs tasks for
-// a coordinator until the job is done.
+// Command mrworker loads a MapReduce application plugin, or runs commands
+// as mapper and reducer, and runs tasks for a coordinator until the job is
+// done.
 //
 //	mrworker [-addr ADDR] APP.so
+//	mrworker [-addr ADDR] -mapper CMD -reducer CMD [-combiner CMD]
 package main
 
 import (
@@ -16,8 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"6.5840/mr/appflags"
 	"6.5840/mr/cli"
-	"6.5840/mr/loader"
 	"6.5840/mr/protocol"
 	"6.5840/mr/worker"
 )
@@ -54,19 +56,24 @@ func main() {
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the worker to this file")
 	sortBuffer := cli.ByteSize(worker.DefaultSortBuffer)
 	flag.Var(&sortBuffer, "sort-buffer", "map output kept in memory before sorted runs spill to disk")
-	noCombine := flag.Bool("no-combine", os.Getenv(noCombineEnv) == "1", "do not use the plugin's Combine even if it has one (default from $"+noCombineEnv+"=1)")
+	noCombine := flag.Bool("no-combine", os.Getenv(noCombineEnv) == "1", "do not use the plugin's Combine (or the -combiner) even if it has one (default from $"+noCombineEnv+"=1)")
 	secretFile := flag.String("secret-file", "", "file whose whole content is the job's shared secret (required with -addr tcp:...; at least 16 bytes, mode 0600)")
 	localDir := flag.String("local-dir", "", "where this worker keeps its map output (default: the working folder); with -addr tcp:... it is served to other workers")
 	tlsFiles := cli.TLSFlags(flag.CommandLine)
 	serve := flag.String("serve", "", "HOST:PORT to serve map output on, with -addr tcp:... (default: an ephemeral port on the address the coordinator is reached from; :PORT listens on every address and advertises that one)")
+	appFlags := appflags.Register(flag.CommandLine)
 	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] APP.so\n", prog)
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] APP.so\n       %s [flags] -mapper CMD -reducer CMD [-combiner CMD]\n", prog, prog)
 		flag.PrintDefaults()
 	}
 	flag.Parse()
-	if flag.NArg() != 1 {
+	switch {
+	case appFlags.Streaming() && flag.NArg() != 0:
 		flag.Usage()
-		cli.Fatal(prog, cli.ExitUsage, errors.New("need exactly one plugin file"))
+		cli.Fatal(prog, cli.ExitUsage, errors.New("-mapper and -reducer take the place of a plugin file: give one or the other"))
+	case !appFlags.Streaming() && flag.NArg() != 1:
+		flag.Usage()
+		cli.Fatal(prog, cli.ExitUsage, errors.New("need exactly one plugin file, or -mapper and -reducer"))
 	}
 	if sortBuffer <= 0 {
 		cli.Fatal(prog, cli.ExitUsage, fmt.Errorf("-sort-buffer must be positive, got %d", sortBuffer))
@@ -100,20 +107,19 @@ func main() {
 			cli.Fatal(prog, cli.ExitUsage, fmt.Errorf("-local-dir %s: not a folder", *localDir))
 		}
 	}
-	a, err := loader.Load(flag.Arg(0))
-	if err != nil {
-		cli.Fatal(prog, cli.ExitFailure, err)
-	}
-	appID, err := loader.Fingerprint(flag.Arg(0))
-	if err != nil {
-		cli.Fatal(prog, cli.ExitFailure, err)
-	}
-	if *noCombine {
-		a.Combine = nil
-	}
 	logger, err := cli.NewLogger(os.Stderr, *logFormat, *verbose)
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, err)
+	}
+	a, appID, err := appFlags.Load(flag.Arg(0), logger)
+	switch {
+	case errors.Is(err, appflags.ErrBadCommand):
+		cli.Fatal(prog, cli.ExitUsage, err)
+	case err != nil:
+		cli.Fatal(prog, cli.ExitFailure, err)
+	}
+	if *noCombine {
+		a.Combine, a.CombineTask = nil, nil
 	}
 	w, err := worker.New(worker.Config{
 		Addr:        addr,

@@ -5,7 +5,9 @@
 package sequential
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -13,23 +15,35 @@ import (
 	"6.5840/mr"
 	"6.5840/mr/app"
 	"6.5840/mr/atomicfile"
+	"6.5840/mr/task"
 )
 
 // Run applies a to inputs and writes one "key value" line per key, in key
-// order, to the file out.
+// order, to the file out. An application with a ReduceTask (a streaming
+// one) writes instead what its ReduceTask writes, given every pair in key
+// order, as the one partition of a job with one reduce task.
 func Run(a app.App, inputs []string, out string) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
 	var all []mr.KeyValue
-	for _, name := range inputs {
+	emit := func(key, value string) {
+		all = append(all, mr.KeyValue{Key: key, Value: value})
+	}
+	for i, name := range inputs {
 		contents, err := os.ReadFile(name)
 		if err != nil {
 			return fmt.Errorf("input %s: %w", name, err)
 		}
-		a.MapAll(name, string(contents), func(key, value string) {
-			all = append(all, mr.KeyValue{Key: key, Value: value})
-		})
+		if a.MapTask != nil {
+			id := task.AttemptID{Task: task.ID{Kind: task.Map, Index: i}}
+			at := app.Attempt{ID: id.String(), Task: id.Task.String(), Input: name, NReduce: 1, Partition: -1}
+			if err := a.MapTask(context.Background(), at, string(contents), emit); err != nil {
+				return err
+			}
+			continue
+		}
+		a.MapAll(name, string(contents), emit)
 	}
 	slices.SortStableFunc(all, func(x, y mr.KeyValue) int { return strings.Compare(x.Key, y.Key) })
 
@@ -38,6 +52,14 @@ func Run(a app.App, inputs []string, out string) error {
 		return err
 	}
 	defer f.Abort()
+	if a.ReduceTask != nil {
+		id := task.AttemptID{Task: task.ID{Kind: task.Reduce}}
+		at := app.Attempt{ID: id.String(), Task: id.Task.String(), NReduce: 1, Partition: 0}
+		if err := a.ReduceTask(context.Background(), at, &pairs{all: all}, f); err != nil {
+			return err
+		}
+		return f.Commit()
+	}
 	for i := 0; i < len(all); {
 		j := i
 		var values []string
@@ -50,4 +72,19 @@ func Run(a app.App, inputs []string, out string) error {
 		i = j
 	}
 	return f.Commit()
+}
+
+// pairs hands out sorted pairs as app.Records.
+type pairs struct {
+	all []mr.KeyValue
+	i   int
+}
+
+func (p *pairs) Next() (string, string, error) {
+	if p.i == len(p.all) {
+		return "", "", io.EOF
+	}
+	kv := p.all[p.i]
+	p.i++
+	return kv.Key, kv.Value, nil
 }

@@ -109,6 +109,7 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 		job := mapJob{
 			app:        w.cfg.App,
 			dir:        w.cfg.LocalDir,
+			jobDir:     w.cfg.Dir,
 			attempt:    reply.Attempt,
 			input:      reply.Input,
 			nReduce:    reply.NReduce,
@@ -123,7 +124,7 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 			protocol.CounterSpills:           stats.spills,
 			protocol.CounterBytesWritten:     stats.outputBytes,
 		}
-		if w.cfg.App.Combine != nil {
+		if w.cfg.App.Combine != nil || w.cfg.App.CombineTask != nil {
 			counters[protocol.CounterCombineOutputRecords] = stats.writtenRecords
 		}
 		return outcome{files: files, counters: counters, err: err}
@@ -136,6 +137,7 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 			dir:         w.cfg.Dir,
 			localDir:    w.cfg.LocalDir,
 			attempt:     reply.Attempt,
+			nReduce:     reply.NReduce,
 			mapAttempts: attempts,
 			servers:     serverNames(servers, reply.Servers),
 			locate:      locate,

@@ -50,7 +50,7 @@ func runReduces(t *testing.T, a app.App, dir string, nReduce int, mapAttempts []
 	var all []string
 	for r := range nReduce {
 		id := task.AttemptID{Task: task.ID{Kind: task.Reduce, Index: r}, Attempt: 1}
-		job := reduceJob{app: a, dir: dir, attempt: id, mapAttempts: mapAttempts, locate: noLocate(t)}
+		job := reduceJob{app: a, dir: dir, attempt: id, nReduce: nReduce, mapAttempts: mapAttempts, locate: noLocate(t)}
 		files, _, err := job.write(context.Background())
 		require.NoError(t, err)
 		require.Equal(t, []string{job.staged()}, files)

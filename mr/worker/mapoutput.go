@@ -2,6 +2,7 @@ package worker
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -52,6 +53,11 @@ type mapOutput struct {
 	buf    *kvbuf.Buffer
 	spills []string
 	stats  mapStats
+
+	// ctx and at are the attempt's, for a CombineTask; a nil ctx means
+	// context.Background().
+	ctx context.Context
+	at  app.Attempt
 }
 
 // newMapOutput returns a mapOutput that buffers in buf, which must be
@@ -209,9 +215,10 @@ func (o *mapOutput) drain(sections *ifile.SectionWriter) (int64, error) {
 
 // finish writes the attempt's output file, one section per partition,
 // uncommitted: the caller commits or aborts it. Spilled runs are merged
-// and removed.
+// and removed. A CombineTask runs over merged runs only, so with one the
+// buffer is always spilled first.
 func (o *mapOutput) finish() (*atomicfile.File, error) {
-	if len(o.spills) > 0 {
+	if len(o.spills) > 0 || o.app.CombineTask != nil {
 		defer o.removeRuns()
 		var err error
 		if perr := safeCall("Combine", func() { err = o.spill() }); perr != nil {
@@ -234,6 +241,8 @@ func (o *mapOutput) finish() (*atomicfile.File, error) {
 			err = ferr
 		}
 		o.stats.writtenRecords = n
+	} else if o.app.CombineTask != nil {
+		err = o.combineRuns(sections)
 	} else {
 		err = o.mergeRuns(sections)
 	}

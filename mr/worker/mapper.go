@@ -15,11 +15,13 @@ import (
 
 // mapJob is one map attempt to run.
 type mapJob struct {
-	app     app.App
-	dir     string
-	attempt task.AttemptID
-	input   task.Input
-	nReduce int
+	app app.App
+	// dir is where the output goes; jobDir is the job's folder, where a
+	// streaming command runs.
+	dir, jobDir string
+	attempt     task.AttemptID
+	input       task.Input
+	nReduce     int
 	// sortBuffer bounds the map output kept in memory; 0 means
 	// DefaultSortBuffer.
 	sortBuffer int64
@@ -44,9 +46,16 @@ func (j mapJob) output() string {
 	return filepath.Join(j.dir, jobfiles.Intermediate(j.attempt.Task.Index, j.attempt.Attempt))
 }
 
-// callMap runs the application's MapEmit, or Map, on contents, feeding
-// out.
-func (j mapJob) callMap(out *mapOutput, contents string) error {
+// callMap runs the application's MapTask, MapEmit, or Map, on contents,
+// feeding out.
+func (j mapJob) callMap(ctx context.Context, out *mapOutput, contents string) error {
+	if j.app.MapTask != nil {
+		var err error
+		if perr := out.call("map", func() { err = j.app.MapTask(ctx, j.appAttempt(), contents, out.emit) }); perr != nil {
+			return perr
+		}
+		return err
+	}
 	if j.app.MapEmit != nil {
 		return out.call("MapEmit", func() { j.app.MapEmit(j.input.Path, contents, out.emit) })
 	}
@@ -85,7 +94,8 @@ func (j mapJob) write(ctx context.Context) ([]string, mapStats, error) {
 		func(n int) string { return filepath.Join(j.dir, jobfiles.Spill(m, a, n)) },
 		func(r, n int) string { return filepath.Join(j.dir, jobfiles.SpillMerge(m, a, r, n)) }, j.buf)
 	out.stats.inputBytes = int64(len(contents))
-	if err := j.callMap(out, contents); err != nil {
+	out.ctx, out.at = ctx, j.appAttempt()
+	if err := j.callMap(ctx, out, contents); err != nil {
 		out.discard()
 		return nil, out.stats, err
 	}
@@ -108,4 +118,10 @@ func (j mapJob) write(ctx context.Context) ([]string, mapStats, error) {
 		return nil, out.stats, err
 	}
 	return []string{j.output()}, out.stats, nil
+}
+
+// appAttempt describes the attempt to a task-level Map or Combine.
+func (j mapJob) appAttempt() app.Attempt {
+	return app.Attempt{ID: j.attempt.String(), Task: j.attempt.Task.String(), Input: j.input.Path,
+		NReduce: j.nReduce, Partition: -1, Dir: j.jobDir}
 }

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -41,6 +42,8 @@ type reduceJob struct {
 	// map outputs and its fetched copies of others'.
 	dir, localDir string
 	attempt       task.AttemptID
+	// nReduce is the job's number of partitions.
+	nReduce int
 	// mapAttempts holds the committed attempt of every map task, or
 	// protocol.NoOutput or protocol.Pending; servers where each is served
 	// ("" for the shared folder; nil means "" for all).
@@ -90,7 +93,12 @@ func (j reduceJob) write(ctx context.Context) ([]string, reduceStats, error) {
 		return nil, stats, err
 	}
 	defer out.Abort()
-	groups, err := reduceGroups(ctx, j.app, merged, out)
+	var groups reduceStats
+	if j.app.ReduceTask != nil {
+		groups, err = reduceTask(ctx, j.app, j.appAttempt(), merged, out)
+	} else {
+		groups, err = reduceGroups(ctx, j.app, merged, out)
+	}
 	stats.groups, stats.records = groups.groups, groups.records
 	if err != nil {
 		return nil, stats, err
@@ -296,4 +304,48 @@ func reduceGroups(ctx context.Context, a app.App, in merge.Source, out lineWrite
 		return out.WriteByte('\n')
 	})
 	return stats, err
+}
+
+// appAttempt describes the attempt to a task-level Reduce.
+func (j reduceJob) appAttempt() app.Attempt {
+	return app.Attempt{ID: j.attempt.String(), Task: j.attempt.Task.String(),
+		NReduce: j.nReduce, Partition: j.attempt.Task.Index, Dir: j.dir}
+}
+
+// reduceTask hands the sorted records of in to the application's
+// ReduceTask, which writes the partition's output to out as it is. It
+// counts the groups it reads and the lines it writes.
+func reduceTask(ctx context.Context, a app.App, at app.Attempt, in merge.Source, out io.Writer) (reduceStats, error) {
+	counted := &groupCounter{in: in}
+	lines := &lineCounter{w: out}
+	err := a.ReduceTask(ctx, at, counted, lines)
+	return reduceStats{groups: counted.groups, records: lines.n}, err
+}
+
+// groupCounter passes records through, counting distinct keys.
+type groupCounter struct {
+	in      merge.Source
+	last    string
+	started bool
+	groups  int64
+}
+
+func (g *groupCounter) Next() (string, string, error) {
+	key, value, err := g.in.Next()
+	if err == nil && (!g.started || key != g.last) {
+		g.started, g.last = true, key
+		g.groups++
+	}
+	return key, value, err
+}
+
+// lineCounter passes bytes through, counting newlines.
+type lineCounter struct {
+	w io.Writer
+	n int64
+}
+
+func (l *lineCounter) Write(p []byte) (int, error) {
+	l.n += int64(bytes.Count(p, []byte{'\n'}))
+	return l.w.Write(p)
 }

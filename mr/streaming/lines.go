@@ -1,0 +1,118 @@
+package streaming
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+
+	"6.5840/mr/app"
+)
+
+const (
+	// MaxLine bounds a line of a command's stdout, in bytes, without its
+	// newline: a longer one fails the attempt.
+	MaxLine = 8 << 20
+	// pipeBuffer is the size of the buffers on a command's pipes.
+	pipeBuffer = 64 << 10
+)
+
+// errLineTooLong is returned for a stdout line longer than the bound.
+var errLineTooLong = errors.New("line too long")
+
+// lineReader reads lines of at most max bytes.
+type lineReader struct {
+	r    *bufio.Reader
+	max  int
+	long []byte // a line longer than r's buffer, gathered
+	n    int64  // lines read
+}
+
+func newLineReader(r io.Reader, max int) *lineReader {
+	return &lineReader{r: bufio.NewReaderSize(r, min(pipeBuffer, max+2)), max: max}
+}
+
+// next returns the next line without its "\n" and without one "\r" just
+// before it, or io.EOF after the last. The slice is valid until the next
+// call. A last line without a newline is a line.
+func (lr *lineReader) next() ([]byte, error) {
+	line, err := lr.r.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		lr.long = append(lr.long[:0], line...)
+		for errors.Is(err, bufio.ErrBufferFull) {
+			if len(lr.long) > lr.max+1 {
+				return nil, fmt.Errorf("line %d: %w: more than %d bytes", lr.n+1, errLineTooLong, lr.max)
+			}
+			line, err = lr.r.ReadSlice('\n')
+			lr.long = append(lr.long, line...)
+		}
+		line = lr.long
+	}
+	if err == io.EOF && len(line) == 0 {
+		return nil, io.EOF
+	}
+	if err != nil && err != io.EOF {
+		return nil, err
+	}
+	line = bytes.TrimSuffix(line, []byte{'\n'})
+	line = bytes.TrimSuffix(line, []byte{'\r'})
+	if len(line) > lr.max {
+		return nil, fmt.Errorf("line %d: %w: more than %d bytes", lr.n+1, errLineTooLong, lr.max)
+	}
+	lr.n++
+	if cap(lr.long) > pipeBuffer {
+		lr.long = nil // one long line's room is not kept
+	}
+	return line, nil
+}
+
+// splitPair splits a line into its key, before the first tab, and its
+// value, after it; a line without a tab is a key with an empty value.
+func splitPair(line []byte) (key, value string) {
+	if i := bytes.IndexByte(line, '\t'); i >= 0 {
+		return string(line[:i]), string(line[i+1:])
+	}
+	return string(line), ""
+}
+
+// readPairs parses every line of r as a pair and hands it to emit.
+func readPairs(r io.Reader, max int, emit func(key, value string)) error {
+	lr := newLineReader(r, max)
+	for {
+		line, err := lr.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		emit(splitPair(line))
+	}
+}
+
+// sourceError is an error of the records fed to a command, as opposed to
+// one writing them to its stdin.
+type sourceError struct{ err error }
+
+func (e sourceError) Error() string { return e.err.Error() }
+func (e sourceError) Unwrap() error { return e.err }
+
+// writeRecords writes every record of in to w as "key<TAB>value\n" lines.
+func writeRecords(w *bufio.Writer, in app.Records) error {
+	for {
+		key, value, err := in.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return sourceError{err}
+		}
+		w.WriteString(key)
+		w.WriteByte('\t')
+		w.WriteString(value)
+		if err := w.WriteByte('\n'); err != nil {
+			return err
+		}
+	}
+}
