@@ -35,6 +35,10 @@ type Attempt struct {
 	Partition int
 	// Dir is the job's folder.
 	Dir string
+	// SetStatus, unless nil, reports a status message of the attempt
+	// (a streaming command's reporter:status line): the latest one is
+	// shown beside the attempt on the status page.
+	SetStatus func(message string)
 }
 
 // Records is a stream of pairs sorted by key, such as the engine's merge of

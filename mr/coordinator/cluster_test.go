@@ -505,3 +505,34 @@ func TestSnapshotAndStatusPageAfterJob(t *testing.T) {
 		require.Len(t, got.Attempts, len(s.Attempts))
 	})
 }
+
+// TestAttemptStatusReachesTheSnapshot: a status message the application
+// reports during an attempt (a streaming command's reporter:status line)
+// travels with the heartbeats and shows beside the running attempt.
+func TestAttemptStatusReachesTheSnapshot(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cl := newCluster(t, map[string]string{"only.txt": "x y z x"}, 1)
+		release := make(chan struct{})
+		reporting := wordCount
+		reporting.Map = nil
+		reporting.MapTask = func(_ context.Context, at app.Attempt, contents string, emit func(k, v string)) error {
+			at.SetStatus("halfway <there>")
+			<-release
+			for _, kv := range wordCount.Map(at.Input, contents) {
+				emit(kv.Key, kv.Value)
+			}
+			return nil
+		}
+		done := cl.startWorker(reporting, nil)
+		time.Sleep(3 * coordinator.DefaultHeartbeatInterval)
+		var got []string
+		for _, a := range cl.c().Snapshot().Attempts {
+			got = append(got, a.ID+": "+a.Status)
+		}
+		require.Equal(t, []string{"map-0.1: halfway <there>"}, got)
+		close(release)
+		<-cl.c().Done()
+		require.NoError(t, cl.c().Err())
+		require.NoError(t, <-done)
+	})
+}

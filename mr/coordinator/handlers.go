@@ -172,6 +172,9 @@ func (c *Coordinator) heartbeat(args *protocol.HeartbeatArgs, reply *protocol.He
 		return err
 	}
 	reply.Revoked = !c.table.Heartbeat(int(args.Worker), args.Attempt, time.Now())
+	if !reply.Revoked && args.Status != "" {
+		c.table.SetStatus(args.Attempt, args.Status)
+	}
 	if reply.Revoked {
 		c.log.Info("heartbeat for a revoked attempt", "worker", args.Worker, "req", args.RequestID, "attempt", args.Attempt)
 	}

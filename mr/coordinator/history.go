@@ -53,6 +53,8 @@ type AttemptRecord struct {
 	Error   string
 	// Bytes is how much the attempt wrote, as its worker reported.
 	Bytes int64
+	// Status is the latest status message its application reported.
+	Status string
 }
 
 // history records every attempt of a job, in start order.
@@ -88,6 +90,13 @@ func (h *history) lost(id task.AttemptID, now time.Time, reason string) {
 	}
 	r := &h.records[i]
 	r.Outcome, r.Error = OutcomeLost, fmt.Sprintf("output lost at %s: %s", now.Format(time.TimeOnly), reason)
+}
+
+// setStatus records a running attempt's latest status message.
+func (h *history) setStatus(id task.AttemptID, message string) {
+	if i, ok := h.index[id]; ok && h.records[i].Outcome == OutcomeRunning {
+		h.records[i].Status = message
+	}
 }
 
 // setBytes records how much a finished attempt wrote.

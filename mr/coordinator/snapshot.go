@@ -185,6 +185,7 @@ func attemptView(r AttemptRecord) status.Attempt {
 		Backup:  r.Backup,
 		Error:   r.Error,
 		Bytes:   r.Bytes,
+		Status:  r.Status,
 	}
 }
 

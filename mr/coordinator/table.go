@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"6.5840/mr/journal"
@@ -317,6 +318,15 @@ func (t *Table) Heartbeat(worker int, id task.AttemptID, now time.Time) bool {
 	}
 	a.leaseUntil = now.Add(t.policy.lease)
 	return true
+}
+
+// SetStatus records the status message that a live attempt's
+// application reported, cut to protocol.MaxStatusBytes of valid UTF-8.
+func (t *Table) SetStatus(id task.AttemptID, message string) {
+	if len(message) > protocol.MaxStatusBytes {
+		message = message[:protocol.MaxStatusBytes]
+	}
+	t.history.setStatus(id, strings.ToValidUTF8(message, ""))
 }
 
 // MapOutput returns the committed attempt of map task m, NoOutput for a

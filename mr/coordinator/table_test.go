@@ -1,8 +1,10 @@
 package coordinator
 
 import (
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -354,4 +356,21 @@ func TestHistoryRecordsOutcomes(t *testing.T) {
 		c2.Attempt:     OutcomeCommitted,
 		backup.Attempt: OutcomeCommitted,
 	}, got)
+}
+
+// TestSetStatusCutsAndCleans: a status message is kept to
+// protocol.MaxStatusBytes of valid UTF-8, and only for a running attempt.
+func TestSetStatusCutsAndCleans(t *testing.T) {
+	tb := newTable(inputsOf("a.txt"), 1, testPolicy(), t0)
+	id := mustAssign(t, tb, 1, t0).Attempt
+	long := strings.Repeat("é", protocol.MaxStatusBytes) // 2 bytes each
+	tb.SetStatus(id, "\xff"+long)
+	got := tb.Attempts()[0].Status
+	require.LessOrEqual(t, len(got), protocol.MaxStatusBytes)
+	require.True(t, utf8.ValidString(got))
+	require.True(t, strings.HasPrefix(got, "éé"))
+
+	complete(tb, 1, id, t0)
+	tb.SetStatus(id, "after the end")
+	require.Equal(t, got, tb.Attempts()[0].Status, "a finished attempt's status changed")
 }

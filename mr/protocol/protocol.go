@@ -163,7 +163,15 @@ type GetTaskReply struct {
 type HeartbeatArgs struct {
 	Header
 	Attempt task.AttemptID
+	// Status is the latest status message the attempt's application
+	// reported (a streaming command's reporter:status line), at most
+	// MaxStatusBytes; "" if none.
+	Status string
 }
+
+// MaxStatusBytes bounds an attempt's status message; the coordinator
+// cuts a longer one.
+const MaxStatusBytes = 256
 
 // HeartbeatReply tells the worker whether to go on.
 type HeartbeatReply struct {

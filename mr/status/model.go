@@ -203,6 +203,10 @@ type Attempt struct {
 	Error string `json:"error,omitempty"`
 	// Bytes is the number of bytes the attempt wrote. JSON: "bytes".
 	Bytes int64 `json:"bytes"`
+	// Status is the latest status message the attempt's application
+	// reported (a streaming command's reporter:status line). JSON:
+	// "status", omitted if empty.
+	Status string `json:"status,omitempty"`
 }
 
 // MarshalJSON encodes s with empty lists as [] and no counters as {}.

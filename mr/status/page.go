@@ -57,6 +57,8 @@ type pageData struct {
 	TasksTotal    int
 	Problems      []problemView
 	ProblemsTotal int
+	// Statuses lists the running attempts that reported a status.
+	Statuses []problemView
 }
 
 // phaseView is one progress bar.
@@ -129,7 +131,11 @@ func newPageData(s Snapshot, now time.Time, refresh time.Duration) pageData {
 		if isFailure(a.Outcome) {
 			d.Problems = append(d.Problems, problemView{Attempt: a, IDText: attemptID(a)})
 		}
+		if a.Outcome == OutcomeRunning && a.Status != "" {
+			d.Statuses = append(d.Statuses, problemView{Attempt: a, IDText: attemptID(a)})
+		}
 	}
+	d.Statuses = d.Statuses[max(len(d.Statuses)-maxProblemRows, 0):]
 	d.Problems = d.Problems[max(len(d.Problems)-maxProblemRows, 0):]
 	return d
 }
@@ -237,6 +243,16 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 <p class="note">{{.Attempts}} attempts; hover over a bar for details.</p>
 <div class="timeline-box">
 {{.Timeline}}</div>
+{{- if .Statuses}}
+
+<h2>Running attempts' status</h2>
+<table>
+<tr><th>attempt</th><th class="num">worker</th><th>status</th></tr>
+{{- range .Statuses}}
+<tr><td>{{.IDText}}</td><td class="num">{{.Worker}}</td><td>{{.Status}}</td></tr>
+{{- end}}
+</table>
+{{- end}}
 {{- if .Problems}}
 
 <h2>Failed and revoked attempts, lost outputs</h2>

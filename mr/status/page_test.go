@@ -133,3 +133,19 @@ func TestRenderPageWriteError(t *testing.T) {
 	require.ErrorContains(t, err, "disk full")
 	require.ErrorContains(t, err, "write status page")
 }
+
+// TestRenderPageShowsRunningAttemptsStatus: a running attempt's status
+// message shows beside it, escaped, and a finished attempt's does not.
+func TestRenderPageShowsRunningAttemptsStatus(t *testing.T) {
+	s := fixture()
+	last := len(s.Attempts) - 1
+	require.Equal(t, OutcomeRunning, s.Attempts[last].Outcome)
+	require.NotContains(t, render(t, s, fixtureNow, 0), "Running attempts' status")
+	s.Attempts[last].Status = "<i>42%</i> of the keys"
+	s.Attempts[0].Status = "a finished attempt's last word"
+	page := render(t, s, fixtureNow, 0)
+	require.Contains(t, page, "Running attempts' status")
+	require.Contains(t, page, "&lt;i&gt;42%&lt;/i&gt; of the keys")
+	require.NotContains(t, page, "<i>42%")
+	require.NotContains(t, page, "a finished attempt's last word</td>")
+}

@@ -284,6 +284,9 @@ func tooltip(a Attempt, d time.Duration) string {
 	if a.Backup {
 		lines = append(lines, "backup")
 	}
+	if a.Status != "" {
+		lines = append(lines, "status: "+a.Status)
+	}
 	if a.Error != "" {
 		lines = append(lines, "error: "+a.Error)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -308,4 +309,19 @@ func TestCombine(t *testing.T) {
 	var got [][2]string
 	require.NoError(t, a.App().CombineTask(t.Context(), mapAttempt, in, func(k, v string) { got = append(got, [2]string{k, v}) }))
 	require.Equal(t, [][2]string{{"a", "2"}, {"b", "1"}}, got)
+}
+
+// TestStatusLinesReachTheAttempt: reporter:status lines are handed to the
+// attempt's SetStatus, in order, and kept out of the failure message.
+func TestStatusLinesReachTheAttempt(t *testing.T) {
+	a := testApp(t, `sh -c 'echo reporter:status:starting >&2; echo reporter:status:halfway >&2; cat'`, "cat")
+	var got []string
+	at := mapAttempt
+	var mu sync.Mutex
+	at.SetStatus = func(m string) { mu.Lock(); got = append(got, m); mu.Unlock() }
+	err := a.Map(t.Context(), at, "k\tv\n", func(string, string) {})
+	require.NoError(t, err)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Equal(t, []string{"starting", "halfway"}, got)
 }

@@ -82,7 +82,11 @@ func (p process) stderrLine(line string, tail *stderrTail) {
 		}
 		mr.Count(name, amount)
 	case strings.HasPrefix(line, statusPrefix):
-		log.Info("status", "status", line[len(statusPrefix):])
+		message := line[len(statusPrefix):]
+		log.Info("status", "status", message)
+		if p.at.SetStatus != nil {
+			p.at.SetStatus(message)
+		}
 	default:
 		log.Info("stderr", "line", line)
 		tail.add(line)

@@ -38,14 +38,15 @@ func (w *Worker) runAttempt(ctx context.Context, requestID string, reply *protoc
 	attemptCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	clock := newLeaseClock(w.lease)
+	status := new(attemptStatus)
 	beats := make(chan struct{})
 	go func() {
 		defer close(beats)
-		w.heartbeat(attemptCtx, cancel, reply.Attempt, clock)
+		w.heartbeat(attemptCtx, cancel, reply.Attempt, clock, status)
 	}()
 
 	mr.TakeCounts() // drop counts made outside any attempt
-	out, err := w.watch(attemptCtx, reply.Attempt, func() outcome { return w.perform(attemptCtx, reply, clock) })
+	out, err := w.watch(attemptCtx, reply.Attempt, func() outcome { return w.perform(attemptCtx, reply, clock, status) })
 	if err != nil {
 		// The heartbeat connection outlives the attempt: let go of it.
 		cancel(nil)
@@ -103,7 +104,7 @@ func (w *Worker) watch(ctx context.Context, id task.AttemptID, work func() outco
 }
 
 // perform runs the attempt's task.
-func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, clock *leaseClock) outcome {
+func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, clock *leaseClock, status *attemptStatus) outcome {
 	switch reply.Attempt.Task.Kind {
 	case task.Map:
 		job := mapJob{
@@ -116,6 +117,7 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 			sortBuffer: w.cfg.SortBuffer,
 			mayCommit:  func() error { return leaseHeld(ctx, clock) },
 			buf:        w.mapBuffer(reply.NReduce),
+			setStatus:  status.set,
 		}
 		files, stats, err := job.write(ctx)
 		counters := map[string]int64{
@@ -141,6 +143,7 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 			mapAttempts: attempts,
 			servers:     serverNames(servers, reply.Servers),
 			locate:      locate,
+			setStatus:   status.set,
 		}
 		if w.shuffle != nil {
 			job.self, job.fetcher = w.shuffle.addr, w.shuffle.currentFetcher()

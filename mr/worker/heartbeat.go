@@ -52,7 +52,7 @@ func (l *leaseClock) held() bool {
 // behind the worker's other calls nor, while it holds, for a handshake
 // slot at the coordinator; each call's deadline is at most a lease. One
 // attempt runs at a time, so one heartbeat goroutine uses it at a time.
-func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, id task.AttemptID, clock *leaseClock) {
+func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, id task.AttemptID, clock *leaseClock, status *attemptStatus) {
 	if w.heartbeatInterval <= 0 {
 		return
 	}
@@ -67,7 +67,7 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, 
 			return
 		case <-ticker.C:
 		}
-		args := protocol.HeartbeatArgs{Header: w.header(), Attempt: id}
+		args := protocol.HeartbeatArgs{Header: w.header(), Attempt: id, Status: status.get()}
 		var reply protocol.HeartbeatReply
 		err := calls.call(ctx, protocol.MethodHeartbeat, &args, &reply)
 		switch {

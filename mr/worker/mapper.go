@@ -31,6 +31,8 @@ type mapJob struct {
 	// buf, if set, is an empty buffer for the output, kept by the worker
 	// from one map attempt to the next so that its storage is reused.
 	buf *kvbuf.Buffer
+	// setStatus, if set, takes the application's status messages.
+	setStatus func(string)
 }
 
 // run calls Map on the input, partitions, sorts and combines the output,
@@ -123,5 +125,5 @@ func (j mapJob) write(ctx context.Context) ([]string, mapStats, error) {
 // appAttempt describes the attempt to a task-level Map or Combine.
 func (j mapJob) appAttempt() app.Attempt {
 	return app.Attempt{ID: j.attempt.String(), Task: j.attempt.Task.String(), Input: j.input.Path,
-		NReduce: j.nReduce, Partition: -1, Dir: j.jobDir}
+		NReduce: j.nReduce, Partition: -1, Dir: j.jobDir, SetStatus: j.setStatus}
 }

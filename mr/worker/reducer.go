@@ -56,6 +56,8 @@ type reduceJob struct {
 	fetcher *shuffle.Fetcher
 	// locate finds outputs that were lost or pending.
 	locate locateFunc
+	// setStatus, if set, takes the application's status messages.
+	setStatus func(string)
 }
 
 // reduceStats counts what a reduce attempt did.
@@ -309,7 +311,7 @@ func reduceGroups(ctx context.Context, a app.App, in merge.Source, out lineWrite
 // appAttempt describes the attempt to a task-level Reduce.
 func (j reduceJob) appAttempt() app.Attempt {
 	return app.Attempt{ID: j.attempt.String(), Task: j.attempt.Task.String(),
-		NReduce: j.nReduce, Partition: j.attempt.Task.Index, Dir: j.dir}
+		NReduce: j.nReduce, Partition: j.attempt.Task.Index, Dir: j.dir, SetStatus: j.setStatus}
 }
 
 // reduceTask hands the sorted records of in to the application's
