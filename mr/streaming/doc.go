@@ -57,9 +57,9 @@
 // logged, with the attempt's id, and handed to the attempt's SetStatus,
 // which shows it on the status page. A reporter line that does not parse
 // (a missing field, an AMOUNT that is not an integer) is logged as a
-// warning and otherwise ignored: a job is not failed over its bookkeeping. Every other stderr line is
-// logged with the attempt's id, and the last StderrTail of them are kept
-// for the failure message.
+// warning and otherwise ignored: a job is not failed over its bookkeeping.
+// Every other stderr line is logged with the attempt's id, and the last
+// StderrTail of them are kept for the failure message.
 //
 // # Failures
 //
