@@ -20,7 +20,7 @@ build: binaries plugins
 
 binaries:
 	@mkdir -p $(BIN)
-	$(GO) build $(BUILDFLAGS) -o $(BIN)/ ./cmd/...
+	$(GO) build $(BUILDFLAGS) -o $(BIN)/ ./cmd/... ./examples/streaming/wcstream
 
 plugins: $(APPS:%=plugin-%)
 

@@ -34,7 +34,10 @@ const (
 // binaries are the programs a run needs, as absolute paths.
 type binaries struct {
 	coordinator, worker, sequential, wc, labwc string
-	self                                       string // this program, for the baseline child
+	// wcstream is the compiled streaming word count
+	// (examples/streaming/wcstream).
+	wcstream string
+	self     string // this program, for the baseline child
 }
 
 func findBinaries(dir string) (binaries, error) {
@@ -48,9 +51,10 @@ func findBinaries(dir string) (binaries, error) {
 		sequential:  filepath.Join(abs, "mrsequential"),
 		wc:          filepath.Join(abs, "wc.so"),
 		labwc:       filepath.Join(abs, "labwc.so"),
+		wcstream:    filepath.Join(abs, "wcstream"),
 	}
 	var missing []string
-	for _, p := range []string{b.coordinator, b.worker, b.sequential, b.wc, b.labwc} {
+	for _, p := range []string{b.coordinator, b.worker, b.sequential, b.wc, b.labwc, b.wcstream} {
 		if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
 			missing = append(missing, p)
 		}
@@ -328,13 +332,22 @@ func (cfg runConfig) run() (report, error) {
 		rep.Results = append(rep.Results, res)
 	}
 
-	// (f) The same word count as Python commands (examples/streaming),
-	// without a combiner: what a streaming job costs.
-	if !cfg.skip["streaming"] {
-		name := fmt.Sprintf("mr %dw streaming python", cfg.workers)
+	// (f) The same word count as streaming commands, without a combiner:
+	// in Python (examples/streaming), what a streaming job costs; and
+	// compiled (examples/streaming/wcstream), what the pipes themselves
+	// cost beside the plugin.
+	streams := []struct{ lang, mapper, reducer string }{
+		{"python", filepath.Join(cfg.examples, streamMapper), filepath.Join(cfg.examples, streamReducer)},
+		{"go", cfg.bins.wcstream + " map", cfg.bins.wcstream + " reduce"},
+	}
+	for _, s := range streams {
+		if cfg.skip["streaming"] {
+			break
+		}
+		name := fmt.Sprintf("mr %dw streaming %s", cfg.workers, s.lang)
 		progress("running %s", name)
 		dir := filepath.Join(cfg.work, strings.ReplaceAll(name, " ", "-"))
-		app := []string{"-mapper", filepath.Join(cfg.examples, streamMapper), "-reducer", filepath.Join(cfg.examples, streamReducer)}
+		app := []string{"-mapper", s.mapper, "-reducer", s.reducer}
 		res, err := cfg.distributed(name, dir, app, inputs, cfg.nReduce, cfg.workers, nil)
 		if err != nil {
 			return rep, err
