@@ -82,14 +82,14 @@ const (
 
 // slot is one place of the index.
 type slot struct {
-	// prefix holds the key's first bytes, zero-padded.
+	// prefix holds prefixOf(key).
 	prefix uint64
 	hash   uint32
 	meta   uint32
-	// With a combiner, while the key's values are one value repeated:
-	// acc is the combined value of the earlier ones (if hasAcc), and run
-	// the value repeated count times after it.
-	acc, run string
+	// With a combiner, while the key's values are one value repeated, run
+	// is the value repeated count times after the combined value of the
+	// earlier ones (its entry's acc, if hasAcc).
+	run string
 }
 
 func (s *slot) entry() int32   { return int32(s.meta>>entryShift) - 1 }
@@ -97,9 +97,13 @@ func (s *slot) count() int     { return int(s.meta&countMask) >> countShift }
 func (s *slot) setCount(n int) { s.meta = s.meta&^countMask | uint32(n)<<countShift }
 
 // entry is one distinct key: the key, in the arena, its partition and,
-// with a combiner, the block of its pending values, if it has one.
+// with a combiner, the block of its pending values, if it has one, and
+// the combined value of its earlier values while they are held in its
+// slot (acc: touched once every RunBatch values, so kept out of the slot,
+// which every pair touches).
 type entry struct {
 	key   string
+	acc   string
 	part  int32
 	block int32
 }
@@ -110,7 +114,7 @@ type Buffer struct {
 	combine func(key string, values []string) string
 	// partition returns a new key's reduce partition; it is called once
 	// per distinct key, not per pair.
-	partition func(key string, hash uint32) int
+	partition func(key string) int
 
 	slots []slot
 	mask  uint32
@@ -141,11 +145,10 @@ type Buffer struct {
 }
 
 // New returns an empty Buffer. partition returns the reduce partition of
-// a key with a given hash; it is called once for each key new to the
-// Buffer, and may panic to abort Add. combine, if not nil, is the
+// a key; it is called once for each key new to the Buffer, and may panic to abort Add. combine, if not nil, is the
 // application's Combine: it may be called any number of times on any batch
 // of a key's values, and its result stands for them.
-func New(partition func(key string, hash uint32) int, combine func(key string, values []string) string) *Buffer {
+func New(partition func(key string) int, combine func(key string, values []string) string) *Buffer {
 	b := &Buffer{partition: partition, combine: combine}
 	b.slots = make([]slot, initialSlots)
 	b.mask = initialSlots - 1
@@ -169,10 +172,9 @@ func (b *Buffer) Empty() bool { return len(b.entries) == 0 }
 // before another pair is added.
 func (b *Buffer) Full() bool { return len(b.entries) >= MaxKeys }
 
-// Add buffers one pair. hash is any hash of key; the same key must always
-// come with the same hash.
-func (b *Buffer) Add(key, value string, hash uint32) {
-	s := b.find(key, hash)
+// Add buffers one pair.
+func (b *Buffer) Add(key, value string) {
+	s := b.find(key)
 	if b.combine == nil {
 		b.pairEntry = append(b.pairEntry, s.entry())
 		b.pairValue = append(b.pairValue, value)
@@ -184,8 +186,9 @@ func (b *Buffer) Add(key, value string, hash uint32) {
 }
 
 // find returns key's slot, adding the key if it is new.
-func (b *Buffer) find(key string, hash uint32) *slot {
+func (b *Buffer) find(key string) *slot {
 	p, lc := prefixOf(key), lenCode(len(key))
+	hash := hashKey(key, p)
 	i := hash & b.mask
 	for ; ; i = (i + 1) & b.mask {
 		s := &b.slots[i]
@@ -197,29 +200,56 @@ func (b *Buffer) find(key string, hash uint32) *slot {
 			return s
 		}
 	}
-	part := b.partition(key, hash)
+	part := b.partition(key)
 	e := int32(len(b.entries))
 	b.entries = append(b.entries, entry{key: b.intern(key), part: int32(part), block: -1})
 	b.bytes += int64(len(key)) + entrySize + 2*slotSize
 	b.slots[i] = slot{prefix: p, hash: hash, meta: uint32(e+1)<<entryShift | lc}
 	if 4*len(b.entries) > 3*len(b.slots) {
 		b.rehash(2 * len(b.slots))
-		return b.find(key, hash)
+		return b.find(key)
 	}
 	return &b.slots[i]
 }
 
-// prefixOf returns key's first prefixLen bytes, zero-padded, as a number.
+// prefixOf returns a number that, among keys of one length, stands for
+// exactly one key's first min(len, prefixLen) bytes: the bytes themselves
+// for a key of at least prefixLen bytes, and for shorter keys an encoding
+// that reads them in at most two loads (two overlapping 4-byte words, or
+// the first, middle and last bytes), without a loop.
 func prefixOf(key string) uint64 {
-	if len(key) >= prefixLen {
+	n := len(key)
+	switch {
+	case n >= prefixLen:
 		return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(key), prefixLen))
+	case n >= 4:
+		lo := binary.LittleEndian.Uint32(unsafe.Slice(unsafe.StringData(key), 4))
+		hi := binary.LittleEndian.Uint32(unsafe.Slice(unsafe.StringData(key[n-4:]), 4))
+		return uint64(lo) | uint64(hi)<<32
+	case n > 0:
+		return uint64(key[0]) | uint64(key[n>>1])<<8 | uint64(key[n-1])<<16
+	default:
+		return 0
 	}
-	// Byte by byte: cheaper than copying a short key into a buffer.
-	var p uint64
-	for i := 0; i < len(key); i++ {
-		p |= uint64(key[i]) << (8 * i)
+}
+
+// Multipliers of hashKey: odd 64-bit constants with well-mixed bits
+// (the golden ratio's and a splitmix64 one).
+const (
+	hashMul1 = 0x9e3779b97f4a7c15
+	hashMul2 = 0xbf58476d1ce4e5b9
+)
+
+// hashKey returns the index's hash of key, whose prefixOf is prefix: one
+// multiply for a key of at most prefixLen bytes, one more for every
+// further 8. It is the Buffer's own, never seen outside it: partitions
+// come from the partition function.
+func hashKey(key string, prefix uint64) uint32 {
+	h := (prefix ^ uint64(len(key))<<56) * hashMul1
+	for i := prefixLen; i < len(key); i += prefixLen {
+		h = (h ^ h>>29 ^ prefixOf(key[i:])) * hashMul2
 	}
-	return p
+	return uint32((h ^ h>>32))
 }
 
 // lenCode returns the length code of a key of n bytes.
@@ -271,7 +301,7 @@ func (b *Buffer) Recount() {
 	}
 	for i := range b.slots {
 		if s := &b.slots[i]; s.meta != 0 {
-			b.bytes += int64(len(s.acc) + len(s.run))
+			b.bytes += int64(len(b.entries[s.entry()].acc) + len(s.run))
 		}
 	}
 	for _, v := range b.blocks {
