@@ -24,8 +24,9 @@
 // they are one value repeated): the last is combined with the others at
 // once, so a hot key costs constant memory.
 // Combine sees a key's values in emission order, the earlier ones as their
-// combined value. Without a combiner every value is kept, as an entry
-// number and a string, 20 bytes a pair.
+// combined value. Without a combiner every pair is kept, as an entry
+// number and a value number, 8 bytes a pair; a value is stored once for
+// a run of pairs that pass the same string.
 package kvbuf
 
 import (
@@ -58,7 +59,7 @@ const (
 	stringSize = 16
 	slotSize   = int64(unsafe.Sizeof(slot{}))
 	entrySize  = int64(unsafe.Sizeof(entry{}))
-	pairSize   = stringSize + 4
+	pairSize   = 8
 )
 
 // A slot's meta packs, from the low bits up: the key's length code, its
@@ -124,12 +125,16 @@ type Buffer struct {
 	// and the old one left, unchanged, to the strings into it.
 	arena []byte
 
-	// With a combiner, block i is blocks[i*Batch:][:Batch]; without one,
-	// pairEntry and pairValue hold every value with its entry, in
-	// emission order.
+	// With a combiner, block i is blocks[i*Batch:][:Batch]. Without one,
+	// pairEntry and pairValue hold every pair's entry and value, in
+	// emission order; a value is a number into values, where a value
+	// passed again at once (the same string: word count's "1", the
+	// indexer's file name) is not added again. So pairs hold no
+	// pointers for the collector to scan, 8 bytes a pair.
 	blocks    []string
 	pairEntry []int32
-	pairValue []string
+	pairValue []uint32
+	values    []string
 	// bytes estimates the memory held (see Bytes); it counts every value
 	// added, also those since combined away, until Recount.
 	bytes int64
@@ -139,6 +144,9 @@ type Buffer struct {
 	// Scratch space for Drain, kept for reuse.
 	order        []ranked
 	scratchOrder []ranked
+	// sortedValues holds the pairs' value numbers in key order, sorted
+	// one key's values as strings, for fn.
+	sortedValues []uint32
 	sorted       []string
 	starts       []int32
 	held         []held
@@ -177,12 +185,23 @@ func (b *Buffer) Add(key, value string) {
 	s := b.find(key)
 	if b.combine == nil {
 		b.pairEntry = append(b.pairEntry, s.entry())
-		b.pairValue = append(b.pairValue, value)
-		b.bytes += int64(len(value)) + pairSize
+		b.pairValue = append(b.pairValue, b.valueNumber(value))
+		b.bytes += pairSize
 		return
 	}
 	b.bytes += int64(len(value))
 	b.pend(s, value)
+}
+
+// valueNumber returns value's number in values, adding it unless it is
+// the string added last.
+func (b *Buffer) valueNumber(value string) uint32 {
+	if n := len(b.values); n > 0 && sameString(value, b.values[n-1]) {
+		return uint32(n - 1)
+	}
+	b.values = append(b.values, value)
+	b.bytes += int64(len(value)) + stringSize
+	return uint32(len(b.values) - 1)
 }
 
 // find returns key's slot, adding the key if it is new.
@@ -295,7 +314,7 @@ func (b *Buffer) rehash(n int) {
 // Recount makes Bytes exact again: call it before acting on a high count.
 func (b *Buffer) Recount() {
 	b.bytes = int64(len(b.entries))*(entrySize+2*slotSize) + int64(len(b.blocks))*stringSize +
-		int64(len(b.pairValue))*pairSize
+		int64(len(b.pairValue))*pairSize + int64(len(b.values))*stringSize
 	for _, en := range b.entries {
 		b.bytes += int64(len(en.key))
 	}
@@ -307,7 +326,7 @@ func (b *Buffer) Recount() {
 	for _, v := range b.blocks {
 		b.bytes += int64(len(v))
 	}
-	for _, v := range b.pairValue {
+	for _, v := range b.values {
 		b.bytes += int64(len(v))
 	}
 }
@@ -323,11 +342,12 @@ func (b *Buffer) reset() {
 	clear(b.slots)
 	clear(b.entries)
 	clear(b.blocks)
-	clear(b.pairValue)
+	clear(b.values)
 	clear(b.sorted)
 	clear(b.held)
 	b.entries, b.blocks = b.entries[:0], b.blocks[:0]
-	b.pairEntry, b.pairValue, b.sorted, b.held = b.pairEntry[:0], b.pairValue[:0], b.sorted[:0], b.held[:0]
+	b.pairEntry, b.pairValue, b.values = b.pairEntry[:0], b.pairValue[:0], b.values[:0]
+	b.sortedValues, b.sorted, b.held = b.sortedValues[:0], b.sorted[:0], b.held[:0]
 	b.arena = nil
 	b.bytes = 0
 }
