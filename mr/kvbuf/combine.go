@@ -1,5 +1,7 @@
 package kvbuf
 
+import "unsafe"
+
 // pend adds value to the pending values of s's key, combining them when
 // there are Batch. While they are one value repeated they stay in the
 // slot, the combined value counting as one, and are combined at RunBatch;
@@ -7,8 +9,10 @@ package kvbuf
 func (b *Buffer) pend(s *slot, value string) {
 	n := s.count()
 	if s.meta&inBlock == 0 {
-		if n == 0 || value == s.run {
-			s.run = value
+		if n == 0 || sameString(value, s.run) {
+			if n == 0 {
+				s.run = value
+			}
 			if n++; n+accCount(s) == RunBatch {
 				b.foldRun(s, n)
 				n = 0
@@ -34,6 +38,15 @@ func (b *Buffer) pend(s *slot, value string) {
 	s.setCount(n)
 }
 
+// sameString reports whether a == b, comparing the pointers first: the
+// values of a run are most often one string, the application's constant.
+func sameString(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	return unsafe.StringData(a) == unsafe.StringData(b) || a == b
+}
+
 // accCount is 1 if s holds a combined value, else 0.
 func accCount(s *slot) int {
 	if s.meta&hasAcc != 0 {
@@ -47,7 +60,7 @@ func accCount(s *slot) int {
 func (b *Buffer) runValues(s *slot, n int) []string {
 	values := b.scratch[:0]
 	if s.meta&hasAcc != 0 {
-		values = append(values, s.acc)
+		values = append(values, b.entries[s.entry()].acc)
 	}
 	for range n {
 		values = append(values, s.run)
@@ -59,11 +72,12 @@ func (b *Buffer) runValues(s *slot, n int) []string {
 // a new combined value.
 func (b *Buffer) foldRun(s *slot, n int) {
 	values := b.runValues(s, n)
-	s.acc = b.combine(b.entries[s.entry()].key, values)
+	en := &b.entries[s.entry()]
+	en.acc = b.combine(en.key, values)
 	clear(values)
 	s.run = ""
 	s.meta |= hasAcc
-	b.bytes += int64(len(s.acc))
+	b.bytes += int64(len(en.acc))
 }
 
 // toBlock moves the n pending values held in s to a new block of the
@@ -77,7 +91,7 @@ func (b *Buffer) toBlock(s *slot, n int) int {
 	block := b.blockOf(s)
 	copy(block, values)
 	clear(values)
-	s.acc, s.run = "", ""
+	en.acc, s.run = "", ""
 	s.meta = s.meta&^hasAcc | inBlock
 	b.bytes += Batch * stringSize
 	return len(values)

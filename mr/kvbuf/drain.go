@@ -34,7 +34,11 @@ func (b *Buffer) Drain(fn func(part int, key string, values []string) error) err
 	b.sortPairs()
 	for rank, r := range b.order {
 		en := &b.entries[r.entry]
-		if err := fn(int(en.part), en.key, b.sorted[b.starts[rank]:b.starts[rank+1]]); err != nil {
+		b.sorted = b.sorted[:0]
+		for _, v := range b.sortedValues[b.starts[rank]:b.starts[rank+1]] {
+			b.sorted = append(b.sorted, b.values[v])
+		}
+		if err := fn(int(en.part), en.key, b.sorted); err != nil {
 			return err
 		}
 	}
@@ -158,9 +162,10 @@ func (b *Buffer) breakTies() {
 	}
 }
 
-// sortPairs puts the values of the entries in order into sorted, each
-// entry's in emission order, starting at starts[rank] for the entry of
-// that rank in order: a counting sort, O(pairs).
+// sortPairs puts the value numbers of the entries in order into
+// sortedValues, each entry's in emission order, starting at
+// starts[rank] for the entry of that rank in order: a counting sort,
+// O(pairs).
 func (b *Buffer) sortPairs() {
 	n := len(b.order)
 	rank := make([]int32, len(b.entries))
@@ -176,10 +181,10 @@ func (b *Buffer) sortPairs() {
 		b.starts[r] += b.starts[r-1]
 	}
 	next := slices.Clone(b.starts[:n])
-	b.sorted = grow(b.sorted[:0], len(b.pairValue))
+	b.sortedValues = grow(b.sortedValues[:0], len(b.pairValue))
 	for i, e := range b.pairEntry {
 		r := rank[e]
-		b.sorted[next[r]] = b.pairValue[i]
+		b.sortedValues[next[r]] = b.pairValue[i]
 		next[r]++
 	}
 }

@@ -24,8 +24,9 @@
 // they are one value repeated): the last is combined with the others at
 // once, so a hot key costs constant memory.
 // Combine sees a key's values in emission order, the earlier ones as their
-// combined value. Without a combiner every value is kept, as an entry
-// number and a string, 20 bytes a pair.
+// combined value. Without a combiner every pair is kept, as an entry
+// number and a value number, 8 bytes a pair; a value is stored once for
+// a run of pairs that pass the same string.
 package kvbuf
 
 import (
@@ -58,7 +59,7 @@ const (
 	stringSize = 16
 	slotSize   = int64(unsafe.Sizeof(slot{}))
 	entrySize  = int64(unsafe.Sizeof(entry{}))
-	pairSize   = stringSize + 4
+	pairSize   = 8
 )
 
 // A slot's meta packs, from the low bits up: the key's length code, its
@@ -82,14 +83,14 @@ const (
 
 // slot is one place of the index.
 type slot struct {
-	// prefix holds the key's first bytes, zero-padded.
+	// prefix holds prefixOf(key).
 	prefix uint64
 	hash   uint32
 	meta   uint32
-	// With a combiner, while the key's values are one value repeated:
-	// acc is the combined value of the earlier ones (if hasAcc), and run
-	// the value repeated count times after it.
-	acc, run string
+	// With a combiner, while the key's values are one value repeated, run
+	// is the value repeated count times after the combined value of the
+	// earlier ones (its entry's acc, if hasAcc).
+	run string
 }
 
 func (s *slot) entry() int32   { return int32(s.meta>>entryShift) - 1 }
@@ -97,9 +98,13 @@ func (s *slot) count() int     { return int(s.meta&countMask) >> countShift }
 func (s *slot) setCount(n int) { s.meta = s.meta&^countMask | uint32(n)<<countShift }
 
 // entry is one distinct key: the key, in the arena, its partition and,
-// with a combiner, the block of its pending values, if it has one.
+// with a combiner, the block of its pending values, if it has one, and
+// the combined value of its earlier values while they are held in its
+// slot (acc: touched once every RunBatch values, so kept out of the slot,
+// which every pair touches).
 type entry struct {
 	key   string
+	acc   string
 	part  int32
 	block int32
 }
@@ -110,7 +115,7 @@ type Buffer struct {
 	combine func(key string, values []string) string
 	// partition returns a new key's reduce partition; it is called once
 	// per distinct key, not per pair.
-	partition func(key string, hash uint32) int
+	partition func(key string) int
 
 	slots []slot
 	mask  uint32
@@ -120,12 +125,16 @@ type Buffer struct {
 	// and the old one left, unchanged, to the strings into it.
 	arena []byte
 
-	// With a combiner, block i is blocks[i*Batch:][:Batch]; without one,
-	// pairEntry and pairValue hold every value with its entry, in
-	// emission order.
+	// With a combiner, block i is blocks[i*Batch:][:Batch]. Without one,
+	// pairEntry and pairValue hold every pair's entry and value, in
+	// emission order; a value is a number into values, where a value
+	// passed again at once (the same string: word count's "1", the
+	// indexer's file name) is not added again. So pairs hold no
+	// pointers for the collector to scan, 8 bytes a pair.
 	blocks    []string
 	pairEntry []int32
-	pairValue []string
+	pairValue []uint32
+	values    []string
 	// bytes estimates the memory held (see Bytes); it counts every value
 	// added, also those since combined away, until Recount.
 	bytes int64
@@ -135,17 +144,19 @@ type Buffer struct {
 	// Scratch space for Drain, kept for reuse.
 	order        []ranked
 	scratchOrder []ranked
+	// sortedValues holds the pairs' value numbers in key order, sorted
+	// one key's values as strings, for fn.
+	sortedValues []uint32
 	sorted       []string
 	starts       []int32
 	held         []held
 }
 
 // New returns an empty Buffer. partition returns the reduce partition of
-// a key with a given hash; it is called once for each key new to the
-// Buffer, and may panic to abort Add. combine, if not nil, is the
+// a key; it is called once for each key new to the Buffer, and may panic to abort Add. combine, if not nil, is the
 // application's Combine: it may be called any number of times on any batch
 // of a key's values, and its result stands for them.
-func New(partition func(key string, hash uint32) int, combine func(key string, values []string) string) *Buffer {
+func New(partition func(key string) int, combine func(key string, values []string) string) *Buffer {
 	b := &Buffer{partition: partition, combine: combine}
 	b.slots = make([]slot, initialSlots)
 	b.mask = initialSlots - 1
@@ -169,23 +180,34 @@ func (b *Buffer) Empty() bool { return len(b.entries) == 0 }
 // before another pair is added.
 func (b *Buffer) Full() bool { return len(b.entries) >= MaxKeys }
 
-// Add buffers one pair. hash is any hash of key; the same key must always
-// come with the same hash.
-func (b *Buffer) Add(key, value string, hash uint32) {
-	s := b.find(key, hash)
+// Add buffers one pair.
+func (b *Buffer) Add(key, value string) {
+	s := b.find(key)
 	if b.combine == nil {
 		b.pairEntry = append(b.pairEntry, s.entry())
-		b.pairValue = append(b.pairValue, value)
-		b.bytes += int64(len(value)) + pairSize
+		b.pairValue = append(b.pairValue, b.valueNumber(value))
+		b.bytes += pairSize
 		return
 	}
 	b.bytes += int64(len(value))
 	b.pend(s, value)
 }
 
+// valueNumber returns value's number in values, adding it unless it is
+// the string added last.
+func (b *Buffer) valueNumber(value string) uint32 {
+	if n := len(b.values); n > 0 && sameString(value, b.values[n-1]) {
+		return uint32(n - 1)
+	}
+	b.values = append(b.values, value)
+	b.bytes += int64(len(value)) + stringSize
+	return uint32(len(b.values) - 1)
+}
+
 // find returns key's slot, adding the key if it is new.
-func (b *Buffer) find(key string, hash uint32) *slot {
+func (b *Buffer) find(key string) *slot {
 	p, lc := prefixOf(key), lenCode(len(key))
+	hash := hashKey(key, p)
 	i := hash & b.mask
 	for ; ; i = (i + 1) & b.mask {
 		s := &b.slots[i]
@@ -197,29 +219,56 @@ func (b *Buffer) find(key string, hash uint32) *slot {
 			return s
 		}
 	}
-	part := b.partition(key, hash)
+	part := b.partition(key)
 	e := int32(len(b.entries))
 	b.entries = append(b.entries, entry{key: b.intern(key), part: int32(part), block: -1})
 	b.bytes += int64(len(key)) + entrySize + 2*slotSize
 	b.slots[i] = slot{prefix: p, hash: hash, meta: uint32(e+1)<<entryShift | lc}
 	if 4*len(b.entries) > 3*len(b.slots) {
 		b.rehash(2 * len(b.slots))
-		return b.find(key, hash)
+		return b.find(key)
 	}
 	return &b.slots[i]
 }
 
-// prefixOf returns key's first prefixLen bytes, zero-padded, as a number.
+// prefixOf returns a number that, among keys of one length, stands for
+// exactly one key's first min(len, prefixLen) bytes: the bytes themselves
+// for a key of at least prefixLen bytes, and for shorter keys an encoding
+// that reads them in at most two loads (two overlapping 4-byte words, or
+// the first, middle and last bytes), without a loop.
 func prefixOf(key string) uint64 {
-	if len(key) >= prefixLen {
+	n := len(key)
+	switch {
+	case n >= prefixLen:
 		return binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(key), prefixLen))
+	case n >= 4:
+		lo := binary.LittleEndian.Uint32(unsafe.Slice(unsafe.StringData(key), 4))
+		hi := binary.LittleEndian.Uint32(unsafe.Slice(unsafe.StringData(key[n-4:]), 4))
+		return uint64(lo) | uint64(hi)<<32
+	case n > 0:
+		return uint64(key[0]) | uint64(key[n>>1])<<8 | uint64(key[n-1])<<16
+	default:
+		return 0
 	}
-	// Byte by byte: cheaper than copying a short key into a buffer.
-	var p uint64
-	for i := 0; i < len(key); i++ {
-		p |= uint64(key[i]) << (8 * i)
+}
+
+// Multipliers of hashKey: odd 64-bit constants with well-mixed bits
+// (the golden ratio's and a splitmix64 one).
+const (
+	hashMul1 = 0x9e3779b97f4a7c15
+	hashMul2 = 0xbf58476d1ce4e5b9
+)
+
+// hashKey returns the index's hash of key, whose prefixOf is prefix: one
+// multiply for a key of at most prefixLen bytes, one more for every
+// further 8. It is the Buffer's own, never seen outside it: partitions
+// come from the partition function.
+func hashKey(key string, prefix uint64) uint32 {
+	h := (prefix ^ uint64(len(key))<<56) * hashMul1
+	for i := prefixLen; i < len(key); i += prefixLen {
+		h = (h ^ h>>29 ^ prefixOf(key[i:])) * hashMul2
 	}
-	return p
+	return uint32((h ^ h>>32))
 }
 
 // lenCode returns the length code of a key of n bytes.
@@ -265,19 +314,19 @@ func (b *Buffer) rehash(n int) {
 // Recount makes Bytes exact again: call it before acting on a high count.
 func (b *Buffer) Recount() {
 	b.bytes = int64(len(b.entries))*(entrySize+2*slotSize) + int64(len(b.blocks))*stringSize +
-		int64(len(b.pairValue))*pairSize
+		int64(len(b.pairValue))*pairSize + int64(len(b.values))*stringSize
 	for _, en := range b.entries {
 		b.bytes += int64(len(en.key))
 	}
 	for i := range b.slots {
 		if s := &b.slots[i]; s.meta != 0 {
-			b.bytes += int64(len(s.acc) + len(s.run))
+			b.bytes += int64(len(b.entries[s.entry()].acc) + len(s.run))
 		}
 	}
 	for _, v := range b.blocks {
 		b.bytes += int64(len(v))
 	}
-	for _, v := range b.pairValue {
+	for _, v := range b.values {
 		b.bytes += int64(len(v))
 	}
 }
@@ -293,11 +342,12 @@ func (b *Buffer) reset() {
 	clear(b.slots)
 	clear(b.entries)
 	clear(b.blocks)
-	clear(b.pairValue)
+	clear(b.values)
 	clear(b.sorted)
 	clear(b.held)
 	b.entries, b.blocks = b.entries[:0], b.blocks[:0]
-	b.pairEntry, b.pairValue, b.sorted, b.held = b.pairEntry[:0], b.pairValue[:0], b.sorted[:0], b.held[:0]
+	b.pairEntry, b.pairValue, b.values = b.pairEntry[:0], b.pairValue[:0], b.values[:0]
+	b.sortedValues, b.sorted, b.held = b.sortedValues[:0], b.sorted[:0], b.held[:0]
 	b.arena = nil
 	b.bytes = 0
 }

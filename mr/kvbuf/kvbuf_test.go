@@ -25,7 +25,7 @@ const parts = 3
 func partOf(key string) int { return int(hashOf(key)&0x7fffffff) % parts }
 
 // partitionOf is the partition function the tests give New.
-func partitionOf(key string, _ uint32) int { return partOf(key) }
+func partitionOf(key string) int { return partOf(key) }
 
 type group struct {
 	part   int
@@ -79,7 +79,7 @@ func TestDrainGroupsAndSortsWithoutCombiner(t *testing.T) {
 		b := New(partitionOf, nil)
 		pairs := randomPairs(uint64(tt.n), tt.n, tt.keys)
 		for _, p := range pairs {
-			b.Add(p[0], p[1], hashOf(p[0]))
+			b.Add(p[0], p[1])
 		}
 		require.Equal(t, len(model(pairs)), b.Keys())
 		require.Equal(t, model(pairs), drain(t, b), "n=%d keys=%d", tt.n, tt.keys)
@@ -87,7 +87,7 @@ func TestDrainGroupsAndSortsWithoutCombiner(t *testing.T) {
 		require.Zero(t, b.Bytes())
 		// The emptied buffer is as good as new.
 		for _, p := range pairs[:tt.n/2] {
-			b.Add(p[0], p[1], hashOf(p[0]))
+			b.Add(p[0], p[1])
 		}
 		require.Equal(t, model(pairs[:tt.n/2]), drain(t, b))
 	}
@@ -108,7 +108,7 @@ func TestDrainOrdersKeysThatTieOnTheirFirstBytes(t *testing.T) {
 			pairs = append(pairs, [2]string{keys[r.IntN(len(keys))], strconv.Itoa(i)})
 		}
 		for _, p := range pairs {
-			b.Add(p[0], p[1], hashOf(p[0]))
+			b.Add(p[0], p[1])
 		}
 		require.Equal(t, model(pairs), drain(t, b), "round %d", round)
 	}
@@ -125,7 +125,7 @@ func TestCombinerKeepsSumsAndBoundsValues(t *testing.T) {
 	pairs := randomPairs(7, 100_000, 2_000)
 	want := map[string]int{}
 	for _, p := range pairs {
-		b.Add(p[0], "1", hashOf(p[0]))
+		b.Add(p[0], "1")
 		want[p[0]]++
 	}
 	require.LessOrEqual(t, most, RunBatch, "a key never holds more than RunBatch values")
@@ -172,7 +172,7 @@ func TestCombinerSeesValuesInOrder(t *testing.T) {
 			if r.IntN(oneIn) == 0 {
 				value = strconv.Itoa(i)
 			}
-			b.Add(key, value, hashOf(key))
+			b.Add(key, value)
 			want[key] = append(want[key], value)
 		}
 		require.LessOrEqual(t, most, RunBatch)
@@ -187,9 +187,9 @@ func TestCombinerSeesValuesInOrder(t *testing.T) {
 
 func TestPartitionIsAskedOncePerKey(t *testing.T) {
 	asked := map[string]int{}
-	b := New(func(key string, _ uint32) int { asked[key]++; return partOf(key) }, nil)
+	b := New(func(key string) int { asked[key]++; return partOf(key) }, nil)
 	for _, p := range randomPairs(3, 10_000, 100) {
-		b.Add(p[0], p[1], hashOf(p[0]))
+		b.Add(p[0], p[1])
 	}
 	require.Len(t, asked, b.Keys())
 	for key, n := range asked {
@@ -200,7 +200,7 @@ func TestPartitionIsAskedOncePerKey(t *testing.T) {
 func TestDrainStopsAtAnError(t *testing.T) {
 	b := New(partitionOf, nil)
 	for _, k := range []string{"a", "b", "c"} {
-		b.Add(k, "1", hashOf(k))
+		b.Add(k, "1")
 	}
 	calls := 0
 	err := b.Drain(func(int, string, []string) error {
@@ -217,17 +217,17 @@ func TestAddAllocatesNothingForKnownKeys(t *testing.T) {
 		b := New(partitionOf, combine)
 		keys := []string{"alpha", "beta", "gamma", "delta"}
 		for _, k := range keys {
-			b.Add(k, "1", hashOf(k))
+			b.Add(k, "1")
 		}
 		// Without a combiner the pair slices grow, amortized: measure past
 		// a warm-up that gives them room.
 		for range 1000 {
-			b.Add("alpha", "1", hashOf("alpha"))
+			b.Add("alpha", "1")
 		}
 		b.pairEntry, b.pairValue = slices.Grow(b.pairEntry, 10_000), slices.Grow(b.pairValue, 10_000)
 		allocs := testing.AllocsPerRun(1000, func() {
 			for _, k := range keys {
-				b.Add(k, "1", hashOf(k))
+				b.Add(k, "1")
 			}
 		})
 		require.Zero(t, allocs, "combine=%v", combine != nil)
@@ -236,10 +236,6 @@ func TestAddAllocatesNothingForKnownKeys(t *testing.T) {
 
 func BenchmarkAdd(b *testing.B) {
 	pairs := randomPairs(1, 1<<20, 50_000)
-	hashes := make([]uint32, len(pairs))
-	for i, p := range pairs {
-		hashes[i] = hashOf(p[0])
-	}
 	sum := func(key string, values []string) string { return values[0] }
 	for _, bc := range []struct {
 		name    string
@@ -249,8 +245,8 @@ func BenchmarkAdd(b *testing.B) {
 			buf := New(partitionOf, bc.combine)
 			b.ReportAllocs()
 			for b.Loop() {
-				for i, p := range pairs {
-					buf.Add(p[0], "1", hashes[i])
+				for _, p := range pairs {
+					buf.Add(p[0], "1")
 				}
 				buf.Drain(func(int, string, []string) error { return nil })
 			}

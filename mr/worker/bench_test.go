@@ -8,6 +8,7 @@ import (
 
 	"6.5840/mr"
 	"6.5840/mr/app"
+	"6.5840/mr/app/apptest"
 	"6.5840/mr/ifile"
 )
 
@@ -69,6 +70,7 @@ func slicesClone(kvs []mr.KeyValue) []mr.KeyValue { return append([]mr.KeyValue(
 // it, as a map task does, without the disk: the engine's share of a word
 // count map task.
 func BenchmarkEmitCorpus(b *testing.B) {
+	b.Run("text", func(b *testing.B) { benchmarkEmit(b, apptest.Corpus(b)) })
 	files, _ := filepath.Glob(filepath.Join(os.TempDir(), "mrbench-corpus-*", "*.txt"))
 	if len(files) == 0 {
 		b.Skip("no mrbench corpus in $TMPDIR: run make bench once")
@@ -85,7 +87,12 @@ func BenchmarkEmitCorpus(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	text := string(data)
+	b.Run("zipf", func(b *testing.B) { benchmarkEmit(b, string(data)) })
+}
+
+// benchmarkEmit streams text through emit and drains the buffer, with
+// and without a combiner.
+func benchmarkEmit(b *testing.B, text string) {
 	combining := words
 	combining.Combine = sum
 	for _, bc := range []struct {

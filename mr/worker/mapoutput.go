@@ -75,9 +75,9 @@ func newMapOutput(a app.App, nReduce int, limit int64, final string, spillPath f
 // application's Partition if it has one (panicking with an errAbort if it
 // answers out of range), else mr.Hash(key) % nReduce.
 func newMapBuffer(a app.App, nReduce int) *kvbuf.Buffer {
-	partition := func(_ string, h uint32) int { return int(h&hashMask) % nReduce }
+	partition := func(key string) int { return int(hash(key)&hashMask) % nReduce }
 	if a.Partition != nil {
-		partition = func(key string, _ uint32) int {
+		partition = func(key string) int {
 			r := a.Partition(key, nReduce)
 			if r < 0 || r >= nReduce {
 				panic(errAbort{fmt.Errorf("Partition(%q, %d) returned %d; want 0 <= p < %d", key, nReduce, r, nReduce)})
@@ -97,7 +97,7 @@ type errAbort struct{ err error }
 // that back into the error.
 func (o *mapOutput) emit(key, value string) {
 	o.stats.outputRecords++
-	o.buf.Add(key, value, hash(key))
+	o.buf.Add(key, value)
 	if o.buf.Bytes() >= o.limit || o.buf.Full() {
 		if o.buf.Recount(); o.buf.Bytes() < o.limit && !o.buf.Full() {
 			return

@@ -16,6 +16,7 @@ package main
 
 import (
 	"fmt"
+	"math/bits"
 	"strconv"
 	"unicode"
 	"unicode/utf8"
@@ -44,47 +45,133 @@ func MapEmit(filename string, contents string, emit func(key, value string)) {
 // one is every word's count in Map's output.
 const one = "1"
 
-// asciiLetter[b] says whether the ASCII byte b is a letter.
-var asciiLetter = func() (t [utf8.RuneSelf]bool) {
+// Byte classes of the scanner: an ASCII byte that is not a letter, an
+// ASCII letter, and a byte of a multi-byte sequence (or invalid UTF-8),
+// which must be decoded to tell.
+const (
+	classSeparator = iota
+	classLetter
+	classMulti
+)
+
+// byteClass[b] is the class of byte b.
+var byteClass = func() (t [256]uint8) {
 	for b := range t {
-		t[b] = unicode.IsLetter(rune(b))
+		switch {
+		case b >= utf8.RuneSelf:
+			t[b] = classMulti
+		case unicode.IsLetter(rune(b)):
+			t[b] = classLetter
+		}
 	}
 	return t
 }()
 
-// letterAt reports whether s holds a letter at byte i, and its width.
-// Invalid UTF-8 decodes to one-byte utf8.RuneError, which is no letter.
-func letterAt(s string, i int) (bool, int) {
-	if b := s[i]; b < utf8.RuneSelf {
-		return asciiLetter[b], 1
+// forEachWord calls fn with every maximal run of letters in s. Invalid
+// UTF-8 decodes to one-byte utf8.RuneError, which is no letter. ASCII
+// runs are scanned by class alone; only multi-byte sequences are decoded.
+func forEachWord(s string, fn func(word string)) {
+	for i := 0; i < len(s); {
+		i = skipSeparators(s, i)
+		if i == len(s) {
+			return
+		}
+		start := i
+		i = skipLetters(s, i)
+		fn(s[start:i])
 	}
-	r, width := utf8.DecodeRuneInString(s[i:])
-	return unicode.IsLetter(r), width
 }
 
-// forEachWord calls fn with every maximal run of letters in s.
-func forEachWord(s string, fn func(word string)) {
-	start := -1
-	for i := 0; i < len(s); {
-		// ASCII inline, the rest through letterAt.
-		letter, width := false, 1
-		if b := s[i]; b < utf8.RuneSelf {
-			letter = asciiLetter[b]
-		} else {
-			letter, width = letterAt(s, i)
+// skipSeparators returns the index of the first letter of s at or after
+// i, or len(s).
+func skipSeparators(s string, i int) int {
+	for i < len(s) {
+		if w, ok := asciiWord(s, i); ok {
+			if letters := letterMask(w); letters != 0 {
+				return i + bits.TrailingZeros64(letters)/8
+			}
+			i += wordBytes
+			continue
 		}
-		switch {
-		case letter && start < 0:
-			start = i
-		case !letter && start >= 0:
-			fn(s[start:i])
-			start = -1
+		switch byteClass[s[i]] {
+		case classSeparator:
+			i++
+		case classLetter:
+			return i
+		default:
+			r, width := utf8.DecodeRuneInString(s[i:])
+			if unicode.IsLetter(r) {
+				return i
+			}
+			i += width
 		}
-		i += width
 	}
-	if start >= 0 {
-		fn(s[start:])
+	return i
+}
+
+// skipLetters returns the index of the first byte after the run of
+// letters of s that starts at i.
+func skipLetters(s string, i int) int {
+	for i < len(s) {
+		if w, ok := asciiWord(s, i); ok {
+			if others := ^letterMask(w) & highBits; others != 0 {
+				return i + bits.TrailingZeros64(others)/8
+			}
+			i += wordBytes
+			continue
+		}
+		switch byteClass[s[i]] {
+		case classLetter:
+			i++
+		case classSeparator:
+			return i
+		default:
+			r, width := utf8.DecodeRuneInString(s[i:])
+			if !unicode.IsLetter(r) {
+				return i
+			}
+			i += width
+		}
 	}
+	return i
+}
+
+// The scanner reads ASCII text eight bytes at a time, as one uint64
+// (byte k of the text in bits 8k..8k+7): wordBytes is those eight bytes,
+// and each constant below repeats one byte value in all of them.
+const (
+	wordBytes = 8
+	ones      = 0x0101010101010101
+	highBits  = 0x80 * ones
+	lowBits   = 0x7f * ones
+	caseBit   = 0x20 * ones // ORed in, it makes an ASCII letter lower case
+	// A lower-case letter is a byte above letterBelow and below
+	// letterAbove ('a'-1 and 'z'+1).
+	letterBelow = 'a' - 1
+	letterAbove = 'z' + 1
+)
+
+// asciiWord returns the eight bytes of s from i as a uint64, and false if
+// there are fewer than eight or any of them is not ASCII.
+func asciiWord(s string, i int) (uint64, bool) {
+	if i+wordBytes > len(s) {
+		return 0, false
+	}
+	b := s[i : i+wordBytes]
+	w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+	return w, w&highBits == 0
+}
+
+// letterMask returns, for eight ASCII bytes w, 0x80 in every byte that is
+// a letter and 0 in every other: each byte, lower-cased, is tested for
+// lying between letterBelow and letterAbove with no carry between bytes,
+// as every byte is below 0x80.
+func letterMask(w uint64) uint64 {
+	x := w | caseBit
+	belowTop := letterAbove*ones + lowBits - x      // high bit set where x < letterAbove
+	aboveBottom := x + (lowBits - letterBelow*ones) // high bit set where x > letterBelow
+	return belowTop & aboveBottom & highBits
 }
 
 func countWords(s string) int {
