@@ -31,6 +31,7 @@ package kvbuf
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"slices"
 	"unsafe"
 )
@@ -252,23 +253,32 @@ func prefixOf(key string) uint64 {
 	}
 }
 
-// Multipliers of hashKey: odd 64-bit constants with well-mixed bits
-// (the golden ratio's and a splitmix64 one).
+// Constants of hashKey: odd 64-bit numbers with well-mixed bits (the
+// golden ratio's and a splitmix64 one).
 const (
-	hashMul1 = 0x9e3779b97f4a7c15
-	hashMul2 = 0xbf58476d1ce4e5b9
+	hashSeed = 0x9e3779b97f4a7c15
+	hashMul  = 0xbf58476d1ce4e5b9
 )
 
-// hashKey returns the index's hash of key, whose prefixOf is prefix: one
-// multiply for a key of at most prefixLen bytes, one more for every
-// further 8. It is the Buffer's own, never seen outside it: partitions
-// come from the partition function.
+// hashKey returns the index's hash of key, whose prefixOf is prefix: the
+// two halves of one 64x64-bit product XORed together (every input bit
+// reaches every output bit, so keys that differ only in their last bytes
+// spread as well as any), and one product more for every further 8
+// bytes. It is the Buffer's own, never seen outside it: partitions come
+// from the partition function.
 func hashKey(key string, prefix uint64) uint32 {
-	h := (prefix ^ uint64(len(key))<<56) * hashMul1
+	h := mix(prefix^uint64(len(key))<<56, 0)
 	for i := prefixLen; i < len(key); i += prefixLen {
-		h = (h ^ h>>29 ^ prefixOf(key[i:])) * hashMul2
+		h = mix(h, prefixOf(key[i:]))
 	}
-	return uint32((h ^ h>>32))
+	return uint32(h ^ h>>32)
+}
+
+// mix returns the XOR of the halves of the 128-bit product of a^hashMul
+// and b^hashSeed.
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a^hashMul, b^hashSeed)
+	return hi ^ lo
 }
 
 // lenCode returns the length code of a key of n bytes.

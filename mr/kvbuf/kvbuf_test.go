@@ -254,3 +254,19 @@ func BenchmarkAdd(b *testing.B) {
 		})
 	}
 }
+
+// Keys that differ only in their last bytes (word0000, word0001, ...)
+// must spread over the index like random keys: a hash that mixes only
+// the low bytes puts them in a few slots and every lookup walks a chain.
+func TestHashSpreadsKeysThatDifferAtTheEnd(t *testing.T) {
+	const keys, slots = 10_000, 1 << 14
+	for _, format := range []string{"word%04d", "w%07d", "%04dword", "a-long-shared-prefix-%05d"} {
+		used := map[uint32]bool{}
+		for i := range keys {
+			key := fmt.Sprintf(format, i)
+			used[hashKey(key, prefixOf(key))&(slots-1)] = true
+		}
+		// Random hashes fill about slots*(1-e^(-keys/slots)), 7,000.
+		require.Greater(t, len(used), 6_500, "format %q: %d keys in %d of %d slots", format, keys, len(used), slots)
+	}
+}

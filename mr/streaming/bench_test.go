@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"6.5840/mr/kvbuf"
 )
 
 // benchLines returns about size bytes of "wordN<TAB>1" lines, as a word
@@ -74,4 +78,40 @@ func BenchmarkReducePipe(b *testing.B) {
 			b.Fatalf("wrote %d bytes, err %v; want %d", out.Len(), err, len(lines))
 		}
 	}
+}
+
+// BenchmarkMapPipeIntoBuffer is the map pipe as a job runs it: cat as the
+// mapper, its pairs added to a map buffer with a combiner. cpu-MB/s is
+// the input's bytes over this process's CPU time (the engine's cores,
+// not cat's): the engine's share of the pipe.
+func BenchmarkMapPipeIntoBuffer(b *testing.B) {
+	lines, n := benchLines(benchSize)
+	m, err := Parse("cat")
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := &App{Mapper: m, Reducer: m}
+	first := func(_ string, values []string) string { return values[0] }
+	buf := kvbuf.New(func(string) int { return 0 }, first)
+	b.SetBytes(int64(len(lines)))
+	start := cpuTime(b)
+	for b.Loop() {
+		got := 0
+		emit := func(key, value string) { buf.Add(key, value); got++ }
+		if err := a.Map(b.Context(), mapAttempt, lines, emit); err != nil || got != n {
+			b.Fatalf("read %d pairs, err %v; want %d", got, err, n)
+		}
+		buf.Reset()
+	}
+	cpu := cpuTime(b) - start
+	b.ReportMetric(float64(len(lines))*float64(b.N)/1e6/cpu.Seconds(), "cpu-MB/s")
+}
+
+// cpuTime returns the CPU time this process has used, user and system.
+func cpuTime(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -67,18 +67,32 @@ func (lr *lineReader) next() ([]byte, error) {
 	return line, nil
 }
 
-// splitPair splits a line into its key, before the first tab, and its
-// value, after it; a line without a tab is a key with an empty value.
-func splitPair(line []byte) (key, value string) {
-	if i := bytes.IndexByte(line, '\t'); i >= 0 {
-		return string(line[:i]), string(line[i+1:])
+// pairSplitter splits lines into pairs with one allocation a line: the
+// key and value share one string, and a value equal to the previous
+// line's (a word count's "1") is that line's value again, so only the key
+// is allocated.
+type pairSplitter struct{ lastValue string }
+
+// split splits a line into its key, before the first tab, and its value,
+// after it; a line without a tab is a key with an empty value.
+func (p *pairSplitter) split(line []byte) (key, value string) {
+	i := bytes.IndexByte(line, '\t')
+	if i < 0 {
+		return string(line), ""
 	}
-	return string(line), ""
+	if v := line[i+1:]; string(v) == p.lastValue {
+		return string(line[:i]), p.lastValue
+	}
+	pair := string(line)
+	key, value = pair[:i], pair[i+1:]
+	p.lastValue = value
+	return key, value
 }
 
 // readPairs parses every line of r as a pair and hands it to emit.
 func readPairs(r io.Reader, max int, emit func(key, value string)) error {
 	lr := newLineReader(r, max)
+	var pairs pairSplitter
 	for {
 		line, err := lr.next()
 		if err == io.EOF {
@@ -87,7 +101,7 @@ func readPairs(r io.Reader, max int, emit func(key, value string)) error {
 		if err != nil {
 			return err
 		}
-		emit(splitPair(line))
+		emit(pairs.split(line))
 	}
 }
 
