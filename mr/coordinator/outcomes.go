@@ -268,12 +268,13 @@ type Revocation struct {
 }
 
 // Expire revokes every attempt whose lease or hard limit has passed and
-// returns them.
+// returns them, maps then reduces, each in task order: the same events
+// give the same revocations, and the same task's failure ends the job.
 func (t *Table) Expire(now time.Time) []Revocation {
 	t.confirmLosses(now)
 	var revoked []Revocation
 	for _, s := range []*taskSet{&t.maps, &t.reduces} {
-		for i := range s.running {
+		for _, i := range s.runningInOrder() {
 			if t.Over() {
 				return revoked
 			}

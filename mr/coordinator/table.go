@@ -2,6 +2,8 @@ package coordinator
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,7 +98,9 @@ type taskSet struct {
 	// idle queues the indexes of tasks waiting to be handed out; entries
 	// whose task is no longer idle are skipped.
 	idle []int
-	// running holds the indexes of tasks with a live attempt.
+	// running holds the indexes of tasks with a live attempt. Whatever
+	// ranges over it goes in task order (inOrder), so that the same events
+	// give the same result.
 	running map[int]struct{}
 	// done counts tasks done.
 	done int
@@ -109,6 +113,9 @@ type taskSet struct {
 func newTaskSet(n int) taskSet {
 	return taskSet{tasks: make([]taskEntry, n), running: make(map[int]struct{})}
 }
+
+// runningInOrder returns the indexes of the running tasks, lowest first.
+func (s *taskSet) runningInOrder() []int { return slices.Sorted(maps.Keys(s.running)) }
 
 func (s *taskSet) queue(e *taskEntry, now time.Time) {
 	e.state = stateIdle
@@ -269,7 +276,8 @@ func (t *Table) start(s *taskSet, i, worker int, now time.Time, backup bool) Ass
 
 // straggler picks a running task of s that deserves a backup attempt on
 // worker: it has a single live attempt, on another worker, running much
-// longer than the committed tasks of its kind took on average.
+// longer than the committed tasks of its kind took on average. Of tasks
+// as old, the lowest index wins.
 func (t *Table) straggler(s *taskSet, worker int, now time.Time) (int, bool) {
 	if t.policy.backupFactor <= 0 || s.committedCount == 0 {
 		return 0, false
@@ -277,7 +285,7 @@ func (t *Table) straggler(s *taskSet, worker int, now time.Time) (int, bool) {
 	mean := s.committedTime / time.Duration(s.committedCount)
 	threshold := max(time.Duration(t.policy.backupFactor*float64(mean)), t.policy.backupMinAge)
 	best, bestAge := 0, time.Duration(0)
-	for i := range s.running {
+	for _, i := range s.runningInOrder() {
 		e := &s.tasks[i]
 		if e.state != stateRunning || len(e.live) != 1 || e.live[0].worker == worker {
 			continue

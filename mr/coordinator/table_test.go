@@ -374,3 +374,71 @@ func TestSetStatusCutsAndCleans(t *testing.T) {
 	tb.SetStatus(id, "after the end")
 	require.Equal(t, got, tb.Attempts()[0].Status, "a finished attempt's status changed")
 }
+
+// orderedTasks is how many tasks the order tests run at once: enough
+// that ranging over a map would rarely give task order.
+const orderedTasks = 16
+
+// TestExpireRevokesInTaskOrder: leases that run out together are
+// revoked maps first, each kind in task order, every time.
+func TestExpireRevokesInTaskOrder(t *testing.T) {
+	for range 10 {
+		tb := newTable(inputsOf(make([]string, orderedTasks)...), 1, testPolicy(), t0)
+		var want []task.AttemptID
+		for w := range orderedTasks {
+			want = append(want, mustAssign(t, tb, w+1, t0).Attempt)
+		}
+		var got []task.AttemptID
+		for _, r := range tb.Expire(t0.Add(testPolicy().lease)) {
+			got = append(got, r.Attempt)
+		}
+		require.Equal(t, want, got)
+	}
+}
+
+// TestSameEventsFailTheJobOnTheSameTask: when several tasks pass the
+// hard limit at once and one failure is one too many, the job fails on
+// the lowest task, every time.
+func TestSameEventsFailTheJobOnTheSameTask(t *testing.T) {
+	p := testPolicy()
+	p.maxFailures = 0
+	p.hardLimit = 10 * time.Second
+	for range 10 {
+		tb := newTable(inputsOf(make([]string, orderedTasks)...), 1, p, t0)
+		for w := range orderedTasks {
+			mustAssign(t, tb, w+1, t0)
+		}
+		now := t0.Add(p.hardLimit)
+		for w := range orderedTasks {
+			require.True(t, tb.Heartbeat(w+1, mapAttempt(w, 1), now))
+		}
+		revoked := tb.Expire(now)
+		require.Len(t, revoked, 1, "the first failure ends the job")
+		require.Equal(t, mapAttempt(0, 1), revoked[0].Attempt)
+		require.ErrorContains(t, tb.Failure(), "map-0 ")
+	}
+}
+
+// TestStragglersAsOldAreBackedUpInTaskOrder: of stragglers as old, the
+// lowest task gets the first backup, the next the second.
+func TestStragglersAsOldAreBackedUpInTaskOrder(t *testing.T) {
+	p := testPolicy()
+	p.backupFactor, p.backupMinAge, p.hardLimit = 1, time.Second, time.Hour
+	for range 10 {
+		tb := newTable(inputsOf(make([]string, orderedTasks+1)...), 1, p, t0)
+		for w := range orderedTasks + 1 {
+			mustAssign(t, tb, w+1, t0)
+		}
+		// The last task commits in 1 s; the others straggle.
+		require.Equal(t, ResultCommitted, complete(tb, orderedTasks+1, mapAttempt(orderedTasks, 1), t0.Add(time.Second)))
+		now := t0.Add(5 * time.Second)
+		for w := range orderedTasks {
+			require.True(t, tb.Heartbeat(w+1, mapAttempt(w, 1), now))
+		}
+		for m := range 3 {
+			backup := mustAssign(t, tb, orderedTasks+1, now)
+			require.True(t, backup.Backup)
+			require.Equal(t, mapAttempt(m, 2), backup.Attempt)
+		}
+	}
+}
