@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net"
 	"net/rpc"
 	"path/filepath"
@@ -93,20 +92,11 @@ type Coordinator struct {
 	app      string
 	appKnown bool
 	// mapOutputs caches the committed map attempts that reduce replies
-	// carry, valid while the table's map outputs version is
-	// mapOutputsVersion.
+	// carry, and the servers they index, valid while the table's map
+	// commits version is mapOutputsVersion.
 	mapOutputs        protocol.AttemptRuns
 	mapServers        []string
 	mapOutputsVersion int
-	// counters sums the counters of committed attempts; mapCounters keeps
-	// each committed map task's, to take them back if its output is lost.
-	counters    map[string]int64
-	mapCounters []map[string]int64
-	// mapServer holds where each committed map task's output is served
-	// ("" for the shared folder).
-	mapServer []string
-	// mapsRerun counts committed map outputs found lost.
-	mapsRerun int
 	// started is when the coordinator started; ended when the job ended.
 	started, ended time.Time
 	// changed is closed and replaced whenever the table changes, waking
@@ -169,22 +159,19 @@ func newLocked(cfg Config, inputs []task.Input, lock *flock.Lock) (*Coordinator,
 	rand.Read(epoch)
 	now := time.Now()
 	c := &Coordinator{
-		cfg:         cfg,
-		log:         cfg.Logger,
-		inputs:      inputs,
-		epoch:       hex.EncodeToString(epoch),
-		table:       newTable(inputs, cfg.NReduce, cfg.policy(), now),
-		workers:     make(map[protocol.WorkerID]*workerInfo),
-		counters:    make(map[string]int64),
-		mapCounters: make([]map[string]int64, len(inputs)),
-		mapServer:   make([]string, len(inputs)),
-		started:     now,
-		changed:     make(chan struct{}),
-		over:        make(chan struct{}),
-		closed:      make(chan struct{}),
-		rpc:         rpc.NewServer(),
-		replies:     newPendingReplies(),
-		lock:        lock,
+		cfg:     cfg,
+		log:     cfg.Logger,
+		inputs:  inputs,
+		epoch:   hex.EncodeToString(epoch),
+		table:   newTable(inputs, cfg.NReduce, cfg.policy(), now),
+		workers: make(map[protocol.WorkerID]*workerInfo),
+		started: now,
+		changed: make(chan struct{}),
+		over:    make(chan struct{}),
+		closed:  make(chan struct{}),
+		rpc:     rpc.NewServer(),
+		replies: newPendingReplies(),
+		lock:    lock,
 	}
 	c.mapOutputsVersion = -1
 	c.jobID = c.epoch
@@ -216,8 +203,7 @@ func (c *Coordinator) openJournal() error {
 		j.Close()
 		return err
 	}
-	applied, err := c.table.Restore(state.Starts, commits, time.Now())
-	if err != nil {
+	if err := c.table.Restore(state.Starts, commits, time.Now()); err != nil {
 		j.Close()
 		return fmt.Errorf("%s: %w; remove it to start the job afresh", jobfiles.Journal, err)
 	}
@@ -226,12 +212,6 @@ func (c *Coordinator) openJournal() error {
 	c.earlierAttempts = state.Begun
 	c.nextWorker = protocol.WorkerID(state.LastWorker)
 	c.app, c.appKnown = state.App, state.App != ""
-	for _, commit := range applied {
-		c.addCounters(commit.Attempt, commit.Counters)
-		if commit.Attempt.Task.Kind == task.Map {
-			c.mapServer[commit.Attempt.Task.Index] = commit.Server
-		}
-	}
 	if state.Starts > 0 {
 		p := c.table.Progress()
 		c.log.Info("resuming job from journal", "earlier_starts", state.Starts,
@@ -340,21 +320,7 @@ func (c *Coordinator) loseSilentWorkersLocked(now time.Time) []task.AttemptID {
 		w.lost = true
 		reason := fmt.Sprintf("worker %d on %s (serving %s) lost: no call for %v", id, w.host, w.server, c.cfg.Lease)
 		c.log.Warn("worker lost; the map outputs it served run again", "worker", id, "host", w.host, "server", w.server)
-		if c.table.Progress().ReducesDone == c.cfg.NReduce {
-			continue
-		}
-		for m, server := range c.mapServer {
-			a, ok := c.table.MapOutput(m)
-			if server != w.server || !ok || a == protocol.NoOutput {
-				continue
-			}
-			lost := task.AttemptID{Task: task.ID{Kind: task.Map, Index: m}, Attempt: a}
-			if c.table.OutputLost(lost, reason, now) == LostRerun {
-				c.takeBackCounters(m)
-				c.mapsRerun++
-				rerun = append(rerun, lost)
-			}
-		}
+		rerun = append(rerun, c.table.LoseServer(w.server, reason, now)...)
 	}
 	if len(rerun) > 0 {
 		c.logFailureLocked()
@@ -418,18 +384,7 @@ func (c *Coordinator) WaitForWorkers() {
 func (c *Coordinator) Counters() map[string]int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.countersCopyLocked()
-}
-
-func (c *Coordinator) countersCopyLocked() map[string]int64 { return maps.Clone(c.counters) }
-
-// takeBackCounters removes the counters of map task m, whose committed
-// output was lost, from the totals: its next commit adds its own.
-func (c *Coordinator) takeBackCounters(m int) {
-	for name, n := range c.mapCounters[m] {
-		c.counters[name] -= n
-	}
-	c.mapCounters[m] = nil
+	return c.table.Counters()
 }
 
 // Skipped returns the inputs left out of the job after failing too often.

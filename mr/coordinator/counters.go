@@ -2,6 +2,7 @@ package coordinator
 
 import (
 	"fmt"
+	"maps"
 	"math"
 
 	"6.5840/mr/task"
@@ -17,10 +18,10 @@ const (
 	maxCounterValue = 1 << 53
 )
 
-// checkCountersLocked returns why an attempt's counters cannot be added to
-// the totals, or nil: too many names, an over-long name, a negative or
-// absurd value, or one that would overflow its total.
-func (c *Coordinator) checkCountersLocked(counters map[string]int64) error {
+// CheckCounters returns why an attempt's counters cannot be added to the
+// totals, or nil: too many names, an over-long name, a negative or absurd
+// value, or one that would overflow its total.
+func (t *Table) CheckCounters(counters map[string]int64) error {
 	if len(counters) > maxCounters {
 		return fmt.Errorf("%d counters; at most %d", len(counters), maxCounters)
 	}
@@ -32,25 +33,44 @@ func (c *Coordinator) checkCountersLocked(counters map[string]int64) error {
 			return fmt.Errorf("counter %q is negative (%d)", name, n)
 		case n > maxCounterValue:
 			return fmt.Errorf("counter %q is %d; at most %d", name, n, int64(maxCounterValue))
-		case n > math.MaxInt64-c.counters[name]:
+		case n > math.MaxInt64-t.counters[name]:
 			return fmt.Errorf("counter %q would overflow its total", name)
 		}
 	}
 	return nil
 }
 
-// addCounters adds a committed attempt's counters to the totals, which
-// stay at MaxInt64 rather than wrap (two commits checked at once could
-// together pass it).
-func (c *Coordinator) addCounters(id task.AttemptID, counters map[string]int64) {
-	for name, n := range counters {
-		if n > math.MaxInt64-c.counters[name] {
-			c.counters[name] = math.MaxInt64
+// Counters returns the sums of the counters of committed attempts.
+func (t *Table) Counters() map[string]int64 { return maps.Clone(t.counters) }
+
+// MapsRerun returns how many committed map outputs were found lost.
+func (t *Table) MapsRerun() int { return t.mapsRerun }
+
+// keep records what commit c of e holds: its counters, added to the
+// totals, which stay at MaxInt64 rather than wrap (two commits checked at
+// once could together pass it), and for a map task its server.
+func (t *Table) keep(e *taskEntry, c Commit) {
+	for name, n := range c.Counters {
+		if n > math.MaxInt64-t.counters[name] {
+			t.counters[name] = math.MaxInt64
 			continue
 		}
-		c.counters[name] += n
+		t.counters[name] += n
 	}
-	if id.Task.Kind == task.Map && len(counters) > 0 {
-		c.mapCounters[id.Task.Index] = counters
+	if e.id.Kind == task.Map {
+		e.server = c.Server
+		if len(c.Counters) > 0 {
+			e.counters = c.Counters
+		}
 	}
+}
+
+// takeBack removes the counters of map task e, whose committed output was
+// lost, from the totals (its next commit adds its own) and forgets where
+// it was served.
+func (t *Table) takeBack(e *taskEntry) {
+	for name, n := range e.counters {
+		t.counters[name] -= n
+	}
+	e.counters, e.server = nil, ""
 }

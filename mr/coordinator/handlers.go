@@ -125,26 +125,41 @@ func (c *Coordinator) offerLocked(worker protocol.WorkerID, info *workerInfo, re
 }
 
 // mapOutputsLocked returns the committed attempt of every map task and
-// where its output is, run length encoded, from a cache while no output
+// where its output is, run length encoded, from a cache while no commit
 // has changed.
 func (c *Coordinator) mapOutputsLocked() (protocol.AttemptRuns, []string) {
-	if v := c.table.MapOutputsVersion(); v != c.mapOutputsVersion || c.mapOutputs == nil {
-		outputs, version := c.table.MapOutputs()
+	if v := c.table.MapCommitsVersion(); v != c.mapOutputsVersion || c.mapOutputs == nil {
+		attempts := make([]int, c.table.Maps())
+		at := make([]int, len(attempts))
 		servers := []string{""}
 		index := map[string]int{"": 0}
-		at := make([]int, len(outputs))
-		for m, server := range c.mapServer {
-			i, ok := index[server]
+		for m := range attempts {
+			commit, ok := c.table.MapCommit(m)
+			out := mapOutput(commit)
 			if !ok {
-				i = len(servers)
-				index[server] = i
-				servers = append(servers, server)
+				out.Attempt = protocol.Pending
 			}
-			at[m] = i
+			i, known := index[out.Server]
+			if !known {
+				i = len(servers)
+				index[out.Server] = i
+				servers = append(servers, out.Server)
+			}
+			attempts[m], at[m] = out.Attempt, i
 		}
-		c.mapOutputs, c.mapServers, c.mapOutputsVersion = protocol.CompressAttempts(outputs, at), servers, version
+		c.mapOutputs, c.mapServers, c.mapOutputsVersion = protocol.CompressAttempts(attempts, at), servers, v
 	}
 	return c.mapOutputs, c.mapServers
+}
+
+// mapOutput is what a reducer is told of a map task's commit: which
+// attempt's output to read (none for a skipped task), and where.
+func mapOutput(commit Commit) protocol.MapOutput {
+	out := protocol.MapOutput{Map: commit.Attempt.Task.Index, Attempt: commit.Attempt.Attempt, Server: commit.Server}
+	if commit.Skipped {
+		out.Attempt = protocol.NoOutput
+	}
+	return out
 }
 
 // startOffer journals and logs what offerLocked told a worker. The begun

@@ -18,8 +18,6 @@ func (c *Coordinator) lostOutputsLocked(lost []protocol.LostOutput, log *slog.Lo
 		if c.table.OutputLost(l.Map, l.Reason, now) != LostRerun {
 			continue
 		}
-		c.takeBackCounters(l.Map.Task.Index)
-		c.mapsRerun++
 		rerun = append(rerun, l.Map)
 		log.Warn("map output lost; its map task runs again", "map", l.Map,
 			"input", c.inputs[l.Map.Task.Index].String(), "reason", l.Reason)
@@ -86,8 +84,8 @@ func (c *Coordinator) waitMapOutputs(args *protocol.MapOutputsArgs, reply *proto
 		now := time.Now()
 		yield := false
 		for _, m := range args.Want {
-			if a, ok := c.table.MapOutput(m); ok {
-				reply.Outputs = append(reply.Outputs, protocol.MapOutput{Map: m, Attempt: a, Server: c.mapServer[m]})
+			if commit, ok := c.table.MapCommit(m); ok {
+				reply.Outputs = append(reply.Outputs, mapOutput(commit))
 			} else if c.table.MapIdleFor(m, now) >= c.cfg.PollTimeout {
 				yield = true
 			}

@@ -114,7 +114,7 @@ func TestJobEndsOnlyOnceTheLastCommitIsDurable(t *testing.T) {
 	require.Equal(t, ResultCommitting, tb.BeginCommit(1, r.Attempt))
 	require.False(t, tb.Over(), "the job must not end before its last output is durable")
 	require.Equal(t, ResultBusy, tb.BeginCommit(1, r.Attempt))
-	tb.EndCommit(r.Attempt, nil, t0)
+	tb.EndCommit(Commit{Attempt: r.Attempt}, nil, t0)
 	require.True(t, tb.Over())
 	require.NoError(t, tb.Failure())
 }
@@ -132,7 +132,7 @@ func TestFailedCommitRetriesTheTask(t *testing.T) {
 
 	require.Equal(t, ResultCommitting, tb.BeginCommit(1, a.Attempt))
 	require.Equal(t, ResultBusy, tb.BeginCommit(3, backup.Attempt), "the backup waits for the commit under way")
-	tb.EndCommit(a.Attempt, errors.New("rename: no such file"), t0.Add(6*time.Second))
+	tb.EndCommit(Commit{Attempt: a.Attempt}, errors.New("rename: no such file"), t0.Add(6*time.Second))
 	require.False(t, tb.Over())
 	require.Equal(t, ResultCommitted, complete(tb, 3, backup.Attempt, t0.Add(7*time.Second)), "the backup commits instead")
 	want := []int{1, 1}
@@ -146,9 +146,10 @@ func TestRestoreAfterAMapOutputWasLost(t *testing.T) {
 		{Attempt: reduceAttempt(1, 1)},
 	}
 	tb := newTable(inputsOf("a", "b"), 2, testPolicy(), t0)
-	applied, err := tb.Restore(1, commits, t0)
-	require.NoError(t, err)
-	require.Len(t, applied, 2)
+	require.NoError(t, tb.Restore(1, commits, t0))
+	p := tb.Progress()
+	require.Equal(t, 1, p.MapsDone, "both commits applied")
+	require.Equal(t, 1, p.ReducesDone, "both commits applied")
 	require.True(t, tb.Reducing(), "reduces committed, so the reduce phase had begun")
 	first := mustAssign(t, tb, 1, t0)
 	require.Equal(t, mapAttempt(1, attemptsPerStart+1), first.Attempt, "the missing map runs first")
@@ -165,4 +166,75 @@ func TestResultNamesNeverPanic(t *testing.T) {
 	for o := range Outcome(20) {
 		require.NotEmpty(t, o.String())
 	}
+}
+
+// commitOn runs map attempt a of worker to its commit, served by server
+// with counters.
+func commitOn(t *testing.T, tb *Table, a Assignment, server string, counters map[string]int64, now time.Time) {
+	t.Helper()
+	require.Equal(t, ResultCommitting, tb.BeginCommit(a.Worker, a.Attempt))
+	tb.EndCommit(Commit{Attempt: a.Attempt, Server: server, Counters: counters}, nil, now)
+}
+
+func TestLoseServerRerunsWhatItServed(t *testing.T) {
+	const a, b = "10.0.0.1:7001", "10.0.0.2:7001"
+	tests := []struct {
+		name string
+		// servers says where each map task's commit is served.
+		servers  []string
+		lose     string
+		wantLost []task.AttemptID
+	}{
+		{"one of two servers", []string{a, b, a}, a, []task.AttemptID{mapAttempt(0, 1), mapAttempt(2, 1)}},
+		{"a server that served nothing", []string{a, a}, b, nil},
+		{"the shared folder is never lost", []string{"", a}, "", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tb := newTable(inputsOf(make([]string, len(tt.servers))...), 1, testPolicy(), t0)
+			for m, server := range tt.servers {
+				commitOn(t, tb, mustAssign(t, tb, m+1, t0), server, map[string]int64{"records": 10}, t0)
+			}
+			lost := tb.LoseServer(tt.lose, "its worker was lost", t0.Add(time.Second))
+			require.Equal(t, tt.wantLost, lost)
+			require.Equal(t, len(tt.wantLost), tb.MapsRerun())
+			require.Equal(t, int64(10*(len(tt.servers)-len(tt.wantLost))), tb.Counters()["records"],
+				"the lost outputs' counts are taken back")
+			require.Equal(t, len(tt.servers)-len(tt.wantLost), tb.Progress().MapsDone)
+			require.Empty(t, tb.LoseServer(tt.lose, "again", t0.Add(time.Second)), "a second loss changes nothing")
+
+			// The lost maps run again, first, and commit elsewhere.
+			for _, id := range tt.wantLost {
+				again := mustAssign(t, tb, 9, t0.Add(time.Second))
+				require.Equal(t, id.Task, again.Attempt.Task)
+				commitOn(t, tb, again, b, map[string]int64{"records": 10}, t0.Add(2*time.Second))
+				c, ok := tb.MapCommit(id.Task.Index)
+				require.True(t, ok)
+				require.Equal(t, b, c.Server)
+			}
+			require.Equal(t, int64(10*len(tt.servers)), tb.Counters()["records"], "every map counted once")
+		})
+	}
+}
+
+func TestLoseServerAfterTheJobChangesNothing(t *testing.T) {
+	const server = "10.0.0.1:7001"
+	tb := newTable(inputsOf("a"), 1, testPolicy(), t0)
+	commitOn(t, tb, mustAssign(t, tb, 1, t0), server, nil, t0)
+	require.Equal(t, ResultCommitted, complete(tb, 1, mustAssign(t, tb, 1, t0).Attempt, t0))
+	require.True(t, tb.Over())
+	require.Empty(t, tb.LoseServer(server, "lost after the job", t0), "no reduce task needs the output any more")
+	require.Zero(t, tb.MapsRerun())
+}
+
+func TestCountersOfALostOutputAreTakenBack(t *testing.T) {
+	tb := newTable(inputsOf("a", "b"), 1, testPolicy(), t0)
+	commitOn(t, tb, mustAssign(t, tb, 1, t0), "", map[string]int64{"records": 3, "bytes": 7}, t0)
+	commitOn(t, tb, mustAssign(t, tb, 1, t0), "", map[string]int64{"records": 4}, t0)
+	require.Equal(t, map[string]int64{"records": 7, "bytes": 7}, tb.Counters())
+	require.Equal(t, LostRerun, tb.OutputLost(mapAttempt(0, 1), "gone", t0))
+	require.Equal(t, map[string]int64{"records": 4, "bytes": 0}, tb.Counters())
+	require.Equal(t, 1, tb.MapsRerun())
+	commitOn(t, tb, mustAssign(t, tb, 1, t0), "", map[string]int64{"records": 3, "bytes": 7}, t0)
+	require.Equal(t, map[string]int64{"records": 7, "bytes": 7}, tb.Counters())
 }

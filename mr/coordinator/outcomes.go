@@ -95,10 +95,11 @@ func (t *Table) BeginCommit(worker int, id task.AttemptID) ReportResult {
 	return ResultCommitting
 }
 
-// EndCommit ends the commit that BeginCommit began for attempt id: with a
-// nil err the task is done and its other attempts superseded; otherwise
-// the attempt counts as failed with err.
-func (t *Table) EndCommit(id task.AttemptID, err error, now time.Time) {
+// EndCommit ends the commit c that BeginCommit began: with a nil err the
+// task is done, with c's counters and server, and its other attempts
+// superseded; otherwise the attempt counts as failed with err.
+func (t *Table) EndCommit(c Commit, err error, now time.Time) {
+	id := c.Attempt
 	e := t.entry(id.Task)
 	if e == nil || e.state != stateCommitting || e.committing.number != id.Attempt {
 		return
@@ -118,6 +119,7 @@ func (t *Table) EndCommit(id task.AttemptID, err error, now time.Time) {
 	s := t.set(e.id.Kind)
 	s.committedCount++
 	s.committedTime += now.Sub(a.started)
+	t.keep(e, c)
 	t.markDone(e, a.number, a.worker, now)
 }
 
@@ -192,12 +194,12 @@ const (
 	LostStale
 )
 
-// OutputLost records that map attempt lost committed an output that a
-// reduce attempt could not read, for reason. The map task goes back to
-// idle, ahead of any reduce task, and the loss counts as a failure of the
-// map task: an output lost more often than the policy allows fails the
-// job, naming the input. It does not skip the input, even with
-// skipBadInputs: the input is not to blame.
+// OutputLost records that map attempt lost committed an output that
+// cannot be read, for reason. The map task goes back to idle, ahead of any
+// reduce task, its counters are taken back from the totals, and the loss
+// counts as a failure of the map task: an output lost more often than the
+// policy allows fails the job, naming the input. It does not skip the
+// input, even with skipBadInputs: the input is not to blame.
 func (t *Table) OutputLost(lost task.AttemptID, reason string, now time.Time) LostResult {
 	e := t.entry(lost.Task)
 	if e == nil || lost.Task.Kind != task.Map || e.state != stateDone || e.skipped || e.committed != lost.Attempt || t.Over() {
@@ -207,9 +209,34 @@ func (t *Table) OutputLost(lost task.AttemptID, reason string, now time.Time) Lo
 	s := &t.maps
 	s.done--
 	e.committed, e.committedWorker = 0, 0
-	t.mapOutputsVersion++
+	t.takeBack(e)
+	t.mapsRerun++
+	t.mapCommitsVersion++
 	t.recordFailure(e, fmt.Sprintf("output of attempt %d lost: %s", lost.Attempt, reason), false, now)
 	return LostRerun
+}
+
+// LoseServer records that server, where committed map outputs are
+// served, is gone, for reason: every map output it served is lost (see
+// OutputLost) and its map task runs again, unless the job is over. It
+// returns the map attempts whose outputs were lost, in task order. The
+// shared folder ("") is never lost.
+func (t *Table) LoseServer(server string, reason string, now time.Time) []task.AttemptID {
+	if server == "" {
+		return nil
+	}
+	var lost []task.AttemptID
+	for m := range t.maps.tasks {
+		e := &t.maps.tasks[m]
+		if e.state != stateDone || e.skipped || e.server != server {
+			continue
+		}
+		id := task.AttemptID{Task: e.id, Attempt: e.committed}
+		if t.OutputLost(id, reason, now) == LostRerun {
+			lost = append(lost, id)
+		}
+	}
+	return lost
 }
 
 // recordFailure counts a failed or lost attempt (or a lost output) of e,

@@ -81,7 +81,7 @@ func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (Report
 		worker := int(args.Worker)
 		switch {
 		case args.Error == "":
-			if err := c.checkCountersLocked(args.Counters); err != nil {
+			if err := c.table.CheckCounters(args.Counters); err != nil {
 				// Counts that cannot be right are not added: the attempt
 				// failed.
 				log.Warn("report rejected: counters refused", "err", err)
@@ -118,17 +118,17 @@ func (c *Coordinator) commit(args *protocol.ReportArgs, log *slog.Logger) Report
 	err := c.makeDurable(args.Attempt, args.Counters, server)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.table.EndCommit(args.Attempt, err, time.Now())
+	commit := Commit{Attempt: args.Attempt, Counters: args.Counters}
+	if args.Attempt.Task.Kind == task.Map {
+		commit.Server = server
+	}
+	c.table.EndCommit(commit, err, time.Now())
 	if errors.Is(err, errJournal) {
 		c.table.Abort(err)
 	}
 	if err != nil {
 		log.Error("commit failed", "err", err)
 		return ResultFailed
-	}
-	c.addCounters(args.Attempt, args.Counters)
-	if args.Attempt.Task.Kind == task.Map {
-		c.mapServer[args.Attempt.Task.Index] = server
 	}
 	c.table.SetAttemptBytes(args.Attempt, args.Counters[protocol.CounterBytesWritten])
 	return ResultCommitted

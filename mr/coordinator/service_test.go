@@ -248,7 +248,7 @@ func TestCounterTotalsDoNotOverflow(t *testing.T) {
 		run := getTask(t, s, w)
 		require.Equal(t, protocol.OutcomeCommitted, report(t, s, w, run.Attempt, map[string]int64{"records": maxCounterValue}))
 		c.mu.Lock()
-		c.counters["records"] = math.MaxInt64 - 1 // as if many commits had added up
+		c.table.counters["records"] = math.MaxInt64 - 1 // as if many commits had added up
 		c.mu.Unlock()
 		red := getTask(t, s, w)
 		require.Equal(t, protocol.OutcomeFailed, report(t, s, w, red.Attempt, map[string]int64{"records": 2}))

@@ -52,9 +52,9 @@ func (c *Coordinator) snapshot(full bool) status.Snapshot {
 			Ended:     c.ended,
 			State:     status.JobRunning,
 			Skipped:   t.Skipped(),
-			MapsRerun: c.mapsRerun,
+			MapsRerun: t.MapsRerun(),
 		},
-		Counters: c.countersCopyLocked(),
+		Counters: t.Counters(),
 	}
 	end := now
 	if !c.ended.IsZero() {

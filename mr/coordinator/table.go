@@ -85,9 +85,14 @@ type taskEntry struct {
 	// committed is 0 for a skipped map task.
 	committed       int
 	committedWorker int
-	skipped         bool // a map task given up on: its input is left out
-	failures        int
-	lastError       string
+	// server and counters are a committed map attempt's: where its output
+	// is served ("" for the shared folder), and its counts, taken back from
+	// the totals if the output is lost.
+	server    string
+	counters  map[string]int64
+	skipped   bool // a map task given up on: its input is left out
+	failures  int
+	lastError string
 	// idleSince is when the task last became idle.
 	idleSince time.Time
 }
@@ -150,22 +155,37 @@ type Table struct {
 	finished bool
 	// failure is why the job failed, or nil.
 	failure error
-	// mapOutputsVersion changes whenever a committed map output is lost or
-	// replaced once reducing, so that cached lists of map outputs can tell
+	// mapCommitsVersion changes whenever a committed map output is lost or
+	// replaced once reducing, so that cached lists of map commits can tell
 	// they are stale.
-	mapOutputsVersion int
+	mapCommitsVersion int
 	// newlySkipped holds map tasks skipped since TakeSkipped last ran.
 	newlySkipped []task.ID
 	// unconfirmed holds lease losses not yet counted against their tasks.
 	unconfirmed []leaseLoss
 	// history records every attempt.
 	history history
+	// counters sums the counters of committed attempts, less those of map
+	// outputs lost since.
+	counters map[string]int64
+	// mapsRerun counts committed map outputs found lost.
+	mapsRerun int
+}
+
+// Commit is an attempt's commit: the attempt (0 for a skipped map task),
+// and for a map attempt where its output is served. Counters are the
+// attempt's counts, added to the job's totals.
+type Commit struct {
+	Attempt  task.AttemptID
+	Skipped  bool
+	Server   string
+	Counters map[string]int64
 }
 
 // newTable returns a table with one map task per input and nReduce reduce
 // tasks, in the map phase.
 func newTable(inputs []task.Input, nReduce int, p policy, now time.Time) *Table {
-	t := &Table{policy: p, maps: newTaskSet(len(inputs)), reduces: newTaskSet(nReduce)}
+	t := &Table{policy: p, maps: newTaskSet(len(inputs)), reduces: newTaskSet(nReduce), counters: make(map[string]int64)}
 	for i, in := range inputs {
 		t.maps.tasks[i] = taskEntry{id: task.ID{Kind: task.Map, Index: i}, input: in}
 		t.maps.queue(&t.maps.tasks[i], now)
@@ -337,18 +357,16 @@ func (t *Table) SetStatus(id task.AttemptID, message string) {
 	t.history.setStatus(id, strings.ToValidUTF8(message, ""))
 }
 
-// MapOutput returns the committed attempt of map task m, NoOutput for a
-// skipped one, or Pending (and false) while it has no output.
-func (t *Table) MapOutput(m int) (int, bool) {
+// MapCommit returns the commit of map task m, which says which attempt's
+// output a reducer reads and where it is served, or false while the task
+// has none.
+func (t *Table) MapCommit(m int) (Commit, bool) {
 	e := &t.maps.tasks[m]
-	switch {
-	case e.state != stateDone:
-		return protocol.Pending, false
-	case e.skipped:
-		return protocol.NoOutput, true
-	default:
-		return e.committed, true
+	if e.state != stateDone {
+		return Commit{}, false
 	}
+	return Commit{Attempt: task.AttemptID{Task: e.id, Attempt: e.committed}, Skipped: e.skipped,
+		Server: e.server, Counters: e.counters}, true
 }
 
 // MapIdleFor returns how long map task m has been idle, or 0 if it is not.
@@ -363,18 +381,10 @@ func (t *Table) MapIdleFor(m int, now time.Time) time.Duration {
 // Maps returns the number of map tasks.
 func (t *Table) Maps() int { return len(t.maps.tasks) }
 
-// MapOutputs returns MapOutput of every map task, and a version that
-// changes whenever a committed output is lost once reducing.
-func (t *Table) MapOutputs() ([]int, int) {
-	outputs := make([]int, len(t.maps.tasks))
-	for m := range outputs {
-		outputs[m], _ = t.MapOutput(m)
-	}
-	return outputs, t.mapOutputsVersion
-}
-
-// MapOutputsVersion returns the version MapOutputs would return.
-func (t *Table) MapOutputsVersion() int { return t.mapOutputsVersion }
+// MapCommitsVersion returns a version of the map tasks' commits that
+// changes whenever one is lost or replaced once reducing, so that a list
+// of them made from MapCommit can tell it is stale.
+func (t *Table) MapCommitsVersion() int { return t.mapCommitsVersion }
 
 // Committed calls fn with the committed attempt of every done task (not
 // skipped ones).
@@ -414,11 +424,10 @@ func (t *Table) Skipped() []string {
 }
 
 // Restore marks the tasks a journal recorded as committed (or skipped)
-// before a coordinator restart as done, and numbers new attempts after
-// every earlier start's. It must be called on a fresh table. It returns
-// the commits it applied.
-func (t *Table) Restore(starts int, commits []journal.Commit, now time.Time) ([]journal.Commit, error) {
-	var applied []journal.Commit
+// before a coordinator restart as done, with their counters and servers,
+// and numbers new attempts after every earlier start's. It must be called
+// on a fresh table.
+func (t *Table) Restore(starts int, commits []journal.Commit, now time.Time) error {
 	for _, s := range []*taskSet{&t.maps, &t.reduces} {
 		for i := range s.tasks {
 			s.tasks[i].attempts = starts * attemptsPerStart
@@ -431,7 +440,7 @@ func (t *Table) Restore(starts int, commits []journal.Commit, now time.Time) ([]
 			}
 			e := t.entry(c.Attempt.Task)
 			if e == nil {
-				return nil, fmt.Errorf("the journal commits %v, which this job does not have", c.Attempt)
+				return fmt.Errorf("the journal commits %v, which this job does not have", c.Attempt)
 			}
 			if e.state == stateDone {
 				continue
@@ -442,11 +451,11 @@ func (t *Table) Restore(starts int, commits []journal.Commit, now time.Time) ([]
 				t.startReducing(now)
 			}
 			e.skipped = c.Skipped
+			t.keep(e, Commit{Attempt: c.Attempt, Skipped: c.Skipped, Server: c.Server, Counters: c.Counters})
 			t.markDone(e, c.Attempt.Attempt, 0, now)
-			applied = append(applied, c)
 		}
 	}
-	return applied, nil
+	return nil
 }
 
 // markDone commits e with attempt (0: skipped) of worker.
@@ -459,7 +468,7 @@ func (t *Table) markDone(e *taskEntry, attempt, worker int, now time.Time) {
 	s.done++
 	switch {
 	case e.id.Kind == task.Map && t.reducing:
-		t.mapOutputsVersion++
+		t.mapCommitsVersion++
 	case e.id.Kind == task.Map && s.done == len(s.tasks):
 		t.startReducing(now)
 	case e.id.Kind == task.Reduce && s.done == len(s.tasks):

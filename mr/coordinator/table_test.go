@@ -31,14 +31,22 @@ func reduceAttempt(i, n int) task.AttemptID {
 func complete(tb *Table, worker int, id task.AttemptID, now time.Time) ReportResult {
 	result := tb.BeginCommit(worker, id)
 	if result == ResultCommitting {
-		tb.EndCommit(id, nil, now)
+		tb.EndCommit(Commit{Attempt: id}, nil, now)
 		return ResultCommitted
 	}
 	return result
 }
 
+// mapOutputs returns the committed attempt of every map task, or
+// protocol.Pending for one without a commit.
 func mapOutputs(tb *Table) []int {
-	outputs, _ := tb.MapOutputs()
+	outputs := make([]int, tb.Maps())
+	for m := range outputs {
+		outputs[m] = protocol.Pending
+		if c, ok := tb.MapCommit(m); ok {
+			outputs[m] = c.Attempt.Attempt
+		}
+	}
 	return outputs
 }
 
