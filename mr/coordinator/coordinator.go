@@ -44,22 +44,6 @@ const epochBytes = 8
 // never guessed.
 const sessionBytes = 16
 
-// workerInfo is what the coordinator knows of a registered worker.
-type workerInfo struct {
-	host string
-	pid  int
-	// session is the token the worker's every request must carry.
-	session string
-	// server is where the worker serves its map output; "" if it leaves
-	// it in the shared folder.
-	server   string
-	lastSeen time.Time
-	toldExit bool
-	// lost is set once a worker with a server was silent for a lease: its
-	// map output is lost, and it must register again.
-	lost bool
-}
-
 // Coordinator runs one job. Create it with New, serve RPCs with Serve, and
 // wait on Done.
 type Coordinator struct {
@@ -83,10 +67,9 @@ type Coordinator struct {
 	lock *flock.Lock
 
 	// mu guards every field below it.
-	mu         sync.Mutex
-	table      *Table
-	workers    map[protocol.WorkerID]*workerInfo
-	nextWorker protocol.WorkerID
+	mu      sync.Mutex
+	table   *Table
+	workers *registry
 	// app identifies the job's application once appKnown: every worker
 	// must run the same.
 	app      string
@@ -164,7 +147,7 @@ func newLocked(cfg Config, inputs []task.Input, lock *flock.Lock) (*Coordinator,
 		inputs:  inputs,
 		epoch:   hex.EncodeToString(epoch),
 		table:   newTable(inputs, cfg.NReduce, cfg.policy(), now),
-		workers: make(map[protocol.WorkerID]*workerInfo),
+		workers: newRegistry(cfg.Lease, 0),
 		started: now,
 		changed: make(chan struct{}),
 		over:    make(chan struct{}),
@@ -210,7 +193,7 @@ func (c *Coordinator) openJournal() error {
 	c.journal = j
 	c.jobID = job
 	c.earlierAttempts = state.Begun
-	c.nextWorker = protocol.WorkerID(state.LastWorker)
+	c.workers.last = protocol.WorkerID(state.LastWorker)
 	c.app, c.appKnown = state.App, state.App != ""
 	if state.Starts > 0 {
 		p := c.table.Progress()
@@ -306,20 +289,14 @@ func (c *Coordinator) Progress() Progress {
 	return c.table.Progress()
 }
 
-// loseSilentWorkersLocked marks as lost every worker with a server that
-// has not called for a lease, and sends its committed map tasks back to
-// idle while a reduce task still needs them: their output went with the
-// worker (the paper's rule). It returns the map attempts to journal as
-// lost.
+// loseSilentWorkersLocked loses every worker with a server that is no
+// longer alive, and with it the map outputs it served (the paper's rule):
+// their tasks run again. It returns the map attempts to journal as lost.
 func (c *Coordinator) loseSilentWorkersLocked(now time.Time) []task.AttemptID {
 	var rerun []task.AttemptID
-	for id, w := range c.workers {
-		if w.server == "" || w.lost || w.toldExit || now.Sub(w.lastSeen) < c.cfg.Lease {
-			continue
-		}
-		w.lost = true
-		reason := fmt.Sprintf("worker %d on %s (serving %s) lost: no call for %v", id, w.host, w.server, c.cfg.Lease)
-		c.log.Warn("worker lost; the map outputs it served run again", "worker", id, "host", w.host, "server", w.server)
+	for _, w := range c.workers.loseSilent(now) {
+		c.log.Warn("worker lost; the map outputs it served run again", "worker", w.id, "host", w.host, "server", w.server)
+		reason := fmt.Sprintf("worker %d on %s (serving %s) lost: no call for %v", w.id, w.host, w.server, c.cfg.Lease)
 		rerun = append(rerun, c.table.LoseServer(w.server, reason, now)...)
 	}
 	if len(rerun) > 0 {
@@ -327,22 +304,6 @@ func (c *Coordinator) loseSilentWorkersLocked(now time.Time) []task.AttemptID {
 		c.notifyLocked()
 	}
 	return rerun
-}
-
-// nextWorkerDeadlineLocked returns the earliest time at which a worker with
-// a server could be lost, and false if there is none.
-func (c *Coordinator) nextWorkerDeadlineLocked() (time.Time, bool) {
-	var next time.Time
-	found := false
-	for _, w := range c.workers {
-		if w.server == "" || w.lost || w.toldExit {
-			continue
-		}
-		if d := w.lastSeen.Add(c.cfg.Lease); !found || d.Before(next) {
-			next, found = d, true
-		}
-	}
-	return next, found
 }
 
 // WaitForWorkers waits, after the job, until every worker heard from within
@@ -353,13 +314,7 @@ func (c *Coordinator) WaitForWorkers() {
 	defer timer.Stop()
 	for {
 		c.mu.Lock()
-		pending := 0
-		now := time.Now()
-		for _, w := range c.workers {
-			if !w.toldExit && now.Sub(w.lastSeen) < c.cfg.Lease {
-				pending++
-			}
-		}
+		pending := c.workers.awaited(time.Now())
 		changed := c.changed
 		c.mu.Unlock()
 		if pending == 0 {
@@ -437,7 +392,7 @@ func (c *Coordinator) reapLeases() {
 		rerun := c.loseSilentWorkersLocked(now)
 		skipped = append(skipped, c.table.TakeSkipped()...)
 		next, ok := c.table.NextDeadline()
-		if w, wok := c.nextWorkerDeadlineLocked(); wok && (!ok || w.Before(next)) {
+		if w, wok := c.workers.nextLoss(); wok && (!ok || w.Before(next)) {
 			next, ok = w, true
 		}
 		changed := c.changed
@@ -474,7 +429,7 @@ func (c *Coordinator) logFailureLocked() {
 // errWrongSession, logged with the peer, for a request that does not carry
 // its worker's session: it speaks for a worker it is not.
 func (c *Coordinator) checkCallerLocked(h protocol.Header) (*workerInfo, error) {
-	info, ok := c.workers[h.Worker]
+	info, ok := c.workers.get(h.Worker)
 	if !ok || h.Epoch != c.epoch {
 		return nil, errUnknownWorker
 	}
@@ -489,6 +444,6 @@ func (c *Coordinator) checkCallerLocked(h protocol.Header) (*workerInfo, error) 
 	if info.lost {
 		return nil, errUnknownWorker
 	}
-	info.lastSeen = time.Now()
+	c.workers.heard(info, time.Now())
 	return info, nil
 }

@@ -33,12 +33,10 @@ func (c *Coordinator) register(args *protocol.RegisterArgs, reply *protocol.Regi
 		c.log.Warn("worker refused: another application", "host", args.Host, "pid", args.PID, "app", short(args.App))
 		return
 	}
-	c.nextWorker++
-	id := c.nextWorker
 	session := make([]byte, sessionBytes)
 	rand.Read(session)
 	reply.Session = hex.EncodeToString(session)
-	c.workers[id] = &workerInfo{host: args.Host, pid: args.PID, server: args.Server, session: reply.Session, lastSeen: time.Now()}
+	id := c.workers.add(workerInfo{host: args.Host, pid: args.PID, server: args.Server, session: reply.Session}, time.Now())
 	c.mu.Unlock()
 
 	if c.journal != nil {

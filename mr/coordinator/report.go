@@ -37,7 +37,7 @@ func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportRe
 	c.notifyLocked()
 	var next protocol.GetTaskReply
 	if args.WantTask && result != ResultUnknown {
-		if info, ok := c.workers[args.Worker]; ok && c.offerLocked(args.Worker, info, &next) {
+		if info, ok := c.workers.get(args.Worker); ok && c.offerLocked(args.Worker, info, &next) {
 			reply.Next = &next
 		}
 	}
@@ -111,7 +111,7 @@ func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (Report
 func (c *Coordinator) commit(args *protocol.ReportArgs, log *slog.Logger) ReportResult {
 	c.mu.Lock()
 	var server string
-	if info, ok := c.workers[args.Worker]; ok {
+	if info, ok := c.workers.get(args.Worker); ok {
 		server = info.server
 	}
 	c.mu.Unlock()

@@ -7,10 +7,6 @@ import (
 	"6.5840/mr/task"
 )
 
-// lostAfterLeases is how many leases a worker may stay silent before the
-// status page calls it lost.
-const lostAfterLeases = 2
-
 // snapshotChunk is how many attempt records, or tasks, a snapshot copies
 // per hold of the coordinator's lock: a snapshot of a big job takes the
 // lock many times, each for a bounded time, so that RPCs are not held up
@@ -26,12 +22,6 @@ func (c *Coordinator) Snapshot() status.Snapshot { return c.snapshot(true) }
 // ProgressSnapshot returns the part of the job's state that a progress
 // line needs: phases, workers and failed attempts, not every task.
 func (c *Coordinator) ProgressSnapshot() status.Snapshot { return c.snapshot(false) }
-
-// workerRow is what a snapshot copies of a worker under the lock.
-type workerRow struct {
-	id   int
-	info workerInfo
-}
 
 // taskRow is what a snapshot copies of a task under the lock.
 type taskRow struct {
@@ -73,10 +63,7 @@ func (c *Coordinator) snapshot(full bool) status.Snapshot {
 	if !t.Over() {
 		s.Maps.Running, s.Reduces.Running = p.MapsRunning, p.ReducesRunning
 	}
-	workers := make([]workerRow, 0, len(c.workers))
-	for id, info := range c.workers {
-		workers = append(workers, workerRow{int(id), *info})
-	}
+	workers := c.workers.copies()
 	nRecords := len(t.Attempts())
 	nTasks := len(t.maps.tasks) + len(t.reduces.tasks)
 	c.mu.Unlock()
@@ -109,17 +96,7 @@ func (c *Coordinator) snapshot(full bool) status.Snapshot {
 	}
 	for _, row := range workers {
 		info, w := row.info, tally[row.id]
-		state := status.WorkerIdle
-		switch {
-		case info.toldExit:
-			state = status.WorkerExited
-		case info.lost:
-			state = status.WorkerLost
-		case now.Sub(info.lastSeen) > lostAfterLeases*c.cfg.Lease:
-			state = status.WorkerLost
-		case w.current != "":
-			state = status.WorkerBusy
-		}
+		state := c.workers.state(&info, now, w.current != "")
 		s.Workers = append(s.Workers, status.Worker{
 			ID: row.id, Host: info.host, Server: info.server, PID: info.pid, LastSeen: info.lastSeen,
 			State: state, Current: w.current, TasksDone: w.done, Failures: w.failures,
