@@ -29,6 +29,7 @@ import (
 	"sync"
 	"time"
 
+	"6.5840/mr/coordinator/table"
 	"6.5840/mr/filekind"
 	"6.5840/mr/flock"
 	"6.5840/mr/jobfiles"
@@ -68,7 +69,7 @@ type Coordinator struct {
 
 	// mu guards every field below it.
 	mu      sync.Mutex
-	table   *Table
+	table   *table.Table
 	workers *registry
 	// app identifies the job's application once appKnown: every worker
 	// must run the same.
@@ -146,7 +147,7 @@ func newLocked(cfg Config, inputs []task.Input, lock *flock.Lock) (*Coordinator,
 		log:     cfg.Logger,
 		inputs:  inputs,
 		epoch:   hex.EncodeToString(epoch),
-		table:   newTable(inputs, cfg.NReduce, cfg.policy(), now),
+		table:   table.New(inputs, cfg.NReduce, cfg.policy(), now),
 		workers: newRegistry(cfg.Lease, 0),
 		started: now,
 		changed: make(chan struct{}),
@@ -186,7 +187,7 @@ func (c *Coordinator) openJournal() error {
 		j.Close()
 		return err
 	}
-	if err := c.table.Restore(state.Starts, commits, time.Now()); err != nil {
+	if err := c.table.Restore(state.Starts, restored(commits), time.Now()); err != nil {
 		j.Close()
 		return fmt.Errorf("%s: %w; remove it to start the job afresh", jobfiles.Journal, err)
 	}
@@ -205,6 +206,15 @@ func (c *Coordinator) openJournal() error {
 		close(c.over)
 	}
 	return nil
+}
+
+// restored returns the journal's commits as the table keeps them.
+func restored(commits []journal.Commit) []table.Commit {
+	kept := make([]table.Commit, len(commits))
+	for i, c := range commits {
+		kept[i] = table.Commit{Attempt: c.Attempt, Skipped: c.Skipped, Server: c.Server, Counters: c.Counters}
+	}
+	return kept
 }
 
 // planInputs checks that every input is a regular file that can be read,
@@ -281,6 +291,9 @@ func (c *Coordinator) Err() error {
 	defer c.mu.Unlock()
 	return c.table.Failure()
 }
+
+// Progress counts the tasks of a job done and running, of each kind.
+type Progress = table.Progress
 
 // Progress returns how far the job is.
 func (c *Coordinator) Progress() Progress {

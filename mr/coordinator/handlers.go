@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"6.5840/mr/coordinator/table"
 	"6.5840/mr/protocol"
 	"6.5840/mr/task"
 )
@@ -152,7 +153,7 @@ func (c *Coordinator) mapOutputsLocked() (protocol.AttemptRuns, []string) {
 
 // mapOutput is what a reducer is told of a map task's commit: which
 // attempt's output to read (none for a skipped task), and where.
-func mapOutput(commit Commit) protocol.MapOutput {
+func mapOutput(commit table.Commit) protocol.MapOutput {
 	out := protocol.MapOutput{Map: commit.Attempt.Task.Index, Attempt: commit.Attempt.Attempt, Server: commit.Server}
 	if commit.Skipped {
 		out.Attempt = protocol.NoOutput

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"6.5840/mr/coordinator/table"
 	"6.5840/mr/protocol"
 	"6.5840/mr/task"
 )
@@ -15,7 +16,7 @@ func (c *Coordinator) lostOutputsLocked(lost []protocol.LostOutput, log *slog.Lo
 	var rerun []task.AttemptID
 	now := time.Now()
 	for _, l := range lost {
-		if c.table.OutputLost(l.Map, l.Reason, now) != LostRerun {
+		if c.table.OutputLost(l.Map, l.Reason, now) != table.LostRerun {
 			continue
 		}
 		rerun = append(rerun, l.Map)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"6.5840/mr/atomicfile"
+	"6.5840/mr/coordinator/table"
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/journal"
 	"6.5840/mr/protocol"
@@ -26,7 +27,7 @@ func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportRe
 		return err
 	}
 	c.journalLost(rerun)
-	if result == ResultCommitting {
+	if result == table.ResultCommitting {
 		result = c.commit(args, log)
 	}
 
@@ -36,7 +37,7 @@ func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportRe
 	c.logFailureLocked()
 	c.notifyLocked()
 	var next protocol.GetTaskReply
-	if args.WantTask && result != ResultUnknown {
+	if args.WantTask && result != table.ResultUnknown {
 		if info, ok := c.workers.get(args.Worker); ok && c.offerLocked(args.Worker, info, &next) {
 			reply.Next = &next
 		}
@@ -45,16 +46,16 @@ func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportRe
 	c.journalSkipped(skipped)
 
 	switch result {
-	case ResultCommitted:
+	case table.ResultCommitted:
 		reply.Outcome = protocol.OutcomeCommitted
 		log.Info("attempt committed", "maps_done", p.MapsDone, "reduces_done", p.ReducesDone)
-	case ResultFailed:
+	case table.ResultFailed:
 		reply.Outcome = protocol.OutcomeFailed
 		log.Warn("attempt failed", "err", args.Error)
-	case ResultReleased:
+	case table.ResultReleased:
 		reply.Outcome = protocol.OutcomeReleased
 		log.Info("attempt released", "yielded", args.Yielded, "err", args.Error)
-	case ResultIgnored:
+	case table.ResultIgnored:
 		reply.Outcome = protocol.OutcomeIgnored
 		log.Info("report ignored: attempt is no longer live (revoked, superseded or the job is over)", "err", args.Error)
 	default:
@@ -70,7 +71,7 @@ func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportRe
 // judge applies a report to the table and returns the result, and the
 // map attempts whose outputs the report found lost. A success report that
 // finds another report's commit of the task under way waits for it to end.
-func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (ReportResult, []task.AttemptID, error) {
+func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (table.ReportResult, []task.AttemptID, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
@@ -87,7 +88,7 @@ func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (Report
 				log.Warn("report rejected: counters refused", "err", err)
 				return c.table.Fail(worker, args.Attempt, fmt.Sprintf("counters refused: %v", err), now), nil, nil
 			}
-			if result := c.table.BeginCommit(worker, args.Attempt); result != ResultBusy {
+			if result := c.table.BeginCommit(worker, args.Attempt); result != table.ResultBusy {
 				return result, nil, nil
 			}
 		case len(args.Lost) > 0 || args.Yielded:
@@ -107,8 +108,8 @@ func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (Report
 }
 
 // commit makes the commit that BeginCommit began durable, ends it, and
-// returns ResultCommitted, or ResultFailed if it could not be made.
-func (c *Coordinator) commit(args *protocol.ReportArgs, log *slog.Logger) ReportResult {
+// returns table.ResultCommitted, or table.ResultFailed if it could not be made.
+func (c *Coordinator) commit(args *protocol.ReportArgs, log *slog.Logger) table.ReportResult {
 	c.mu.Lock()
 	var server string
 	if info, ok := c.workers.get(args.Worker); ok {
@@ -118,7 +119,7 @@ func (c *Coordinator) commit(args *protocol.ReportArgs, log *slog.Logger) Report
 	err := c.makeDurable(args.Attempt, args.Counters, server)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	commit := Commit{Attempt: args.Attempt, Counters: args.Counters}
+	commit := table.Commit{Attempt: args.Attempt, Counters: args.Counters}
 	if args.Attempt.Task.Kind == task.Map {
 		commit.Server = server
 	}
@@ -128,10 +129,10 @@ func (c *Coordinator) commit(args *protocol.ReportArgs, log *slog.Logger) Report
 	}
 	if err != nil {
 		log.Error("commit failed", "err", err)
-		return ResultFailed
+		return table.ResultFailed
 	}
 	c.table.SetAttemptBytes(args.Attempt, args.Counters[protocol.CounterBytesWritten])
-	return ResultCommitted
+	return table.ResultCommitted
 }
 
 // makeDurable makes attempt id's output the task's, on disk: a reduce

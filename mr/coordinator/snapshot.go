@@ -3,6 +3,7 @@ package coordinator
 import (
 	"time"
 
+	"6.5840/mr/coordinator/table"
 	"6.5840/mr/status"
 	"6.5840/mr/task"
 )
@@ -65,7 +66,7 @@ func (c *Coordinator) snapshot(full bool) status.Snapshot {
 	}
 	workers := c.workers.copies()
 	nRecords := len(t.Attempts())
-	nTasks := len(t.maps.tasks) + len(t.reduces.tasks)
+	nTasks := t.Tasks()
 	c.mu.Unlock()
 
 	records := c.copyRecords(nRecords)
@@ -83,14 +84,14 @@ func (c *Coordinator) snapshot(full bool) status.Snapshot {
 			continue
 		}
 		switch r.Outcome {
-		case OutcomeRunning:
+		case table.OutcomeRunning:
 			w.current = r.ID.String()
-		case OutcomeCommitted:
+		case table.OutcomeCommitted:
 			w.done++
-		case OutcomeFailed, OutcomeRevoked, OutcomeLost:
+		case table.OutcomeFailed, table.OutcomeRevoked, table.OutcomeLost:
 			w.failures++
 		}
-		if full || r.Outcome == OutcomeFailed || r.Outcome == OutcomeRevoked || r.Outcome == OutcomeLost {
+		if full || r.Outcome == table.OutcomeFailed || r.Outcome == table.OutcomeRevoked || r.Outcome == table.OutcomeLost {
 			s.Attempts = append(s.Attempts, attemptView(r))
 		}
 	}
@@ -111,8 +112,8 @@ func (c *Coordinator) snapshot(full bool) status.Snapshot {
 // copyRecords copies the first n attempt records, snapshotChunk at a
 // time under the lock. Records are only ever appended, so the first n
 // stay the first n.
-func (c *Coordinator) copyRecords(n int) []AttemptRecord {
-	records := make([]AttemptRecord, n)
+func (c *Coordinator) copyRecords(n int) []table.AttemptRecord {
+	records := make([]table.AttemptRecord, n)
 	for i := 0; i < n; i += snapshotChunk {
 		c.mu.Lock()
 		all := c.table.Attempts()
@@ -128,29 +129,16 @@ func (c *Coordinator) copyTasks(n int) []taskRow {
 	rows := make([]taskRow, 0, n)
 	for i := 0; i < n; i += snapshotChunk {
 		c.mu.Lock()
-		maps, reduces := c.table.maps.tasks, c.table.reduces.tasks
-		for k := i; k < min(i+snapshotChunk, n); k++ {
-			var e *taskEntry
-			switch {
-			case k < len(maps):
-				e = &maps[k]
-			case k-len(maps) < len(reduces):
-				e = &reduces[k-len(maps)]
-			default:
-				continue
-			}
-			row := taskRow{id: e.id, state: taskStateName(*e)}
-			if e.id.Kind == task.Map {
-				row.input = e.input.String()
-			}
-			rows = append(rows, row)
+		for k := i; k < min(i+snapshotChunk, n, c.table.Tasks()); k++ {
+			v := c.table.Task(k)
+			rows = append(rows, taskRow{id: v.ID, state: taskStateName(v), input: v.Input.String()})
 		}
 		c.mu.Unlock()
 	}
 	return rows
 }
 
-func attemptView(r AttemptRecord) status.Attempt {
+func attemptView(r table.AttemptRecord) status.Attempt {
 	return status.Attempt{
 		Task:    r.ID.Task.String(),
 		Attempt: r.ID.Attempt,
@@ -168,7 +156,7 @@ func attemptView(r AttemptRecord) status.Attempt {
 
 // taskViews describes every task, with its attempt count, the worker of
 // its committed (else latest) attempt and its committed run time.
-func taskViews(tasks []taskRow, records []AttemptRecord) []status.Task {
+func taskViews(tasks []taskRow, records []table.AttemptRecord) []status.Task {
 	type tally struct {
 		attempts, worker int
 		duration         time.Duration
@@ -184,7 +172,7 @@ func taskViews(tasks []taskRow, records []AttemptRecord) []status.Task {
 		if tl.duration == 0 {
 			tl.worker = r.Worker
 		}
-		if r.Outcome == OutcomeCommitted {
+		if r.Outcome == table.OutcomeCommitted {
 			tl.worker, tl.duration = r.Worker, r.End.Sub(r.Start)
 		}
 	}
@@ -199,13 +187,13 @@ func taskViews(tasks []taskRow, records []AttemptRecord) []status.Task {
 	return views
 }
 
-func taskStateName(e taskEntry) string {
+func taskStateName(v table.TaskView) string {
 	switch {
-	case e.skipped:
+	case v.Skipped:
 		return status.TaskSkipped
-	case e.state == stateDone:
+	case v.State == table.StateDone:
 		return status.TaskDone
-	case e.state == stateRunning || e.state == stateCommitting:
+	case v.State == table.StateRunning || v.State == table.StateCommitting:
 		return status.TaskRunning
 	default:
 		return status.TaskIdle

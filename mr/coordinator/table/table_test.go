@@ -1,4 +1,4 @@
-package coordinator
+package table
 
 import (
 	"strings"
@@ -8,14 +8,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"6.5840/mr/protocol"
 	"6.5840/mr/task"
 )
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func testPolicy() policy {
-	return policy{lease: 2 * time.Second, hardLimit: time.Minute, maxFailures: 3}
+func testPolicy() Policy {
+	return Policy{Lease: 2 * time.Second, HardLimit: time.Minute, MaxFailures: 3, MaxStatusBytes: testStatusBytes}
 }
 
 func mapAttempt(i, n int) task.AttemptID {
@@ -37,12 +36,15 @@ func complete(tb *Table, worker int, id task.AttemptID, now time.Time) ReportRes
 	return result
 }
 
-// mapOutputs returns the committed attempt of every map task, or
-// protocol.Pending for one without a commit.
+// pending stands for a map task without a commit in mapOutputs.
+const pending = -1
+
+// mapOutputs returns the committed attempt of every map task, or pending
+// for one without a commit.
 func mapOutputs(tb *Table) []int {
 	outputs := make([]int, tb.Maps())
 	for m := range outputs {
-		outputs[m] = protocol.Pending
+		outputs[m] = pending
 		if c, ok := tb.MapCommit(m); ok {
 			outputs[m] = c.Attempt.Attempt
 		}
@@ -58,7 +60,7 @@ func mustAssign(t *testing.T, tb *Table, worker int, now time.Time) Assignment {
 }
 
 func TestMapsBeforeReduces(t *testing.T) {
-	tb := newTable(inputsOf("a.txt", "b.txt"), 2, testPolicy(), t0)
+	tb := New(inputsOf("a.txt", "b.txt"), 2, testPolicy(), t0)
 	a1 := mustAssign(t, tb, 1, t0)
 	a2 := mustAssign(t, tb, 2, t0)
 	require.Equal(t, mapAttempt(0, 1), a1.Attempt)
@@ -71,7 +73,7 @@ func TestMapsBeforeReduces(t *testing.T) {
 	require.Equal(t, ResultCommitted, complete(tb, a1.Worker, a1.Attempt, t0.Add(time.Second)))
 	_, ok = tb.Assign(3, t0)
 	require.False(t, ok, "no reduce may start while a map runs")
-	require.Equal(t, []int{1, protocol.Pending}, mapOutputs(tb))
+	require.Equal(t, []int{1, pending}, mapOutputs(tb))
 
 	require.Equal(t, ResultCommitted, complete(tb, a2.Worker, a2.Attempt, t0.Add(time.Second)))
 	require.Equal(t, []int{1, 1}, mapOutputs(tb))
@@ -81,7 +83,7 @@ func TestMapsBeforeReduces(t *testing.T) {
 }
 
 func TestJobFinishesAfterLastReduce(t *testing.T) {
-	tb := newTable(inputsOf("a"), 1, testPolicy(), t0)
+	tb := New(inputsOf("a"), 1, testPolicy(), t0)
 	require.Equal(t, ResultCommitted, complete(tb, 1, mustAssign(t, tb, 1, t0).Attempt, t0))
 	require.False(t, tb.Over())
 	require.Equal(t, ResultCommitted, complete(tb, 1, mustAssign(t, tb, 1, t0).Attempt, t0))
@@ -130,7 +132,7 @@ func TestReports(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tb := newTable(inputsOf("a", "b"), 1, testPolicy(), t0)
+			tb := New(inputsOf("a", "b"), 1, testPolicy(), t0)
 			mustAssign(t, tb, 1, t0)
 			id := tt.setup(tb)
 			var got ReportResult
@@ -145,7 +147,7 @@ func TestReports(t *testing.T) {
 }
 
 func TestStaleReportAfterReassignment(t *testing.T) {
-	tb := newTable(inputsOf("a"), 1, testPolicy(), t0)
+	tb := New(inputsOf("a"), 1, testPolicy(), t0)
 	first := mustAssign(t, tb, 1, t0)
 	require.Len(t, tb.Expire(t0.Add(2*time.Second)), 1)
 	second := mustAssign(t, tb, 2, t0.Add(2*time.Second))
@@ -159,7 +161,7 @@ func TestStaleReportAfterReassignment(t *testing.T) {
 }
 
 func TestLeaseRenewedByHeartbeats(t *testing.T) {
-	tb := newTable(inputsOf("a"), 1, testPolicy(), t0)
+	tb := New(inputsOf("a"), 1, testPolicy(), t0)
 	a := mustAssign(t, tb, 1, t0)
 	now := t0
 	for range 20 { // 20 s of a slow but alive worker
@@ -180,8 +182,8 @@ func TestLeaseRenewedByHeartbeats(t *testing.T) {
 
 func TestHardLimit(t *testing.T) {
 	p := testPolicy()
-	p.hardLimit = 10 * time.Second
-	tb := newTable(inputsOf("a"), 1, p, t0)
+	p.HardLimit = 10 * time.Second
+	tb := New(inputsOf("a"), 1, p, t0)
 	a := mustAssign(t, tb, 1, t0)
 	for s := 1; s < 10; s++ {
 		now := t0.Add(time.Duration(s) * time.Second)
@@ -196,7 +198,7 @@ func TestHardLimit(t *testing.T) {
 }
 
 func TestTooManyFailuresFailTheJob(t *testing.T) {
-	tb := newTable(inputsOf("good", "poison.txt"), 1, testPolicy(), t0)
+	tb := New(inputsOf("good", "poison.txt"), 1, testPolicy(), t0)
 	now := t0
 	for i := 1; i <= 3; i++ {
 		a := mustAssign(t, tb, 1, now)
@@ -215,7 +217,7 @@ func TestTooManyFailuresFailTheJob(t *testing.T) {
 	require.False(t, tb.Over(), "a lost lease counts only once its worker stays silent")
 	next, ok := tb.NextDeadline()
 	require.True(t, ok)
-	require.Equal(t, now.Add(time.Hour+testPolicy().lease), next)
+	require.Equal(t, now.Add(time.Hour+testPolicy().Lease), next)
 	tb.Expire(next)
 	require.True(t, tb.Over())
 	require.ErrorContains(t, tb.Failure(), "poison.txt")
@@ -226,8 +228,8 @@ func TestTooManyFailuresFailTheJob(t *testing.T) {
 
 func TestUnlimitedFailures(t *testing.T) {
 	p := testPolicy()
-	p.maxFailures = -1
-	tb := newTable(inputsOf("a"), 1, p, t0)
+	p.MaxFailures = -1
+	tb := New(inputsOf("a"), 1, p, t0)
 	for range 100 {
 		tb.Fail(1, mustAssign(t, tb, 1, t0).Attempt, "crash", t0)
 	}
@@ -236,9 +238,9 @@ func TestUnlimitedFailures(t *testing.T) {
 
 func TestBackupAttempts(t *testing.T) {
 	p := testPolicy()
-	p.backupFactor = 3
-	p.backupMinAge = 5 * time.Second
-	p.hardLimit = time.Hour
+	p.BackupFactor = 3
+	p.BackupMinAge = 5 * time.Second
+	p.HardLimit = time.Hour
 	tests := []struct {
 		name         string
 		stragglerAge time.Duration
@@ -250,7 +252,7 @@ func TestBackupAttempts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tb := newTable(inputsOf("a", "b", "c"), 1, p, t0)
+			tb := New(inputsOf("a", "b", "c"), 1, p, t0)
 			slow := mustAssign(t, tb, 1, t0)
 			b := mustAssign(t, tb, 2, t0)
 			c := mustAssign(t, tb, 3, t0)
@@ -281,7 +283,7 @@ func TestBackupAttempts(t *testing.T) {
 }
 
 func TestBackupOffByDefaultPolicy(t *testing.T) {
-	tb := newTable(inputsOf("a", "b"), 1, testPolicy(), t0)
+	tb := New(inputsOf("a", "b"), 1, testPolicy(), t0)
 	mustAssign(t, tb, 1, t0)
 	complete(tb, 2, mustAssign(t, tb, 2, t0).Attempt, t0.Add(time.Second))
 	_, ok := tb.Assign(2, t0.Add(time.Hour))
@@ -292,13 +294,13 @@ func TestJobCountPatternNeverBacksUp(t *testing.T) {
 	// 8 maps of 2-5 s on 4 workers, the lab's job-count test: with the
 	// default backup rule no map may run twice.
 	p := testPolicy()
-	p.backupFactor = DefaultBackupFactor
-	p.backupMinAge = DefaultBackupMinAge
+	p.BackupFactor = DefaultBackupFactor
+	p.BackupMinAge = DefaultBackupMinAge
 	durations := []time.Duration{2, 5, 5, 5, 2, 5, 5, 2}
 	for i := range durations {
 		durations[i] *= time.Second
 	}
-	tb := newTable(inputsOf(make([]string, len(durations))...), 1, p, t0)
+	tb := New(inputsOf(make([]string, len(durations))...), 1, p, t0)
 	type running struct {
 		a   Assignment
 		end time.Time
@@ -335,9 +337,9 @@ func inputsOf(paths ...string) []task.Input {
 
 func TestHistoryRecordsOutcomes(t *testing.T) {
 	p := testPolicy()
-	p.backupFactor, p.backupMinAge = 2, time.Second
+	p.BackupFactor, p.BackupMinAge = 2, time.Second
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	tb := newTable(inputsOf("a", "b", "c"), 1, p, t0)
+	tb := New(inputsOf("a", "b", "c"), 1, p, t0)
 	a := mustAssign(t, tb, 1, at(0))
 	b := mustAssign(t, tb, 2, at(500))
 	c := mustAssign(t, tb, 3, at(500))
@@ -366,15 +368,18 @@ func TestHistoryRecordsOutcomes(t *testing.T) {
 	}, got)
 }
 
-// TestSetStatusCutsAndCleans: a status message is kept to
-// protocol.MaxStatusBytes of valid UTF-8, and only for a running attempt.
+// testStatusBytes bounds status messages in the tests' policy.
+const testStatusBytes = 256
+
+// TestSetStatusCutsAndCleans: a status message is kept to the policy's
+// MaxStatusBytes of valid UTF-8, and only for a running attempt.
 func TestSetStatusCutsAndCleans(t *testing.T) {
-	tb := newTable(inputsOf("a.txt"), 1, testPolicy(), t0)
+	tb := New(inputsOf("a.txt"), 1, testPolicy(), t0)
 	id := mustAssign(t, tb, 1, t0).Attempt
-	long := strings.Repeat("é", protocol.MaxStatusBytes) // 2 bytes each
+	long := strings.Repeat("é", testStatusBytes) // 2 bytes each
 	tb.SetStatus(id, "\xff"+long)
 	got := tb.Attempts()[0].Status
-	require.LessOrEqual(t, len(got), protocol.MaxStatusBytes)
+	require.LessOrEqual(t, len(got), testStatusBytes)
 	require.True(t, utf8.ValidString(got))
 	require.True(t, strings.HasPrefix(got, "éé"))
 
@@ -391,13 +396,13 @@ const orderedTasks = 16
 // revoked maps first, each kind in task order, every time.
 func TestExpireRevokesInTaskOrder(t *testing.T) {
 	for range 10 {
-		tb := newTable(inputsOf(make([]string, orderedTasks)...), 1, testPolicy(), t0)
+		tb := New(inputsOf(make([]string, orderedTasks)...), 1, testPolicy(), t0)
 		var want []task.AttemptID
 		for w := range orderedTasks {
 			want = append(want, mustAssign(t, tb, w+1, t0).Attempt)
 		}
 		var got []task.AttemptID
-		for _, r := range tb.Expire(t0.Add(testPolicy().lease)) {
+		for _, r := range tb.Expire(t0.Add(testPolicy().Lease)) {
 			got = append(got, r.Attempt)
 		}
 		require.Equal(t, want, got)
@@ -409,14 +414,14 @@ func TestExpireRevokesInTaskOrder(t *testing.T) {
 // the lowest task, every time.
 func TestSameEventsFailTheJobOnTheSameTask(t *testing.T) {
 	p := testPolicy()
-	p.maxFailures = 0
-	p.hardLimit = 10 * time.Second
+	p.MaxFailures = 0
+	p.HardLimit = 10 * time.Second
 	for range 10 {
-		tb := newTable(inputsOf(make([]string, orderedTasks)...), 1, p, t0)
+		tb := New(inputsOf(make([]string, orderedTasks)...), 1, p, t0)
 		for w := range orderedTasks {
 			mustAssign(t, tb, w+1, t0)
 		}
-		now := t0.Add(p.hardLimit)
+		now := t0.Add(p.HardLimit)
 		for w := range orderedTasks {
 			require.True(t, tb.Heartbeat(w+1, mapAttempt(w, 1), now))
 		}
@@ -431,9 +436,9 @@ func TestSameEventsFailTheJobOnTheSameTask(t *testing.T) {
 // lowest task gets the first backup, the next the second.
 func TestStragglersAsOldAreBackedUpInTaskOrder(t *testing.T) {
 	p := testPolicy()
-	p.backupFactor, p.backupMinAge, p.hardLimit = 1, time.Second, time.Hour
+	p.BackupFactor, p.BackupMinAge, p.HardLimit = 1, time.Second, time.Hour
 	for range 10 {
-		tb := newTable(inputsOf(make([]string, orderedTasks+1)...), 1, p, t0)
+		tb := New(inputsOf(make([]string, orderedTasks+1)...), 1, p, t0)
 		for w := range orderedTasks + 1 {
 			mustAssign(t, tb, w+1, t0)
 		}

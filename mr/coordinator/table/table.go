@@ -1,4 +1,18 @@
-package coordinator
+// Package table is the scheduling state of one MapReduce job, as a pure
+// state machine: every map and reduce task, its live attempts and their
+// leases, which attempt of each task committed and where its output is
+// served, the job's counters, and the history of every attempt. Its
+// transitions take the time as an argument and do no I/O; the coordinator
+// holds the lock around them, makes what they decide durable and answers
+// the workers.
+//
+// Each rule has one file: the hand-out order and backup attempts
+// (assign.go); the two-step commit and its restore after a restart
+// (commit.go); failures, retries and skipped inputs (failure.go); lost
+// map outputs and lost servers (lost.go); leases, the hard limit and lost
+// leases (expire.go); counters (counters.go); the attempt history
+// (history.go).
+package table
 
 import (
 	"fmt"
@@ -7,54 +21,63 @@ import (
 	"strings"
 	"time"
 
-	"6.5840/mr/journal"
-	"6.5840/mr/protocol"
 	"6.5840/mr/task"
 )
 
-// taskState is where a task stands.
-type taskState uint8
+// State is where a task stands.
+type State uint8
 
+// The states of a task.
 const (
-	stateIdle       taskState = iota // waiting to be handed out
-	stateRunning                     // one or more live attempts
-	stateCommitting                  // an attempt's commit is being made durable
-	stateDone                        // an attempt committed
+	StateIdle       State = iota // waiting to be handed out
+	StateRunning                 // one or more live attempts
+	StateCommitting              // an attempt's commit is being made durable
+	StateDone                    // an attempt committed, or the task was skipped
 )
 
-func (s taskState) String() string {
+// String returns the state's name.
+func (s State) String() string {
 	switch s {
-	case stateIdle:
+	case StateIdle:
 		return "idle"
-	case stateRunning:
+	case StateRunning:
 		return "running"
-	case stateCommitting:
+	case StateCommitting:
 		return "committing"
-	case stateDone:
+	case StateDone:
 		return "done"
 	default:
 		return fmt.Sprintf("state(%d)", uint8(s))
 	}
 }
 
-// policy holds the timing and failure rules of a table.
-type policy struct {
-	// lease is how long an attempt lives without a heartbeat.
-	lease time.Duration
-	// hardLimit is how long an attempt may run at all, heartbeats or not.
-	hardLimit time.Duration
-	// maxFailures is how many failed or lost attempts (or lost outputs) a
+// Defaults of the backup rule (see Policy).
+const (
+	DefaultBackupFactor = 3.0
+	DefaultBackupMinAge = 5 * time.Second
+)
+
+// Policy holds the timing and failure rules of a table.
+type Policy struct {
+	// Lease is how long an attempt lives without a heartbeat.
+	Lease time.Duration
+	// HardLimit is how long an attempt may run at all, heartbeats or not;
+	// zero means no limit.
+	HardLimit time.Duration
+	// MaxFailures is how many failed or lost attempts (or lost outputs) a
 	// task survives; one more fails the job. Negative means no limit.
-	maxFailures int
-	// backupFactor enables backup attempts when positive: a task running
-	// longer than backupFactor times the mean committed duration of its
-	// kind (and at least backupMinAge) gets a second attempt once no task
+	MaxFailures int
+	// BackupFactor enables backup attempts when positive: a task running
+	// longer than BackupFactor times the mean committed duration of its
+	// kind (and at least BackupMinAge) gets a second attempt once no task
 	// is idle.
-	backupFactor float64
-	backupMinAge time.Duration
-	// skipBadInputs makes a map task that fails too often be skipped
+	BackupFactor float64
+	BackupMinAge time.Duration
+	// SkipBadInputs makes a map task that fails too often be skipped
 	// (its input left out of the job) instead of failing the job.
-	skipBadInputs bool
+	SkipBadInputs bool
+	// MaxStatusBytes bounds the status message kept for an attempt.
+	MaxStatusBytes int
 }
 
 // attemptsPerStart spaces the attempt numbers of successive coordinator
@@ -75,11 +98,11 @@ type attempt struct {
 type taskEntry struct {
 	id       task.ID
 	input    task.Input // map tasks only
-	state    taskState
+	state    State
 	attempts int       // attempts handed out so far; the next gets attempts+1
 	live     []attempt // running attempts: one, or two with a backup
 	// committing is the attempt whose commit is being made durable, in
-	// stateCommitting.
+	// StateCommitting.
 	committing attempt
 	// committed and committedWorker name the committed attempt once done;
 	// committed is 0 for a skipped map task.
@@ -123,7 +146,7 @@ func newTaskSet(n int) taskSet {
 func (s *taskSet) runningInOrder() []int { return slices.Sorted(maps.Keys(s.running)) }
 
 func (s *taskSet) queue(e *taskEntry, now time.Time) {
-	e.state = stateIdle
+	e.state = StateIdle
 	e.idleSince = now
 	delete(s.running, e.id.Index)
 	s.idle = append(s.idle, e.id.Index)
@@ -143,9 +166,9 @@ type Assignment struct {
 // Reduce tasks are handed out once every map task has been done. A map
 // task whose committed output is later lost goes back to idle, in the
 // reduce phase too, and is handed out before any reduce task; reduce
-// attempts meanwhile wait for it (see MapOutput).
+// attempts meanwhile wait for it (see MapCommit).
 type Table struct {
-	policy  policy
+	policy  Policy
 	maps    taskSet
 	reduces taskSet
 	// reducing is set once every map task has been done: from then on
@@ -172,19 +195,9 @@ type Table struct {
 	mapsRerun int
 }
 
-// Commit is an attempt's commit: the attempt (0 for a skipped map task),
-// and for a map attempt where its output is served. Counters are the
-// attempt's counts, added to the job's totals.
-type Commit struct {
-	Attempt  task.AttemptID
-	Skipped  bool
-	Server   string
-	Counters map[string]int64
-}
-
-// newTable returns a table with one map task per input and nReduce reduce
+// New returns a table with one map task per input and nReduce reduce
 // tasks, in the map phase.
-func newTable(inputs []task.Input, nReduce int, p policy, now time.Time) *Table {
+func New(inputs []task.Input, nReduce int, p Policy, now time.Time) *Table {
 	t := &Table{policy: p, maps: newTaskSet(len(inputs)), reduces: newTaskSet(nReduce), counters: make(map[string]int64)}
 	for i, in := range inputs {
 		t.maps.tasks[i] = taskEntry{id: task.ID{Kind: task.Map, Index: i}, input: in}
@@ -203,7 +216,7 @@ func newTable(inputs []task.Input, nReduce int, p policy, now time.Time) *Table 
 func (t *Table) startReducing(now time.Time) {
 	t.reducing = true
 	for i := range t.reduces.tasks {
-		if e := &t.reduces.tasks[i]; e.state == stateIdle {
+		if e := &t.reduces.tasks[i]; e.state == StateIdle {
 			t.reduces.queue(e, now)
 		}
 	}
@@ -240,83 +253,6 @@ func (t *Table) Failure() error { return t.failure }
 // Reducing reports whether reduce tasks are being handed out.
 func (t *Table) Reducing() bool { return t.reducing }
 
-// Assign hands worker an attempt, if any is due: an idle map task first,
-// then (once reducing) an idle reduce task, else a backup attempt of a
-// straggler.
-func (t *Table) Assign(worker int, now time.Time) (Assignment, bool) {
-	if t.Over() {
-		return Assignment{}, false
-	}
-	if i, ok := t.maps.nextIdle(); ok {
-		return t.start(&t.maps, i, worker, now, false), true
-	}
-	if t.reducing {
-		if i, ok := t.reduces.nextIdle(); ok {
-			return t.start(&t.reduces, i, worker, now, false), true
-		}
-	}
-	s := &t.reduces
-	if t.maps.done < len(t.maps.tasks) {
-		s = &t.maps
-	}
-	if i, ok := t.straggler(s, worker, now); ok {
-		return t.start(s, i, worker, now, true), true
-	}
-	return Assignment{}, false
-}
-
-// nextIdle pops the next idle task off the queue.
-func (s *taskSet) nextIdle() (int, bool) {
-	for len(s.idle) > 0 {
-		i := s.idle[0]
-		s.idle = s.idle[1:]
-		if s.tasks[i].state == stateIdle {
-			return i, true
-		}
-	}
-	return 0, false
-}
-
-func (t *Table) start(s *taskSet, i, worker int, now time.Time, backup bool) Assignment {
-	e := &s.tasks[i]
-	e.attempts++
-	e.state = stateRunning
-	e.live = append(e.live, attempt{
-		number:     e.attempts,
-		worker:     worker,
-		started:    now,
-		leaseUntil: now.Add(t.policy.lease),
-		backup:     backup,
-	})
-	s.running[i] = struct{}{}
-	id := task.AttemptID{Task: e.id, Attempt: e.attempts}
-	t.history.started(id, worker, now, backup)
-	return Assignment{Worker: worker, Attempt: id, Input: e.input, Backup: backup}
-}
-
-// straggler picks a running task of s that deserves a backup attempt on
-// worker: it has a single live attempt, on another worker, running much
-// longer than the committed tasks of its kind took on average. Of tasks
-// as old, the lowest index wins.
-func (t *Table) straggler(s *taskSet, worker int, now time.Time) (int, bool) {
-	if t.policy.backupFactor <= 0 || s.committedCount == 0 {
-		return 0, false
-	}
-	mean := s.committedTime / time.Duration(s.committedCount)
-	threshold := max(time.Duration(t.policy.backupFactor*float64(mean)), t.policy.backupMinAge)
-	best, bestAge := 0, time.Duration(0)
-	for _, i := range s.runningInOrder() {
-		e := &s.tasks[i]
-		if e.state != stateRunning || len(e.live) != 1 || e.live[0].worker == worker {
-			continue
-		}
-		if age := now.Sub(e.live[0].started); age > threshold && age > bestAge {
-			best, bestAge = i, age
-		}
-	}
-	return best, bestAge > 0
-}
-
 // liveAttempt returns attempt id of worker if it is live.
 func (t *Table) liveAttempt(worker int, id task.AttemptID) (*taskEntry, *attempt) {
 	e := t.entry(id.Task)
@@ -344,15 +280,15 @@ func (t *Table) Heartbeat(worker int, id task.AttemptID, now time.Time) bool {
 	if a == nil {
 		return false
 	}
-	a.leaseUntil = now.Add(t.policy.lease)
+	a.leaseUntil = now.Add(t.policy.Lease)
 	return true
 }
 
 // SetStatus records the status message that a live attempt's
-// application reported, cut to protocol.MaxStatusBytes of valid UTF-8.
+// application reported, cut to the policy's MaxStatusBytes of valid UTF-8.
 func (t *Table) SetStatus(id task.AttemptID, message string) {
-	if len(message) > protocol.MaxStatusBytes {
-		message = message[:protocol.MaxStatusBytes]
+	if len(message) > t.policy.MaxStatusBytes {
+		message = message[:t.policy.MaxStatusBytes]
 	}
 	t.history.setStatus(id, strings.ToValidUTF8(message, ""))
 }
@@ -362,7 +298,7 @@ func (t *Table) SetStatus(id task.AttemptID, message string) {
 // has none.
 func (t *Table) MapCommit(m int) (Commit, bool) {
 	e := &t.maps.tasks[m]
-	if e.state != stateDone {
+	if e.state != StateDone {
 		return Commit{}, false
 	}
 	return Commit{Attempt: task.AttemptID{Task: e.id, Attempt: e.committed}, Skipped: e.skipped,
@@ -372,7 +308,7 @@ func (t *Table) MapCommit(m int) (Commit, bool) {
 // MapIdleFor returns how long map task m has been idle, or 0 if it is not.
 func (t *Table) MapIdleFor(m int, now time.Time) time.Duration {
 	e := &t.maps.tasks[m]
-	if e.state != stateIdle {
+	if e.state != StateIdle {
 		return 0
 	}
 	return now.Sub(e.idleSince)
@@ -391,7 +327,7 @@ func (t *Table) MapCommitsVersion() int { return t.mapCommitsVersion }
 func (t *Table) Committed(fn func(id task.AttemptID)) {
 	for _, s := range []*taskSet{&t.maps, &t.reduces} {
 		for i := range s.tasks {
-			if e := &s.tasks[i]; e.state == stateDone && !e.skipped {
+			if e := &s.tasks[i]; e.state == StateDone && !e.skipped {
 				fn(task.AttemptID{Task: e.id, Attempt: e.committed})
 			}
 		}
@@ -423,59 +359,6 @@ func (t *Table) Skipped() []string {
 	return inputs
 }
 
-// Restore marks the tasks a journal recorded as committed (or skipped)
-// before a coordinator restart as done, with their counters and servers,
-// and numbers new attempts after every earlier start's. It must be called
-// on a fresh table.
-func (t *Table) Restore(starts int, commits []journal.Commit, now time.Time) error {
-	for _, s := range []*taskSet{&t.maps, &t.reduces} {
-		for i := range s.tasks {
-			s.tasks[i].attempts = starts * attemptsPerStart
-		}
-	}
-	for _, kind := range []task.Kind{task.Map, task.Reduce} {
-		for _, c := range commits {
-			if c.Attempt.Task.Kind != kind {
-				continue
-			}
-			e := t.entry(c.Attempt.Task)
-			if e == nil {
-				return fmt.Errorf("the journal commits %v, which this job does not have", c.Attempt)
-			}
-			if e.state == stateDone {
-				continue
-			}
-			if kind == task.Reduce && !t.reducing {
-				// Reduces ran, so every map had been done; a map missing now
-				// lost its output then and runs again.
-				t.startReducing(now)
-			}
-			e.skipped = c.Skipped
-			t.keep(e, Commit{Attempt: c.Attempt, Skipped: c.Skipped, Server: c.Server, Counters: c.Counters})
-			t.markDone(e, c.Attempt.Attempt, 0, now)
-		}
-	}
-	return nil
-}
-
-// markDone commits e with attempt (0: skipped) of worker.
-func (t *Table) markDone(e *taskEntry, attempt, worker int, now time.Time) {
-	s := t.set(e.id.Kind)
-	e.state = stateDone
-	e.committed, e.committedWorker = attempt, worker
-	e.live = nil
-	delete(s.running, e.id.Index)
-	s.done++
-	switch {
-	case e.id.Kind == task.Map && t.reducing:
-		t.mapCommitsVersion++
-	case e.id.Kind == task.Map && s.done == len(s.tasks):
-		t.startReducing(now)
-	case e.id.Kind == task.Reduce && s.done == len(s.tasks):
-		t.finished = true
-	}
-}
-
 // Attempts returns the history of every attempt, in start order. The
 // caller must not modify it.
 func (t *Table) Attempts() []AttemptRecord { return t.history.records }
@@ -498,4 +381,27 @@ func (t *Table) Progress() Progress {
 		ReducesDone: t.reduces.done, Reduces: len(t.reduces.tasks),
 		MapsRunning: len(t.maps.running), ReducesRunning: len(t.reduces.running),
 	}
+}
+
+// TaskView is what a view of the job shows of a task.
+type TaskView struct {
+	ID      task.ID
+	Input   task.Input // map tasks only
+	State   State
+	Skipped bool
+}
+
+// Tasks returns how many tasks the job has, maps and reduces.
+func (t *Table) Tasks() int { return len(t.maps.tasks) + len(t.reduces.tasks) }
+
+// Task returns the k-th task of the job (0 <= k < Tasks()): map tasks
+// first, then reduce tasks, each in index order.
+func (t *Table) Task(k int) TaskView {
+	var e *taskEntry
+	if k < len(t.maps.tasks) {
+		e = &t.maps.tasks[k]
+	} else {
+		e = &t.reduces.tasks[k-len(t.maps.tasks)]
+	}
+	return TaskView{ID: e.id, Input: e.input, State: e.state, Skipped: e.skipped}
 }

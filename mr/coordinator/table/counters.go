@@ -1,4 +1,4 @@
-package coordinator
+package table
 
 import (
 	"fmt"
@@ -10,29 +10,29 @@ import (
 
 // Limits on the counters a report may carry. A count is an amount of
 // something an attempt did, so it is never negative and never beyond
-// maxCounterValue (2^53: 8 PiB of bytes, and the largest integer a JSON
+// MaxCounterValue (2^53: 8 PiB of bytes, and the largest integer a JSON
 // reader of the report keeps exactly).
 const (
-	maxCounters     = 1000
-	maxCounterName  = 200
-	maxCounterValue = 1 << 53
+	MaxCounters     = 1000
+	MaxCounterName  = 200
+	MaxCounterValue = 1 << 53
 )
 
 // CheckCounters returns why an attempt's counters cannot be added to the
 // totals, or nil: too many names, an over-long name, a negative or absurd
 // value, or one that would overflow its total.
 func (t *Table) CheckCounters(counters map[string]int64) error {
-	if len(counters) > maxCounters {
-		return fmt.Errorf("%d counters; at most %d", len(counters), maxCounters)
+	if len(counters) > MaxCounters {
+		return fmt.Errorf("%d counters; at most %d", len(counters), MaxCounters)
 	}
 	for name, n := range counters {
 		switch {
-		case len(name) > maxCounterName:
-			return fmt.Errorf("a counter name of %d bytes; at most %d", len(name), maxCounterName)
+		case len(name) > MaxCounterName:
+			return fmt.Errorf("a counter name of %d bytes; at most %d", len(name), MaxCounterName)
 		case n < 0:
 			return fmt.Errorf("counter %q is negative (%d)", name, n)
-		case n > maxCounterValue:
-			return fmt.Errorf("counter %q is %d; at most %d", name, n, int64(maxCounterValue))
+		case n > MaxCounterValue:
+			return fmt.Errorf("counter %q is %d; at most %d", name, n, int64(MaxCounterValue))
 		case n > math.MaxInt64-t.counters[name]:
 			return fmt.Errorf("counter %q would overflow its total", name)
 		}

@@ -1,4 +1,4 @@
-package coordinator
+package table
 
 import (
 	"errors"
@@ -7,8 +7,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"6.5840/mr/journal"
-	"6.5840/mr/protocol"
 	"6.5840/mr/task"
 )
 
@@ -23,7 +21,7 @@ func runMaps(t *testing.T, tb *Table, now time.Time) {
 }
 
 func TestLostMapOutputRunsAgainInTheReducePhase(t *testing.T) {
-	tb := newTable(inputsOf("a", "b"), 2, testPolicy(), t0)
+	tb := New(inputsOf("a", "b"), 2, testPolicy(), t0)
 	runMaps(t, tb, t0)
 	r0 := mustAssign(t, tb, 3, t0)
 	r1 := mustAssign(t, tb, 4, t0)
@@ -31,7 +29,7 @@ func TestLostMapOutputRunsAgainInTheReducePhase(t *testing.T) {
 
 	require.Equal(t, LostRerun, tb.OutputLost(mapAttempt(0, 1), "no such file", t0))
 	require.Equal(t, LostStale, tb.OutputLost(mapAttempt(0, 1), "reported twice", t0), "a second report changes nothing")
-	require.Equal(t, []int{protocol.Pending, 1}, mapOutputs(tb))
+	require.Equal(t, []int{pending, 1}, mapOutputs(tb))
 	require.Equal(t, Progress{MapsDone: 1, Maps: 2, ReducesDone: 1, Reduces: 2, ReducesRunning: 1}, tb.Progress())
 	require.True(t, tb.IsLive(3, r0.Attempt), "the reduce attempt waiting for the map goes on")
 	require.Equal(t, 3*time.Second, tb.MapIdleFor(0, t0.Add(3*time.Second)))
@@ -56,9 +54,9 @@ func TestLostMapOutputRunsAgainInTheReducePhase(t *testing.T) {
 
 func TestOutputLostTooOftenFailsTheJobNamingTheInput(t *testing.T) {
 	p := testPolicy()
-	p.maxFailures = 1
-	p.skipBadInputs = true // a lost output is not the input's fault: never skipped
-	tb := newTable(inputsOf("pg-grimm.txt"), 1, p, t0)
+	p.MaxFailures = 1
+	p.SkipBadInputs = true // a lost output is not the input's fault: never skipped
+	tb := New(inputsOf("pg-grimm.txt"), 1, p, t0)
 	runMaps(t, tb, t0)
 	mustAssign(t, tb, 2, t0) // the reduce
 	require.Equal(t, LostRerun, tb.OutputLost(mapAttempt(0, 1), "checksum mismatch", t0))
@@ -73,7 +71,7 @@ func TestOutputLostTooOftenFailsTheJobNamingTheInput(t *testing.T) {
 }
 
 func TestOutputLostIsStaleForOtherAttempts(t *testing.T) {
-	tb := newTable(inputsOf("a"), 1, testPolicy(), t0)
+	tb := New(inputsOf("a"), 1, testPolicy(), t0)
 	a := mustAssign(t, tb, 1, t0)
 	require.Equal(t, LostStale, tb.OutputLost(a.Attempt, "not committed yet", t0))
 	require.Equal(t, ResultCommitted, complete(tb, 1, a.Attempt, t0))
@@ -85,8 +83,8 @@ func TestOutputLostIsStaleForOtherAttempts(t *testing.T) {
 
 func TestReleaseIsNotAFailure(t *testing.T) {
 	p := testPolicy()
-	p.maxFailures = 0
-	tb := newTable(inputsOf("a"), 1, p, t0)
+	p.MaxFailures = 0
+	tb := New(inputsOf("a"), 1, p, t0)
 	runMaps(t, tb, t0)
 	for n := 1; n <= 3; n++ {
 		r := mustAssign(t, tb, 2, t0)
@@ -99,8 +97,8 @@ func TestReleaseIsNotAFailure(t *testing.T) {
 
 func TestMaxFailuresZeroFailsAtTheFirstFailure(t *testing.T) {
 	p := testPolicy()
-	p.maxFailures = 0
-	tb := newTable(inputsOf("a"), 1, p, t0)
+	p.MaxFailures = 0
+	tb := New(inputsOf("a"), 1, p, t0)
 	a := mustAssign(t, tb, 1, t0)
 	require.Equal(t, ResultFailed, tb.Fail(1, a.Attempt, "boom", t0))
 	require.True(t, tb.Over())
@@ -108,7 +106,7 @@ func TestMaxFailuresZeroFailsAtTheFirstFailure(t *testing.T) {
 }
 
 func TestJobEndsOnlyOnceTheLastCommitIsDurable(t *testing.T) {
-	tb := newTable(inputsOf("a"), 1, testPolicy(), t0)
+	tb := New(inputsOf("a"), 1, testPolicy(), t0)
 	runMaps(t, tb, t0)
 	r := mustAssign(t, tb, 1, t0)
 	require.Equal(t, ResultCommitting, tb.BeginCommit(1, r.Attempt))
@@ -121,8 +119,8 @@ func TestJobEndsOnlyOnceTheLastCommitIsDurable(t *testing.T) {
 
 func TestFailedCommitRetriesTheTask(t *testing.T) {
 	p := testPolicy()
-	p.backupFactor, p.backupMinAge = 1, time.Second
-	tb := newTable(inputsOf("a", "b"), 1, p, t0)
+	p.BackupFactor, p.BackupMinAge = 1, time.Second
+	tb := New(inputsOf("a", "b"), 1, p, t0)
 	b := mustAssign(t, tb, 2, t0)
 	a := mustAssign(t, tb, 1, t0)
 	require.Equal(t, ResultCommitted, complete(tb, 2, b.Attempt, t0.Add(time.Second)))
@@ -141,11 +139,11 @@ func TestFailedCommitRetriesTheTask(t *testing.T) {
 }
 
 func TestRestoreAfterAMapOutputWasLost(t *testing.T) {
-	commits := []journal.Commit{
+	commits := []Commit{
 		{Attempt: mapAttempt(0, 1)},
 		{Attempt: reduceAttempt(1, 1)},
 	}
-	tb := newTable(inputsOf("a", "b"), 2, testPolicy(), t0)
+	tb := New(inputsOf("a", "b"), 2, testPolicy(), t0)
 	require.NoError(t, tb.Restore(1, commits, t0))
 	p := tb.Progress()
 	require.Equal(t, 1, p.MapsDone, "both commits applied")
@@ -191,7 +189,7 @@ func TestLoseServerRerunsWhatItServed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tb := newTable(inputsOf(make([]string, len(tt.servers))...), 1, testPolicy(), t0)
+			tb := New(inputsOf(make([]string, len(tt.servers))...), 1, testPolicy(), t0)
 			for m, server := range tt.servers {
 				commitOn(t, tb, mustAssign(t, tb, m+1, t0), server, map[string]int64{"records": 10}, t0)
 			}
@@ -219,7 +217,7 @@ func TestLoseServerRerunsWhatItServed(t *testing.T) {
 
 func TestLoseServerAfterTheJobChangesNothing(t *testing.T) {
 	const server = "10.0.0.1:7001"
-	tb := newTable(inputsOf("a"), 1, testPolicy(), t0)
+	tb := New(inputsOf("a"), 1, testPolicy(), t0)
 	commitOn(t, tb, mustAssign(t, tb, 1, t0), server, nil, t0)
 	require.Equal(t, ResultCommitted, complete(tb, 1, mustAssign(t, tb, 1, t0).Attempt, t0))
 	require.True(t, tb.Over())
@@ -228,7 +226,7 @@ func TestLoseServerAfterTheJobChangesNothing(t *testing.T) {
 }
 
 func TestCountersOfALostOutputAreTakenBack(t *testing.T) {
-	tb := newTable(inputsOf("a", "b"), 1, testPolicy(), t0)
+	tb := New(inputsOf("a", "b"), 1, testPolicy(), t0)
 	commitOn(t, tb, mustAssign(t, tb, 1, t0), "", map[string]int64{"records": 3, "bytes": 7}, t0)
 	commitOn(t, tb, mustAssign(t, tb, 1, t0), "", map[string]int64{"records": 4}, t0)
 	require.Equal(t, map[string]int64{"records": 7, "bytes": 7}, tb.Counters())
