@@ -54,7 +54,8 @@ type Coordinator struct {
 	rpc    *rpc.Server
 	// replies counts the RPC replies not yet written.
 	replies *pendingReplies
-	journal *journal.Journal // nil when Config.NoJournal
+	// committer makes what the job decides durable; it holds the journal.
+	committer committer
 	// epoch identifies this start of the coordinator; requests of another
 	// epoch must register again.
 	epoch string
@@ -143,19 +144,20 @@ func newLocked(cfg Config, inputs []task.Input, lock *flock.Lock) (*Coordinator,
 	rand.Read(epoch)
 	now := time.Now()
 	c := &Coordinator{
-		cfg:     cfg,
-		log:     cfg.Logger,
-		inputs:  inputs,
-		epoch:   hex.EncodeToString(epoch),
-		table:   table.New(inputs, cfg.NReduce, cfg.policy(), now),
-		workers: newRegistry(cfg.Lease, 0),
-		started: now,
-		changed: make(chan struct{}),
-		over:    make(chan struct{}),
-		closed:  make(chan struct{}),
-		rpc:     rpc.NewServer(),
-		replies: newPendingReplies(),
-		lock:    lock,
+		cfg:       cfg,
+		log:       cfg.Logger,
+		inputs:    inputs,
+		epoch:     hex.EncodeToString(epoch),
+		table:     table.New(inputs, cfg.NReduce, cfg.policy(), now),
+		workers:   newRegistry(cfg.Lease, 0),
+		started:   now,
+		changed:   make(chan struct{}),
+		over:      make(chan struct{}),
+		closed:    make(chan struct{}),
+		rpc:       rpc.NewServer(),
+		replies:   newPendingReplies(),
+		lock:      lock,
+		committer: committer{dir: cfg.Dir, log: cfg.Logger, inputs: inputs},
 	}
 	c.mapOutputsVersion = -1
 	c.jobID = c.epoch
@@ -191,7 +193,7 @@ func (c *Coordinator) openJournal() error {
 		j.Close()
 		return fmt.Errorf("%s: %w; remove it to start the job afresh", jobfiles.Journal, err)
 	}
-	c.journal = j
+	c.committer.journal = j
 	c.jobID = job
 	c.earlierAttempts = state.Begun
 	c.workers.last = protocol.WorkerID(state.LastWorker)
@@ -267,9 +269,7 @@ func (c *Coordinator) ServeConn(conn net.Conn) {
 func (c *Coordinator) Close() {
 	c.stop()
 	c.releaseOnce.Do(func() {
-		if c.journal != nil {
-			c.journal.Close()
-		}
+		c.committer.close()
 		c.lock.Release()
 	})
 }
@@ -304,19 +304,18 @@ func (c *Coordinator) Progress() Progress {
 
 // loseSilentWorkersLocked loses every worker with a server that is no
 // longer alive, and with it the map outputs it served (the paper's rule):
-// their tasks run again. It returns the map attempts to journal as lost.
-func (c *Coordinator) loseSilentWorkersLocked(now time.Time) []task.AttemptID {
-	var rerun []task.AttemptID
+// their tasks run again.
+func (c *Coordinator) loseSilentWorkersLocked(now time.Time) {
+	rerun := 0
 	for _, w := range c.workers.loseSilent(now) {
 		c.log.Warn("worker lost; the map outputs it served run again", "worker", w.id, "host", w.host, "server", w.server)
 		reason := fmt.Sprintf("worker %d on %s (serving %s) lost: no call for %v", w.id, w.host, w.server, c.cfg.Lease)
-		rerun = append(rerun, c.table.LoseServer(w.server, reason, now)...)
+		rerun += len(c.table.LoseServer(w.server, reason, now))
 	}
-	if len(rerun) > 0 {
+	if rerun > 0 {
 		c.logFailureLocked()
 		c.notifyLocked()
 	}
-	return rerun
 }
 
 // WaitForWorkers waits, after the job, until every worker heard from within
@@ -377,7 +376,8 @@ func (c *Coordinator) notifyLocked() {
 	}
 }
 
-// reapLeases revokes expired attempts as their deadlines pass.
+// reapLeases revokes expired attempts and loses silent workers as their
+// deadlines pass.
 func (c *Coordinator) reapLeases() {
 	for {
 		select {
@@ -390,28 +390,9 @@ func (c *Coordinator) reapLeases() {
 			c.mu.Unlock()
 			return
 		}
-		now := time.Now()
-		revoked := c.table.Expire(now)
-		for _, r := range revoked {
-			c.log.Warn("attempt revoked", "attempt", r.Attempt, "worker", r.Worker, "reason", r.Reason)
-		}
-		skipped := c.table.TakeSkipped()
-		// A confirmed lease loss may have failed the job or skipped an
-		// input without revoking anything.
-		if len(revoked) > 0 || len(skipped) > 0 || c.table.Over() {
-			c.logFailureLocked()
-			c.notifyLocked()
-		}
-		rerun := c.loseSilentWorkersLocked(now)
-		skipped = append(skipped, c.table.TakeSkipped()...)
-		next, ok := c.table.NextDeadline()
-		if w, wok := c.workers.nextLoss(); wok && (!ok || w.Before(next)) {
-			next, ok = w, true
-		}
+		next, ok := c.reapLocked(time.Now())
 		changed := c.changed
-		c.mu.Unlock()
-		c.journalLost(rerun)
-		c.journalSkipped(skipped)
+		c.unlockAndPersist(record{})
 
 		var timer *time.Timer
 		var timeout <-chan time.Time
@@ -428,6 +409,28 @@ func (c *Coordinator) reapLeases() {
 			timer.Stop()
 		}
 	}
+}
+
+// reapLocked revokes the attempts expired at now and loses the workers
+// silent since a lease, and returns when it next has work, if ever.
+func (c *Coordinator) reapLocked(now time.Time) (time.Time, bool) {
+	before := c.table.Progress()
+	revoked := c.table.Expire(now)
+	for _, r := range revoked {
+		c.log.Warn("attempt revoked", "attempt", r.Attempt, "worker", r.Worker, "reason", r.Reason)
+	}
+	// A confirmed lease loss may have failed the job or skipped an input
+	// without revoking anything.
+	if len(revoked) > 0 || c.table.Progress() != before || c.table.Over() {
+		c.logFailureLocked()
+		c.notifyLocked()
+	}
+	c.loseSilentWorkersLocked(now)
+	next, ok := c.table.NextDeadline()
+	if w, wok := c.workers.nextLoss(); wok && (!ok || w.Before(next)) {
+		next, ok = w, true
+	}
+	return next, ok
 }
 
 func (c *Coordinator) logFailureLocked() {

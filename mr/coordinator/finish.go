@@ -60,7 +60,7 @@ func (c *Coordinator) Finish() error {
 	progress := c.table.Progress()
 	c.mu.Unlock()
 
-	resumable := failure != nil && c.journal != nil
+	resumable := failure != nil && c.committer.journaled()
 	var errs []error
 	if !c.cfg.KeepScratch {
 		errs = append(errs, jobfiles.RemoveOwned(c.cfg.Dir, func(id task.AttemptID, intermediate bool) bool {
@@ -76,8 +76,8 @@ func (c *Coordinator) Finish() error {
 			reduces = append(reduces, id.Task.Index)
 		}
 		errs = append(errs, jobfiles.RemoveOutputs(c.cfg.Dir, reduces))
-	case c.journal != nil:
-		errs = append(errs, c.journal.Remove())
+	case c.committer.journaled():
+		errs = append(errs, c.committer.remove())
 	}
 	if err := errors.Join(errs...); err != nil {
 		c.log.Error("clean up after the job", "err", err)

@@ -38,17 +38,11 @@ func (c *Coordinator) register(args *protocol.RegisterArgs, reply *protocol.Regi
 	rand.Read(session)
 	reply.Session = hex.EncodeToString(session)
 	id := c.workers.add(workerInfo{host: args.Host, pid: args.PID, server: args.Server, session: reply.Session}, time.Now())
-	c.mu.Unlock()
-
-	if c.journal != nil {
-		err := c.journal.Worker(int(id))
-		if err == nil && firstApp && args.App != "" {
-			err = c.journal.App(args.App)
-		}
-		if err != nil {
-			c.abort(err)
-		}
+	r := record{worker: id}
+	if firstApp {
+		r.app = args.App
 	}
+	c.unlockAndPersist(r)
 	reply.Worker = id
 	reply.Epoch = c.epoch
 	reply.Job = c.jobID
@@ -79,13 +73,13 @@ func (c *Coordinator) getTask(args *protocol.GetTaskArgs, reply *protocol.GetTas
 			c.mu.Unlock()
 			return err
 		}
-		offered := c.offerLocked(args.Worker, info, reply)
-		changed := c.changed
-		c.mu.Unlock()
-		if offered {
-			c.startOffer(args.Header, reply)
+		if c.offerLocked(args.Worker, info, reply) {
+			c.unlockAndPersist(record{begun: begun(reply)})
+			c.logOffer(args.Header, reply)
 			return nil
 		}
+		changed := c.changed
+		c.mu.Unlock()
 		select {
 		case <-changed:
 		case <-poll.C:
@@ -161,17 +155,20 @@ func mapOutput(commit table.Commit) protocol.MapOutput {
 	return out
 }
 
-// startOffer journals and logs what offerLocked told a worker. The begun
-// attempt is in the journal before the worker hears of it, so cleanup
-// after a restart knows of every file it may write.
-func (c *Coordinator) startOffer(h protocol.Header, reply *protocol.GetTaskReply) {
+// begun returns the attempt that reply hands out, if it hands one out:
+// it is made durable before the worker hears of it, so that cleanup after
+// a restart knows of every file the attempt may write.
+func begun(reply *protocol.GetTaskReply) *task.AttemptID {
+	if reply == nil || reply.Action != protocol.ActionRun {
+		return nil
+	}
+	return &reply.Attempt
+}
+
+// logOffer logs what offerLocked told a worker.
+func (c *Coordinator) logOffer(h protocol.Header, reply *protocol.GetTaskReply) {
 	switch reply.Action {
 	case protocol.ActionRun:
-		if c.journal != nil {
-			if err := c.journal.Begin(reply.Attempt); err != nil {
-				c.abort(err)
-			}
-		}
 		c.log.Info("attempt started", "worker", h.Worker, "req", h.RequestID, "attempt", reply.Attempt,
 			"input", reply.Input.String(), "backup", reply.Backup)
 	case protocol.ActionExit:

@@ -11,45 +11,47 @@ import (
 )
 
 // lostOutputsLocked applies a reduce attempt's reports of map outputs it
-// could not read, and returns the map attempts whose tasks run again.
-func (c *Coordinator) lostOutputsLocked(lost []protocol.LostOutput, log *slog.Logger) []task.AttemptID {
-	var rerun []task.AttemptID
+// could not read, and reports whether any map task runs again.
+func (c *Coordinator) lostOutputsLocked(lost []protocol.LostOutput, log *slog.Logger) bool {
+	rerun := false
 	now := time.Now()
 	for _, l := range lost {
 		if c.table.OutputLost(l.Map, l.Reason, now) != table.LostRerun {
 			continue
 		}
-		rerun = append(rerun, l.Map)
+		rerun = true
 		log.Warn("map output lost; its map task runs again", "map", l.Map,
 			"input", c.inputs[l.Map.Task.Index].String(), "reason", l.Reason)
 	}
 	return rerun
 }
 
-// journalLost journals that the outputs of map attempts were lost.
-func (c *Coordinator) journalLost(rerun []task.AttemptID) {
-	if c.journal == nil {
-		return
-	}
-	for _, id := range rerun {
-		if err := c.journal.Lost(id); err != nil {
-			c.abort(err)
-			return
-		}
-	}
-}
-
 // waitMapOutputs applies a reduce attempt's reports of lost map outputs,
 // then waits (at most PollTimeout) until a map task it wants has an
-// output, and returns those that have. It asks the attempt to yield when a
-// map task it wants has been idle for a whole PollTimeout: no worker is
-// free to run it, and the reducer's may be the one needed.
+// output, and returns those that have.
 func (c *Coordinator) waitMapOutputs(args *protocol.MapOutputsArgs, reply *protocol.MapOutputsReply) error {
 	log := c.log.With("worker", args.Worker, "req", args.RequestID, "attempt", args.Attempt)
 	poll := time.NewTimer(c.cfg.PollTimeout)
 	defer poll.Stop()
-	worker := int(args.Worker)
+	if err := c.applyLost(args, log); err != nil {
+		return err
+	}
+	for {
+		changed, err := c.findMapOutputs(args, reply, log)
+		if err != nil || changed == nil {
+			return err
+		}
+		select {
+		case <-changed:
+		case <-poll.C:
+			return nil
+		}
+	}
+}
 
+// applyLost checks a MapOutputs request and applies its reports of lost
+// map outputs, if its reduce attempt is live.
+func (c *Coordinator) applyLost(args *protocol.MapOutputsArgs, log *slog.Logger) error {
 	c.mu.Lock()
 	if _, err := c.checkCallerLocked(args.Header); err != nil {
 		c.mu.Unlock()
@@ -61,50 +63,47 @@ func (c *Coordinator) waitMapOutputs(args *protocol.MapOutputsArgs, reply *proto
 			return fmt.Errorf("no map task %d", m)
 		}
 	}
-	var rerun []task.AttemptID
-	if args.Attempt.Task.Kind == task.Reduce && c.table.IsLive(worker, args.Attempt) {
-		if rerun = c.lostOutputsLocked(args.Lost, log); len(rerun) > 0 {
+	if args.Attempt.Task.Kind == task.Reduce && c.table.IsLive(int(args.Worker), args.Attempt) {
+		if c.lostOutputsLocked(args.Lost, log) {
 			c.logFailureLocked()
 			c.notifyLocked()
 		}
 	}
-	c.mu.Unlock()
-	c.journalLost(rerun)
+	c.unlockAndPersist(record{})
+	return nil
+}
 
-	for {
-		c.mu.Lock()
-		if _, err := c.checkCallerLocked(args.Header); err != nil {
-			c.mu.Unlock()
-			return err
-		}
-		if args.Attempt.Task.Kind != task.Reduce || !c.table.IsLive(worker, args.Attempt) {
-			c.mu.Unlock()
-			reply.Revoked = true
-			return nil
-		}
-		now := time.Now()
-		yield := false
-		for _, m := range args.Want {
-			if commit, ok := c.table.MapCommit(m); ok {
-				reply.Outputs = append(reply.Outputs, mapOutput(commit))
-			} else if c.table.MapIdleFor(m, now) >= c.cfg.PollTimeout {
-				yield = true
-			}
-		}
-		changed := c.changed
-		c.mu.Unlock()
-		switch {
-		case len(reply.Outputs) > 0:
-			return nil
-		case yield:
-			log.Info("asking a waiting reduce attempt to yield: a map task it needs is idle")
-			reply.Yield = true
-			return nil
-		}
-		select {
-		case <-changed:
-		case <-poll.C:
-			return nil
+// findMapOutputs fills reply with the wanted map tasks that have an
+// output, or asks the attempt to yield when one of them has been idle for
+// a whole PollTimeout: no worker is free to run it, and the reducer's may
+// be the one needed. It returns the channel to wait on if there is
+// nothing to answer yet, and nil once reply is the answer.
+func (c *Coordinator) findMapOutputs(args *protocol.MapOutputsArgs, reply *protocol.MapOutputsReply, log *slog.Logger) (<-chan struct{}, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, err := c.checkCallerLocked(args.Header); err != nil {
+		return nil, err
+	}
+	if args.Attempt.Task.Kind != task.Reduce || !c.table.IsLive(int(args.Worker), args.Attempt) {
+		reply.Revoked = true
+		return nil, nil
+	}
+	now := time.Now()
+	yield := false
+	for _, m := range args.Want {
+		if commit, ok := c.table.MapCommit(m); ok {
+			reply.Outputs = append(reply.Outputs, mapOutput(commit))
+		} else if c.table.MapIdleFor(m, now) >= c.cfg.PollTimeout {
+			yield = true
 		}
 	}
+	switch {
+	case len(reply.Outputs) > 0:
+		return nil, nil
+	case yield:
+		log.Info("asking a waiting reduce attempt to yield: a map task it needs is idle")
+		reply.Yield = true
+		return nil, nil
+	}
+	return c.changed, nil
 }

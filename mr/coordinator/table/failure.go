@@ -79,7 +79,7 @@ func (t *Table) countFailure(e *taskEntry, reason string, maySkip bool, now time
 	if maySkip && t.policy.SkipBadInputs && e.id.Kind == task.Map {
 		e.skipped = true
 		e.lastError = fmt.Sprintf("skipped after %d failures; last: %s", e.failures, reason)
-		t.newlySkipped = append(t.newlySkipped, e.id)
+		t.changes.Skipped = append(t.changes.Skipped, e.id)
 		t.markDone(e, 0, 0, now)
 		return true
 	}
@@ -87,7 +87,7 @@ func (t *Table) countFailure(e *taskEntry, reason string, maySkip bool, now time
 	if e.id.Kind == task.Map {
 		what += fmt.Sprintf(" (input %s)", e.input)
 	}
-	t.failure = fmt.Errorf("%s failed %d times; last: %s", what, e.failures, reason)
+	t.Abort(fmt.Errorf("%s failed %d times; last: %s", what, e.failures, reason))
 	return true
 }
 

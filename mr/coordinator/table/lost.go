@@ -24,6 +24,7 @@ func (t *Table) OutputLost(lost task.AttemptID, reason string, now time.Time) Lo
 	e.committed, e.committedWorker = 0, 0
 	t.takeBack(e)
 	t.mapsRerun++
+	t.changes.Lost = append(t.changes.Lost, lost)
 	t.mapCommitsVersion++
 	t.recordFailure(e, fmt.Sprintf("output of attempt %d lost: %s", lost.Attempt, reason), false, now)
 	return LostRerun

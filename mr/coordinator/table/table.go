@@ -182,8 +182,9 @@ type Table struct {
 	// replaced once reducing, so that cached lists of map commits can tell
 	// they are stale.
 	mapCommitsVersion int
-	// newlySkipped holds map tasks skipped since TakeSkipped last ran.
-	newlySkipped []task.ID
+	// changes holds what the table decided since TakeChanges last ran
+	// that must be made durable.
+	changes Changes
 	// unconfirmed holds lease losses not yet counted against their tasks.
 	unconfirmed []leaseLoss
 	// history records every attempt.
@@ -334,18 +335,27 @@ func (t *Table) Committed(fn func(id task.AttemptID)) {
 	}
 }
 
-// Abort fails the job with err.
+// Abort fails the job with err, unless it has failed already: the first
+// failure is the job's.
 func (t *Table) Abort(err error) {
 	if t.failure == nil {
 		t.failure = err
 	}
 }
 
-// TakeSkipped returns the map tasks skipped since it was last called.
-func (t *Table) TakeSkipped() []task.ID {
-	s := t.newlySkipped
-	t.newlySkipped = nil
-	return s
+// Changes are what the table decided that a restarted coordinator must
+// know, beyond the commits it is handed: committed map outputs found lost
+// (their commits no longer hold) and map tasks skipped.
+type Changes struct {
+	Lost    []task.AttemptID
+	Skipped []task.ID
+}
+
+// TakeChanges returns the changes made since it was last called.
+func (t *Table) TakeChanges() Changes {
+	c := t.changes
+	t.changes = Changes{}
+	return c
 }
 
 // Skipped returns the inputs of every skipped map task.
