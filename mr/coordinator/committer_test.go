@@ -18,7 +18,7 @@ func TestUnwritableJournalFailsTheJob(t *testing.T) {
 		w := register(t, s)
 		run := getTask(t, s, w)
 		require.NoError(t, c.committer.journal.Close())
-		require.Equal(t, protocol.OutcomeFailed, report(t, s, w, run.Attempt, map[string]int64{"records": 1}))
+		require.Equal(t, protocol.VerdictFailed, report(t, s, w, run.Attempt, map[string]int64{"records": 1}))
 		require.ErrorContains(t, c.Err(), "journal")
 		require.Empty(t, c.Counters(), "a commit that failed adds nothing")
 		require.Equal(t, protocol.ActionExit, getTask(t, s, w).Action)
@@ -35,7 +35,7 @@ func TestRestartRestoresWhatTheCommitterWrote(t *testing.T) {
 		require.NoError(t, s.Register(&protocol.RegisterArgs{Host: "b", PID: 2, Server: "10.0.0.2:7001"}, &reply))
 		server := protocol.Header{Worker: reply.Worker, Epoch: reply.Epoch, Session: reply.Session}
 		m := getTask(t, s, server)
-		require.Equal(t, protocol.OutcomeCommitted, report(t, s, server, m.Attempt, map[string]int64{"records": 5}))
+		require.Equal(t, protocol.VerdictCommitted, report(t, s, server, m.Attempt, map[string]int64{"records": 5}))
 		c.Close()
 
 		again, err := New(c.cfg)

@@ -16,7 +16,7 @@ func (c *Coordinator) lostOutputsLocked(lost []protocol.LostOutput, log *slog.Lo
 	rerun := false
 	now := time.Now()
 	for _, l := range lost {
-		if c.table.OutputLost(l.Map, l.Reason, now) != table.LostRerun {
+		if c.table.LoseOutput(l.Map, l.Reason, now) != table.DecisionRerun {
 			continue
 		}
 		rerun = true

@@ -12,12 +12,12 @@ import (
 
 func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportReply) error {
 	log := c.log.With("worker", args.Worker, "req", args.RequestID, "attempt", args.Attempt)
-	result, err := c.judge(args, log)
+	decision, err := c.judge(args, log)
 	if err != nil {
 		return err
 	}
-	if result == table.ResultCommitting {
-		result = c.commit(args, log)
+	if decision == table.DecisionCommitting {
+		decision = c.commit(args, log)
 	}
 
 	c.mu.Lock()
@@ -25,28 +25,28 @@ func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportRe
 	c.logFailureLocked()
 	c.notifyLocked()
 	var next protocol.GetTaskReply
-	if args.WantTask && result != table.ResultUnknown {
+	if args.WantTask && decision != table.DecisionUnknown {
 		if info, ok := c.workers.get(args.Worker); ok && c.offerLocked(args.Worker, info, &next) {
 			reply.Next = &next
 		}
 	}
 	c.unlockAndPersist(record{begun: begun(reply.Next)})
 
-	switch result {
-	case table.ResultCommitted:
-		reply.Outcome = protocol.OutcomeCommitted
+	switch decision {
+	case table.DecisionCommitted:
+		reply.Verdict = protocol.VerdictCommitted
 		log.Info("attempt committed", "maps_done", p.MapsDone, "reduces_done", p.ReducesDone)
-	case table.ResultFailed:
-		reply.Outcome = protocol.OutcomeFailed
+	case table.DecisionFailed:
+		reply.Verdict = protocol.VerdictFailed
 		log.Warn("attempt failed", "err", args.Error)
-	case table.ResultReleased:
-		reply.Outcome = protocol.OutcomeReleased
+	case table.DecisionReleased:
+		reply.Verdict = protocol.VerdictReleased
 		log.Info("attempt released", "yielded", args.Yielded, "err", args.Error)
-	case table.ResultIgnored:
-		reply.Outcome = protocol.OutcomeIgnored
+	case table.DecisionIgnored:
+		reply.Verdict = protocol.VerdictIgnored
 		log.Info("report ignored: attempt is no longer live (revoked, superseded or the job is over)", "err", args.Error)
 	default:
-		reply.Outcome = protocol.OutcomeRejected
+		reply.Verdict = protocol.VerdictRejected
 		log.Warn("report rejected: no such attempt of this worker")
 	}
 	if reply.Next != nil {
@@ -55,10 +55,10 @@ func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportRe
 	return nil
 }
 
-// judge applies a report to the table and returns the result. A success
+// judge applies a report to the table and returns its decision. A success
 // report that finds another report's commit of the task under way waits
 // for it to end.
-func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (table.ReportResult, error) {
+func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (table.Decision, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
@@ -75,8 +75,8 @@ func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (table.
 				log.Warn("report rejected: counters refused", "err", err)
 				return c.table.Fail(worker, args.Attempt, fmt.Sprintf("counters refused: %v", err), now), nil
 			}
-			if result := c.table.BeginCommit(worker, args.Attempt); result != table.ResultBusy {
-				return result, nil
+			if decision := c.table.BeginCommit(worker, args.Attempt); decision != table.DecisionBusy {
+				return decision, nil
 			}
 		case len(args.Lost) > 0 || args.Yielded:
 			if c.table.IsLive(worker, args.Attempt) && args.Attempt.Task.Kind == task.Reduce {
@@ -94,9 +94,9 @@ func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (table.
 }
 
 // commit makes the commit that BeginCommit began durable, ends it, and
-// returns table.ResultCommitted, or table.ResultFailed if it could not be
+// returns table.DecisionCommitted, or table.DecisionFailed if it could not be
 // made.
-func (c *Coordinator) commit(args *protocol.ReportArgs, log *slog.Logger) table.ReportResult {
+func (c *Coordinator) commit(args *protocol.ReportArgs, log *slog.Logger) table.Decision {
 	c.mu.Lock()
 	commit := table.Commit{Attempt: args.Attempt, Counters: args.Counters}
 	if info, ok := c.workers.get(args.Worker); ok && args.Attempt.Task.Kind == task.Map {
@@ -108,8 +108,8 @@ func (c *Coordinator) commit(args *protocol.ReportArgs, log *slog.Logger) table.
 	c.table.EndCommit(commit, err, time.Now())
 	if err != nil {
 		log.Error("commit failed", "err", err)
-		return table.ResultFailed
+		return table.DecisionFailed
 	}
 	c.table.SetAttemptBytes(args.Attempt, args.Counters[protocol.CounterBytesWritten])
-	return table.ResultCommitted
+	return table.DecisionCommitted
 }

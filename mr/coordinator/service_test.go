@@ -48,14 +48,14 @@ func getTask(t *testing.T, s *Service, w protocol.Header) protocol.GetTaskReply 
 
 // report reports the success of attempt id. For a reduce attempt it first
 // stages an output, as a worker does, for the coordinator to rename.
-func report(t *testing.T, s *Service, w protocol.Header, id task.AttemptID, counters map[string]int64) protocol.Outcome {
+func report(t *testing.T, s *Service, w protocol.Header, id task.AttemptID, counters map[string]int64) protocol.Verdict {
 	if id.Task.Kind == task.Reduce {
 		staged := filepath.Join(s.c.cfg.Dir, jobfiles.StagedOutput(id.Task.Index, id.Attempt))
 		require.NoError(t, os.WriteFile(staged, []byte("out\n"), 0o644))
 	}
 	var reply protocol.ReportReply
 	require.NoError(t, s.Report(&protocol.ReportArgs{Header: w, Attempt: id, Counters: counters}, &reply))
-	return reply.Outcome
+	return reply.Verdict
 }
 
 func TestInvalidCallsChangeNothing(t *testing.T) {
@@ -89,10 +89,10 @@ func TestInvalidCallsChangeNothing(t *testing.T) {
 			{Task: run.Attempt.Task, Attempt: 7},                     // never handed out
 		}
 		for _, id := range bogus {
-			require.Equal(t, protocol.OutcomeRejected, report(t, s, w, id, nil), "%v", id)
+			require.Equal(t, protocol.VerdictRejected, report(t, s, w, id, nil), "%v", id)
 		}
 		// Another worker cannot report or renew this worker's attempt.
-		require.Equal(t, protocol.OutcomeRejected, report(t, s, other, run.Attempt, nil))
+		require.Equal(t, protocol.VerdictRejected, report(t, s, other, run.Attempt, nil))
 		var hb protocol.HeartbeatReply
 		require.NoError(t, s.Heartbeat(&protocol.HeartbeatArgs{Header: other, Attempt: run.Attempt}, &hb))
 		require.True(t, hb.Revoked)
@@ -116,18 +116,18 @@ func TestCountersOnlyFromCommittedAttempts(t *testing.T) {
 		require.Equal(t, first.Attempt.Task, second.Attempt.Task)
 		require.Equal(t, 2, second.Attempt.Attempt)
 
-		require.Equal(t, protocol.OutcomeCommitted, report(t, s, fast, second.Attempt, map[string]int64{"lines": 3}))
-		require.Equal(t, protocol.OutcomeIgnored, report(t, s, slow, first.Attempt, map[string]int64{"lines": 3}))
+		require.Equal(t, protocol.VerdictCommitted, report(t, s, fast, second.Attempt, map[string]int64{"lines": 3}))
+		require.Equal(t, protocol.VerdictIgnored, report(t, s, slow, first.Attempt, map[string]int64{"lines": 3}))
 		// A repeated report (its first answer was lost) is answered
 		// committed again, so the worker keeps its output, and counted once.
-		require.Equal(t, protocol.OutcomeCommitted, report(t, s, fast, second.Attempt, map[string]int64{"lines": 3}))
+		require.Equal(t, protocol.VerdictCommitted, report(t, s, fast, second.Attempt, map[string]int64{"lines": 3}))
 		require.Equal(t, map[string]int64{"lines": 3}, c.Counters())
 
 		red := getTask(t, s, fast)
 		require.Equal(t, task.Reduce, red.Attempt.Task.Kind)
 		attempts, _ := red.MapAttempts.Expand()
 		require.Equal(t, []int{2}, attempts, "the reducer must read the committed attempt")
-		require.Equal(t, protocol.OutcomeCommitted, report(t, s, fast, red.Attempt, map[string]int64{"lines": 1, "keys": 2}))
+		require.Equal(t, protocol.VerdictCommitted, report(t, s, fast, red.Attempt, map[string]int64{"lines": 1, "keys": 2}))
 		require.Equal(t, map[string]int64{"lines": 4, "keys": 2}, c.Counters())
 		require.Equal(t, protocol.ActionExit, getTask(t, s, slow).Action)
 	})
@@ -140,7 +140,7 @@ func TestSilentWorkerWithAServerLosesItsMapOutput(t *testing.T) {
 		require.NoError(t, s.Register(&protocol.RegisterArgs{Host: "b", PID: 2, Server: "10.0.0.2:7001"}, &reply))
 		server := protocol.Header{Worker: reply.Worker, Epoch: reply.Epoch, Session: reply.Session}
 		m := getTask(t, s, server)
-		require.Equal(t, protocol.OutcomeCommitted, report(t, s, server, m.Attempt, map[string]int64{"records": 5}))
+		require.Equal(t, protocol.VerdictCommitted, report(t, s, server, m.Attempt, map[string]int64{"records": 5}))
 		require.Equal(t, map[string]int64{"records": 5}, c.Counters())
 
 		// Another worker, in the shared folder, stays in touch; the
@@ -202,7 +202,7 @@ func TestRequestSpeaksOnlyForItsOwnWorker(t *testing.T) {
 		require.NoError(t, s.Heartbeat(&protocol.HeartbeatArgs{Header: victim, Attempt: run.Attempt}, &hb))
 		require.False(t, hb.Revoked)
 		require.Equal(t, Progress{Maps: 1, Reduces: 1, MapsRunning: 1}, c.Progress())
-		require.Equal(t, protocol.OutcomeCommitted, report(t, s, victim, run.Attempt, nil))
+		require.Equal(t, protocol.VerdictCommitted, report(t, s, victim, run.Attempt, nil))
 		for _, a := range c.Snapshot().Attempts {
 			require.Equal(t, status.OutcomeCommitted, a.Outcome, "attempt %s", a.ID)
 		}
@@ -227,7 +227,7 @@ func TestAbsurdCountersAreRefused(t *testing.T) {
 				s, c := newTestService(t, 1)
 				w := register(t, s)
 				run := getTask(t, s, w)
-				require.Equal(t, protocol.OutcomeFailed, report(t, s, w, run.Attempt, counters))
+				require.Equal(t, protocol.VerdictFailed, report(t, s, w, run.Attempt, counters))
 				require.Empty(t, c.Counters())
 				attempts := c.Snapshot().Attempts
 				require.Equal(t, status.OutcomeFailed, attempts[0].Outcome)
@@ -235,7 +235,7 @@ func TestAbsurdCountersAreRefused(t *testing.T) {
 				// The task runs again, and commits with sane counts.
 				again := getTask(t, s, w)
 				require.Equal(t, run.Attempt.Task, again.Attempt.Task)
-				require.Equal(t, protocol.OutcomeCommitted, report(t, s, w, again.Attempt, map[string]int64{"records": 3}))
+				require.Equal(t, protocol.VerdictCommitted, report(t, s, w, again.Attempt, map[string]int64{"records": 3}))
 				require.Equal(t, map[string]int64{"records": 3}, c.Counters())
 			})
 		})
@@ -248,7 +248,7 @@ func TestReportEscapesHostileCounterNames(t *testing.T) {
 		w := register(t, s)
 		run := getTask(t, s, w)
 		hostile := `<script>alert("x")</script>`
-		require.Equal(t, protocol.OutcomeCommitted, report(t, s, w, run.Attempt, map[string]int64{hostile: 1}))
+		require.Equal(t, protocol.VerdictCommitted, report(t, s, w, run.Attempt, map[string]int64{hostile: 1}))
 		_, htmlPath, err := status.WriteReport(t.TempDir(), "report", c.Snapshot())
 		require.NoError(t, err)
 		page, err := os.ReadFile(htmlPath)
@@ -284,7 +284,7 @@ func TestWorkerThatLosesLeasesButLivesFailsNothing(t *testing.T) {
 		}
 		require.Equal(t, rounds, revoked)
 		run := getTask(t, s, w)
-		require.Equal(t, protocol.OutcomeCommitted, report(t, s, w, run.Attempt, nil))
+		require.Equal(t, protocol.VerdictCommitted, report(t, s, w, run.Attempt, nil))
 	})
 }
 

@@ -18,34 +18,34 @@ import (
 	"6.5840/mr/task"
 )
 
-// reportService is a coordinator that answers Report with outcome and
+// reportService is a coordinator that answers Report with verdict and
 // records whether the worker served the attempt's output while the
 // report was in flight.
 type reportService struct {
 	held           *heldOutputs
-	outcome        protocol.Outcome
+	verdict        protocol.Verdict
 	servedInFlight bool
 }
 
 func (s *reportService) Report(args *protocol.ReportArgs, reply *protocol.ReportReply) error {
 	_, s.servedInFlight = s.held.Lookup(args.Attempt.Task.Index, args.Attempt.Attempt)
-	reply.Outcome = s.outcome
+	reply.Verdict = s.verdict
 	return nil
 }
 
 func TestMapOutputIsServedFromTheMomentItIsReported(t *testing.T) {
 	tests := []struct {
-		outcome protocol.Outcome
+		verdict protocol.Verdict
 		kept    bool
 	}{
-		{protocol.OutcomeCommitted, true},
-		{protocol.OutcomeIgnored, false},
-		{protocol.OutcomeRejected, false},
+		{protocol.VerdictCommitted, true},
+		{protocol.VerdictIgnored, false},
+		{protocol.VerdictRejected, false},
 	}
 	for _, tt := range tests {
-		t.Run(tt.outcome.String(), func(t *testing.T) {
+		t.Run(tt.verdict.String(), func(t *testing.T) {
 			dir := t.TempDir()
-			service := &reportService{outcome: tt.outcome}
+			service := &reportService{verdict: tt.verdict}
 			server := rpc.NewServer()
 			require.NoError(t, server.RegisterName(protocol.ServiceName, service))
 			dial := func() (net.Conn, error) {
@@ -61,7 +61,7 @@ func TestMapOutputIsServedFromTheMomentItIsReported(t *testing.T) {
 			id := task.AttemptID{Task: task.ID{Kind: task.Map, Index: 3}, Attempt: 2}
 			file := w.held.path(id)
 			require.NoError(t, os.WriteFile(file, []byte("output"), 0o644))
-			_, _, err = w.report(context.Background(), slog.New(slog.DiscardHandler), id, outcome{files: []string{file}}, time.Now())
+			_, _, err = w.report(context.Background(), slog.New(slog.DiscardHandler), id, result{files: []string{file}}, time.Now())
 			require.NoError(t, err)
 
 			require.True(t, service.servedInFlight, "a reducer told of the commit may fetch before the worker hears of it")
@@ -115,7 +115,7 @@ func (c *vanishingCoordinator) Report(_ *protocol.ReportArgs, reply *protocol.Re
 	for _, conn := range c.conns {
 		conn.Close()
 	}
-	reply.Outcome = protocol.OutcomeCommitted
+	reply.Verdict = protocol.VerdictCommitted
 	return nil
 }
 

@@ -8,44 +8,44 @@ import (
 )
 
 // BeginCommit handles the success report of an attempt. The first success
-// of a live attempt returns ResultCommitting and holds the task until
+// of a live attempt returns DecisionCommitting and holds the task until
 // EndCommit says whether its output could be made durable; meanwhile other
-// reports about the task get ResultBusy. A repeated report of the committed
-// attempt gets ResultCommitted again, so that a worker whose first answer
+// reports about the task get DecisionBusy. A repeated report of the committed
+// attempt gets DecisionCommitted again, so that a worker whose first answer
 // was lost never deletes committed output.
-func (t *Table) BeginCommit(worker int, id task.AttemptID) ReportResult {
+func (t *Table) BeginCommit(worker int, id task.AttemptID) Decision {
 	e := t.entry(id.Task)
 	if e == nil || id.Attempt < 1 || id.Attempt > e.attempts {
-		return ResultUnknown
+		return DecisionUnknown
 	}
 	switch {
 	case e.state == StateDone && !e.skipped && e.committed == id.Attempt:
 		if e.committedWorker != worker {
-			return ResultUnknown
+			return DecisionUnknown
 		}
-		return ResultCommitted
+		return DecisionCommitted
 	case e.state == StateCommitting && e.committing.number == id.Attempt:
 		if e.committing.worker != worker {
-			return ResultUnknown
+			return DecisionUnknown
 		}
-		return ResultBusy
+		return DecisionBusy
 	case t.Over():
-		return ResultIgnored
+		return DecisionIgnored
 	}
 	i := e.liveIndex(id.Attempt)
 	if i < 0 {
-		return ResultIgnored
+		return DecisionIgnored
 	}
 	if e.live[i].worker != worker {
-		return ResultUnknown
+		return DecisionUnknown
 	}
 	if e.state == StateCommitting {
-		return ResultBusy
+		return DecisionBusy
 	}
 	e.committing = e.live[i]
 	e.live = append(e.live[:i], e.live[i+1:]...)
 	e.state = StateCommitting
-	return ResultCommitting
+	return DecisionCommitting
 }
 
 // EndCommit ends the commit c that BeginCommit began: with a nil err the

@@ -16,7 +16,7 @@ func TestCounterTotalsDoNotOverflow(t *testing.T) {
 	red := mustAssign(t, tb, 1, t0)
 	err := tb.CheckCounters(map[string]int64{"records": 2})
 	require.ErrorContains(t, err, "overflow")
-	require.Equal(t, ResultFailed, tb.Fail(1, red.Attempt, "counters refused: "+err.Error(), t0))
+	require.Equal(t, DecisionFailed, tb.Fail(1, red.Attempt, "counters refused: "+err.Error(), t0))
 	require.Equal(t, int64(math.MaxInt64-1), tb.Counters()["records"])
 }
 

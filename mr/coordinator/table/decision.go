@@ -2,60 +2,58 @@ package table
 
 import "fmt"
 
-// ReportResult says what a report about an attempt did.
-type ReportResult uint8
+// Decision is the table's reply to a transition: what it made of a report
+// about an attempt or of a lost map output. The coordinator turns it into
+// the verdict a worker hears (protocol.Verdict).
+type Decision uint8
 
-// The results of reporting an attempt.
+// The decisions of the table.
 const (
-	// ResultCommitting: the attempt is the first to finish; make its
+	// DecisionCommitting: the attempt is the first to finish; make its
 	// output durable, then call EndCommit.
-	ResultCommitting ReportResult = iota + 1
-	// ResultCommitted: the attempt had already committed (a repeated report).
-	ResultCommitted
-	// ResultBusy: another report's commit of this task is under way; ask
+	DecisionCommitting Decision = iota + 1
+	// DecisionCommitted: the attempt had already committed (a repeated
+	// report).
+	DecisionCommitted
+	// DecisionBusy: another report's commit of this task is under way; ask
 	// again once it has ended.
-	ResultBusy
-	// ResultFailed: a live attempt failed; the task will be retried.
-	ResultFailed
-	// ResultReleased: a live attempt ended without blame (it gave way, or
-	// its input was lost); the task will be retried.
-	ResultReleased
-	// ResultIgnored: the attempt was no longer live: stale or superseded.
-	ResultIgnored
-	// ResultUnknown: no such task or attempt of this worker.
-	ResultUnknown
+	DecisionBusy
+	// DecisionFailed: a live attempt failed; the task will be retried.
+	DecisionFailed
+	// DecisionReleased: a live attempt ended without blame (it gave way,
+	// or its input was lost); the task will be retried.
+	DecisionReleased
+	// DecisionIgnored: the attempt was no longer live (stale or
+	// superseded), or the lost output no longer the committed one
+	// (already reported, or never committed): nothing changes.
+	DecisionIgnored
+	// DecisionUnknown: no such task or attempt of this worker.
+	DecisionUnknown
+	// DecisionRerun: the lost output was the committed one; its map task
+	// runs again.
+	DecisionRerun
 )
 
-// String returns the result's name.
-func (r ReportResult) String() string {
-	switch r {
-	case ResultCommitting:
+// String returns the decision's name.
+func (d Decision) String() string {
+	switch d {
+	case DecisionCommitting:
 		return "committing"
-	case ResultCommitted:
+	case DecisionCommitted:
 		return "committed"
-	case ResultBusy:
+	case DecisionBusy:
 		return "busy"
-	case ResultFailed:
+	case DecisionFailed:
 		return "failed"
-	case ResultReleased:
+	case DecisionReleased:
 		return "released"
-	case ResultIgnored:
+	case DecisionIgnored:
 		return "ignored"
-	case ResultUnknown:
+	case DecisionUnknown:
 		return "unknown"
+	case DecisionRerun:
+		return "rerun"
 	default:
-		return fmt.Sprintf("result(%d)", uint8(r))
+		return fmt.Sprintf("decision(%d)", uint8(d))
 	}
 }
-
-// LostResult says what a report of a lost map output did.
-type LostResult uint8
-
-// The results of reporting a lost map output.
-const (
-	// LostRerun: the output was the committed one; its map runs again.
-	LostRerun LostResult = iota + 1
-	// LostStale: the output is no longer the committed one (already
-	// reported, or never committed): nothing changes.
-	LostStale
-)

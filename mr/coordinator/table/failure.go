@@ -9,20 +9,20 @@ import (
 
 // takeLive removes attempt id of worker from its task's live attempts. It
 // returns the task, or nil and why not.
-func (t *Table) takeLive(worker int, id task.AttemptID) (*taskEntry, ReportResult) {
+func (t *Table) takeLive(worker int, id task.AttemptID) (*taskEntry, Decision) {
 	e := t.entry(id.Task)
 	if e == nil || id.Attempt < 1 || id.Attempt > e.attempts {
-		return nil, ResultUnknown
+		return nil, DecisionUnknown
 	}
 	if t.Over() {
-		return nil, ResultIgnored
+		return nil, DecisionIgnored
 	}
 	i := e.liveIndex(id.Attempt)
 	if i < 0 {
-		return nil, ResultIgnored
+		return nil, DecisionIgnored
 	}
 	if e.live[i].worker != worker {
-		return nil, ResultUnknown
+		return nil, DecisionUnknown
 	}
 	e.live = append(e.live[:i], e.live[i+1:]...)
 	return e, 0
@@ -31,29 +31,29 @@ func (t *Table) takeLive(worker int, id task.AttemptID) (*taskEntry, ReportResul
 // Fail records that a live attempt failed with reason; the task is retried
 // unless it has now failed more often than the policy allows, which fails
 // the job.
-func (t *Table) Fail(worker int, id task.AttemptID, reason string, now time.Time) ReportResult {
-	e, result := t.takeLive(worker, id)
+func (t *Table) Fail(worker int, id task.AttemptID, reason string, now time.Time) Decision {
+	e, decision := t.takeLive(worker, id)
 	if e == nil {
-		return result
+		return decision
 	}
 	t.history.ended(id, now, OutcomeFailed, reason)
 	t.recordFailure(e, reason, true, now)
-	return ResultFailed
+	return DecisionFailed
 }
 
 // Release ends a live attempt without holding it against its task: it
 // gave way to re-run lost map outputs, or could not read one. The task is
 // handed out again.
-func (t *Table) Release(worker int, id task.AttemptID, reason string, now time.Time) ReportResult {
-	e, result := t.takeLive(worker, id)
+func (t *Table) Release(worker int, id task.AttemptID, reason string, now time.Time) Decision {
+	e, decision := t.takeLive(worker, id)
 	if e == nil {
-		return result
+		return decision
 	}
 	t.history.ended(id, now, OutcomeReleased, reason)
 	if len(e.live) == 0 && e.state == StateRunning {
 		t.set(e.id.Kind).queue(e, now)
 	}
-	return ResultReleased
+	return DecisionReleased
 }
 
 // recordFailure counts a failed or lost attempt (or a lost output) of e,

@@ -7,16 +7,16 @@ import (
 	"6.5840/mr/task"
 )
 
-// OutputLost records that map attempt lost committed an output that
+// LoseOutput records that map attempt lost committed an output that
 // cannot be read, for reason. The map task goes back to idle, ahead of any
 // reduce task, its counters are taken back from the totals, and the loss
 // counts as a failure of the map task: an output lost more often than the
 // policy allows fails the job, naming the input. It does not skip the
 // input, even with skipBadInputs: the input is not to blame.
-func (t *Table) OutputLost(lost task.AttemptID, reason string, now time.Time) LostResult {
+func (t *Table) LoseOutput(lost task.AttemptID, reason string, now time.Time) Decision {
 	e := t.entry(lost.Task)
 	if e == nil || lost.Task.Kind != task.Map || e.state != StateDone || e.skipped || e.committed != lost.Attempt || t.Over() {
-		return LostStale
+		return DecisionIgnored
 	}
 	t.history.lost(lost, now, reason)
 	s := &t.maps
@@ -27,12 +27,12 @@ func (t *Table) OutputLost(lost task.AttemptID, reason string, now time.Time) Lo
 	t.changes.Lost = append(t.changes.Lost, lost)
 	t.mapCommitsVersion++
 	t.recordFailure(e, fmt.Sprintf("output of attempt %d lost: %s", lost.Attempt, reason), false, now)
-	return LostRerun
+	return DecisionRerun
 }
 
 // LoseServer records that server, where committed map outputs are
 // served, is gone, for reason: every map output it served is lost (see
-// OutputLost) and its map task runs again, unless the job is over. It
+// LoseOutput) and its map task runs again, unless the job is over. It
 // returns the map attempts whose outputs were lost, in task order. The
 // shared folder ("") is never lost.
 func (t *Table) LoseServer(server string, reason string, now time.Time) []task.AttemptID {
@@ -46,7 +46,7 @@ func (t *Table) LoseServer(server string, reason string, now time.Time) []task.A
 			continue
 		}
 		id := task.AttemptID{Task: e.id, Attempt: e.committed}
-		if t.OutputLost(id, reason, now) == LostRerun {
+		if t.LoseOutput(id, reason, now) == DecisionRerun {
 			lost = append(lost, id)
 		}
 	}

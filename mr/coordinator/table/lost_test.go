@@ -16,7 +16,7 @@ func runMaps(t *testing.T, tb *Table, now time.Time) {
 	for range tb.Maps() {
 		a := mustAssign(t, tb, 1, now)
 		require.Equal(t, task.Map, a.Attempt.Task.Kind)
-		require.Equal(t, ResultCommitted, complete(tb, 1, a.Attempt, now))
+		require.Equal(t, DecisionCommitted, complete(tb, 1, a.Attempt, now))
 	}
 }
 
@@ -25,10 +25,10 @@ func TestLostMapOutputRunsAgainInTheReducePhase(t *testing.T) {
 	runMaps(t, tb, t0)
 	r0 := mustAssign(t, tb, 3, t0)
 	r1 := mustAssign(t, tb, 4, t0)
-	require.Equal(t, ResultCommitted, complete(tb, 4, r1.Attempt, t0))
+	require.Equal(t, DecisionCommitted, complete(tb, 4, r1.Attempt, t0))
 
-	require.Equal(t, LostRerun, tb.OutputLost(mapAttempt(0, 1), "no such file", t0))
-	require.Equal(t, LostStale, tb.OutputLost(mapAttempt(0, 1), "reported twice", t0), "a second report changes nothing")
+	require.Equal(t, DecisionRerun, tb.LoseOutput(mapAttempt(0, 1), "no such file", t0))
+	require.Equal(t, DecisionIgnored, tb.LoseOutput(mapAttempt(0, 1), "reported twice", t0), "a second report changes nothing")
 	require.Equal(t, []int{pending, 1}, mapOutputs(tb))
 	require.Equal(t, Progress{MapsDone: 1, Maps: 2, ReducesDone: 1, Reduces: 2, ReducesRunning: 1}, tb.Progress())
 	require.True(t, tb.IsLive(3, r0.Attempt), "the reduce attempt waiting for the map goes on")
@@ -37,9 +37,9 @@ func TestLostMapOutputRunsAgainInTheReducePhase(t *testing.T) {
 	rerun := mustAssign(t, tb, 5, t0)
 	require.Equal(t, mapAttempt(0, 2), rerun.Attempt, "the lost map runs again, before anything else")
 	require.Zero(t, tb.MapIdleFor(0, t0))
-	require.Equal(t, ResultCommitted, complete(tb, 5, rerun.Attempt, t0))
+	require.Equal(t, DecisionCommitted, complete(tb, 5, rerun.Attempt, t0))
 	require.Equal(t, []int{2, 1}, mapOutputs(tb))
-	require.Equal(t, ResultCommitted, complete(tb, 3, r0.Attempt, t0))
+	require.Equal(t, DecisionCommitted, complete(tb, 3, r0.Attempt, t0))
 	require.True(t, tb.Over())
 	require.NoError(t, tb.Failure())
 
@@ -52,32 +52,32 @@ func TestLostMapOutputRunsAgainInTheReducePhase(t *testing.T) {
 	require.Equal(t, OutcomeCommitted, outcomes[reduceAttempt(1, 1)], "a committed reduce is left alone")
 }
 
-func TestOutputLostTooOftenFailsTheJobNamingTheInput(t *testing.T) {
+func TestLoseOutputTooOftenFailsTheJobNamingTheInput(t *testing.T) {
 	p := testPolicy()
 	p.MaxFailures = 1
 	p.SkipBadInputs = true // a lost output is not the input's fault: never skipped
 	tb := New(inputsOf("pg-grimm.txt"), 1, p, t0)
 	runMaps(t, tb, t0)
 	mustAssign(t, tb, 2, t0) // the reduce
-	require.Equal(t, LostRerun, tb.OutputLost(mapAttempt(0, 1), "checksum mismatch", t0))
+	require.Equal(t, DecisionRerun, tb.LoseOutput(mapAttempt(0, 1), "checksum mismatch", t0))
 	require.False(t, tb.Over())
 	again := mustAssign(t, tb, 3, t0)
-	require.Equal(t, ResultCommitted, complete(tb, 3, again.Attempt, t0))
-	require.Equal(t, LostRerun, tb.OutputLost(again.Attempt, "checksum mismatch", t0))
+	require.Equal(t, DecisionCommitted, complete(tb, 3, again.Attempt, t0))
+	require.Equal(t, DecisionRerun, tb.LoseOutput(again.Attempt, "checksum mismatch", t0))
 	require.True(t, tb.Over())
 	require.ErrorContains(t, tb.Failure(), "pg-grimm.txt")
 	require.ErrorContains(t, tb.Failure(), "lost")
 	require.Empty(t, tb.Skipped())
 }
 
-func TestOutputLostIsStaleForOtherAttempts(t *testing.T) {
+func TestLoseOutputIsStaleForOtherAttempts(t *testing.T) {
 	tb := New(inputsOf("a"), 1, testPolicy(), t0)
 	a := mustAssign(t, tb, 1, t0)
-	require.Equal(t, LostStale, tb.OutputLost(a.Attempt, "not committed yet", t0))
-	require.Equal(t, ResultCommitted, complete(tb, 1, a.Attempt, t0))
-	require.Equal(t, LostStale, tb.OutputLost(mapAttempt(0, 7), "another attempt", t0))
-	require.Equal(t, LostStale, tb.OutputLost(reduceAttempt(0, 1), "not a map", t0))
-	require.Equal(t, LostStale, tb.OutputLost(mapAttempt(9, 1), "no such task", t0))
+	require.Equal(t, DecisionIgnored, tb.LoseOutput(a.Attempt, "not committed yet", t0))
+	require.Equal(t, DecisionCommitted, complete(tb, 1, a.Attempt, t0))
+	require.Equal(t, DecisionIgnored, tb.LoseOutput(mapAttempt(0, 7), "another attempt", t0))
+	require.Equal(t, DecisionIgnored, tb.LoseOutput(reduceAttempt(0, 1), "not a map", t0))
+	require.Equal(t, DecisionIgnored, tb.LoseOutput(mapAttempt(9, 1), "no such task", t0))
 	require.Equal(t, []int{1}, mapOutputs(tb))
 }
 
@@ -89,10 +89,10 @@ func TestReleaseIsNotAFailure(t *testing.T) {
 	for n := 1; n <= 3; n++ {
 		r := mustAssign(t, tb, 2, t0)
 		require.Equal(t, reduceAttempt(0, n), r.Attempt)
-		require.Equal(t, ResultReleased, tb.Release(2, r.Attempt, "gave way", t0))
+		require.Equal(t, DecisionReleased, tb.Release(2, r.Attempt, "gave way", t0))
 		require.False(t, tb.Over(), "release %d failed the job", n)
 	}
-	require.Equal(t, ResultIgnored, tb.Release(2, reduceAttempt(0, 3), "again", t0))
+	require.Equal(t, DecisionIgnored, tb.Release(2, reduceAttempt(0, 3), "again", t0))
 }
 
 func TestMaxFailuresZeroFailsAtTheFirstFailure(t *testing.T) {
@@ -100,7 +100,7 @@ func TestMaxFailuresZeroFailsAtTheFirstFailure(t *testing.T) {
 	p.MaxFailures = 0
 	tb := New(inputsOf("a"), 1, p, t0)
 	a := mustAssign(t, tb, 1, t0)
-	require.Equal(t, ResultFailed, tb.Fail(1, a.Attempt, "boom", t0))
+	require.Equal(t, DecisionFailed, tb.Fail(1, a.Attempt, "boom", t0))
 	require.True(t, tb.Over())
 	require.ErrorContains(t, tb.Failure(), "failed 1 times")
 }
@@ -109,9 +109,9 @@ func TestJobEndsOnlyOnceTheLastCommitIsDurable(t *testing.T) {
 	tb := New(inputsOf("a"), 1, testPolicy(), t0)
 	runMaps(t, tb, t0)
 	r := mustAssign(t, tb, 1, t0)
-	require.Equal(t, ResultCommitting, tb.BeginCommit(1, r.Attempt))
+	require.Equal(t, DecisionCommitting, tb.BeginCommit(1, r.Attempt))
 	require.False(t, tb.Over(), "the job must not end before its last output is durable")
-	require.Equal(t, ResultBusy, tb.BeginCommit(1, r.Attempt))
+	require.Equal(t, DecisionBusy, tb.BeginCommit(1, r.Attempt))
 	tb.EndCommit(Commit{Attempt: r.Attempt}, nil, t0)
 	require.True(t, tb.Over())
 	require.NoError(t, tb.Failure())
@@ -123,16 +123,16 @@ func TestFailedCommitRetriesTheTask(t *testing.T) {
 	tb := New(inputsOf("a", "b"), 1, p, t0)
 	b := mustAssign(t, tb, 2, t0)
 	a := mustAssign(t, tb, 1, t0)
-	require.Equal(t, ResultCommitted, complete(tb, 2, b.Attempt, t0.Add(time.Second)))
+	require.Equal(t, DecisionCommitted, complete(tb, 2, b.Attempt, t0.Add(time.Second)))
 	backup := mustAssign(t, tb, 3, t0.Add(5*time.Second))
 	require.True(t, backup.Backup)
 	require.Equal(t, a.Attempt.Task, backup.Attempt.Task)
 
-	require.Equal(t, ResultCommitting, tb.BeginCommit(1, a.Attempt))
-	require.Equal(t, ResultBusy, tb.BeginCommit(3, backup.Attempt), "the backup waits for the commit under way")
+	require.Equal(t, DecisionCommitting, tb.BeginCommit(1, a.Attempt))
+	require.Equal(t, DecisionBusy, tb.BeginCommit(3, backup.Attempt), "the backup waits for the commit under way")
 	tb.EndCommit(Commit{Attempt: a.Attempt}, errors.New("rename: no such file"), t0.Add(6*time.Second))
 	require.False(t, tb.Over())
-	require.Equal(t, ResultCommitted, complete(tb, 3, backup.Attempt, t0.Add(7*time.Second)), "the backup commits instead")
+	require.Equal(t, DecisionCommitted, complete(tb, 3, backup.Attempt, t0.Add(7*time.Second)), "the backup commits instead")
 	want := []int{1, 1}
 	want[a.Attempt.Task.Index] = backup.Attempt.Attempt
 	require.Equal(t, want, mapOutputs(tb))
@@ -157,9 +157,9 @@ func TestRestoreAfterAMapOutputWasLost(t *testing.T) {
 	require.False(t, ok)
 }
 
-func TestResultNamesNeverPanic(t *testing.T) {
-	for r := range ReportResult(20) {
-		require.NotEmpty(t, r.String())
+func TestDecisionAndOutcomeNamesNeverPanic(t *testing.T) {
+	for d := range Decision(20) {
+		require.NotEmpty(t, d.String())
 	}
 	for o := range Outcome(20) {
 		require.NotEmpty(t, o.String())
@@ -170,7 +170,7 @@ func TestResultNamesNeverPanic(t *testing.T) {
 // with counters.
 func commitOn(t *testing.T, tb *Table, a Assignment, server string, counters map[string]int64, now time.Time) {
 	t.Helper()
-	require.Equal(t, ResultCommitting, tb.BeginCommit(a.Worker, a.Attempt))
+	require.Equal(t, DecisionCommitting, tb.BeginCommit(a.Worker, a.Attempt))
 	tb.EndCommit(Commit{Attempt: a.Attempt, Server: server, Counters: counters}, nil, now)
 }
 
@@ -219,7 +219,7 @@ func TestLoseServerAfterTheJobChangesNothing(t *testing.T) {
 	const server = "10.0.0.1:7001"
 	tb := New(inputsOf("a"), 1, testPolicy(), t0)
 	commitOn(t, tb, mustAssign(t, tb, 1, t0), server, nil, t0)
-	require.Equal(t, ResultCommitted, complete(tb, 1, mustAssign(t, tb, 1, t0).Attempt, t0))
+	require.Equal(t, DecisionCommitted, complete(tb, 1, mustAssign(t, tb, 1, t0).Attempt, t0))
 	require.True(t, tb.Over())
 	require.Empty(t, tb.LoseServer(server, "lost after the job", t0), "no reduce task needs the output any more")
 	require.Zero(t, tb.MapsRerun())
@@ -230,7 +230,7 @@ func TestCountersOfALostOutputAreTakenBack(t *testing.T) {
 	commitOn(t, tb, mustAssign(t, tb, 1, t0), "", map[string]int64{"records": 3, "bytes": 7}, t0)
 	commitOn(t, tb, mustAssign(t, tb, 1, t0), "", map[string]int64{"records": 4}, t0)
 	require.Equal(t, map[string]int64{"records": 7, "bytes": 7}, tb.Counters())
-	require.Equal(t, LostRerun, tb.OutputLost(mapAttempt(0, 1), "gone", t0))
+	require.Equal(t, DecisionRerun, tb.LoseOutput(mapAttempt(0, 1), "gone", t0))
 	require.Equal(t, map[string]int64{"records": 4, "bytes": 0}, tb.Counters())
 	require.Equal(t, 1, tb.MapsRerun())
 	commitOn(t, tb, mustAssign(t, tb, 1, t0), "", map[string]int64{"records": 3, "bytes": 7}, t0)

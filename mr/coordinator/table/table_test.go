@@ -27,13 +27,13 @@ func reduceAttempt(i, n int) task.AttemptID {
 
 // complete reports the success of attempt id of worker and makes the
 // commit durable at once, as the coordinator does after its I/O.
-func complete(tb *Table, worker int, id task.AttemptID, now time.Time) ReportResult {
-	result := tb.BeginCommit(worker, id)
-	if result == ResultCommitting {
+func complete(tb *Table, worker int, id task.AttemptID, now time.Time) Decision {
+	decision := tb.BeginCommit(worker, id)
+	if decision == DecisionCommitting {
 		tb.EndCommit(Commit{Attempt: id}, nil, now)
-		return ResultCommitted
+		return DecisionCommitted
 	}
-	return result
+	return decision
 }
 
 // pending stands for a map task without a commit in mapOutputs.
@@ -70,12 +70,12 @@ func TestMapsBeforeReduces(t *testing.T) {
 	_, ok := tb.Assign(3, t0)
 	require.False(t, ok, "no reduce may start while maps run")
 
-	require.Equal(t, ResultCommitted, complete(tb, a1.Worker, a1.Attempt, t0.Add(time.Second)))
+	require.Equal(t, DecisionCommitted, complete(tb, a1.Worker, a1.Attempt, t0.Add(time.Second)))
 	_, ok = tb.Assign(3, t0)
 	require.False(t, ok, "no reduce may start while a map runs")
 	require.Equal(t, []int{1, pending}, mapOutputs(tb))
 
-	require.Equal(t, ResultCommitted, complete(tb, a2.Worker, a2.Attempt, t0.Add(time.Second)))
+	require.Equal(t, DecisionCommitted, complete(tb, a2.Worker, a2.Attempt, t0.Add(time.Second)))
 	require.Equal(t, []int{1, 1}, mapOutputs(tb))
 	r := mustAssign(t, tb, 3, t0)
 	require.Equal(t, reduceAttempt(0, 1), r.Attempt)
@@ -84,9 +84,9 @@ func TestMapsBeforeReduces(t *testing.T) {
 
 func TestJobFinishesAfterLastReduce(t *testing.T) {
 	tb := New(inputsOf("a"), 1, testPolicy(), t0)
-	require.Equal(t, ResultCommitted, complete(tb, 1, mustAssign(t, tb, 1, t0).Attempt, t0))
+	require.Equal(t, DecisionCommitted, complete(tb, 1, mustAssign(t, tb, 1, t0).Attempt, t0))
 	require.False(t, tb.Over())
-	require.Equal(t, ResultCommitted, complete(tb, 1, mustAssign(t, tb, 1, t0).Attempt, t0))
+	require.Equal(t, DecisionCommitted, complete(tb, 1, mustAssign(t, tb, 1, t0).Attempt, t0))
 	require.True(t, tb.Over())
 	require.NoError(t, tb.Failure())
 	_, ok := tb.Assign(1, t0)
@@ -100,42 +100,42 @@ func TestReports(t *testing.T) {
 		// to report on.
 		setup func(tb *Table) task.AttemptID
 		fail  bool
-		want  ReportResult
+		want  Decision
 	}{
-		{"first completion commits", func(tb *Table) task.AttemptID { return mapAttempt(0, 1) }, false, ResultCommitted},
+		{"first completion commits", func(tb *Table) task.AttemptID { return mapAttempt(0, 1) }, false, DecisionCommitted},
 		{"repeated completion is committed again", func(tb *Table) task.AttemptID {
 			complete(tb, 1, mapAttempt(0, 1), t0)
 			return mapAttempt(0, 1)
-		}, false, ResultCommitted},
+		}, false, DecisionCommitted},
 		{"repeated failure is ignored", func(tb *Table) task.AttemptID {
 			tb.Fail(1, mapAttempt(0, 1), "boom", t0)
 			return mapAttempt(0, 1)
-		}, true, ResultIgnored},
+		}, true, DecisionIgnored},
 		{"report during the commit is busy", func(tb *Table) task.AttemptID {
 			tb.BeginCommit(1, mapAttempt(0, 1))
 			return mapAttempt(0, 1)
-		}, false, ResultBusy},
+		}, false, DecisionBusy},
 		{"revoked attempt's report is ignored", func(tb *Table) task.AttemptID {
 			tb.Expire(t0.Add(3 * time.Second))
 			return mapAttempt(0, 1)
-		}, false, ResultIgnored},
+		}, false, DecisionIgnored},
 		{"revoked attempt's failure is ignored", func(tb *Table) task.AttemptID {
 			tb.Expire(t0.Add(3 * time.Second))
 			return mapAttempt(0, 1)
-		}, true, ResultIgnored},
-		{"live attempt fails", func(tb *Table) task.AttemptID { return mapAttempt(0, 1) }, true, ResultFailed},
-		{"attempt never handed out", func(tb *Table) task.AttemptID { return mapAttempt(0, 2) }, false, ResultUnknown},
-		{"no such task", func(tb *Table) task.AttemptID { return mapAttempt(7, 1) }, false, ResultUnknown},
-		{"negative task", func(tb *Table) task.AttemptID { return mapAttempt(-1, 1) }, false, ResultUnknown},
-		{"reduce before reduce phase", func(tb *Table) task.AttemptID { return reduceAttempt(0, 1) }, false, ResultUnknown},
-		{"invalid kind", func(tb *Table) task.AttemptID { return task.AttemptID{Task: task.ID{Index: 0}, Attempt: 1} }, false, ResultUnknown},
+		}, true, DecisionIgnored},
+		{"live attempt fails", func(tb *Table) task.AttemptID { return mapAttempt(0, 1) }, true, DecisionFailed},
+		{"attempt never handed out", func(tb *Table) task.AttemptID { return mapAttempt(0, 2) }, false, DecisionUnknown},
+		{"no such task", func(tb *Table) task.AttemptID { return mapAttempt(7, 1) }, false, DecisionUnknown},
+		{"negative task", func(tb *Table) task.AttemptID { return mapAttempt(-1, 1) }, false, DecisionUnknown},
+		{"reduce before reduce phase", func(tb *Table) task.AttemptID { return reduceAttempt(0, 1) }, false, DecisionUnknown},
+		{"invalid kind", func(tb *Table) task.AttemptID { return task.AttemptID{Task: task.ID{Index: 0}, Attempt: 1} }, false, DecisionUnknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tb := New(inputsOf("a", "b"), 1, testPolicy(), t0)
 			mustAssign(t, tb, 1, t0)
 			id := tt.setup(tb)
-			var got ReportResult
+			var got Decision
 			if tt.fail {
 				got = tb.Fail(1, id, "boom", t0)
 			} else {
@@ -155,8 +155,8 @@ func TestStaleReportAfterReassignment(t *testing.T) {
 
 	// The first worker wakes up and reports: it must not count.
 	require.False(t, tb.Heartbeat(first.Worker, first.Attempt, t0.Add(3*time.Second)), "revoked attempt told to go on")
-	require.Equal(t, ResultIgnored, complete(tb, first.Worker, first.Attempt, t0.Add(3*time.Second)))
-	require.Equal(t, ResultCommitted, complete(tb, second.Worker, second.Attempt, t0.Add(4*time.Second)))
+	require.Equal(t, DecisionIgnored, complete(tb, first.Worker, first.Attempt, t0.Add(3*time.Second)))
+	require.Equal(t, DecisionCommitted, complete(tb, second.Worker, second.Attempt, t0.Add(4*time.Second)))
 	require.Equal(t, []int{2}, mapOutputs(tb), "reducers must read the committed attempt")
 }
 
@@ -207,7 +207,7 @@ func TestTooManyFailuresFailTheJob(t *testing.T) {
 			a = mustAssign(t, tb, 1, now)
 		}
 		require.Equal(t, mapAttempt(1, i), a.Attempt)
-		require.Equal(t, ResultFailed, tb.Fail(a.Worker, a.Attempt, "Map panicked: bad record", now))
+		require.Equal(t, DecisionFailed, tb.Fail(a.Worker, a.Attempt, "Map panicked: bad record", now))
 		require.False(t, tb.Over(), "failure %d of 3 allowed", i)
 	}
 	// The fourth loss, this time by lease expiry, is one too many once its
@@ -274,9 +274,9 @@ func TestBackupAttempts(t *testing.T) {
 			require.False(t, ok, "at most one backup per task")
 
 			// The backup wins; the original is revoked.
-			require.Equal(t, ResultCommitted, complete(tb, backup.Worker, backup.Attempt, now.Add(time.Second)))
+			require.Equal(t, DecisionCommitted, complete(tb, backup.Worker, backup.Attempt, now.Add(time.Second)))
 			require.False(t, tb.Heartbeat(slow.Worker, slow.Attempt, now.Add(time.Second)))
-			require.Equal(t, ResultIgnored, complete(tb, slow.Worker, slow.Attempt, now.Add(2*time.Second)))
+			require.Equal(t, DecisionIgnored, complete(tb, slow.Worker, slow.Attempt, now.Add(2*time.Second)))
 			require.Equal(t, []int{2, 1, 1}, mapOutputs(tb))
 		})
 	}
@@ -310,7 +310,7 @@ func TestJobCountPatternNeverBacksUp(t *testing.T) {
 	for step := 0; step < 300 && tb.Progress().MapsDone < len(durations); step++ {
 		for w := 1; w <= 4; w++ {
 			if r := busy[w]; r != nil && !now.Before(r.end) {
-				require.Equal(t, ResultCommitted, complete(tb, r.a.Worker, r.a.Attempt, now))
+				require.Equal(t, DecisionCommitted, complete(tb, r.a.Worker, r.a.Attempt, now))
 				busy[w] = nil
 			}
 			if r := busy[w]; r != nil {
@@ -443,7 +443,7 @@ func TestStragglersAsOldAreBackedUpInTaskOrder(t *testing.T) {
 			mustAssign(t, tb, w+1, t0)
 		}
 		// The last task commits in 1 s; the others straggle.
-		require.Equal(t, ResultCommitted, complete(tb, orderedTasks+1, mapAttempt(orderedTasks, 1), t0.Add(time.Second)))
+		require.Equal(t, DecisionCommitted, complete(tb, orderedTasks+1, mapAttempt(orderedTasks, 1), t0.Add(time.Second)))
 		now := t0.Add(5 * time.Second)
 		for w := range orderedTasks {
 			require.True(t, tb.Heartbeat(w+1, mapAttempt(w, 1), now))
