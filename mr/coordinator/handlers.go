@@ -12,9 +12,10 @@ import (
 	"6.5840/mr/task"
 )
 
-// errUnknownWorker is returned to a worker that did not register with this
-// coordinator start; it should register again.
-var errUnknownWorker = errors.New(protocol.ErrUnknownWorker)
+// errUnknownWorker refuses a request of a worker that did not register
+// with this coordinator start; the Service answers it in the reply
+// (protocol.ReplyHeader), and the worker registers again.
+var errUnknownWorker = errors.New("unknown worker: register again")
 
 // errWrongSession refuses a request that does not carry its worker's
 // session.
@@ -215,20 +216,32 @@ func (s *Service) Register(args *protocol.RegisterArgs, reply *protocol.Register
 
 // GetTask long-polls for a task.
 func (s *Service) GetTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskReply) error {
-	return s.c.getTask(args, reply)
+	return answer(s.c.getTask(args, reply), &reply.ReplyHeader)
 }
 
 // Heartbeat renews an attempt's lease.
 func (s *Service) Heartbeat(args *protocol.HeartbeatArgs, reply *protocol.HeartbeatReply) error {
-	return s.c.heartbeat(args, reply)
+	return answer(s.c.heartbeat(args, reply), &reply.ReplyHeader)
 }
 
 // Report ends an attempt.
 func (s *Service) Report(args *protocol.ReportArgs, reply *protocol.ReportReply) error {
-	return s.c.report(args, reply)
+	return answer(s.c.report(args, reply), &reply.ReplyHeader)
 }
 
 // MapOutputs reports lost map outputs and waits for map outputs.
 func (s *Service) MapOutputs(args *protocol.MapOutputsArgs, reply *protocol.MapOutputsReply) error {
-	return s.c.waitMapOutputs(args, reply)
+	return answer(s.c.waitMapOutputs(args, reply), &reply.ReplyHeader)
+}
+
+// answer returns what net/rpc sends for a handler's error: a request of a
+// worker this start does not know, which the handler refused before doing
+// anything, is answered in its reply, telling the worker to register
+// again (net/rpc flattens errors to strings); any other error stays one.
+func answer(err error, reply *protocol.ReplyHeader) error {
+	if errors.Is(err, errUnknownWorker) {
+		reply.UnknownWorker = true
+		return nil
+	}
+	return err
 }

@@ -43,6 +43,7 @@ func register(t *testing.T, s *Service) protocol.Header {
 func getTask(t *testing.T, s *Service, w protocol.Header) protocol.GetTaskReply {
 	var reply protocol.GetTaskReply
 	require.NoError(t, s.GetTask(&protocol.GetTaskArgs{Header: w}, &reply))
+	require.False(t, reply.UnknownWorker)
 	return reply
 }
 
@@ -55,6 +56,7 @@ func report(t *testing.T, s *Service, w protocol.Header, id task.AttemptID, coun
 	}
 	var reply protocol.ReportReply
 	require.NoError(t, s.Report(&protocol.ReportArgs{Header: w, Attempt: id, Counters: counters}, &reply))
+	require.False(t, reply.UnknownWorker)
 	return reply.Verdict
 }
 
@@ -70,16 +72,18 @@ func TestInvalidCallsChangeNothing(t *testing.T) {
 		// start (epoch), must register again.
 		for _, h := range []protocol.Header{{Worker: 99, Epoch: w.Epoch}, {Worker: w.Worker, Epoch: "earlier"}} {
 			var hb protocol.HeartbeatReply
-			err := s.Heartbeat(&protocol.HeartbeatArgs{Header: h, Attempt: run.Attempt}, &hb)
-			require.ErrorContains(t, err, protocol.ErrUnknownWorker)
+			require.NoError(t, s.Heartbeat(&protocol.HeartbeatArgs{Header: h, Attempt: run.Attempt}, &hb))
+			require.True(t, hb.UnknownWorker)
+			require.False(t, hb.Revoked, "nothing but the refusal is answered")
 			var rr protocol.ReportReply
-			err = s.Report(&protocol.ReportArgs{Header: h, Attempt: run.Attempt}, &rr)
-			require.ErrorContains(t, err, protocol.ErrUnknownWorker)
+			require.NoError(t, s.Report(&protocol.ReportArgs{Header: h, Attempt: run.Attempt}, &rr))
+			require.Equal(t, protocol.ReportReply{ReplyHeader: protocol.ReplyHeader{UnknownWorker: true}}, rr)
 			var gr protocol.GetTaskReply
-			require.ErrorContains(t, s.GetTask(&protocol.GetTaskArgs{Header: h}, &gr), protocol.ErrUnknownWorker)
+			require.NoError(t, s.GetTask(&protocol.GetTaskArgs{Header: h}, &gr))
+			require.Equal(t, protocol.GetTaskReply{ReplyHeader: protocol.ReplyHeader{UnknownWorker: true}}, gr)
 			var mr protocol.MapOutputsReply
-			err = s.MapOutputs(&protocol.MapOutputsArgs{Header: h, Attempt: run.Attempt}, &mr)
-			require.ErrorContains(t, err, protocol.ErrUnknownWorker)
+			require.NoError(t, s.MapOutputs(&protocol.MapOutputsArgs{Header: h, Attempt: run.Attempt}, &mr))
+			require.Equal(t, protocol.MapOutputsReply{ReplyHeader: protocol.ReplyHeader{UnknownWorker: true}}, mr)
 		}
 
 		bogus := []task.AttemptID{
@@ -167,7 +171,8 @@ func TestSilentWorkerWithAServerLosesItsMapOutput(t *testing.T) {
 
 		// Back, the lost worker must register again.
 		var gr protocol.GetTaskReply
-		require.ErrorContains(t, s.GetTask(&protocol.GetTaskArgs{Header: server}, &gr), protocol.ErrUnknownWorker)
+		require.NoError(t, s.GetTask(&protocol.GetTaskArgs{Header: server}, &gr))
+		require.True(t, gr.UnknownWorker)
 	})
 }
 

@@ -13,8 +13,8 @@
 //
 // Each coordinator start has an epoch, a random id that Register returns
 // and every later request repeats. A request from another epoch (made
-// before the coordinator restarted) is answered ErrUnknownWorker, and the
-// worker registers again.
+// before the coordinator restarted) is answered with UnknownWorker set in
+// its reply (ReplyHeader), and the worker registers again.
 //
 // Register also returns the worker's session, an unguessable token that
 // every later request of that worker repeats: a request speaks only for
@@ -137,6 +137,7 @@ type GetTaskArgs struct {
 
 // GetTaskReply answers GetTask. For ActionRun it describes the attempt.
 type GetTaskReply struct {
+	ReplyHeader
 	Action  Action
 	Attempt task.AttemptID
 	// Input is the map task's input: its Path is exactly as given to the
@@ -176,6 +177,7 @@ const MaxStatusBytes = 256
 
 // HeartbeatReply tells the worker whether to go on.
 type HeartbeatReply struct {
+	ReplyHeader
 	// Revoked means the attempt no longer counts: abandon it and write
 	// nothing more.
 	Revoked bool
@@ -236,6 +238,7 @@ func (v Verdict) String() string {
 
 // ReportReply answers Report.
 type ReportReply struct {
+	ReplyHeader
 	Verdict Verdict
 	// Next, if set, is the worker's next task (or exit), as GetTask would
 	// have answered without waiting.
@@ -280,6 +283,7 @@ type MapOutput struct {
 
 // MapOutputsReply answers MapOutputs.
 type MapOutputsReply struct {
+	ReplyHeader
 	// Outputs holds the wanted map tasks that have an output now.
 	Outputs []MapOutput
 	// Yield asks the attempt to end (see ReportArgs.Yielded): a map it
@@ -294,10 +298,13 @@ type MapOutputsReply struct {
 // its worker's: it is refused, and the worker should not register again.
 const ErrWrongSession = "request refused: its session is not its worker's"
 
-// ErrUnknownWorker is the error text of a call from a worker the
-// coordinator does not know (it restarted, so the epoch differs, or the id
-// is bogus): the worker should register again.
-const ErrUnknownWorker = "unknown worker: register again"
+// ReplyHeader starts every reply to a request that carries a Header.
+type ReplyHeader struct {
+	// UnknownWorker means the coordinator does not know the worker (it
+	// restarted, so the epoch differs, or the id is bogus): it did nothing
+	// else, and the worker should register again.
+	UnknownWorker bool
+}
 
 // Names of the counters the engine keeps for every committed attempt,
 // beside those an application makes with mr.Count.

@@ -209,7 +209,7 @@ func (w *Worker) locator(id task.AttemptID) (locateFunc, func()) {
 		args := protocol.MapOutputsArgs{Header: w.header(), Attempt: id, Lost: lost, Want: want}
 		var reply protocol.MapOutputsReply
 		err := calls.callWait(ctx, protocol.MethodMapOutputs, w.pollTimeout, &args, &reply)
-		if isUnknownWorker(err) {
+		if err == nil && reply.UnknownWorker {
 			return protocol.MapOutputsReply{Revoked: true}, nil
 		}
 		return reply, err
@@ -253,6 +253,10 @@ func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID
 		// before the coordinator restarted: keep its files. The
 		// coordinator removes them at the end if it did not commit.
 		log.Warn("no answer to the report; keeping the attempt's files", "req", args.RequestID, "err", err)
+	case reply.UnknownWorker:
+		// The coordinator restarted: the attempt may have committed
+		// before it did. Keep its files, as without an answer.
+		log.Warn("the coordinator does not know this worker (it restarted?); keeping the attempt's files", "req", args.RequestID)
 	case reply.Verdict != protocol.VerdictCommitted:
 		if mapOutput {
 			w.held.forget(id)
@@ -262,10 +266,10 @@ func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID
 		w.held.add(id, true)
 	}
 	if err != nil {
-		if isUnknownWorker(err) {
-			return nil, "", nil
-		}
 		return nil, "", err
+	}
+	if reply.UnknownWorker {
+		return nil, "", nil
 	}
 	log.Debug("attempt reported", "req", args.RequestID, "verdict", reply.Verdict, "elapsed", time.Since(start))
 	return reply.Next, args.RequestID, nil

@@ -18,34 +18,41 @@ import (
 	"6.5840/mr/task"
 )
 
-// reportService is a coordinator that answers Report with verdict and
-// records whether the worker served the attempt's output while the
-// report was in flight.
+// reportService is a coordinator that answers Report with verdict, or
+// that it does not know the worker, and records whether the worker served
+// the attempt's output while the report was in flight.
 type reportService struct {
 	held           *heldOutputs
 	verdict        protocol.Verdict
+	unknown        bool
 	servedInFlight bool
 }
 
 func (s *reportService) Report(args *protocol.ReportArgs, reply *protocol.ReportReply) error {
 	_, s.servedInFlight = s.held.Lookup(args.Attempt.Task.Index, args.Attempt.Attempt)
 	reply.Verdict = s.verdict
+	reply.UnknownWorker = s.unknown
 	return nil
 }
 
 func TestMapOutputIsServedFromTheMomentItIsReported(t *testing.T) {
 	tests := []struct {
+		name    string
 		verdict protocol.Verdict
+		// unknown: the coordinator restarted and does not know the worker,
+		// so the attempt may have committed before it did.
+		unknown bool
 		kept    bool
 	}{
-		{protocol.VerdictCommitted, true},
-		{protocol.VerdictIgnored, false},
-		{protocol.VerdictRejected, false},
+		{"committed", protocol.VerdictCommitted, false, true},
+		{"ignored", protocol.VerdictIgnored, false, false},
+		{"rejected", protocol.VerdictRejected, false, false},
+		{"unknown worker", 0, true, true},
 	}
 	for _, tt := range tests {
-		t.Run(tt.verdict.String(), func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			service := &reportService{verdict: tt.verdict}
+			service := &reportService{verdict: tt.verdict, unknown: tt.unknown}
 			server := rpc.NewServer()
 			require.NoError(t, server.RegisterName(protocol.ServiceName, service))
 			dial := func() (net.Conn, error) {
