@@ -13,11 +13,20 @@
 // committed, together with the committed attempt of each map task, which
 // names the files the reducer reads. A committed map output that a reducer
 // cannot read is run again, in the reduce phase too.
+//
+// What is decided lives in the table (package table), a pure state
+// machine; this package does the locking, the waiting and the I/O around
+// it. One RPC per file: register.go, gettask.go, heartbeat.go, verdict.go
+// (Report) and mapoutputs.go, behind the Service and its check of the
+// caller (service.go). The rule of worker liveness is in workers.go; the
+// reaper of leases and silent workers in reaper.go; every durable write
+// (journal lines, published outputs) in committer.go; resuming from the
+// journal in resume.go; the end of the job in finish.go; the status
+// page's and the report's view in snapshot.go.
 package coordinator
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -33,17 +42,12 @@ import (
 	"6.5840/mr/filekind"
 	"6.5840/mr/flock"
 	"6.5840/mr/jobfiles"
-	"6.5840/mr/journal"
 	"6.5840/mr/protocol"
 	"6.5840/mr/task"
 )
 
 // epochBytes is the size of a coordinator start's random epoch.
 const epochBytes = 8
-
-// sessionBytes is the size of a worker's random session token: 128 bits,
-// never guessed.
-const sessionBytes = 16
 
 // Coordinator runs one job. Create it with New, serve RPCs with Serve, and
 // wait on Done.
@@ -172,53 +176,6 @@ func newLocked(cfg Config, inputs []task.Input, lock *flock.Lock) (*Coordinator,
 	return c, nil
 }
 
-// openJournal opens the job's journal and replays what an earlier
-// coordinator on this job committed.
-func (c *Coordinator) openJournal() error {
-	job, err := journal.Fingerprint(c.cfg.Inputs, fmt.Sprintf("nreduce=%d split=%d", c.cfg.NReduce, c.cfg.SplitSize))
-	if err != nil {
-		return err
-	}
-	j, state, err := journal.Open(filepath.Join(c.cfg.Dir, jobfiles.Journal), job,
-		journal.Shape{Maps: len(c.inputs), Reduces: c.cfg.NReduce})
-	if err != nil {
-		return err
-	}
-	commits, err := c.checkOutputs(state.Commits)
-	if err != nil {
-		j.Close()
-		return err
-	}
-	if err := c.table.Restore(state.Starts, restored(commits), time.Now()); err != nil {
-		j.Close()
-		return fmt.Errorf("%s: %w; remove it to start the job afresh", jobfiles.Journal, err)
-	}
-	c.committer.journal = j
-	c.jobID = job
-	c.earlierAttempts = state.Begun
-	c.workers.last = protocol.WorkerID(state.LastWorker)
-	c.app, c.appKnown = state.App, state.App != ""
-	if state.Starts > 0 {
-		p := c.table.Progress()
-		c.log.Info("resuming job from journal", "earlier_starts", state.Starts,
-			"maps_done", p.MapsDone, "reduces_done", p.ReducesDone)
-	}
-	if c.table.Over() {
-		c.ended = time.Now()
-		close(c.over)
-	}
-	return nil
-}
-
-// restored returns the journal's commits as the table keeps them.
-func restored(commits []journal.Commit) []table.Commit {
-	kept := make([]table.Commit, len(commits))
-	for i, c := range commits {
-		kept[i] = table.Commit{Attempt: c.Attempt, Skipped: c.Skipped, Server: c.Server, Counters: c.Counters}
-	}
-	return kept
-}
-
 // planInputs checks that every input is a regular file that can be read,
 // naming each one that is not, and cuts the files into map task inputs:
 // one per file, or per splitSize bytes of a larger file when splitSize > 0.
@@ -302,22 +259,6 @@ func (c *Coordinator) Progress() Progress {
 	return c.table.Progress()
 }
 
-// loseSilentWorkersLocked loses every worker with a server that is no
-// longer alive, and with it the map outputs it served (the paper's rule):
-// their tasks run again.
-func (c *Coordinator) loseSilentWorkersLocked(now time.Time) {
-	rerun := 0
-	for _, w := range c.workers.loseSilent(now) {
-		c.log.Warn("worker lost; the map outputs it served run again", "worker", w.id, "host", w.host, "server", w.server)
-		reason := fmt.Sprintf("worker %d on %s (serving %s) lost: no call for %v", w.id, w.host, w.server, c.cfg.Lease)
-		rerun += len(c.table.LoseServer(w.server, reason, now))
-	}
-	if rerun > 0 {
-		c.logFailureLocked()
-		c.notifyLocked()
-	}
-}
-
 // WaitForWorkers waits, after the job, until every worker heard from within
 // a lease has been told to exit and every reply is written, or ExitGrace
 // has passed.
@@ -376,90 +317,8 @@ func (c *Coordinator) notifyLocked() {
 	}
 }
 
-// reapLeases revokes expired attempts and loses silent workers as their
-// deadlines pass.
-func (c *Coordinator) reapLeases() {
-	for {
-		select {
-		case <-c.closed:
-			return
-		default:
-		}
-		c.mu.Lock()
-		if c.table.Over() {
-			c.mu.Unlock()
-			return
-		}
-		next, ok := c.reapLocked(time.Now())
-		changed := c.changed
-		c.unlockAndPersist(record{})
-
-		var timer *time.Timer
-		var timeout <-chan time.Time
-		if ok {
-			timer = time.NewTimer(time.Until(next))
-			timeout = timer.C
-		}
-		select {
-		case <-changed:
-		case <-timeout:
-		case <-c.closed:
-		}
-		if timer != nil {
-			timer.Stop()
-		}
-	}
-}
-
-// reapLocked revokes the attempts expired at now and loses the workers
-// silent since a lease, and returns when it next has work, if ever.
-func (c *Coordinator) reapLocked(now time.Time) (time.Time, bool) {
-	before := c.table.Progress()
-	revoked := c.table.Expire(now)
-	for _, r := range revoked {
-		c.log.Warn("attempt revoked", "attempt", r.Attempt, "worker", r.Worker, "reason", r.Reason)
-	}
-	// A confirmed lease loss may have failed the job or skipped an input
-	// without revoking anything.
-	if len(revoked) > 0 || c.table.Progress() != before || c.table.Over() {
-		c.logFailureLocked()
-		c.notifyLocked()
-	}
-	c.loseSilentWorkersLocked(now)
-	next, ok := c.table.NextDeadline()
-	if w, wok := c.workers.nextLoss(); wok && (!ok || w.Before(next)) {
-		next, ok = w, true
-	}
-	return next, ok
-}
-
 func (c *Coordinator) logFailureLocked() {
 	if err := c.table.Failure(); err != nil {
 		c.log.Error("job failed", "err", err)
 	}
-}
-
-// checkCallerLocked records that the sender of h was heard from. It
-// returns errUnknownWorker for a worker this coordinator never registered,
-// or one that registered with an earlier start (another epoch), and
-// errWrongSession, logged with the peer, for a request that does not carry
-// its worker's session: it speaks for a worker it is not.
-func (c *Coordinator) checkCallerLocked(h protocol.Header) (*workerInfo, error) {
-	info, ok := c.workers.get(h.Worker)
-	if !ok || h.Epoch != c.epoch {
-		return nil, errUnknownWorker
-	}
-	if subtle.ConstantTimeCompare([]byte(h.Session), []byte(info.session)) != 1 {
-		c.log.Warn("request refused: its session is not its worker's", "worker", h.Worker, "peer", h.Peer(), "req", h.RequestID)
-		return nil, errWrongSession
-	}
-	if n := c.table.Heard(int(h.Worker)); n > 0 {
-		c.log.Info("worker heard from after losing leases: the losses do not count against their tasks",
-			"worker", h.Worker, "leases", n)
-	}
-	if info.lost {
-		return nil, errUnknownWorker
-	}
-	c.workers.heard(info, time.Now())
-	return info, nil
 }

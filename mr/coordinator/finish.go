@@ -100,3 +100,13 @@ func (c *Coordinator) Finish() error {
 	}
 	return nil
 }
+
+// abort fails the job with err, typically a journal that cannot be
+// written: a restart could no longer trust it.
+func (c *Coordinator) abort(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.table.Abort(err)
+	c.logFailureLocked()
+	c.notifyLocked()
+}

@@ -10,6 +10,9 @@ import (
 	"6.5840/mr/task"
 )
 
+// report is the Report RPC: the table decides what the report of an
+// attempt means (committing the first success of a live attempt), and
+// the worker hears the verdict, with its next task if it asked for one.
 func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportReply) error {
 	log := c.log.With("worker", args.Worker, "req", args.RequestID, "attempt", args.Attempt)
 	decision, err := c.judge(args, log)
