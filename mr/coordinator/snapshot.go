@@ -34,6 +34,33 @@ type taskRow struct {
 func (c *Coordinator) snapshot(full bool) status.Snapshot {
 	c.mu.Lock()
 	now := time.Now()
+	s := c.jobViewLocked(now)
+	workers := c.workers.copies()
+	nRecords := len(c.table.Attempts())
+	nTasks := c.table.Tasks()
+	c.mu.Unlock()
+
+	records := c.copyRecords(nRecords)
+	s.Workers = c.workerViews(workers, records, now)
+	for _, r := range records {
+		if full || failed(r.Outcome) {
+			s.Attempts = append(s.Attempts, attemptView(r))
+		}
+	}
+	if full {
+		s.Tasks = taskViews(c.copyTasks(nTasks), records)
+	}
+	return s
+}
+
+// failed reports whether an attempt that ended so counts as a failure.
+func failed(o table.Outcome) bool {
+	return o == table.OutcomeFailed || o == table.OutcomeRevoked || o == table.OutcomeLost
+}
+
+// jobViewLocked returns a snapshot of the job as a whole at now: its
+// state, phases and counters, without workers, tasks or attempts.
+func (c *Coordinator) jobViewLocked(now time.Time) status.Snapshot {
 	t := c.table
 	s := status.Snapshot{
 		Job: status.Job{
@@ -64,12 +91,12 @@ func (c *Coordinator) snapshot(full bool) status.Snapshot {
 	if !t.Over() {
 		s.Maps.Running, s.Reduces.Running = p.MapsRunning, p.ReducesRunning
 	}
-	workers := c.workers.copies()
-	nRecords := len(t.Attempts())
-	nTasks := t.Tasks()
-	c.mu.Unlock()
+	return s
+}
 
-	records := c.copyRecords(nRecords)
+// workerViews describes every worker at now, with the attempt it runs
+// and how many of its attempts committed and failed.
+func (c *Coordinator) workerViews(workers []workerRow, records []table.AttemptRecord, now time.Time) []status.Worker {
 	type workerTally struct {
 		current        string
 		done, failures int
@@ -80,33 +107,26 @@ func (c *Coordinator) snapshot(full bool) status.Snapshot {
 	}
 	for _, r := range records {
 		w := tally[r.Worker]
-		if w == nil {
-			continue
-		}
-		switch r.Outcome {
-		case table.OutcomeRunning:
+		switch {
+		case w == nil:
+		case r.Outcome == table.OutcomeRunning:
 			w.current = r.ID.String()
-		case table.OutcomeCommitted:
+		case r.Outcome == table.OutcomeCommitted:
 			w.done++
-		case table.OutcomeFailed, table.OutcomeRevoked, table.OutcomeLost:
+		case failed(r.Outcome):
 			w.failures++
 		}
-		if full || r.Outcome == table.OutcomeFailed || r.Outcome == table.OutcomeRevoked || r.Outcome == table.OutcomeLost {
-			s.Attempts = append(s.Attempts, attemptView(r))
-		}
 	}
+	views := make([]status.Worker, 0, len(workers))
 	for _, row := range workers {
 		info, w := row.info, tally[row.id]
-		state := c.workers.state(&info, now, w.current != "")
-		s.Workers = append(s.Workers, status.Worker{
+		views = append(views, status.Worker{
 			ID: row.id, Host: info.host, Server: info.server, PID: info.pid, LastSeen: info.lastSeen,
-			State: state, Current: w.current, TasksDone: w.done, Failures: w.failures,
+			State: c.workers.state(&info, now, w.current != ""), Current: w.current,
+			TasksDone: w.done, Failures: w.failures,
 		})
 	}
-	if full {
-		s.Tasks = taskViews(c.copyTasks(nTasks), records)
-	}
-	return s
+	return views
 }
 
 // copyRecords copies the first n attempt records, snapshotChunk at a
