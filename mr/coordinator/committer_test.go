@@ -31,11 +31,7 @@ func TestUnwritableJournalFailsTheJob(t *testing.T) {
 func TestRestartRestoresWhatTheCommitterWrote(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, c := newTestService(t, 1)
-		var reply protocol.RegisterReply
-		require.NoError(t, s.Register(&protocol.RegisterArgs{Host: "b", PID: 2, Server: "10.0.0.2:7001"}, &reply))
-		server := protocol.Header{Worker: reply.Worker, Epoch: reply.Epoch, Session: reply.Session}
-		m := getTask(t, s, server)
-		require.Equal(t, protocol.VerdictCommitted, report(t, s, server, m.Attempt, map[string]int64{"records": 5}))
+		commitServedMap(t, s)
 		c.Close()
 
 		again, err := New(c.cfg)

@@ -137,14 +137,23 @@ func TestCountersOnlyFromCommittedAttempts(t *testing.T) {
 	})
 }
 
+// commitServedMap registers a worker that serves its map output at
+// 10.0.0.2:7001, and commits the job's one map task on it with a count of
+// 5 records. It returns the worker's header.
+func commitServedMap(t *testing.T, s *Service) protocol.Header {
+	var reply protocol.RegisterReply
+	require.NoError(t, s.Register(&protocol.RegisterArgs{Host: "b", PID: 2, Server: "10.0.0.2:7001"}, &reply))
+	server := protocol.Header{Worker: reply.Worker, Epoch: reply.Epoch, Session: reply.Session}
+	m := getTask(t, s, server)
+	require.Equal(t, task.Map, m.Attempt.Task.Kind)
+	require.Equal(t, protocol.VerdictCommitted, report(t, s, server, m.Attempt, map[string]int64{"records": 5}))
+	return server
+}
+
 func TestSilentWorkerWithAServerLosesItsMapOutput(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		s, c := newTestService(t, 2)
-		var reply protocol.RegisterReply
-		require.NoError(t, s.Register(&protocol.RegisterArgs{Host: "b", PID: 2, Server: "10.0.0.2:7001"}, &reply))
-		server := protocol.Header{Worker: reply.Worker, Epoch: reply.Epoch, Session: reply.Session}
-		m := getTask(t, s, server)
-		require.Equal(t, protocol.VerdictCommitted, report(t, s, server, m.Attempt, map[string]int64{"records": 5}))
+		server := commitServedMap(t, s)
 		require.Equal(t, map[string]int64{"records": 5}, c.Counters())
 
 		// Another worker, in the shared folder, stays in touch; the
