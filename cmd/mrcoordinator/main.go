@@ -85,6 +85,44 @@ func main() {
 		}
 		defer stopProfile()
 	}
+	c, l := start(cfg, opts, logger)
+	defer l.Close()
+	stopProgress := showProgress(out, c, opts.quiet)
+
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	select {
+	case <-c.Done():
+	case sig := <-signals:
+		// A stopped job ends as a failed one: what it committed is kept,
+		// its outputs hidden, and Finish says how to resume.
+		c.Abort(fmt.Errorf("stopped by %v before the job was done", sig))
+		l.Close()
+		stopProgress()
+		if err := c.Finish(); err != nil {
+			cli.Fatal(prog, cli.ExitFailure, err)
+		}
+		logger.Info("job done", "outputs", fmt.Sprintf("mr-out-0..mr-out-%d", cfg.NReduce-1))
+		return
+	}
+	c.WaitForWorkers()
+	l.Close()
+	stopProgress()
+	writeReport(opts.report, c, logger)
+
+	if err := c.Finish(); err != nil {
+		cli.Fatal(prog, cli.ExitFailure, err)
+	}
+	if skipped := c.Skipped(); len(skipped) > 0 {
+		fmt.Fprintf(os.Stderr, "%s: job done WITHOUT these inputs, whose map tasks kept failing: %v\n", prog, skipped)
+	}
+	logger.Info("job done", "outputs", fmt.Sprintf("mr-out-0..mr-out-%d", cfg.NReduce-1))
+}
+
+// start checks the address, secret and TLS flags, starts the coordinator
+// and serves it on its address, and the status page if asked for. It
+// exits with a message naming what is wrong.
+func start(cfg coordinator.Config, opts options, logger *slog.Logger) (*coordinator.Coordinator, net.Listener) {
 	addr, err := protocol.ResolveAddr(opts.addr)
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, err)
@@ -105,7 +143,6 @@ func main() {
 	if err != nil {
 		cli.Fatal(prog, cli.ExitFailure, err)
 	}
-	defer l.Close()
 	go c.Serve(l)
 	listening := addr
 	if addr.Network == "tcp" {
@@ -117,51 +154,29 @@ func main() {
 			cli.Fatal(prog, cli.ExitUsage, err)
 		}
 	}
+	return c, l
+}
 
-	progressDone := make(chan struct{})
-	progressCtx, stopProgress := context.WithCancel(context.Background())
+// showProgress shows the job's progress on out, unless quiet, until the
+// function it returns is called.
+func showProgress(out *cli.StatusWriter, c *coordinator.Coordinator, quiet bool) (stop func()) {
+	done := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
-		defer close(progressDone)
-		if opts.quiet {
+		defer close(done)
+		if quiet {
 			return
 		}
 		interval := plainRefresh
 		if cli.IsTerminal(os.Stderr) {
 			interval = terminalRefresh
 		}
-		out.ShowStatus(progressCtx, interval, func() string { return status.ProgressLine(c.ProgressSnapshot(), time.Now()) })
+		out.ShowStatus(ctx, interval, func() string { return status.ProgressLine(c.ProgressSnapshot(), time.Now()) })
 	}()
-
-	signals := make(chan os.Signal, 1)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	select {
-	case <-c.Done():
-	case sig := <-signals:
-		// A stopped job ends as a failed one: what it committed is kept,
-		// its outputs hidden, and Finish says how to resume.
-		c.Abort(fmt.Errorf("stopped by %v before the job was done", sig))
-		l.Close()
-		stopProgress()
-		<-progressDone
-		if err := c.Finish(); err != nil {
-			cli.Fatal(prog, cli.ExitFailure, err)
-		}
-		logger.Info("job done", "outputs", fmt.Sprintf("mr-out-0..mr-out-%d", cfg.NReduce-1))
-		return
+	return func() {
+		cancel()
+		<-done
 	}
-	c.WaitForWorkers()
-	l.Close()
-	stopProgress()
-	<-progressDone
-	writeReport(opts.report, c, logger)
-
-	if err := c.Finish(); err != nil {
-		cli.Fatal(prog, cli.ExitFailure, err)
-	}
-	if skipped := c.Skipped(); len(skipped) > 0 {
-		fmt.Fprintf(os.Stderr, "%s: job done WITHOUT these inputs, whose map tasks kept failing: %v\n", prog, skipped)
-	}
-	logger.Info("job done", "outputs", fmt.Sprintf("mr-out-0..mr-out-%d", cfg.NReduce-1))
 }
 
 func parseFlags() (coordinator.Config, options) {

@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"6.5840/mr/coordinator/table"
+	"6.5840/mr/protocol"
 )
 
 // Defaults of the Config that DefaultConfig returns.
@@ -16,8 +19,8 @@ const (
 	DefaultPollTimeout       = time.Second
 	DefaultExitGrace         = 2 * time.Second
 	DefaultMaxFailures       = 4
-	DefaultBackupFactor      = 3.0
-	DefaultBackupMinAge      = 5 * time.Second
+	DefaultBackupFactor      = table.DefaultBackupFactor
+	DefaultBackupMinAge      = table.DefaultBackupMinAge
 )
 
 // Config describes a job and how the coordinator runs it.
@@ -133,13 +136,14 @@ func (c Config) validate() error {
 }
 
 // policy returns the table rules the config asks for.
-func (c Config) policy() policy {
-	return policy{
-		lease:         c.Lease,
-		hardLimit:     c.TaskTimeout,
-		maxFailures:   c.MaxFailures,
-		backupFactor:  max(c.BackupFactor, 0),
-		backupMinAge:  c.BackupMinAge,
-		skipBadInputs: c.SkipBadInputs,
+func (c Config) policy() table.Policy {
+	return table.Policy{
+		Lease:          c.Lease,
+		HardLimit:      c.TaskTimeout,
+		MaxFailures:    c.MaxFailures,
+		BackupFactor:   max(c.BackupFactor, 0),
+		BackupMinAge:   c.BackupMinAge,
+		SkipBadInputs:  c.SkipBadInputs,
+		MaxStatusBytes: protocol.MaxStatusBytes,
 	}
 }

@@ -13,16 +13,24 @@
 // committed, together with the committed attempt of each map task, which
 // names the files the reducer reads. A committed map output that a reducer
 // cannot read is run again, in the reduce phase too.
+//
+// What is decided lives in the table (package table), a pure state
+// machine; this package does the locking, the waiting and the I/O around
+// it. One RPC per file: register.go, gettask.go, heartbeat.go, verdict.go
+// (Report) and mapoutputs.go, behind the Service and its check of the
+// caller (service.go). The rule of worker liveness is in workers.go; the
+// reaper of leases and silent workers in reaper.go; every durable write
+// (journal lines, published outputs) in committer.go; resuming from the
+// journal in resume.go; the end of the job in finish.go; the status
+// page's and the report's view in snapshot.go.
 package coordinator
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net"
 	"net/rpc"
 	"path/filepath"
@@ -30,36 +38,16 @@ import (
 	"sync"
 	"time"
 
+	"6.5840/mr/coordinator/table"
 	"6.5840/mr/filekind"
 	"6.5840/mr/flock"
 	"6.5840/mr/jobfiles"
-	"6.5840/mr/journal"
 	"6.5840/mr/protocol"
 	"6.5840/mr/task"
 )
 
 // epochBytes is the size of a coordinator start's random epoch.
 const epochBytes = 8
-
-// sessionBytes is the size of a worker's random session token: 128 bits,
-// never guessed.
-const sessionBytes = 16
-
-// workerInfo is what the coordinator knows of a registered worker.
-type workerInfo struct {
-	host string
-	pid  int
-	// session is the token the worker's every request must carry.
-	session string
-	// server is where the worker serves its map output; "" if it leaves
-	// it in the shared folder.
-	server   string
-	lastSeen time.Time
-	toldExit bool
-	// lost is set once a worker with a server was silent for a lease: its
-	// map output is lost, and it must register again.
-	lost bool
-}
 
 // Coordinator runs one job. Create it with New, serve RPCs with Serve, and
 // wait on Done.
@@ -70,7 +58,8 @@ type Coordinator struct {
 	rpc    *rpc.Server
 	// replies counts the RPC replies not yet written.
 	replies *pendingReplies
-	journal *journal.Journal // nil when Config.NoJournal
+	// committer makes what the job decides durable; it holds the journal.
+	committer committer
 	// epoch identifies this start of the coordinator; requests of another
 	// epoch must register again.
 	epoch string
@@ -84,29 +73,19 @@ type Coordinator struct {
 	lock *flock.Lock
 
 	// mu guards every field below it.
-	mu         sync.Mutex
-	table      *Table
-	workers    map[protocol.WorkerID]*workerInfo
-	nextWorker protocol.WorkerID
+	mu      sync.Mutex
+	table   *table.Table
+	workers *registry
 	// app identifies the job's application once appKnown: every worker
 	// must run the same.
 	app      string
 	appKnown bool
 	// mapOutputs caches the committed map attempts that reduce replies
-	// carry, valid while the table's map outputs version is
-	// mapOutputsVersion.
+	// carry, and the servers they index, valid while the table's map
+	// commits version is mapOutputsVersion.
 	mapOutputs        protocol.AttemptRuns
 	mapServers        []string
 	mapOutputsVersion int
-	// counters sums the counters of committed attempts; mapCounters keeps
-	// each committed map task's, to take them back if its output is lost.
-	counters    map[string]int64
-	mapCounters []map[string]int64
-	// mapServer holds where each committed map task's output is served
-	// ("" for the shared folder).
-	mapServer []string
-	// mapsRerun counts committed map outputs found lost.
-	mapsRerun int
 	// started is when the coordinator started; ended when the job ended.
 	started, ended time.Time
 	// changed is closed and replaced whenever the table changes, waking
@@ -169,22 +148,20 @@ func newLocked(cfg Config, inputs []task.Input, lock *flock.Lock) (*Coordinator,
 	rand.Read(epoch)
 	now := time.Now()
 	c := &Coordinator{
-		cfg:         cfg,
-		log:         cfg.Logger,
-		inputs:      inputs,
-		epoch:       hex.EncodeToString(epoch),
-		table:       newTable(inputs, cfg.NReduce, cfg.policy(), now),
-		workers:     make(map[protocol.WorkerID]*workerInfo),
-		counters:    make(map[string]int64),
-		mapCounters: make([]map[string]int64, len(inputs)),
-		mapServer:   make([]string, len(inputs)),
-		started:     now,
-		changed:     make(chan struct{}),
-		over:        make(chan struct{}),
-		closed:      make(chan struct{}),
-		rpc:         rpc.NewServer(),
-		replies:     newPendingReplies(),
-		lock:        lock,
+		cfg:       cfg,
+		log:       cfg.Logger,
+		inputs:    inputs,
+		epoch:     hex.EncodeToString(epoch),
+		table:     table.New(inputs, cfg.NReduce, cfg.policy(), now),
+		workers:   newRegistry(cfg.Lease, 0),
+		started:   now,
+		changed:   make(chan struct{}),
+		over:      make(chan struct{}),
+		closed:    make(chan struct{}),
+		rpc:       rpc.NewServer(),
+		replies:   newPendingReplies(),
+		lock:      lock,
+		committer: committer{dir: cfg.Dir, log: cfg.Logger, inputs: inputs},
 	}
 	c.mapOutputsVersion = -1
 	c.jobID = c.epoch
@@ -197,51 +174,6 @@ func newLocked(cfg Config, inputs []task.Input, lock *flock.Lock) (*Coordinator,
 		}
 	}
 	return c, nil
-}
-
-// openJournal opens the job's journal and replays what an earlier
-// coordinator on this job committed.
-func (c *Coordinator) openJournal() error {
-	job, err := journal.Fingerprint(c.cfg.Inputs, fmt.Sprintf("nreduce=%d split=%d", c.cfg.NReduce, c.cfg.SplitSize))
-	if err != nil {
-		return err
-	}
-	j, state, err := journal.Open(filepath.Join(c.cfg.Dir, jobfiles.Journal), job,
-		journal.Shape{Maps: len(c.inputs), Reduces: c.cfg.NReduce})
-	if err != nil {
-		return err
-	}
-	commits, err := c.checkOutputs(state.Commits)
-	if err != nil {
-		j.Close()
-		return err
-	}
-	applied, err := c.table.Restore(state.Starts, commits, time.Now())
-	if err != nil {
-		j.Close()
-		return fmt.Errorf("%s: %w; remove it to start the job afresh", jobfiles.Journal, err)
-	}
-	c.journal = j
-	c.jobID = job
-	c.earlierAttempts = state.Begun
-	c.nextWorker = protocol.WorkerID(state.LastWorker)
-	c.app, c.appKnown = state.App, state.App != ""
-	for _, commit := range applied {
-		c.addCounters(commit.Attempt, commit.Counters)
-		if commit.Attempt.Task.Kind == task.Map {
-			c.mapServer[commit.Attempt.Task.Index] = commit.Server
-		}
-	}
-	if state.Starts > 0 {
-		p := c.table.Progress()
-		c.log.Info("resuming job from journal", "earlier_starts", state.Starts,
-			"maps_done", p.MapsDone, "reduces_done", p.ReducesDone)
-	}
-	if c.table.Over() {
-		c.ended = time.Now()
-		close(c.over)
-	}
-	return nil
 }
 
 // planInputs checks that every input is a regular file that can be read,
@@ -294,9 +226,7 @@ func (c *Coordinator) ServeConn(conn net.Conn) {
 func (c *Coordinator) Close() {
 	c.stop()
 	c.releaseOnce.Do(func() {
-		if c.journal != nil {
-			c.journal.Close()
-		}
+		c.committer.close()
 		c.lock.Release()
 	})
 }
@@ -319,64 +249,14 @@ func (c *Coordinator) Err() error {
 	return c.table.Failure()
 }
 
+// Progress counts the tasks of a job done and running, of each kind.
+type Progress = table.Progress
+
 // Progress returns how far the job is.
 func (c *Coordinator) Progress() Progress {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.table.Progress()
-}
-
-// loseSilentWorkersLocked marks as lost every worker with a server that
-// has not called for a lease, and sends its committed map tasks back to
-// idle while a reduce task still needs them: their output went with the
-// worker (the paper's rule). It returns the map attempts to journal as
-// lost.
-func (c *Coordinator) loseSilentWorkersLocked(now time.Time) []task.AttemptID {
-	var rerun []task.AttemptID
-	for id, w := range c.workers {
-		if w.server == "" || w.lost || w.toldExit || now.Sub(w.lastSeen) < c.cfg.Lease {
-			continue
-		}
-		w.lost = true
-		reason := fmt.Sprintf("worker %d on %s (serving %s) lost: no call for %v", id, w.host, w.server, c.cfg.Lease)
-		c.log.Warn("worker lost; the map outputs it served run again", "worker", id, "host", w.host, "server", w.server)
-		if c.table.Progress().ReducesDone == c.cfg.NReduce {
-			continue
-		}
-		for m, server := range c.mapServer {
-			a, ok := c.table.MapOutput(m)
-			if server != w.server || !ok || a == protocol.NoOutput {
-				continue
-			}
-			lost := task.AttemptID{Task: task.ID{Kind: task.Map, Index: m}, Attempt: a}
-			if c.table.OutputLost(lost, reason, now) == LostRerun {
-				c.takeBackCounters(m)
-				c.mapsRerun++
-				rerun = append(rerun, lost)
-			}
-		}
-	}
-	if len(rerun) > 0 {
-		c.logFailureLocked()
-		c.notifyLocked()
-	}
-	return rerun
-}
-
-// nextWorkerDeadlineLocked returns the earliest time at which a worker with
-// a server could be lost, and false if there is none.
-func (c *Coordinator) nextWorkerDeadlineLocked() (time.Time, bool) {
-	var next time.Time
-	found := false
-	for _, w := range c.workers {
-		if w.server == "" || w.lost || w.toldExit {
-			continue
-		}
-		if d := w.lastSeen.Add(c.cfg.Lease); !found || d.Before(next) {
-			next, found = d, true
-		}
-	}
-	return next, found
 }
 
 // WaitForWorkers waits, after the job, until every worker heard from within
@@ -387,13 +267,7 @@ func (c *Coordinator) WaitForWorkers() {
 	defer timer.Stop()
 	for {
 		c.mu.Lock()
-		pending := 0
-		now := time.Now()
-		for _, w := range c.workers {
-			if !w.toldExit && now.Sub(w.lastSeen) < c.cfg.Lease {
-				pending++
-			}
-		}
+		pending := c.workers.awaited(time.Now())
 		changed := c.changed
 		c.mu.Unlock()
 		if pending == 0 {
@@ -418,18 +292,7 @@ func (c *Coordinator) WaitForWorkers() {
 func (c *Coordinator) Counters() map[string]int64 {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.countersCopyLocked()
-}
-
-func (c *Coordinator) countersCopyLocked() map[string]int64 { return maps.Clone(c.counters) }
-
-// takeBackCounters removes the counters of map task m, whose committed
-// output was lost, from the totals: its next commit adds its own.
-func (c *Coordinator) takeBackCounters(m int) {
-	for name, n := range c.mapCounters[m] {
-		c.counters[name] -= n
-	}
-	c.mapCounters[m] = nil
+	return c.table.Counters()
 }
 
 // Skipped returns the inputs left out of the job after failing too often.
@@ -454,86 +317,8 @@ func (c *Coordinator) notifyLocked() {
 	}
 }
 
-// reapLeases revokes expired attempts as their deadlines pass.
-func (c *Coordinator) reapLeases() {
-	for {
-		select {
-		case <-c.closed:
-			return
-		default:
-		}
-		c.mu.Lock()
-		if c.table.Over() {
-			c.mu.Unlock()
-			return
-		}
-		now := time.Now()
-		revoked := c.table.Expire(now)
-		for _, r := range revoked {
-			c.log.Warn("attempt revoked", "attempt", r.Attempt, "worker", r.Worker, "reason", r.Reason)
-		}
-		skipped := c.table.TakeSkipped()
-		// A confirmed lease loss may have failed the job or skipped an
-		// input without revoking anything.
-		if len(revoked) > 0 || len(skipped) > 0 || c.table.Over() {
-			c.logFailureLocked()
-			c.notifyLocked()
-		}
-		rerun := c.loseSilentWorkersLocked(now)
-		skipped = append(skipped, c.table.TakeSkipped()...)
-		next, ok := c.table.NextDeadline()
-		if w, wok := c.nextWorkerDeadlineLocked(); wok && (!ok || w.Before(next)) {
-			next, ok = w, true
-		}
-		changed := c.changed
-		c.mu.Unlock()
-		c.journalLost(rerun)
-		c.journalSkipped(skipped)
-
-		var timer *time.Timer
-		var timeout <-chan time.Time
-		if ok {
-			timer = time.NewTimer(time.Until(next))
-			timeout = timer.C
-		}
-		select {
-		case <-changed:
-		case <-timeout:
-		case <-c.closed:
-		}
-		if timer != nil {
-			timer.Stop()
-		}
-	}
-}
-
 func (c *Coordinator) logFailureLocked() {
 	if err := c.table.Failure(); err != nil {
 		c.log.Error("job failed", "err", err)
 	}
-}
-
-// checkCallerLocked records that the sender of h was heard from. It
-// returns errUnknownWorker for a worker this coordinator never registered,
-// or one that registered with an earlier start (another epoch), and
-// errWrongSession, logged with the peer, for a request that does not carry
-// its worker's session: it speaks for a worker it is not.
-func (c *Coordinator) checkCallerLocked(h protocol.Header) (*workerInfo, error) {
-	info, ok := c.workers[h.Worker]
-	if !ok || h.Epoch != c.epoch {
-		return nil, errUnknownWorker
-	}
-	if subtle.ConstantTimeCompare([]byte(h.Session), []byte(info.session)) != 1 {
-		c.log.Warn("request refused: its session is not its worker's", "worker", h.Worker, "peer", h.Peer(), "req", h.RequestID)
-		return nil, errWrongSession
-	}
-	if n := c.table.Heard(int(h.Worker)); n > 0 {
-		c.log.Info("worker heard from after losing leases: the losses do not count against their tasks",
-			"worker", h.Worker, "leases", n)
-	}
-	if info.lost {
-		return nil, errUnknownWorker
-	}
-	info.lastSeen = time.Now()
-	return info, nil
 }

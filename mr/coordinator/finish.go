@@ -40,63 +40,103 @@ func (c *Coordinator) Finish() error {
 	c.stop()
 	defer c.Close()
 	c.mu.Lock()
-	failure := c.table.Failure()
-	skipped := c.table.Skipped()
-	begun := make(map[task.AttemptID]bool, len(c.earlierAttempts)+len(c.table.Attempts()))
-	for _, id := range c.earlierAttempts {
-		begun[id] = true
-	}
-	for _, r := range c.table.Attempts() {
-		begun[r.ID] = true
-	}
-	committed := make(map[task.AttemptID]bool)
-	var committedReduces []task.AttemptID
-	c.table.Committed(func(id task.AttemptID) {
-		committed[id] = true
-		if id.Task.Kind == task.Reduce {
-			committedReduces = append(committedReduces, id)
-		}
-	})
-	progress := c.table.Progress()
+	end := c.endingLocked()
 	c.mu.Unlock()
 
-	resumable := failure != nil && c.journal != nil
-	var errs []error
-	if !c.cfg.KeepScratch {
-		errs = append(errs, jobfiles.RemoveOwned(c.cfg.Dir, func(id task.AttemptID, intermediate bool) bool {
-			return begun[id] && !(resumable && intermediate && committed[id])
-		}))
-	}
-	switch {
-	case resumable:
-		errs = append(errs, c.hideOutputs(committedReduces))
-	case failure != nil:
-		var reduces []int
-		for _, id := range committedReduces {
-			reduces = append(reduces, id.Task.Index)
-		}
-		errs = append(errs, jobfiles.RemoveOutputs(c.cfg.Dir, reduces))
-	case c.journal != nil:
-		errs = append(errs, c.journal.Remove())
-	}
-	if err := errors.Join(errs...); err != nil {
+	resumable := end.failure != nil && c.committer.journaled()
+	err := c.cleanUp(end, resumable)
+	if err != nil {
 		c.log.Error("clean up after the job", "err", err)
 	}
-	if resumable {
+	p := end.progress
+	switch {
+	case resumable:
 		return fmt.Errorf("job failed: %w\n"+
 			"the work committed so far is kept (%d of %d maps, %d of %d reduces, their outputs hidden until the job is done); "+
 			"run the same command again to resume the job, adding -skip-bad-inputs to leave out inputs that keep failing "+
 			"(remove %s to start afresh instead)",
-			failure, progress.MapsDone, progress.Maps, progress.ReducesDone, progress.Reduces, jobfiles.Journal)
+			end.failure, p.MapsDone, p.Maps, p.ReducesDone, p.Reduces, jobfiles.Journal)
+	case end.failure != nil:
+		return fmt.Errorf("job failed: %w", end.failure)
 	}
-	if failure != nil {
-		return fmt.Errorf("job failed: %w", failure)
+	if len(end.skipped) > 0 {
+		c.log.Warn("job done without some inputs", "skipped", end.skipped)
 	}
-	if len(skipped) > 0 {
-		c.log.Warn("job done without some inputs", "skipped", skipped)
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err != nil {
 		return fmt.Errorf("clean up: %w", err)
 	}
 	return nil
+}
+
+// ending is what Finish needs of a job that is over.
+type ending struct {
+	failure  error
+	skipped  []string
+	progress Progress
+	// begun holds every attempt the job began, in this start and earlier
+	// ones; committed those that committed, and committedReduces the
+	// reduce attempts among them.
+	begun, committed map[task.AttemptID]bool
+	committedReduces []task.AttemptID
+}
+
+// endingLocked returns what Finish needs of the job.
+func (c *Coordinator) endingLocked() ending {
+	end := ending{
+		failure:   c.table.Failure(),
+		skipped:   c.table.Skipped(),
+		progress:  c.table.Progress(),
+		begun:     make(map[task.AttemptID]bool, len(c.earlierAttempts)+len(c.table.Attempts())),
+		committed: make(map[task.AttemptID]bool),
+	}
+	for _, id := range c.earlierAttempts {
+		end.begun[id] = true
+	}
+	for _, r := range c.table.Attempts() {
+		end.begun[r.ID] = true
+	}
+	c.table.Committed(func(id task.AttemptID) {
+		end.committed[id] = true
+		if id.Task.Kind == task.Reduce {
+			end.committedReduces = append(end.committedReduces, id)
+		}
+	})
+	return end
+}
+
+// cleanUp removes the files of the attempts the job began, keeping the
+// committed map outputs of a resumable job (unless KeepScratch, which
+// keeps them all); then hides the committed outputs of a resumable job,
+// removes those of a failed one that cannot resume, or removes the
+// journal of a job done.
+func (c *Coordinator) cleanUp(end ending, resumable bool) error {
+	var errs []error
+	if !c.cfg.KeepScratch {
+		errs = append(errs, jobfiles.RemoveOwned(c.cfg.Dir, func(id task.AttemptID, intermediate bool) bool {
+			return end.begun[id] && !(resumable && intermediate && end.committed[id])
+		}))
+	}
+	switch {
+	case resumable:
+		errs = append(errs, c.hideOutputs(end.committedReduces))
+	case end.failure != nil:
+		var reduces []int
+		for _, id := range end.committedReduces {
+			reduces = append(reduces, id.Task.Index)
+		}
+		errs = append(errs, jobfiles.RemoveOutputs(c.cfg.Dir, reduces))
+	case c.committer.journaled():
+		errs = append(errs, c.committer.remove())
+	}
+	return errors.Join(errs...)
+}
+
+// abort fails the job with err, typically a journal that cannot be
+// written: a restart could no longer trust it.
+func (c *Coordinator) abort(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.table.Abort(err)
+	c.logFailureLocked()
+	c.notifyLocked()
 }

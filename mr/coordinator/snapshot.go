@@ -3,13 +3,10 @@ package coordinator
 import (
 	"time"
 
+	"6.5840/mr/coordinator/table"
 	"6.5840/mr/status"
 	"6.5840/mr/task"
 )
-
-// lostAfterLeases is how many leases a worker may stay silent before the
-// status page calls it lost.
-const lostAfterLeases = 2
 
 // snapshotChunk is how many attempt records, or tasks, a snapshot copies
 // per hold of the coordinator's lock: a snapshot of a big job takes the
@@ -27,12 +24,6 @@ func (c *Coordinator) Snapshot() status.Snapshot { return c.snapshot(true) }
 // line needs: phases, workers and failed attempts, not every task.
 func (c *Coordinator) ProgressSnapshot() status.Snapshot { return c.snapshot(false) }
 
-// workerRow is what a snapshot copies of a worker under the lock.
-type workerRow struct {
-	id   int
-	info workerInfo
-}
-
 // taskRow is what a snapshot copies of a task under the lock.
 type taskRow struct {
 	id    task.ID
@@ -43,6 +34,33 @@ type taskRow struct {
 func (c *Coordinator) snapshot(full bool) status.Snapshot {
 	c.mu.Lock()
 	now := time.Now()
+	s := c.jobViewLocked(now)
+	workers := c.workers.copies()
+	nRecords := len(c.table.Attempts())
+	nTasks := c.table.Tasks()
+	c.mu.Unlock()
+
+	records := c.copyRecords(nRecords)
+	s.Workers = c.workerViews(workers, records, now)
+	for _, r := range records {
+		if full || failed(r.Outcome) {
+			s.Attempts = append(s.Attempts, attemptView(r))
+		}
+	}
+	if full {
+		s.Tasks = taskViews(c.copyTasks(nTasks), records)
+	}
+	return s
+}
+
+// failed reports whether an attempt that ended so counts as a failure.
+func failed(o table.Outcome) bool {
+	return o == table.OutcomeFailed || o == table.OutcomeRevoked || o == table.OutcomeLost
+}
+
+// jobViewLocked returns a snapshot of the job as a whole at now: its
+// state, phases and counters, without workers, tasks or attempts.
+func (c *Coordinator) jobViewLocked(now time.Time) status.Snapshot {
 	t := c.table
 	s := status.Snapshot{
 		Job: status.Job{
@@ -52,9 +70,9 @@ func (c *Coordinator) snapshot(full bool) status.Snapshot {
 			Ended:     c.ended,
 			State:     status.JobRunning,
 			Skipped:   t.Skipped(),
-			MapsRerun: c.mapsRerun,
+			MapsRerun: t.MapsRerun(),
 		},
-		Counters: c.countersCopyLocked(),
+		Counters: t.Counters(),
 	}
 	end := now
 	if !c.ended.IsZero() {
@@ -73,15 +91,12 @@ func (c *Coordinator) snapshot(full bool) status.Snapshot {
 	if !t.Over() {
 		s.Maps.Running, s.Reduces.Running = p.MapsRunning, p.ReducesRunning
 	}
-	workers := make([]workerRow, 0, len(c.workers))
-	for id, info := range c.workers {
-		workers = append(workers, workerRow{int(id), *info})
-	}
-	nRecords := len(t.Attempts())
-	nTasks := len(t.maps.tasks) + len(t.reduces.tasks)
-	c.mu.Unlock()
+	return s
+}
 
-	records := c.copyRecords(nRecords)
+// workerViews describes every worker at now, with the attempt it runs
+// and how many of its attempts committed and failed.
+func (c *Coordinator) workerViews(workers []workerRow, records []table.AttemptRecord, now time.Time) []status.Worker {
 	type workerTally struct {
 		current        string
 		done, failures int
@@ -92,50 +107,33 @@ func (c *Coordinator) snapshot(full bool) status.Snapshot {
 	}
 	for _, r := range records {
 		w := tally[r.Worker]
-		if w == nil {
-			continue
-		}
-		switch r.Outcome {
-		case OutcomeRunning:
+		switch {
+		case w == nil:
+		case r.Outcome == table.OutcomeRunning:
 			w.current = r.ID.String()
-		case OutcomeCommitted:
+		case r.Outcome == table.OutcomeCommitted:
 			w.done++
-		case OutcomeFailed, OutcomeRevoked, OutcomeLost:
+		case failed(r.Outcome):
 			w.failures++
 		}
-		if full || r.Outcome == OutcomeFailed || r.Outcome == OutcomeRevoked || r.Outcome == OutcomeLost {
-			s.Attempts = append(s.Attempts, attemptView(r))
-		}
 	}
+	views := make([]status.Worker, 0, len(workers))
 	for _, row := range workers {
 		info, w := row.info, tally[row.id]
-		state := status.WorkerIdle
-		switch {
-		case info.toldExit:
-			state = status.WorkerExited
-		case info.lost:
-			state = status.WorkerLost
-		case now.Sub(info.lastSeen) > lostAfterLeases*c.cfg.Lease:
-			state = status.WorkerLost
-		case w.current != "":
-			state = status.WorkerBusy
-		}
-		s.Workers = append(s.Workers, status.Worker{
+		views = append(views, status.Worker{
 			ID: row.id, Host: info.host, Server: info.server, PID: info.pid, LastSeen: info.lastSeen,
-			State: state, Current: w.current, TasksDone: w.done, Failures: w.failures,
+			State: c.workers.state(&info, now, w.current != ""), Current: w.current,
+			TasksDone: w.done, Failures: w.failures,
 		})
 	}
-	if full {
-		s.Tasks = taskViews(c.copyTasks(nTasks), records)
-	}
-	return s
+	return views
 }
 
 // copyRecords copies the first n attempt records, snapshotChunk at a
 // time under the lock. Records are only ever appended, so the first n
 // stay the first n.
-func (c *Coordinator) copyRecords(n int) []AttemptRecord {
-	records := make([]AttemptRecord, n)
+func (c *Coordinator) copyRecords(n int) []table.AttemptRecord {
+	records := make([]table.AttemptRecord, n)
 	for i := 0; i < n; i += snapshotChunk {
 		c.mu.Lock()
 		all := c.table.Attempts()
@@ -151,29 +149,16 @@ func (c *Coordinator) copyTasks(n int) []taskRow {
 	rows := make([]taskRow, 0, n)
 	for i := 0; i < n; i += snapshotChunk {
 		c.mu.Lock()
-		maps, reduces := c.table.maps.tasks, c.table.reduces.tasks
-		for k := i; k < min(i+snapshotChunk, n); k++ {
-			var e *taskEntry
-			switch {
-			case k < len(maps):
-				e = &maps[k]
-			case k-len(maps) < len(reduces):
-				e = &reduces[k-len(maps)]
-			default:
-				continue
-			}
-			row := taskRow{id: e.id, state: taskStateName(*e)}
-			if e.id.Kind == task.Map {
-				row.input = e.input.String()
-			}
-			rows = append(rows, row)
+		for k := i; k < min(i+snapshotChunk, n, c.table.Tasks()); k++ {
+			v := c.table.Task(k)
+			rows = append(rows, taskRow{id: v.ID, state: taskStateName(v), input: v.Input.String()})
 		}
 		c.mu.Unlock()
 	}
 	return rows
 }
 
-func attemptView(r AttemptRecord) status.Attempt {
+func attemptView(r table.AttemptRecord) status.Attempt {
 	return status.Attempt{
 		Task:    r.ID.Task.String(),
 		Attempt: r.ID.Attempt,
@@ -191,7 +176,7 @@ func attemptView(r AttemptRecord) status.Attempt {
 
 // taskViews describes every task, with its attempt count, the worker of
 // its committed (else latest) attempt and its committed run time.
-func taskViews(tasks []taskRow, records []AttemptRecord) []status.Task {
+func taskViews(tasks []taskRow, records []table.AttemptRecord) []status.Task {
 	type tally struct {
 		attempts, worker int
 		duration         time.Duration
@@ -207,7 +192,7 @@ func taskViews(tasks []taskRow, records []AttemptRecord) []status.Task {
 		if tl.duration == 0 {
 			tl.worker = r.Worker
 		}
-		if r.Outcome == OutcomeCommitted {
+		if r.Outcome == table.OutcomeCommitted {
 			tl.worker, tl.duration = r.Worker, r.End.Sub(r.Start)
 		}
 	}
@@ -222,13 +207,13 @@ func taskViews(tasks []taskRow, records []AttemptRecord) []status.Task {
 	return views
 }
 
-func taskStateName(e taskEntry) string {
+func taskStateName(v table.TaskView) string {
 	switch {
-	case e.skipped:
+	case v.Skipped:
 		return status.TaskSkipped
-	case e.state == stateDone:
+	case v.State == table.StateDone:
 		return status.TaskDone
-	case e.state == stateRunning || e.state == stateCommitting:
+	case v.State == table.StateRunning || v.State == table.StateCommitting:
 		return status.TaskRunning
 	default:
 		return status.TaskIdle

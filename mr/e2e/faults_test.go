@@ -1,9 +1,7 @@
 package e2e
 
 import (
-	"bufio"
-	"bytes"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,8 +10,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"6.5840/mr/coordinator"
+	"6.5840/mr/jobfiles"
+	"6.5840/mr/journal"
 	"6.5840/mr/protocol"
 	"6.5840/mr/status"
+	"6.5840/mr/task"
 )
 
 var threeTexts = []string{"pg-being_ernest.txt", "pg-metamorphosis.txt", "pg-grimm.txt"}
@@ -30,20 +32,21 @@ func TestKilledWorkersTaskMovesOn(t *testing.T) {
 
 	require.NoError(t, c.wait(t))
 	require.NoError(t, helper.wait(t))
-	require.Contains(t, c.log(), "no heartbeat for 2s", "the lease, not the hard limit, must catch a dead worker")
 	require.Equal(t, j.want(), j.output())
 	require.Empty(t, j.leftovers())
 
-	// The job report tells the story: the killed worker's attempt revoked,
-	// every task committed once.
-	data, err := os.ReadFile(filepath.Join(j.dir, "mr-report.json"))
-	require.NoError(t, err)
-	var report status.Snapshot
-	require.NoError(t, json.Unmarshal(data, &report))
+	// The job report tells the story: the killed worker's attempt revoked
+	// by its lease, not the hard limit, every task committed once.
+	report := j.report()
 	require.Equal(t, status.JobDone, report.Job.State)
 	outcomes := map[string]int{}
 	for _, a := range report.Attempts {
 		outcomes[a.Outcome]++
+		if a.Outcome == status.OutcomeRevoked {
+			require.Equal(t, fmt.Sprintf("no heartbeat for %v", coordinator.DefaultLease), a.Error,
+				"the lease, not the hard limit, must catch a dead worker")
+			require.Less(t, a.End.Sub(a.Start), coordinator.DefaultTaskTimeout)
+		}
 	}
 	require.Equal(t, 1, outcomes[status.OutcomeRevoked])
 	require.Equal(t, len(threeTexts)+3, outcomes[status.OutcomeCommitted])
@@ -109,9 +112,10 @@ func TestPoisonInputFailsTheJobNamingIt(t *testing.T) {
 	require.Empty(t, j.output(), "a failed job leaves no partial output")
 	require.Contains(t, c.log(), "run the same command again to resume")
 	require.Contains(t, j.leftovers(), "mr-journal", "a failed job keeps its journal")
-	committed := journalCommits(t, filepath.Join(j.dir, "mr-journal"))
+	committed := j.journalCommits(2)
 	require.NotEmpty(t, committed)
 	before := j.mapCalls()
+	firstStart := j.lastAttempt(2)
 
 	// The same command again, the input fixed: the job resumes and maps
 	// only what had not committed.
@@ -120,7 +124,7 @@ func TestPoisonInputFailsTheJobNamingIt(t *testing.T) {
 	w := j.worker()
 	require.NoError(t, c2.wait(t))
 	require.NoError(t, w.wait(t))
-	require.Contains(t, c2.log(), "resuming job from journal")
+	j.requireResumedAfter(firstStart)
 	after := j.mapCalls()
 	for _, m := range committed {
 		require.Equal(t, before[threeTexts[m]], after[threeTexts[m]], "%s was committed before the failure but mapped again", threeTexts[m])
@@ -144,28 +148,52 @@ func TestSkipBadInputs(t *testing.T) {
 	require.Equal(t, j.want(), j.output())
 }
 
-// journalCommits returns the map tasks a journal records as committed.
-func journalCommits(t *testing.T, path string) []int {
-	f, err := os.Open(path)
-	if os.IsNotExist(err) {
-		return nil
+// readJournal returns what the job's journal records, for a job of
+// nReduce reduce tasks, or false if there is no journal yet.
+func (j *job) readJournal(nReduce int) (journal.State, bool) {
+	state, err := journal.Read(filepath.Join(j.dir, jobfiles.Journal), journal.Shape{Maps: len(j.inputs), Reduces: nReduce})
+	if errors.Is(err, os.ErrNotExist) {
+		return journal.State{}, false
 	}
-	require.NoError(t, err)
-	defer f.Close()
+	require.NoError(j.t, err)
+	return state, true
+}
+
+// journalCommits returns the map tasks the job's journal records as
+// committed (or skipped), for a job of nReduce reduce tasks.
+func (j *job) journalCommits(nReduce int) []int {
+	state, _ := j.readJournal(nReduce)
 	var maps []int
-	lines := bufio.NewScanner(f)
-	for lines.Scan() {
-		var rec struct {
-			Kind, Task, Attempt int
-			Begin, Lost         bool
-		}
-		// A line is a checksum, a space and the record.
-		_, data, _ := bytes.Cut(lines.Bytes(), []byte(" "))
-		if json.Unmarshal(data, &rec) == nil && rec.Kind == 1 && !rec.Begin && !rec.Lost {
-			maps = append(maps, rec.Task)
+	for _, c := range state.Commits {
+		if c.Attempt.Task.Kind == task.Map {
+			maps = append(maps, c.Attempt.Task.Index)
 		}
 	}
 	return maps
+}
+
+// lastAttempt returns the highest attempt number the job's journal
+// records as begun, for a job of nReduce reduce tasks.
+func (j *job) lastAttempt(nReduce int) int {
+	state, ok := j.readJournal(nReduce)
+	require.True(j.t, ok, "no journal")
+	last := 0
+	for _, id := range state.Begun {
+		last = max(last, id.Attempt)
+	}
+	require.Positive(j.t, last, "no attempt begun")
+	return last
+}
+
+// requireResumedAfter checks, from the job report, that the coordinator
+// resumed the job from its journal: every attempt it began is numbered
+// after the last one of the earlier start.
+func (j *job) requireResumedAfter(lastAttempt int) {
+	attempts := j.report().Attempts
+	require.NotEmpty(j.t, attempts)
+	for _, a := range attempts {
+		require.Greater(j.t, a.Attempt, lastAttempt, "attempt %s numbered as if the job started afresh", a.ID)
+	}
 }
 
 func TestRestartedCoordinatorRepeatsNoFinishedMap(t *testing.T) {
@@ -173,14 +201,14 @@ func TestRestartedCoordinatorRepeatsNoFinishedMap(t *testing.T) {
 	texts := []string{"pg-being_ernest.txt", "pg-dorian_gray.txt", "pg-frankenstein.txt", "pg-grimm.txt",
 		"pg-huckleberry_finn.txt", "pg-metamorphosis.txt", "pg-sherlock_holmes.txt", "pg-tom_sawyer.txt"}
 	j := newJob(t, texts...)
-	journal := filepath.Join(j.dir, "mr-journal")
 	c1 := j.coordinator("-nreduce", "3")
 	j.waitForSocket()
 	w1, w2 := j.worker("PROBE_MAP_SLEEP=300ms"), j.worker("PROBE_MAP_SLEEP=300ms")
-	j.waitFor("three commits in the journal", func() bool { return len(journalCommits(t, journal)) >= 3 })
+	j.waitFor("three commits in the journal", func() bool { return len(j.journalCommits(3)) >= 3 })
 	c1.signal(t, syscall.SIGKILL)
 	c1.wait(t)
-	committed := journalCommits(t, journal)
+	committed := j.journalCommits(3)
+	firstStart := j.lastAttempt(3)
 
 	// The journal belongs to this job: another job is refused.
 	other := j.start("mrcoordinator", nil, append([]string{"-nreduce", "4"}, j.inputs...)...)
@@ -191,7 +219,7 @@ func TestRestartedCoordinatorRepeatsNoFinishedMap(t *testing.T) {
 	require.NoError(t, c2.wait(t))
 	require.NoError(t, w1.wait(t))
 	require.NoError(t, w2.wait(t))
-	require.Contains(t, c2.log(), "resuming job from journal")
+	j.requireResumedAfter(firstStart)
 	calls := j.mapCalls()
 	for _, m := range committed {
 		name := texts[m]
@@ -230,17 +258,16 @@ func TestInterruptedJobHidesItsOutputsAndResumes(t *testing.T) {
 	t.Parallel()
 	texts := []string{"pg-being_ernest.txt", "pg-dorian_gray.txt", "pg-frankenstein.txt", "pg-grimm.txt"}
 	j := newJob(t, texts...)
-	journal := filepath.Join(j.dir, "mr-journal")
 	c1 := j.coordinator("-nreduce", "2")
 	j.waitForSocket()
 	w1 := j.worker("PROBE_MAP_SLEEP=300ms")
-	j.waitFor("two commits in the journal", func() bool { return len(journalCommits(t, journal)) >= 2 })
+	j.waitFor("two commits in the journal", func() bool { return len(j.journalCommits(2)) >= 2 })
 	c1.signal(t, syscall.SIGINT)
 	require.Equal(t, 1, exitCode(c1.wait(t)))
 	require.Contains(t, c1.log(), "stopped by interrupt")
 	require.Contains(t, c1.log(), "run the same command again to resume")
 	w1.wait(t)
-	committed := journalCommits(t, journal)
+	committed := j.journalCommits(2)
 	require.NotEmpty(t, committed)
 	require.Empty(t, j.output(), "a stopped job leaves no partial output")
 

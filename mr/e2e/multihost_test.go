@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"6.5840/mr/status"
 	"6.5840/mr/tlsconf/tlstest"
 )
 
@@ -148,8 +149,12 @@ func TestMultiHostTwoOfThreeWorkersKilledUnderTheReducePhase(t *testing.T) {
 	require.NoError(t, cl.workers[2].wait(t))
 	cl.locals = cl.locals[2:] // the dead workers' tmpfs went with them
 	cl.checkAnswer()
-	require.Contains(t, cl.coord.log(), "worker lost")
-	require.Positive(t, j.report().Job.MapsRerun)
+	report := j.report()
+	require.Positive(t, report.Job.MapsRerun)
+	for _, host := range cl.lab.hosts[1:3] {
+		w := cl.reportedWorker(report, host.ip)
+		require.Equal(t, status.WorkerLost, w.State, "the killed worker on %s", host.ip)
+	}
 }
 
 func TestMultiHostLinkDownMidMap(t *testing.T) {
@@ -182,7 +187,17 @@ func TestMultiHostLinkDownMidMap(t *testing.T) {
 	require.Contains(t, cut.log(), "cut off from the coordinator")
 	require.Contains(t, cut.log(), "attempt abandoned")
 	require.Equal(t, cl.j.want(), cl.j.output(), "the cut-off worker changed the output")
-	require.True(t, slices.ContainsFunc(strings.Split(cl.coord.log(), "\n"), func(line string) bool {
-		return strings.Contains(line, "attempt revoked") && strings.Contains(line, "no heartbeat")
-	}), "the coordinator revoked the cut-off worker's attempt")
+	report := cl.j.report()
+	id := cl.reportedWorker(report, cl.lab.hosts[1].ip).ID
+	require.True(t, slices.ContainsFunc(report.Attempts, func(a status.Attempt) bool {
+		return a.Worker == id && a.Outcome == status.OutcomeRevoked && strings.HasPrefix(a.Error, "no heartbeat")
+	}), "the coordinator revoked the cut-off worker's attempt by its lease")
+}
+
+// reportedWorker returns the worker of the job report that serves its
+// map output at ip.
+func (cl *cluster) reportedWorker(report status.Snapshot, ip string) status.Worker {
+	i := slices.IndexFunc(report.Workers, func(w status.Worker) bool { return strings.HasPrefix(w.Server, ip+":") })
+	require.GreaterOrEqual(cl.j.t, i, 0, "no worker serves at %s: %+v", ip, report.Workers)
+	return report.Workers[i]
 }

@@ -196,8 +196,26 @@ func Open(path, job string, shape Shape) (*Journal, State, error) {
 	return j, state, nil
 }
 
-// replay reads the journal and returns its state and the offset just past
-// the last complete line.
+// Read returns what the journal at path records, whatever job it is for,
+// without writing to it: a reader for tests and tools. A coordinator may
+// be appending to it meanwhile; a line it is still writing is left out,
+// as a torn one.
+func Read(path string, shape Shape) (State, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return State{}, fmt.Errorf("open journal: %w", err)
+	}
+	defer f.Close()
+	state, _, err := replay(f, path, anyJob, shape)
+	return state, err
+}
+
+// anyJob, as replay's job, accepts the journal of any job.
+const anyJob = ""
+
+// replay reads the journal of job (or, with anyJob, of whatever job its
+// first line names) and returns its state and the offset just past the
+// last complete line.
 func replay(r io.Reader, path, job string, shape Shape) (State, int64, error) {
 	var state State
 	br := bufio.NewReader(r)
@@ -219,7 +237,7 @@ func replay(r io.Reader, path, job string, shape Shape) (State, int64, error) {
 			return State{}, 0, fmt.Errorf("journal %s line %d: %w", path, lineNo, err)
 		}
 		switch {
-		case lineNo == 1 && rec.Job != job:
+		case lineNo == 1 && (rec.Job == "" || job != anyJob && rec.Job != job):
 			return State{}, 0, fmt.Errorf("%s: %w (its inputs or nreduce differ); "+
 				"remove it to start this job afresh, or run in another directory", path, ErrOtherJob)
 		case lineNo == 1:

@@ -225,3 +225,53 @@ func TestConcurrentCommits(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, state.Commits, 50)
 }
+
+func TestReadWhileOpen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mr-journal")
+	_, err := Read(path, shape)
+	require.ErrorIs(t, err, os.ErrNotExist)
+
+	j, _, err := Open(path, "job-1", shape)
+	require.NoError(t, err)
+	defer j.Close()
+	counted := commit(task.Map, 2, 1)
+	counted.Counters, counted.Server = map[string]int64{"lines": 7}, "10.0.0.1:7001"
+	require.NoError(t, j.Begin(counted.Attempt))
+	require.NoError(t, j.Commit(counted))
+	require.NoError(t, j.Commit(commit(task.Map, 3, 1)))
+	require.NoError(t, j.Lost(commit(task.Map, 3, 1).Attempt))
+	require.NoError(t, j.Worker(4))
+
+	state, err := Read(path, shape)
+	require.NoError(t, err)
+	require.Equal(t, []Commit{counted}, state.Commits, "a lost output's commit no longer holds")
+	require.Equal(t, []task.AttemptID{counted.Attempt}, state.Begun)
+	require.Equal(t, 4, state.LastWorker)
+
+	// A line being written as the journal is read is left out.
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	require.NoError(t, err)
+	_, err = f.WriteString(`1234abcd {"kind":1,"ta`)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	again, err := Read(path, shape)
+	require.NoError(t, err)
+	require.Equal(t, state, again)
+
+	// Reading wrote nothing: the journal opens as before.
+	before, err := os.ReadFile(path)
+	require.NoError(t, err)
+	_, err = Read(path, shape)
+	require.NoError(t, err)
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, before, after)
+}
+
+func TestReadRefusesADamagedJournal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mr-journal")
+	require.NoError(t, os.WriteFile(path, []byte("00000000 {\"job\":\"j\"}\n"), 0o644))
+	_, err := Read(path, shape)
+	require.ErrorContains(t, err, "line 1")
+	require.ErrorContains(t, err, "checksum")
+}

@@ -4,16 +4,17 @@
 // A worker calls Register once, then loops: GetTask long-polls until the
 // coordinator has a task for it, tells it to wait, or tells it to exit.
 // While a task runs the worker calls Heartbeat, whose reply says whether
-// the attempt has been revoked; at the end it calls Report with the
-// attempt's outcome. A reduce attempt that cannot read a committed map
-// output calls MapOutputs: it reports the output lost, and long-polls for
-// where the re-run map's output is. Outcomes travel in reply fields, not
-// errors, because net/rpc flattens errors to strings.
+// the attempt has been revoked; at the end it calls Report with how the
+// attempt ended, and hears the coordinator's verdict. A reduce attempt
+// that cannot read a committed map output calls MapOutputs: it reports
+// the output lost, and long-polls for where the re-run map's output is.
+// Verdicts and the like travel in reply fields, not errors, because
+// net/rpc flattens errors to strings.
 //
 // Each coordinator start has an epoch, a random id that Register returns
 // and every later request repeats. A request from another epoch (made
-// before the coordinator restarted) is answered ErrUnknownWorker, and the
-// worker registers again.
+// before the coordinator restarted) is answered with UnknownWorker set in
+// its reply (ReplyHeader), and the worker registers again.
 //
 // Register also returns the worker's session, an unguessable token that
 // every later request of that worker repeats: a request speaks only for
@@ -136,6 +137,7 @@ type GetTaskArgs struct {
 
 // GetTaskReply answers GetTask. For ActionRun it describes the attempt.
 type GetTaskReply struct {
+	ReplyHeader
 	Action  Action
 	Attempt task.AttemptID
 	// Input is the map task's input: its Path is exactly as given to the
@@ -175,6 +177,7 @@ const MaxStatusBytes = 256
 
 // HeartbeatReply tells the worker whether to go on.
 type HeartbeatReply struct {
+	ReplyHeader
 	// Revoked means the attempt no longer counts: abandon it and write
 	// nothing more.
 	Revoked bool
@@ -201,39 +204,42 @@ type ReportArgs struct {
 	WantTask bool
 }
 
-// Outcome is the coordinator's verdict on a report.
-type Outcome uint8
+// Verdict is the coordinator's answer to a report: whether the attempt
+// counts. A worker deletes the attempt's files for any verdict but
+// VerdictCommitted.
+type Verdict uint8
 
-// The outcomes of a report.
+// The verdicts on a report.
 const (
-	OutcomeCommitted Outcome = iota + 1 // this attempt is the task's result
-	OutcomeIgnored                      // stale, duplicate or revoked: dropped
-	OutcomeFailed                       // recorded as a failed attempt
-	OutcomeRejected                     // unknown worker, task or attempt
-	OutcomeReleased                     // ended without blame: the task runs again
+	VerdictCommitted Verdict = iota + 1 // this attempt is the task's result
+	VerdictIgnored                      // stale, duplicate or revoked: dropped
+	VerdictFailed                       // recorded as a failed attempt
+	VerdictRejected                     // unknown worker, task or attempt
+	VerdictReleased                     // ended without blame: the task runs again
 )
 
-// String returns the outcome's name.
-func (o Outcome) String() string {
-	switch o {
-	case OutcomeCommitted:
+// String returns the verdict's name.
+func (v Verdict) String() string {
+	switch v {
+	case VerdictCommitted:
 		return "committed"
-	case OutcomeIgnored:
+	case VerdictIgnored:
 		return "ignored"
-	case OutcomeFailed:
+	case VerdictFailed:
 		return "failed"
-	case OutcomeRejected:
+	case VerdictRejected:
 		return "rejected"
-	case OutcomeReleased:
+	case VerdictReleased:
 		return "released"
 	default:
-		return fmt.Sprintf("outcome(%d)", uint8(o))
+		return fmt.Sprintf("verdict(%d)", uint8(v))
 	}
 }
 
 // ReportReply answers Report.
 type ReportReply struct {
-	Outcome Outcome
+	ReplyHeader
+	Verdict Verdict
 	// Next, if set, is the worker's next task (or exit), as GetTask would
 	// have answered without waiting.
 	Next *GetTaskReply
@@ -277,6 +283,7 @@ type MapOutput struct {
 
 // MapOutputsReply answers MapOutputs.
 type MapOutputsReply struct {
+	ReplyHeader
 	// Outputs holds the wanted map tasks that have an output now.
 	Outputs []MapOutput
 	// Yield asks the attempt to end (see ReportArgs.Yielded): a map it
@@ -291,10 +298,13 @@ type MapOutputsReply struct {
 // its worker's: it is refused, and the worker should not register again.
 const ErrWrongSession = "request refused: its session is not its worker's"
 
-// ErrUnknownWorker is the error text of a call from a worker the
-// coordinator does not know (it restarted, so the epoch differs, or the id
-// is bogus): the worker should register again.
-const ErrUnknownWorker = "unknown worker: register again"
+// ReplyHeader starts every reply to a request that carries a Header.
+type ReplyHeader struct {
+	// UnknownWorker means the coordinator does not know the worker (it
+	// restarted, so the epoch differs, or the id is bogus): it did nothing
+	// else, and the worker should register again.
+	UnknownWorker bool
+}
 
 // Names of the counters the engine keeps for every committed attempt,
 // beside those an application makes with mr.Count.

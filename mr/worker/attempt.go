@@ -14,8 +14,8 @@ import (
 	"6.5840/mr/task"
 )
 
-// outcome is what running an attempt produced.
-type outcome struct {
+// result is what running an attempt produced.
+type result struct {
 	// files lists the files only this attempt owns: its map output, or
 	// its staged reduce output.
 	files    []string
@@ -23,7 +23,7 @@ type outcome struct {
 	err      error
 }
 
-// runAttempt runs one attempt with heartbeats and reports its outcome. It
+// runAttempt runs one attempt with heartbeats and reports its result. It
 // returns the next task if the coordinator sent one with its answer, and
 // the request id that brought it; an error only when the worker should
 // stop.
@@ -46,7 +46,7 @@ func (w *Worker) runAttempt(ctx context.Context, requestID string, reply *protoc
 	}()
 
 	mr.TakeCounts() // drop counts made outside any attempt
-	out, err := w.watch(attemptCtx, reply.Attempt, func() outcome { return w.perform(attemptCtx, reply, clock, status) })
+	out, err := w.watch(attemptCtx, reply.Attempt, func() result { return w.perform(attemptCtx, reply, clock, status) })
 	if err != nil {
 		// The heartbeat connection outlives the attempt: let go of it.
 		cancel(nil)
@@ -80,12 +80,12 @@ func (w *Worker) runAttempt(ctx context.Context, requestID string, reply *protoc
 	return w.report(ctx, log, reply.Attempt, out, start)
 }
 
-// watch runs the attempt's work and returns its outcome. Once ctx ends
+// watch runs the attempt's work and returns its result. Once ctx ends
 // (the attempt was revoked, its lease lost, or the worker interrupted) the
 // work has StuckGrace to return; if it does not, Map or Reduce is stuck
 // where the worker cannot stop it, and watch returns ErrAttemptStuck.
-func (w *Worker) watch(ctx context.Context, id task.AttemptID, work func() outcome) (outcome, error) {
-	done := make(chan outcome, 1)
+func (w *Worker) watch(ctx context.Context, id task.AttemptID, work func() result) (result, error) {
+	done := make(chan result, 1)
 	go func() { done <- work() }()
 	select {
 	case out := <-done:
@@ -98,13 +98,13 @@ func (w *Worker) watch(ctx context.Context, id task.AttemptID, work func() outco
 	case out := <-done:
 		return out, nil
 	case <-timer.C:
-		return outcome{}, fmt.Errorf("attempt %v: %w within %v after the attempt ended (%v); "+
+		return result{}, fmt.Errorf("attempt %v: %w within %v after the attempt ended (%v); "+
 			"exiting so that a fresh worker can take its place", id, ErrAttemptStuck, w.cfg.StuckGrace, context.Cause(ctx))
 	}
 }
 
 // perform runs the attempt's task.
-func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, clock *leaseClock, status *attemptStatus) outcome {
+func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, clock *leaseClock, status *attemptStatus) result {
 	switch reply.Attempt.Task.Kind {
 	case task.Map:
 		job := mapJob{
@@ -129,7 +129,7 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 		if w.cfg.App.Combine != nil || w.cfg.App.CombineTask != nil {
 			counters[protocol.CounterCombineOutputRecords] = stats.writtenRecords
 		}
-		return outcome{files: files, counters: counters, err: err}
+		return result{files: files, counters: counters, err: err}
 	case task.Reduce:
 		locate, closeLocate := w.locator(reply.Attempt)
 		defer closeLocate()
@@ -157,9 +157,9 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 		if stats.fetched > 0 {
 			counters[protocol.CounterShuffleBytesFetched] = stats.fetched
 		}
-		return outcome{files: files, counters: counters, err: err}
+		return result{files: files, counters: counters, err: err}
 	default:
-		return outcome{counters: map[string]int64{}, err: fmt.Errorf("unknown task kind %v", reply.Attempt.Task.Kind)}
+		return result{counters: map[string]int64{}, err: fmt.Errorf("unknown task kind %v", reply.Attempt.Task.Kind)}
 	}
 }
 
@@ -209,7 +209,7 @@ func (w *Worker) locator(id task.AttemptID) (locateFunc, func()) {
 		args := protocol.MapOutputsArgs{Header: w.header(), Attempt: id, Lost: lost, Want: want}
 		var reply protocol.MapOutputsReply
 		err := calls.callWait(ctx, protocol.MethodMapOutputs, w.pollTimeout, &args, &reply)
-		if isUnknownWorker(err) {
+		if err == nil && reply.UnknownWorker {
 			return protocol.MapOutputsReply{Revoked: true}, nil
 		}
 		return reply, err
@@ -223,7 +223,7 @@ func (w *Worker) locator(id task.AttemptID) (locateFunc, func()) {
 
 // report tells the coordinator how the attempt ended and deletes its files
 // if, and only if, the coordinator answers that it did not commit.
-func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID, out outcome, start time.Time) (*protocol.GetTaskReply, string, error) {
+func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID, out result, start time.Time) (*protocol.GetTaskReply, string, error) {
 	args := protocol.ReportArgs{Header: w.header(), Attempt: id, Counters: out.counters, WantTask: true}
 	var lost *lostOutputError
 	switch {
@@ -253,7 +253,11 @@ func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID
 		// before the coordinator restarted: keep its files. The
 		// coordinator removes them at the end if it did not commit.
 		log.Warn("no answer to the report; keeping the attempt's files", "req", args.RequestID, "err", err)
-	case reply.Outcome != protocol.OutcomeCommitted:
+	case reply.UnknownWorker:
+		// The coordinator restarted: the attempt may have committed
+		// before it did. Keep its files, as without an answer.
+		log.Warn("the coordinator does not know this worker (it restarted?); keeping the attempt's files", "req", args.RequestID)
+	case reply.Verdict != protocol.VerdictCommitted:
 		if mapOutput {
 			w.held.forget(id)
 		}
@@ -262,12 +266,12 @@ func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID
 		w.held.add(id, true)
 	}
 	if err != nil {
-		if isUnknownWorker(err) {
-			return nil, "", nil
-		}
 		return nil, "", err
 	}
-	log.Debug("attempt reported", "req", args.RequestID, "outcome", reply.Outcome, "elapsed", time.Since(start))
+	if reply.UnknownWorker {
+		return nil, "", nil
+	}
+	log.Debug("attempt reported", "req", args.RequestID, "verdict", reply.Verdict, "elapsed", time.Since(start))
 	return reply.Next, args.RequestID, nil
 }
 

@@ -73,7 +73,7 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, 
 		switch {
 		case ctx.Err() != nil:
 			return
-		case isUnknownWorker(err) || err == nil && reply.Revoked:
+		case err == nil && (reply.UnknownWorker || reply.Revoked):
 			cancel(errRevoked)
 			return
 		case err == nil:

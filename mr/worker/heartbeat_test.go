@@ -73,7 +73,7 @@ func (c *beatingCoordinator) Heartbeat(args *protocol.HeartbeatArgs, reply *prot
 }
 
 func (c *beatingCoordinator) Report(args *protocol.ReportArgs, reply *protocol.ReportReply) error {
-	reply.Outcome = protocol.OutcomeCommitted
+	reply.Verdict = protocol.VerdictCommitted
 	return nil
 }
 

@@ -18,34 +18,41 @@ import (
 	"6.5840/mr/task"
 )
 
-// reportService is a coordinator that answers Report with outcome and
-// records whether the worker served the attempt's output while the
-// report was in flight.
+// reportService is a coordinator that answers Report with verdict, or
+// that it does not know the worker, and records whether the worker served
+// the attempt's output while the report was in flight.
 type reportService struct {
 	held           *heldOutputs
-	outcome        protocol.Outcome
+	verdict        protocol.Verdict
+	unknown        bool
 	servedInFlight bool
 }
 
 func (s *reportService) Report(args *protocol.ReportArgs, reply *protocol.ReportReply) error {
 	_, s.servedInFlight = s.held.Lookup(args.Attempt.Task.Index, args.Attempt.Attempt)
-	reply.Outcome = s.outcome
+	reply.Verdict = s.verdict
+	reply.UnknownWorker = s.unknown
 	return nil
 }
 
 func TestMapOutputIsServedFromTheMomentItIsReported(t *testing.T) {
 	tests := []struct {
-		outcome protocol.Outcome
+		name    string
+		verdict protocol.Verdict
+		// unknown: the coordinator restarted and does not know the worker,
+		// so the attempt may have committed before it did.
+		unknown bool
 		kept    bool
 	}{
-		{protocol.OutcomeCommitted, true},
-		{protocol.OutcomeIgnored, false},
-		{protocol.OutcomeRejected, false},
+		{"committed", protocol.VerdictCommitted, false, true},
+		{"ignored", protocol.VerdictIgnored, false, false},
+		{"rejected", protocol.VerdictRejected, false, false},
+		{"unknown worker", 0, true, true},
 	}
 	for _, tt := range tests {
-		t.Run(tt.outcome.String(), func(t *testing.T) {
+		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
-			service := &reportService{outcome: tt.outcome}
+			service := &reportService{verdict: tt.verdict, unknown: tt.unknown}
 			server := rpc.NewServer()
 			require.NoError(t, server.RegisterName(protocol.ServiceName, service))
 			dial := func() (net.Conn, error) {
@@ -61,7 +68,7 @@ func TestMapOutputIsServedFromTheMomentItIsReported(t *testing.T) {
 			id := task.AttemptID{Task: task.ID{Kind: task.Map, Index: 3}, Attempt: 2}
 			file := w.held.path(id)
 			require.NoError(t, os.WriteFile(file, []byte("output"), 0o644))
-			_, _, err = w.report(context.Background(), slog.New(slog.DiscardHandler), id, outcome{files: []string{file}}, time.Now())
+			_, _, err = w.report(context.Background(), slog.New(slog.DiscardHandler), id, result{files: []string{file}}, time.Now())
 			require.NoError(t, err)
 
 			require.True(t, service.servedInFlight, "a reducer told of the commit may fetch before the worker hears of it")
@@ -115,7 +122,7 @@ func (c *vanishingCoordinator) Report(_ *protocol.ReportArgs, reply *protocol.Re
 	for _, conn := range c.conns {
 		conn.Close()
 	}
-	reply.Outcome = protocol.OutcomeCommitted
+	reply.Verdict = protocol.VerdictCommitted
 	return nil
 }
 

@@ -17,9 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/rpc"
 	"os"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -218,7 +216,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			args := protocol.GetTaskArgs{Header: w.header()}
 			requestID = args.RequestID
 			err := w.calls.callWait(ctx, protocol.MethodGetTask, w.pollTimeout, &args, &reply)
-			if isUnknownWorker(err) {
+			if err == nil && reply.UnknownWorker {
 				w.log.Warn("coordinator does not know this worker (it restarted?); registering again")
 				if err = w.register(ctx); err == nil {
 					continue
@@ -291,9 +289,4 @@ func (w *Worker) register(ctx context.Context) error {
 // header returns the header of the next request.
 func (w *Worker) header() protocol.Header {
 	return protocol.Header{Worker: w.id, Epoch: w.epoch, Session: w.session, RequestID: protocol.RequestIDFor(w.id, w.seq.Add(1))}
-}
-
-func isUnknownWorker(err error) bool {
-	var serverErr rpc.ServerError
-	return errors.As(err, &serverErr) && strings.Contains(string(serverErr), protocol.ErrUnknownWorker)
 }

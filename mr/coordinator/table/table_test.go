@@ -1,4 +1,4 @@
-package coordinator
+package table
 
 import (
 	"strings"
@@ -8,14 +8,13 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"6.5840/mr/protocol"
 	"6.5840/mr/task"
 )
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func testPolicy() policy {
-	return policy{lease: 2 * time.Second, hardLimit: time.Minute, maxFailures: 3}
+func testPolicy() Policy {
+	return Policy{Lease: 2 * time.Second, HardLimit: time.Minute, MaxFailures: 3, MaxStatusBytes: testStatusBytes}
 }
 
 func mapAttempt(i, n int) task.AttemptID {
@@ -28,17 +27,28 @@ func reduceAttempt(i, n int) task.AttemptID {
 
 // complete reports the success of attempt id of worker and makes the
 // commit durable at once, as the coordinator does after its I/O.
-func complete(tb *Table, worker int, id task.AttemptID, now time.Time) ReportResult {
-	result := tb.BeginCommit(worker, id)
-	if result == ResultCommitting {
-		tb.EndCommit(id, nil, now)
-		return ResultCommitted
+func complete(tb *Table, worker int, id task.AttemptID, now time.Time) Decision {
+	decision := tb.BeginCommit(worker, id)
+	if decision == DecisionCommitting {
+		tb.EndCommit(Commit{Attempt: id}, nil, now)
+		return DecisionCommitted
 	}
-	return result
+	return decision
 }
 
+// pending stands for a map task without a commit in mapOutputs.
+const pending = -1
+
+// mapOutputs returns the committed attempt of every map task, or pending
+// for one without a commit.
 func mapOutputs(tb *Table) []int {
-	outputs, _ := tb.MapOutputs()
+	outputs := make([]int, tb.Maps())
+	for m := range outputs {
+		outputs[m] = pending
+		if c, ok := tb.MapCommit(m); ok {
+			outputs[m] = c.Attempt.Attempt
+		}
+	}
 	return outputs
 }
 
@@ -50,7 +60,7 @@ func mustAssign(t *testing.T, tb *Table, worker int, now time.Time) Assignment {
 }
 
 func TestMapsBeforeReduces(t *testing.T) {
-	tb := newTable(inputsOf("a.txt", "b.txt"), 2, testPolicy(), t0)
+	tb := New(inputsOf("a.txt", "b.txt"), 2, testPolicy(), t0)
 	a1 := mustAssign(t, tb, 1, t0)
 	a2 := mustAssign(t, tb, 2, t0)
 	require.Equal(t, mapAttempt(0, 1), a1.Attempt)
@@ -60,12 +70,12 @@ func TestMapsBeforeReduces(t *testing.T) {
 	_, ok := tb.Assign(3, t0)
 	require.False(t, ok, "no reduce may start while maps run")
 
-	require.Equal(t, ResultCommitted, complete(tb, a1.Worker, a1.Attempt, t0.Add(time.Second)))
+	require.Equal(t, DecisionCommitted, complete(tb, a1.Worker, a1.Attempt, t0.Add(time.Second)))
 	_, ok = tb.Assign(3, t0)
 	require.False(t, ok, "no reduce may start while a map runs")
-	require.Equal(t, []int{1, protocol.Pending}, mapOutputs(tb))
+	require.Equal(t, []int{1, pending}, mapOutputs(tb))
 
-	require.Equal(t, ResultCommitted, complete(tb, a2.Worker, a2.Attempt, t0.Add(time.Second)))
+	require.Equal(t, DecisionCommitted, complete(tb, a2.Worker, a2.Attempt, t0.Add(time.Second)))
 	require.Equal(t, []int{1, 1}, mapOutputs(tb))
 	r := mustAssign(t, tb, 3, t0)
 	require.Equal(t, reduceAttempt(0, 1), r.Attempt)
@@ -73,10 +83,10 @@ func TestMapsBeforeReduces(t *testing.T) {
 }
 
 func TestJobFinishesAfterLastReduce(t *testing.T) {
-	tb := newTable(inputsOf("a"), 1, testPolicy(), t0)
-	require.Equal(t, ResultCommitted, complete(tb, 1, mustAssign(t, tb, 1, t0).Attempt, t0))
+	tb := New(inputsOf("a"), 1, testPolicy(), t0)
+	require.Equal(t, DecisionCommitted, complete(tb, 1, mustAssign(t, tb, 1, t0).Attempt, t0))
 	require.False(t, tb.Over())
-	require.Equal(t, ResultCommitted, complete(tb, 1, mustAssign(t, tb, 1, t0).Attempt, t0))
+	require.Equal(t, DecisionCommitted, complete(tb, 1, mustAssign(t, tb, 1, t0).Attempt, t0))
 	require.True(t, tb.Over())
 	require.NoError(t, tb.Failure())
 	_, ok := tb.Assign(1, t0)
@@ -90,42 +100,42 @@ func TestReports(t *testing.T) {
 		// to report on.
 		setup func(tb *Table) task.AttemptID
 		fail  bool
-		want  ReportResult
+		want  Decision
 	}{
-		{"first completion commits", func(tb *Table) task.AttemptID { return mapAttempt(0, 1) }, false, ResultCommitted},
+		{"first completion commits", func(tb *Table) task.AttemptID { return mapAttempt(0, 1) }, false, DecisionCommitted},
 		{"repeated completion is committed again", func(tb *Table) task.AttemptID {
 			complete(tb, 1, mapAttempt(0, 1), t0)
 			return mapAttempt(0, 1)
-		}, false, ResultCommitted},
+		}, false, DecisionCommitted},
 		{"repeated failure is ignored", func(tb *Table) task.AttemptID {
 			tb.Fail(1, mapAttempt(0, 1), "boom", t0)
 			return mapAttempt(0, 1)
-		}, true, ResultIgnored},
+		}, true, DecisionIgnored},
 		{"report during the commit is busy", func(tb *Table) task.AttemptID {
 			tb.BeginCommit(1, mapAttempt(0, 1))
 			return mapAttempt(0, 1)
-		}, false, ResultBusy},
+		}, false, DecisionBusy},
 		{"revoked attempt's report is ignored", func(tb *Table) task.AttemptID {
 			tb.Expire(t0.Add(3 * time.Second))
 			return mapAttempt(0, 1)
-		}, false, ResultIgnored},
+		}, false, DecisionIgnored},
 		{"revoked attempt's failure is ignored", func(tb *Table) task.AttemptID {
 			tb.Expire(t0.Add(3 * time.Second))
 			return mapAttempt(0, 1)
-		}, true, ResultIgnored},
-		{"live attempt fails", func(tb *Table) task.AttemptID { return mapAttempt(0, 1) }, true, ResultFailed},
-		{"attempt never handed out", func(tb *Table) task.AttemptID { return mapAttempt(0, 2) }, false, ResultUnknown},
-		{"no such task", func(tb *Table) task.AttemptID { return mapAttempt(7, 1) }, false, ResultUnknown},
-		{"negative task", func(tb *Table) task.AttemptID { return mapAttempt(-1, 1) }, false, ResultUnknown},
-		{"reduce before reduce phase", func(tb *Table) task.AttemptID { return reduceAttempt(0, 1) }, false, ResultUnknown},
-		{"invalid kind", func(tb *Table) task.AttemptID { return task.AttemptID{Task: task.ID{Index: 0}, Attempt: 1} }, false, ResultUnknown},
+		}, true, DecisionIgnored},
+		{"live attempt fails", func(tb *Table) task.AttemptID { return mapAttempt(0, 1) }, true, DecisionFailed},
+		{"attempt never handed out", func(tb *Table) task.AttemptID { return mapAttempt(0, 2) }, false, DecisionUnknown},
+		{"no such task", func(tb *Table) task.AttemptID { return mapAttempt(7, 1) }, false, DecisionUnknown},
+		{"negative task", func(tb *Table) task.AttemptID { return mapAttempt(-1, 1) }, false, DecisionUnknown},
+		{"reduce before reduce phase", func(tb *Table) task.AttemptID { return reduceAttempt(0, 1) }, false, DecisionUnknown},
+		{"invalid kind", func(tb *Table) task.AttemptID { return task.AttemptID{Task: task.ID{Index: 0}, Attempt: 1} }, false, DecisionUnknown},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tb := newTable(inputsOf("a", "b"), 1, testPolicy(), t0)
+			tb := New(inputsOf("a", "b"), 1, testPolicy(), t0)
 			mustAssign(t, tb, 1, t0)
 			id := tt.setup(tb)
-			var got ReportResult
+			var got Decision
 			if tt.fail {
 				got = tb.Fail(1, id, "boom", t0)
 			} else {
@@ -137,7 +147,7 @@ func TestReports(t *testing.T) {
 }
 
 func TestStaleReportAfterReassignment(t *testing.T) {
-	tb := newTable(inputsOf("a"), 1, testPolicy(), t0)
+	tb := New(inputsOf("a"), 1, testPolicy(), t0)
 	first := mustAssign(t, tb, 1, t0)
 	require.Len(t, tb.Expire(t0.Add(2*time.Second)), 1)
 	second := mustAssign(t, tb, 2, t0.Add(2*time.Second))
@@ -145,13 +155,13 @@ func TestStaleReportAfterReassignment(t *testing.T) {
 
 	// The first worker wakes up and reports: it must not count.
 	require.False(t, tb.Heartbeat(first.Worker, first.Attempt, t0.Add(3*time.Second)), "revoked attempt told to go on")
-	require.Equal(t, ResultIgnored, complete(tb, first.Worker, first.Attempt, t0.Add(3*time.Second)))
-	require.Equal(t, ResultCommitted, complete(tb, second.Worker, second.Attempt, t0.Add(4*time.Second)))
+	require.Equal(t, DecisionIgnored, complete(tb, first.Worker, first.Attempt, t0.Add(3*time.Second)))
+	require.Equal(t, DecisionCommitted, complete(tb, second.Worker, second.Attempt, t0.Add(4*time.Second)))
 	require.Equal(t, []int{2}, mapOutputs(tb), "reducers must read the committed attempt")
 }
 
 func TestLeaseRenewedByHeartbeats(t *testing.T) {
-	tb := newTable(inputsOf("a"), 1, testPolicy(), t0)
+	tb := New(inputsOf("a"), 1, testPolicy(), t0)
 	a := mustAssign(t, tb, 1, t0)
 	now := t0
 	for range 20 { // 20 s of a slow but alive worker
@@ -172,8 +182,8 @@ func TestLeaseRenewedByHeartbeats(t *testing.T) {
 
 func TestHardLimit(t *testing.T) {
 	p := testPolicy()
-	p.hardLimit = 10 * time.Second
-	tb := newTable(inputsOf("a"), 1, p, t0)
+	p.HardLimit = 10 * time.Second
+	tb := New(inputsOf("a"), 1, p, t0)
 	a := mustAssign(t, tb, 1, t0)
 	for s := 1; s < 10; s++ {
 		now := t0.Add(time.Duration(s) * time.Second)
@@ -188,7 +198,7 @@ func TestHardLimit(t *testing.T) {
 }
 
 func TestTooManyFailuresFailTheJob(t *testing.T) {
-	tb := newTable(inputsOf("good", "poison.txt"), 1, testPolicy(), t0)
+	tb := New(inputsOf("good", "poison.txt"), 1, testPolicy(), t0)
 	now := t0
 	for i := 1; i <= 3; i++ {
 		a := mustAssign(t, tb, 1, now)
@@ -197,7 +207,7 @@ func TestTooManyFailuresFailTheJob(t *testing.T) {
 			a = mustAssign(t, tb, 1, now)
 		}
 		require.Equal(t, mapAttempt(1, i), a.Attempt)
-		require.Equal(t, ResultFailed, tb.Fail(a.Worker, a.Attempt, "Map panicked: bad record", now))
+		require.Equal(t, DecisionFailed, tb.Fail(a.Worker, a.Attempt, "Map panicked: bad record", now))
 		require.False(t, tb.Over(), "failure %d of 3 allowed", i)
 	}
 	// The fourth loss, this time by lease expiry, is one too many once its
@@ -207,7 +217,7 @@ func TestTooManyFailuresFailTheJob(t *testing.T) {
 	require.False(t, tb.Over(), "a lost lease counts only once its worker stays silent")
 	next, ok := tb.NextDeadline()
 	require.True(t, ok)
-	require.Equal(t, now.Add(time.Hour+testPolicy().lease), next)
+	require.Equal(t, now.Add(time.Hour+testPolicy().Lease), next)
 	tb.Expire(next)
 	require.True(t, tb.Over())
 	require.ErrorContains(t, tb.Failure(), "poison.txt")
@@ -218,8 +228,8 @@ func TestTooManyFailuresFailTheJob(t *testing.T) {
 
 func TestUnlimitedFailures(t *testing.T) {
 	p := testPolicy()
-	p.maxFailures = -1
-	tb := newTable(inputsOf("a"), 1, p, t0)
+	p.MaxFailures = -1
+	tb := New(inputsOf("a"), 1, p, t0)
 	for range 100 {
 		tb.Fail(1, mustAssign(t, tb, 1, t0).Attempt, "crash", t0)
 	}
@@ -228,9 +238,9 @@ func TestUnlimitedFailures(t *testing.T) {
 
 func TestBackupAttempts(t *testing.T) {
 	p := testPolicy()
-	p.backupFactor = 3
-	p.backupMinAge = 5 * time.Second
-	p.hardLimit = time.Hour
+	p.BackupFactor = 3
+	p.BackupMinAge = 5 * time.Second
+	p.HardLimit = time.Hour
 	tests := []struct {
 		name         string
 		stragglerAge time.Duration
@@ -242,7 +252,7 @@ func TestBackupAttempts(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			tb := newTable(inputsOf("a", "b", "c"), 1, p, t0)
+			tb := New(inputsOf("a", "b", "c"), 1, p, t0)
 			slow := mustAssign(t, tb, 1, t0)
 			b := mustAssign(t, tb, 2, t0)
 			c := mustAssign(t, tb, 3, t0)
@@ -264,16 +274,16 @@ func TestBackupAttempts(t *testing.T) {
 			require.False(t, ok, "at most one backup per task")
 
 			// The backup wins; the original is revoked.
-			require.Equal(t, ResultCommitted, complete(tb, backup.Worker, backup.Attempt, now.Add(time.Second)))
+			require.Equal(t, DecisionCommitted, complete(tb, backup.Worker, backup.Attempt, now.Add(time.Second)))
 			require.False(t, tb.Heartbeat(slow.Worker, slow.Attempt, now.Add(time.Second)))
-			require.Equal(t, ResultIgnored, complete(tb, slow.Worker, slow.Attempt, now.Add(2*time.Second)))
+			require.Equal(t, DecisionIgnored, complete(tb, slow.Worker, slow.Attempt, now.Add(2*time.Second)))
 			require.Equal(t, []int{2, 1, 1}, mapOutputs(tb))
 		})
 	}
 }
 
 func TestBackupOffByDefaultPolicy(t *testing.T) {
-	tb := newTable(inputsOf("a", "b"), 1, testPolicy(), t0)
+	tb := New(inputsOf("a", "b"), 1, testPolicy(), t0)
 	mustAssign(t, tb, 1, t0)
 	complete(tb, 2, mustAssign(t, tb, 2, t0).Attempt, t0.Add(time.Second))
 	_, ok := tb.Assign(2, t0.Add(time.Hour))
@@ -284,13 +294,13 @@ func TestJobCountPatternNeverBacksUp(t *testing.T) {
 	// 8 maps of 2-5 s on 4 workers, the lab's job-count test: with the
 	// default backup rule no map may run twice.
 	p := testPolicy()
-	p.backupFactor = DefaultBackupFactor
-	p.backupMinAge = DefaultBackupMinAge
+	p.BackupFactor = DefaultBackupFactor
+	p.BackupMinAge = DefaultBackupMinAge
 	durations := []time.Duration{2, 5, 5, 5, 2, 5, 5, 2}
 	for i := range durations {
 		durations[i] *= time.Second
 	}
-	tb := newTable(inputsOf(make([]string, len(durations))...), 1, p, t0)
+	tb := New(inputsOf(make([]string, len(durations))...), 1, p, t0)
 	type running struct {
 		a   Assignment
 		end time.Time
@@ -300,7 +310,7 @@ func TestJobCountPatternNeverBacksUp(t *testing.T) {
 	for step := 0; step < 300 && tb.Progress().MapsDone < len(durations); step++ {
 		for w := 1; w <= 4; w++ {
 			if r := busy[w]; r != nil && !now.Before(r.end) {
-				require.Equal(t, ResultCommitted, complete(tb, r.a.Worker, r.a.Attempt, now))
+				require.Equal(t, DecisionCommitted, complete(tb, r.a.Worker, r.a.Attempt, now))
 				busy[w] = nil
 			}
 			if r := busy[w]; r != nil {
@@ -327,9 +337,9 @@ func inputsOf(paths ...string) []task.Input {
 
 func TestHistoryRecordsOutcomes(t *testing.T) {
 	p := testPolicy()
-	p.backupFactor, p.backupMinAge = 2, time.Second
+	p.BackupFactor, p.BackupMinAge = 2, time.Second
 	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
-	tb := newTable(inputsOf("a", "b", "c"), 1, p, t0)
+	tb := New(inputsOf("a", "b", "c"), 1, p, t0)
 	a := mustAssign(t, tb, 1, at(0))
 	b := mustAssign(t, tb, 2, at(500))
 	c := mustAssign(t, tb, 3, at(500))
@@ -358,19 +368,90 @@ func TestHistoryRecordsOutcomes(t *testing.T) {
 	}, got)
 }
 
-// TestSetStatusCutsAndCleans: a status message is kept to
-// protocol.MaxStatusBytes of valid UTF-8, and only for a running attempt.
+// testStatusBytes bounds status messages in the tests' policy.
+const testStatusBytes = 256
+
+// TestSetStatusCutsAndCleans: a status message is kept to the policy's
+// MaxStatusBytes of valid UTF-8, and only for a running attempt.
 func TestSetStatusCutsAndCleans(t *testing.T) {
-	tb := newTable(inputsOf("a.txt"), 1, testPolicy(), t0)
+	tb := New(inputsOf("a.txt"), 1, testPolicy(), t0)
 	id := mustAssign(t, tb, 1, t0).Attempt
-	long := strings.Repeat("é", protocol.MaxStatusBytes) // 2 bytes each
+	long := strings.Repeat("é", testStatusBytes) // 2 bytes each
 	tb.SetStatus(id, "\xff"+long)
 	got := tb.Attempts()[0].Status
-	require.LessOrEqual(t, len(got), protocol.MaxStatusBytes)
+	require.LessOrEqual(t, len(got), testStatusBytes)
 	require.True(t, utf8.ValidString(got))
 	require.True(t, strings.HasPrefix(got, "éé"))
 
 	complete(tb, 1, id, t0)
 	tb.SetStatus(id, "after the end")
 	require.Equal(t, got, tb.Attempts()[0].Status, "a finished attempt's status changed")
+}
+
+// orderedTasks is how many tasks the order tests run at once: enough
+// that ranging over a map would rarely give task order.
+const orderedTasks = 16
+
+// TestExpireRevokesInTaskOrder: leases that run out together are
+// revoked maps first, each kind in task order, every time.
+func TestExpireRevokesInTaskOrder(t *testing.T) {
+	for range 10 {
+		tb := New(inputsOf(make([]string, orderedTasks)...), 1, testPolicy(), t0)
+		var want []task.AttemptID
+		for w := range orderedTasks {
+			want = append(want, mustAssign(t, tb, w+1, t0).Attempt)
+		}
+		var got []task.AttemptID
+		for _, r := range tb.Expire(t0.Add(testPolicy().Lease)) {
+			got = append(got, r.Attempt)
+		}
+		require.Equal(t, want, got)
+	}
+}
+
+// TestSameEventsFailTheJobOnTheSameTask: when several tasks pass the
+// hard limit at once and one failure is one too many, the job fails on
+// the lowest task, every time.
+func TestSameEventsFailTheJobOnTheSameTask(t *testing.T) {
+	p := testPolicy()
+	p.MaxFailures = 0
+	p.HardLimit = 10 * time.Second
+	for range 10 {
+		tb := New(inputsOf(make([]string, orderedTasks)...), 1, p, t0)
+		for w := range orderedTasks {
+			mustAssign(t, tb, w+1, t0)
+		}
+		now := t0.Add(p.HardLimit)
+		for w := range orderedTasks {
+			require.True(t, tb.Heartbeat(w+1, mapAttempt(w, 1), now))
+		}
+		revoked := tb.Expire(now)
+		require.Len(t, revoked, 1, "the first failure ends the job")
+		require.Equal(t, mapAttempt(0, 1), revoked[0].Attempt)
+		require.ErrorContains(t, tb.Failure(), "map-0 ")
+	}
+}
+
+// TestStragglersAsOldAreBackedUpInTaskOrder: of stragglers as old, the
+// lowest task gets the first backup, the next the second.
+func TestStragglersAsOldAreBackedUpInTaskOrder(t *testing.T) {
+	p := testPolicy()
+	p.BackupFactor, p.BackupMinAge, p.HardLimit = 1, time.Second, time.Hour
+	for range 10 {
+		tb := New(inputsOf(make([]string, orderedTasks+1)...), 1, p, t0)
+		for w := range orderedTasks + 1 {
+			mustAssign(t, tb, w+1, t0)
+		}
+		// The last task commits in 1 s; the others straggle.
+		require.Equal(t, DecisionCommitted, complete(tb, orderedTasks+1, mapAttempt(orderedTasks, 1), t0.Add(time.Second)))
+		now := t0.Add(5 * time.Second)
+		for w := range orderedTasks {
+			require.True(t, tb.Heartbeat(w+1, mapAttempt(w, 1), now))
+		}
+		for m := range 3 {
+			backup := mustAssign(t, tb, orderedTasks+1, now)
+			require.True(t, backup.Backup)
+			require.Equal(t, mapAttempt(m, 2), backup.Attempt)
+		}
+	}
 }

@@ -1,0 +1,125 @@
+package coordinator
+
+import (
+	"time"
+
+	"6.5840/mr/coordinator/table"
+	"6.5840/mr/protocol"
+	"6.5840/mr/task"
+)
+
+// getTask is the GetTask RPC: it long-polls, at most PollTimeout, until
+// the worker has an attempt to run or is told to exit, and otherwise tells
+// it to wait.
+func (c *Coordinator) getTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskReply) error {
+	poll := time.NewTimer(c.cfg.PollTimeout)
+	defer poll.Stop()
+	for {
+		c.mu.Lock()
+		info, err := c.checkCallerLocked(args.Header)
+		if err != nil {
+			c.mu.Unlock()
+			return err
+		}
+		if c.offerLocked(args.Worker, info, reply) {
+			c.unlockAndPersist(record{begun: begun(reply)})
+			c.logOffer(args.Header, reply)
+			return nil
+		}
+		changed := c.changed
+		c.mu.Unlock()
+		select {
+		case <-changed:
+		case <-poll.C:
+			reply.Action = protocol.ActionWait
+			return nil
+		}
+	}
+}
+
+// offerLocked fills reply with what worker should do now: exit, or run an
+// attempt. It returns false, leaving reply alone, if there is nothing yet.
+func (c *Coordinator) offerLocked(worker protocol.WorkerID, info *workerInfo, reply *protocol.GetTaskReply) bool {
+	if c.table.Over() {
+		reply.Action = protocol.ActionExit
+		reply.JobFailed = c.table.Failure() != nil
+		reply.Keep = c.cfg.KeepScratch
+		info.toldExit = true
+		c.notifyLocked()
+		return true
+	}
+	a, ok := c.table.Assign(int(worker), time.Now())
+	if !ok {
+		return false
+	}
+	reply.Action = protocol.ActionRun
+	reply.Attempt = a.Attempt
+	reply.Input = a.Input
+	reply.Backup = a.Backup
+	reply.NReduce = c.cfg.NReduce
+	if a.Attempt.Task.Kind == task.Reduce {
+		reply.MapAttempts, reply.Servers = c.mapOutputsLocked()
+	}
+	// The reaper must learn of the new lease.
+	c.notifyLocked()
+	return true
+}
+
+// mapOutputsLocked returns the committed attempt of every map task and
+// where its output is, run length encoded, from a cache while no commit
+// has changed.
+func (c *Coordinator) mapOutputsLocked() (protocol.AttemptRuns, []string) {
+	if v := c.table.MapCommitsVersion(); v != c.mapOutputsVersion || c.mapOutputs == nil {
+		attempts := make([]int, c.table.Maps())
+		at := make([]int, len(attempts))
+		servers := []string{""}
+		index := map[string]int{"": 0}
+		for m := range attempts {
+			commit, ok := c.table.MapCommit(m)
+			out := mapOutput(commit)
+			if !ok {
+				out.Attempt = protocol.Pending
+			}
+			i, known := index[out.Server]
+			if !known {
+				i = len(servers)
+				index[out.Server] = i
+				servers = append(servers, out.Server)
+			}
+			attempts[m], at[m] = out.Attempt, i
+		}
+		c.mapOutputs, c.mapServers, c.mapOutputsVersion = protocol.CompressAttempts(attempts, at), servers, v
+	}
+	return c.mapOutputs, c.mapServers
+}
+
+// mapOutput is what a reducer is told of a map task's commit: which
+// attempt's output to read (none for a skipped task), and where.
+func mapOutput(commit table.Commit) protocol.MapOutput {
+	out := protocol.MapOutput{Map: commit.Attempt.Task.Index, Attempt: commit.Attempt.Attempt, Server: commit.Server}
+	if commit.Skipped {
+		out.Attempt = protocol.NoOutput
+	}
+	return out
+}
+
+// begun returns the attempt that reply hands out, if it hands one out:
+// it is made durable before the worker hears of it, so that cleanup after
+// a restart knows of every file the attempt may write.
+func begun(reply *protocol.GetTaskReply) *task.AttemptID {
+	if reply == nil || reply.Action != protocol.ActionRun {
+		return nil
+	}
+	return &reply.Attempt
+}
+
+// logOffer logs what offerLocked told a worker.
+func (c *Coordinator) logOffer(h protocol.Header, reply *protocol.GetTaskReply) {
+	switch reply.Action {
+	case protocol.ActionRun:
+		c.log.Info("attempt started", "worker", h.Worker, "req", h.RequestID, "attempt", reply.Attempt,
+			"input", reply.Input.String(), "backup", reply.Backup)
+	case protocol.ActionExit:
+		c.log.Debug("told worker to exit", "worker", h.Worker, "req", h.RequestID)
+	}
+}

@@ -1,0 +1,62 @@
+package coordinator
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"6.5840/mr/protocol"
+)
+
+// register is the Register RPC: it admits a worker running the job's
+// application, gives it an id and a session, and tells it the job's shape
+// and timing.
+func (c *Coordinator) register(args *protocol.RegisterArgs, reply *protocol.RegisterReply) {
+	c.mu.Lock()
+	firstApp := false
+	switch {
+	case !c.appKnown:
+		c.app, c.appKnown, firstApp = args.App, true, true
+	case args.App != c.app:
+		c.mu.Unlock()
+		reply.Refused = fmt.Sprintf("this job runs another application (plugin sha256 %s; yours is %s): "+
+			"every worker of a job must load the same plugin, and a journaled job resumes only with the plugin it started with",
+			short(c.app), short(args.App))
+		c.log.Warn("worker refused: another application", "host", args.Host, "pid", args.PID, "app", short(args.App))
+		return
+	}
+	session := make([]byte, sessionBytes)
+	rand.Read(session)
+	reply.Session = hex.EncodeToString(session)
+	id := c.workers.add(workerInfo{host: args.Host, pid: args.PID, server: args.Server, session: reply.Session}, time.Now())
+	r := record{worker: id}
+	if firstApp {
+		r.app = args.App
+	}
+	c.unlockAndPersist(r)
+	reply.Worker = id
+	reply.Epoch = c.epoch
+	reply.Job = c.jobID
+	reply.NReduce = c.cfg.NReduce
+	reply.HeartbeatInterval = c.cfg.HeartbeatInterval
+	reply.Lease = c.cfg.Lease
+	reply.PollTimeout = c.cfg.PollTimeout
+	c.log.Info("worker registered", "worker", id, "host", args.Host, "pid", args.PID, "server", args.Server)
+}
+
+// shortHash is how many characters of an application hash messages show.
+const shortHash = 12
+
+// short returns the first characters of an application hash, for
+// messages.
+func short(app string) string {
+	if app == "" {
+		return "(none)"
+	}
+	return app[:min(len(app), shortHash)]
+}
+
+// sessionBytes is the size of a worker's random session token: 128 bits,
+// never guessed.
+const sessionBytes = 16

@@ -1,0 +1,417 @@
+// Package table is the scheduling state of one MapReduce job, as a pure
+// state machine: every map and reduce task, its live attempts and their
+// leases, which attempt of each task committed and where its output is
+// served, the job's counters, and the history of every attempt. Its
+// transitions take the time as an argument and do no I/O; the coordinator
+// holds the lock around them, makes what they decide durable and answers
+// the workers.
+//
+// Each rule has one file: the hand-out order and backup attempts
+// (assign.go); the two-step commit and its restore after a restart
+// (commit.go); failures, retries and skipped inputs (failure.go); lost
+// map outputs and lost servers (lost.go); leases, the hard limit and lost
+// leases (expire.go); counters (counters.go); the attempt history
+// (history.go).
+package table
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"6.5840/mr/task"
+)
+
+// State is where a task stands.
+type State uint8
+
+// The states of a task.
+const (
+	StateIdle       State = iota // waiting to be handed out
+	StateRunning                 // one or more live attempts
+	StateCommitting              // an attempt's commit is being made durable
+	StateDone                    // an attempt committed, or the task was skipped
+)
+
+// String returns the state's name.
+func (s State) String() string {
+	switch s {
+	case StateIdle:
+		return "idle"
+	case StateRunning:
+		return "running"
+	case StateCommitting:
+		return "committing"
+	case StateDone:
+		return "done"
+	default:
+		return fmt.Sprintf("state(%d)", uint8(s))
+	}
+}
+
+// Defaults of the backup rule (see Policy).
+const (
+	DefaultBackupFactor = 3.0
+	DefaultBackupMinAge = 5 * time.Second
+)
+
+// Policy holds the timing and failure rules of a table.
+type Policy struct {
+	// Lease is how long an attempt lives without a heartbeat.
+	Lease time.Duration
+	// HardLimit is how long an attempt may run at all, heartbeats or not;
+	// zero means no limit.
+	HardLimit time.Duration
+	// MaxFailures is how many failed or lost attempts (or lost outputs) a
+	// task survives; one more fails the job. Negative means no limit.
+	MaxFailures int
+	// BackupFactor enables backup attempts when positive: a task running
+	// longer than BackupFactor times the mean committed duration of its
+	// kind (and at least BackupMinAge) gets a second attempt once no task
+	// is idle.
+	BackupFactor float64
+	BackupMinAge time.Duration
+	// SkipBadInputs makes a map task that fails too often be skipped
+	// (its input left out of the job) instead of failing the job.
+	SkipBadInputs bool
+	// MaxStatusBytes bounds the status message kept for an attempt.
+	MaxStatusBytes int
+}
+
+// attemptsPerStart spaces the attempt numbers of successive coordinator
+// starts on one job, so that an attempt begun before a restart never shares
+// a number, and so file names, with one begun after it.
+const attemptsPerStart = 1000
+
+// attempt is one live run of a task.
+type attempt struct {
+	number     int
+	worker     int
+	started    time.Time
+	leaseUntil time.Time
+	backup     bool
+}
+
+// taskEntry is one row of the table.
+type taskEntry struct {
+	id       task.ID
+	input    task.Input // map tasks only
+	state    State
+	attempts int       // attempts handed out so far; the next gets attempts+1
+	live     []attempt // running attempts: one, or two with a backup
+	// committing is the attempt whose commit is being made durable, in
+	// StateCommitting.
+	committing attempt
+	// committed and committedWorker name the committed attempt once done;
+	// committed is 0 for a skipped map task.
+	committed       int
+	committedWorker int
+	// server and counters are a committed map attempt's: where its output
+	// is served ("" for the shared folder), and its counts, taken back from
+	// the totals if the output is lost.
+	server    string
+	counters  map[string]int64
+	skipped   bool // a map task given up on: its input is left out
+	failures  int
+	lastError string
+	// idleSince is when the task last became idle.
+	idleSince time.Time
+}
+
+// taskSet holds the tasks of one kind and their scheduling state.
+type taskSet struct {
+	tasks []taskEntry
+	// idle queues the indexes of tasks waiting to be handed out; entries
+	// whose task is no longer idle are skipped.
+	idle []int
+	// running holds the indexes of tasks with a live attempt. Whatever
+	// ranges over it goes in task order (inOrder), so that the same events
+	// give the same result.
+	running map[int]struct{}
+	// done counts tasks done.
+	done int
+	// committedCount and committedTime sum the run times of committed
+	// attempts, for the backup rule.
+	committedCount int
+	committedTime  time.Duration
+}
+
+func newTaskSet(n int) taskSet {
+	return taskSet{tasks: make([]taskEntry, n), running: make(map[int]struct{})}
+}
+
+// runningInOrder returns the indexes of the running tasks, lowest first.
+func (s *taskSet) runningInOrder() []int { return slices.Sorted(maps.Keys(s.running)) }
+
+func (s *taskSet) queue(e *taskEntry, now time.Time) {
+	e.state = StateIdle
+	e.idleSince = now
+	delete(s.running, e.id.Index)
+	s.idle = append(s.idle, e.id.Index)
+}
+
+// Assignment is an attempt handed to a worker.
+type Assignment struct {
+	Worker  int
+	Attempt task.AttemptID
+	Input   task.Input
+	Backup  bool
+}
+
+// Table is the scheduling state of one job: every map and reduce task and
+// its live attempts. It is not safe for concurrent use; time is passed in.
+//
+// Reduce tasks are handed out once every map task has been done. A map
+// task whose committed output is later lost goes back to idle, in the
+// reduce phase too, and is handed out before any reduce task; reduce
+// attempts meanwhile wait for it (see MapCommit).
+type Table struct {
+	policy  Policy
+	maps    taskSet
+	reduces taskSet
+	// reducing is set once every map task has been done: from then on
+	// reduce tasks are handed out. finished is set when every reduce task
+	// is done.
+	reducing bool
+	finished bool
+	// failure is why the job failed, or nil.
+	failure error
+	// mapCommitsVersion changes whenever a committed map output is lost or
+	// replaced once reducing, so that cached lists of map commits can tell
+	// they are stale.
+	mapCommitsVersion int
+	// changes holds what the table decided since TakeChanges last ran
+	// that must be made durable.
+	changes Changes
+	// unconfirmed holds lease losses not yet counted against their tasks.
+	unconfirmed []leaseLoss
+	// history records every attempt.
+	history history
+	// counters sums the counters of committed attempts, less those of map
+	// outputs lost since.
+	counters map[string]int64
+	// mapsRerun counts committed map outputs found lost.
+	mapsRerun int
+}
+
+// New returns a table with one map task per input and nReduce reduce
+// tasks, in the map phase.
+func New(inputs []task.Input, nReduce int, p Policy, now time.Time) *Table {
+	t := &Table{policy: p, maps: newTaskSet(len(inputs)), reduces: newTaskSet(nReduce), counters: make(map[string]int64)}
+	for i, in := range inputs {
+		t.maps.tasks[i] = taskEntry{id: task.ID{Kind: task.Map, Index: i}, input: in}
+		t.maps.queue(&t.maps.tasks[i], now)
+	}
+	for i := range t.reduces.tasks {
+		t.reduces.tasks[i] = taskEntry{id: task.ID{Kind: task.Reduce, Index: i}, idleSince: now}
+	}
+	if len(inputs) == 0 {
+		t.startReducing(now)
+	}
+	return t
+}
+
+// startReducing queues every reduce task.
+func (t *Table) startReducing(now time.Time) {
+	t.reducing = true
+	for i := range t.reduces.tasks {
+		if e := &t.reduces.tasks[i]; e.state == StateIdle {
+			t.reduces.queue(e, now)
+		}
+	}
+	if len(t.reduces.tasks) == 0 {
+		t.finished = true
+	}
+}
+
+func (t *Table) set(k task.Kind) *taskSet {
+	if k == task.Map {
+		return &t.maps
+	}
+	return &t.reduces
+}
+
+// entry returns the task id names, or nil if there is none.
+func (t *Table) entry(id task.ID) *taskEntry {
+	if !id.Kind.Valid() {
+		return nil
+	}
+	tasks := t.set(id.Kind).tasks
+	if id.Index < 0 || id.Index >= len(tasks) {
+		return nil
+	}
+	return &tasks[id.Index]
+}
+
+// Over reports whether the job has ended, successfully or not.
+func (t *Table) Over() bool { return t.finished || t.failure != nil }
+
+// Failure returns why the job failed, or nil.
+func (t *Table) Failure() error { return t.failure }
+
+// Reducing reports whether reduce tasks are being handed out.
+func (t *Table) Reducing() bool { return t.reducing }
+
+// liveAttempt returns attempt id of worker if it is live.
+func (t *Table) liveAttempt(worker int, id task.AttemptID) (*taskEntry, *attempt) {
+	e := t.entry(id.Task)
+	if e == nil {
+		return nil, nil
+	}
+	for i := range e.live {
+		if e.live[i].number == id.Attempt && e.live[i].worker == worker {
+			return e, &e.live[i]
+		}
+	}
+	return nil, nil
+}
+
+// IsLive reports whether attempt id of worker is live.
+func (t *Table) IsLive(worker int, id task.AttemptID) bool {
+	_, a := t.liveAttempt(worker, id)
+	return a != nil && !t.Over()
+}
+
+// Heartbeat renews a live attempt's lease. It returns false if the attempt
+// is not live (revoked, superseded or unknown): its worker should abandon it.
+func (t *Table) Heartbeat(worker int, id task.AttemptID, now time.Time) bool {
+	_, a := t.liveAttempt(worker, id)
+	if a == nil {
+		return false
+	}
+	a.leaseUntil = now.Add(t.policy.Lease)
+	return true
+}
+
+// SetStatus records the status message that a live attempt's
+// application reported, cut to the policy's MaxStatusBytes of valid UTF-8.
+func (t *Table) SetStatus(id task.AttemptID, message string) {
+	if len(message) > t.policy.MaxStatusBytes {
+		message = message[:t.policy.MaxStatusBytes]
+	}
+	t.history.setStatus(id, strings.ToValidUTF8(message, ""))
+}
+
+// MapCommit returns the commit of map task m, which says which attempt's
+// output a reducer reads and where it is served, or false while the task
+// has none.
+func (t *Table) MapCommit(m int) (Commit, bool) {
+	e := &t.maps.tasks[m]
+	if e.state != StateDone {
+		return Commit{}, false
+	}
+	return Commit{Attempt: task.AttemptID{Task: e.id, Attempt: e.committed}, Skipped: e.skipped,
+		Server: e.server, Counters: e.counters}, true
+}
+
+// MapIdleFor returns how long map task m has been idle, or 0 if it is not.
+func (t *Table) MapIdleFor(m int, now time.Time) time.Duration {
+	e := &t.maps.tasks[m]
+	if e.state != StateIdle {
+		return 0
+	}
+	return now.Sub(e.idleSince)
+}
+
+// Maps returns the number of map tasks.
+func (t *Table) Maps() int { return len(t.maps.tasks) }
+
+// MapCommitsVersion returns a version of the map tasks' commits that
+// changes whenever one is lost or replaced once reducing, so that a list
+// of them made from MapCommit can tell it is stale.
+func (t *Table) MapCommitsVersion() int { return t.mapCommitsVersion }
+
+// Committed calls fn with the committed attempt of every done task (not
+// skipped ones).
+func (t *Table) Committed(fn func(id task.AttemptID)) {
+	for _, s := range []*taskSet{&t.maps, &t.reduces} {
+		for i := range s.tasks {
+			if e := &s.tasks[i]; e.state == StateDone && !e.skipped {
+				fn(task.AttemptID{Task: e.id, Attempt: e.committed})
+			}
+		}
+	}
+}
+
+// Abort fails the job with err, unless it has failed already: the first
+// failure is the job's.
+func (t *Table) Abort(err error) {
+	if t.failure == nil {
+		t.failure = err
+	}
+}
+
+// Changes are what the table decided that a restarted coordinator must
+// know, beyond the commits it is handed: committed map outputs found lost
+// (their commits no longer hold) and map tasks skipped.
+type Changes struct {
+	Lost    []task.AttemptID
+	Skipped []task.ID
+}
+
+// TakeChanges returns the changes made since it was last called.
+func (t *Table) TakeChanges() Changes {
+	c := t.changes
+	t.changes = Changes{}
+	return c
+}
+
+// Skipped returns the inputs of every skipped map task.
+func (t *Table) Skipped() []string {
+	var inputs []string
+	for _, e := range t.maps.tasks {
+		if e.skipped {
+			inputs = append(inputs, e.input.String())
+		}
+	}
+	return inputs
+}
+
+// Attempts returns the history of every attempt, in start order. The
+// caller must not modify it.
+func (t *Table) Attempts() []AttemptRecord { return t.history.records }
+
+// SetAttemptBytes records how much a finished attempt wrote.
+func (t *Table) SetAttemptBytes(id task.AttemptID, bytes int64) { t.history.setBytes(id, bytes) }
+
+// Progress counts tasks done of each kind.
+type Progress struct {
+	MapsDone, Maps       int
+	ReducesDone, Reduces int
+	// MapsRunning and ReducesRunning count tasks with a live attempt.
+	MapsRunning, ReducesRunning int
+}
+
+// Progress returns how far the job is.
+func (t *Table) Progress() Progress {
+	return Progress{
+		MapsDone: t.maps.done, Maps: len(t.maps.tasks),
+		ReducesDone: t.reduces.done, Reduces: len(t.reduces.tasks),
+		MapsRunning: len(t.maps.running), ReducesRunning: len(t.reduces.running),
+	}
+}
+
+// TaskView is what a view of the job shows of a task.
+type TaskView struct {
+	ID      task.ID
+	Input   task.Input // map tasks only
+	State   State
+	Skipped bool
+}
+
+// Tasks returns how many tasks the job has, maps and reduces.
+func (t *Table) Tasks() int { return len(t.maps.tasks) + len(t.reduces.tasks) }
+
+// Task returns the k-th task of the job (0 <= k < Tasks()): map tasks
+// first, then reduce tasks, each in index order.
+func (t *Table) Task(k int) TaskView {
+	var e *taskEntry
+	if k < len(t.maps.tasks) {
+		e = &t.maps.tasks[k]
+	} else {
+		e = &t.reduces.tasks[k-len(t.maps.tasks)]
+	}
+	return TaskView{ID: e.id, Input: e.input, State: e.state, Skipped: e.skipped}
+}

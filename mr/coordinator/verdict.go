@@ -1,0 +1,118 @@
+package coordinator
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"6.5840/mr/coordinator/table"
+	"6.5840/mr/protocol"
+	"6.5840/mr/task"
+)
+
+// report is the Report RPC: the table decides what the report of an
+// attempt means (committing the first success of a live attempt), and
+// the worker hears the verdict, with its next task if it asked for one.
+func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportReply) error {
+	log := c.log.With("worker", args.Worker, "req", args.RequestID, "attempt", args.Attempt)
+	decision, err := c.judge(args, log)
+	if err != nil {
+		return err
+	}
+	if decision == table.DecisionCommitting {
+		decision = c.commit(args, log)
+	}
+
+	c.mu.Lock()
+	p := c.table.Progress()
+	c.logFailureLocked()
+	c.notifyLocked()
+	var next protocol.GetTaskReply
+	if args.WantTask && decision != table.DecisionUnknown {
+		if info, ok := c.workers.get(args.Worker); ok && c.offerLocked(args.Worker, info, &next) {
+			reply.Next = &next
+		}
+	}
+	c.unlockAndPersist(record{begun: begun(reply.Next)})
+
+	switch decision {
+	case table.DecisionCommitted:
+		reply.Verdict = protocol.VerdictCommitted
+		log.Info("attempt committed", "maps_done", p.MapsDone, "reduces_done", p.ReducesDone)
+	case table.DecisionFailed:
+		reply.Verdict = protocol.VerdictFailed
+		log.Warn("attempt failed", "err", args.Error)
+	case table.DecisionReleased:
+		reply.Verdict = protocol.VerdictReleased
+		log.Info("attempt released", "yielded", args.Yielded, "err", args.Error)
+	case table.DecisionIgnored:
+		reply.Verdict = protocol.VerdictIgnored
+		log.Info("report ignored: attempt is no longer live (revoked, superseded or the job is over)", "err", args.Error)
+	default:
+		reply.Verdict = protocol.VerdictRejected
+		log.Warn("report rejected: no such attempt of this worker")
+	}
+	if reply.Next != nil {
+		c.logOffer(args.Header, reply.Next)
+	}
+	return nil
+}
+
+// judge applies a report to the table and returns its decision. A success
+// report that finds another report's commit of the task under way waits
+// for it to end.
+func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (table.Decision, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for {
+		if _, err := c.checkCallerLocked(args.Header); err != nil {
+			return 0, err
+		}
+		now := time.Now()
+		worker := int(args.Worker)
+		switch {
+		case args.Error == "":
+			if err := c.table.CheckCounters(args.Counters); err != nil {
+				// Counts that cannot be right are not added: the attempt
+				// failed.
+				log.Warn("report rejected: counters refused", "err", err)
+				return c.table.Fail(worker, args.Attempt, fmt.Sprintf("counters refused: %v", err), now), nil
+			}
+			if decision := c.table.BeginCommit(worker, args.Attempt); decision != table.DecisionBusy {
+				return decision, nil
+			}
+		case len(args.Lost) > 0 || args.Yielded:
+			if c.table.IsLive(worker, args.Attempt) && args.Attempt.Task.Kind == task.Reduce {
+				c.lostOutputsLocked(args.Lost, log)
+			}
+			return c.table.Release(worker, args.Attempt, args.Error, now), nil
+		default:
+			return c.table.Fail(worker, args.Attempt, args.Error, now), nil
+		}
+		changed := c.changed
+		c.mu.Unlock()
+		<-changed
+		c.mu.Lock()
+	}
+}
+
+// commit makes the commit that BeginCommit began durable, ends it, and
+// returns table.DecisionCommitted, or table.DecisionFailed if it could not be
+// made.
+func (c *Coordinator) commit(args *protocol.ReportArgs, log *slog.Logger) table.Decision {
+	c.mu.Lock()
+	commit := table.Commit{Attempt: args.Attempt, Counters: args.Counters}
+	if info, ok := c.workers.get(args.Worker); ok && args.Attempt.Task.Kind == task.Map {
+		commit.Server = info.server
+	}
+	err := c.unlockAndPersist(record{commit: &commit})
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.table.EndCommit(commit, err, time.Now())
+	if err != nil {
+		log.Error("commit failed", "err", err)
+		return table.DecisionFailed
+	}
+	c.table.SetAttemptBytes(args.Attempt, args.Counters[protocol.CounterBytesWritten])
+	return table.DecisionCommitted
+}
