@@ -25,9 +25,9 @@ import (
 	"6.5840/mr/coordinator"
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/netguard"
-	"6.5840/mr/protocol"
 	"6.5840/mr/status"
 	"6.5840/mr/tlsconf"
+	"6.5840/mr/transport"
 )
 
 const (
@@ -85,7 +85,7 @@ func main() {
 		}
 		defer stopProfile()
 	}
-	addr, err := protocol.ResolveAddr(opts.addr)
+	addr, err := transport.ResolveAddr(opts.addr)
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, err)
 	}
@@ -101,7 +101,7 @@ func main() {
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, err)
 	}
-	l, err := protocol.ListenAuthenticated(addr, secret, tlsConf, logger)
+	l, err := transport.ListenAuthenticated(addr, secret, tlsConf, logger)
 	if err != nil {
 		cli.Fatal(prog, cli.ExitFailure, err)
 	}
@@ -167,7 +167,7 @@ func main() {
 func parseFlags() (coordinator.Config, options) {
 	cfg := coordinator.DefaultConfig()
 	var opts options
-	flag.StringVar(&opts.addr, "addr", "", "address to listen on: a Unix socket path or tcp:HOST:PORT (default $"+protocol.AddrEnv+", else "+protocol.DefaultDir+"/5840-mr-UID, the MIT 6.5840 lab's)")
+	flag.StringVar(&opts.addr, "addr", "", "address to listen on: a Unix socket path or tcp:HOST:PORT (default $"+transport.AddrEnv+", else "+transport.DefaultDir+"/5840-mr-UID, the MIT 6.5840 lab's)")
 	flag.StringVar(&opts.secretFile, "secret-file", "", "file whose whole content is the job's shared secret (required with -addr tcp:...; at least 16 bytes, mode 0600)")
 	opts.tlsFiles = cli.TLSFlags(flag.CommandLine)
 	flag.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "number of reduce tasks (and mr-out-* files)")

@@ -20,7 +20,7 @@ import (
 
 	"6.5840/mr/appflags"
 	"6.5840/mr/cli"
-	"6.5840/mr/protocol"
+	"6.5840/mr/transport"
 	"6.5840/mr/worker"
 )
 
@@ -48,7 +48,7 @@ const (
 )
 
 func main() {
-	addrFlag := flag.String("addr", "", "coordinator address: a Unix socket path or tcp:HOST:PORT (default $"+protocol.AddrEnv+", else "+protocol.DefaultDir+"/5840-mr-UID, the MIT 6.5840 lab's)")
+	addrFlag := flag.String("addr", "", "coordinator address: a Unix socket path or tcp:HOST:PORT (default $"+transport.AddrEnv+", else "+transport.DefaultDir+"/5840-mr-UID, the MIT 6.5840 lab's)")
 	retry := flag.Duration("retry-window", worker.DefaultRetryWindow, "how long to keep trying an unreachable coordinator before exiting")
 	stuckGrace := flag.Duration("stuck-grace", worker.DefaultStuckGrace, "how long Map or Reduce may run on after its attempt was revoked before the worker exits 1 (it cannot stop them) so that a fresh worker takes its place")
 	verbose := flag.Bool("v", false, "log debug messages")
@@ -81,7 +81,7 @@ func main() {
 	if *stuckGrace <= 0 {
 		cli.Fatal(prog, cli.ExitUsage, fmt.Errorf("-stuck-grace must be positive, got %v", *stuckGrace))
 	}
-	addr, err := protocol.ResolveAddr(*addrFlag)
+	addr, err := transport.ResolveAddr(*addrFlag)
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, err)
 	}
@@ -174,12 +174,12 @@ func main() {
 		// The coordinator went away after we had worked for it: it most
 		// likely finished the job while this worker was busy.
 		logger.Warn("coordinator gone; exiting", "err", err)
-	case errors.Is(err, protocol.ErrAuth):
+	case errors.Is(err, transport.ErrAuth):
 		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("cannot authenticate with the coordinator: %w (do both use the same -secret-file, and both -tls-* or neither?)", err))
-	case errors.Is(err, protocol.ErrTLS):
+	case errors.Is(err, transport.ErrTLS):
 		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("cannot set up TLS with the coordinator: %w (do both use -tls-*, with certificates signed by the same -tls-ca, and does the coordinator's name the host in -addr?)", err))
 	case errors.Is(err, worker.ErrCoordinatorUnreachable):
-		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("no coordinator at %s: %w (is mrcoordinator running with the same -addr or $%s?)", addr, err, protocol.AddrEnv))
+		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("no coordinator at %s: %w (is mrcoordinator running with the same -addr or $%s?)", addr, err, transport.AddrEnv))
 	default:
 		cli.Fatal(prog, cli.ExitFailure, err)
 	}

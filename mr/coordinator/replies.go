@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"6.5840/mr/protocol"
+	"6.5840/mr/transport"
 )
 
 // pendingReplies counts the requests read whose replies are not yet
@@ -69,7 +70,7 @@ type serverCodec struct {
 
 func newServerCodec(conn io.ReadWriteCloser, peer string, pending *pendingReplies) *serverCodec {
 	buf := bufio.NewWriter(conn)
-	dec := gob.NewDecoder(protocol.LimitMessages(conn, protocol.MaxRequestBytes))
+	dec := gob.NewDecoder(transport.LimitMessages(conn, protocol.MaxRequestBytes))
 	return &serverCodec{rwc: conn, peer: peer, dec: dec, enc: gob.NewEncoder(buf), encBuf: buf, pending: pending}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"6.5840/mr/protocol"
 	"6.5840/mr/task"
+	"6.5840/mr/transport"
 )
 
 // reportService is a coordinator that answers Report with outcome and
@@ -138,7 +139,7 @@ func TestServedOutputIsRemovedWhenTheCoordinatorVanishes(t *testing.T) {
 		return client, nil
 	}
 	w, err := New(Config{App: letters, Dir: dir, LocalDir: local, Dial: dial, Secret: testSecret(t),
-		Addr: protocol.Addr{Network: "tcp", Address: "127.0.0.1:9"}, RetryWindow: 100 * time.Millisecond})
+		Addr: transport.Addr{Network: "tcp", Address: "127.0.0.1:9"}, RetryWindow: 100 * time.Millisecond})
 	require.NoError(t, err)
 	err = w.Run(context.Background())
 	require.ErrorIs(t, err, ErrCoordinatorUnreachable)

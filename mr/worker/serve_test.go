@@ -10,9 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"6.5840/mr/auth"
-	"6.5840/mr/protocol"
 	"6.5840/mr/tlsconf"
 	"6.5840/mr/tlsconf/tlstest"
+	"6.5840/mr/transport"
 )
 
 func testSecret(t *testing.T) auth.Secret {
@@ -29,7 +29,7 @@ func testSecret(t *testing.T) auth.Secret {
 // 0.0.0.0, which would send other workers to themselves.
 func TestServeAdvertisesAnAddressOthersCanReach(t *testing.T) {
 	// Nothing listens there: finding the route sends nothing.
-	coordinator := protocol.Addr{Network: "tcp", Address: "127.0.0.1:9"}
+	coordinator := transport.Addr{Network: "tcp", Address: "127.0.0.1:9"}
 	tests := []struct {
 		serve    string
 		wantHost string
@@ -62,7 +62,7 @@ func TestServeAdvertisesAnAddressOthersCanReach(t *testing.T) {
 }
 
 func TestServeRefusesACertificateThatDoesNotNameIt(t *testing.T) {
-	coordinator := protocol.Addr{Network: "tcp", Address: "127.0.0.1:9"}
+	coordinator := transport.Addr{Network: "tcp", Address: "127.0.0.1:9"}
 	files := tlstest.NewCA(t, "job").Issue("elsewhere", "10.9.9.9")
 	conf, err := tlsconf.Load(files)
 	require.NoError(t, err)

@@ -28,6 +28,7 @@ import (
 	"6.5840/mr/kvbuf"
 	"6.5840/mr/protocol"
 	"6.5840/mr/tlsconf"
+	"6.5840/mr/transport"
 )
 
 // DefaultRetryWindow is how long a worker keeps trying to reach an
@@ -53,7 +54,7 @@ var ErrAttemptStuck = errors.New("the application's Map or Reduce did not return
 // Config says how a worker finds its coordinator and what it runs.
 type Config struct {
 	// Addr is the coordinator's address, used by the default Dial.
-	Addr protocol.Addr
+	Addr transport.Addr
 	// Dial connects to the coordinator; nil dials Addr.
 	Dial func() (net.Conn, error)
 	// App holds Map, Reduce and the optional functions.
@@ -171,7 +172,7 @@ func New(cfg Config) (*Worker, error) {
 // newClient returns a client of the coordinator with its own connection.
 func (w *Worker) newClient(window, timeout time.Duration) *client {
 	dial := func(ctx context.Context) (net.Conn, error) {
-		return protocol.Dial(ctx, w.cfg.Addr, w.cfg.Secret, w.cfg.TLS)
+		return transport.Dial(ctx, w.cfg.Addr, w.cfg.Secret, w.cfg.TLS)
 	}
 	if w.cfg.Dial != nil {
 		dial = func(context.Context) (net.Conn, error) { return w.cfg.Dial() }

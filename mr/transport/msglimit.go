@@ -1,16 +1,10 @@
-package protocol
+package transport
 
 import (
 	"errors"
 	"fmt"
 	"io"
 )
-
-// MaxRequestBytes bounds one gob message a coordinator reads from a
-// worker. The largest request, a report with its counters, is a few KiB;
-// gob itself would accept a length prefix of up to 8 GiB and allocate it
-// before reading a byte of the message.
-const MaxRequestBytes = 1 << 20
 
 // ErrMessageTooLarge is returned (wrapped) by a reader from LimitMessages
 // when a message's length prefix exceeds the limit.

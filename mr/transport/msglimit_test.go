@@ -1,4 +1,4 @@
-package protocol
+package transport
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"6.5840/mr/protocol"
 )
 
 // gobStream returns the gob encoding of values, one message after another
@@ -26,20 +28,20 @@ func gobStream(t testing.TB, values ...any) []byte {
 }
 
 func TestLimitMessagesPassesARequestThroughUnchanged(t *testing.T) {
-	args := ReportArgs{Header: Header{Worker: 3, RequestID: "w3-7"}, Counters: map[string]int64{"words": 12, strings.Repeat("x", 300): 1}}
-	stream := gobStream(t, &rpc.Request{ServiceMethod: MethodReport, Seq: 7}, &args)
+	args := protocol.ReportArgs{Header: protocol.Header{Worker: 3, RequestID: "w3-7"}, Counters: map[string]int64{"words": 12, strings.Repeat("x", 300): 1}}
+	stream := gobStream(t, &rpc.Request{ServiceMethod: protocol.MethodReport, Seq: 7}, &args)
 	for name, r := range map[string]io.Reader{
 		"whole":    bytes.NewReader(stream),
 		"one byte": iotest.OneByteReader(bytes.NewReader(stream)),
 		"half":     iotest.HalfReader(bytes.NewReader(stream)),
 	} {
-		got, err := io.ReadAll(LimitMessages(r, MaxRequestBytes))
+		got, err := io.ReadAll(LimitMessages(r, protocol.MaxRequestBytes))
 		if err != nil || !bytes.Equal(got, stream) {
 			t.Errorf("%s: read %d bytes, err %v; want the %d bytes unchanged", name, len(got), err, len(stream))
 		}
-		dec := gob.NewDecoder(LimitMessages(bytes.NewReader(stream), MaxRequestBytes))
+		dec := gob.NewDecoder(LimitMessages(bytes.NewReader(stream), protocol.MaxRequestBytes))
 		var req rpc.Request
-		var back ReportArgs
+		var back protocol.ReportArgs
 		if err := dec.Decode(&req); err != nil {
 			t.Fatalf("%s: decode request header: %v", name, err)
 		}
@@ -53,7 +55,7 @@ func TestLimitMessagesRefusesAHugeLengthBeforeAllocating(t *testing.T) {
 	// A length prefix of 8 GiB - 1 (gob's own limit is 8 GiB): a decoder
 	// reading the raw stream would try to allocate that much.
 	huge := []byte{0xfc, 0x01, 0xff, 0xff, 0xff, 'x'}
-	r := LimitMessages(bytes.NewReader(huge), MaxRequestBytes)
+	r := LimitMessages(bytes.NewReader(huge), protocol.MaxRequestBytes)
 	var v int
 	err := gob.NewDecoder(r).Decode(&v)
 	if !errors.Is(err, ErrMessageTooLarge) {
@@ -86,7 +88,7 @@ func TestLimitMessagesBoundary(t *testing.T) {
 // them unchanged, and stops with an error only at a length over the limit
 // or a broken stream.
 func FuzzLimitMessages(f *testing.F) {
-	f.Add(gobStream(f, &rpc.Request{ServiceMethod: MethodHeartbeat, Seq: 1}, &HeartbeatArgs{}), uint16(64))
+	f.Add(gobStream(f, &rpc.Request{ServiceMethod: protocol.MethodHeartbeat, Seq: 1}, &protocol.HeartbeatArgs{}), uint16(64))
 	f.Add([]byte{0xfc, 0x01, 0xff, 0xff, 0xff}, uint16(1000))
 	f.Add([]byte{0x80, 0x05}, uint16(10))
 	f.Add([]byte{0x03, 'a', 'b'}, uint16(2))
