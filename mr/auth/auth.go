@@ -3,7 +3,7 @@
 // byte they exchange.
 //
 // LoadSecret reads the secret, refusing a file others may read. Keys for
-// each use are derived from it (Secret.Key), so that the RPC handshake and,
+// each use are derived from it (Secret.Key, one Purpose per use), so that the RPC handshake and,
 // say, signed HTTP requests never share one. Client and Server run the
 // handshake on a fresh connection and return it wrapped in frames;
 // NewListener runs Server on each accepted connection.
@@ -100,9 +100,6 @@ const (
 	// verdictSize is the size of an accepting verdict.
 	verdictSize = 1 + macSize
 
-	// handshakePurpose names the key the handshake derives from the
-	// secret (see Secret.Key).
-	handshakePurpose = "rpc handshake"
 	// Labels of the handshake's HMAC inputs: each is followed by Ns Nc,
 	// and no two are equal, so no two inputs are.
 	labelClientProof    = "client"

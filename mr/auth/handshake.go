@@ -187,7 +187,7 @@ func (h *handshake) client(nonces io.Reader) (net.Conn, error) {
 // keyMAC makes the HMAC keyed with k, deriving k if need be.
 func (h *handshake) keyMAC() {
 	if h.k == nil {
-		h.k = h.secret.Key(handshakePurpose)
+		h.k = h.secret.Key(PurposeHandshake)
 	}
 	h.mac = hmac.New(sha256.New, h.k)
 }

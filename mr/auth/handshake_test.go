@@ -117,7 +117,7 @@ func fakeServer(raw net.Conn, ns []byte, verdict func(proof []byte) []byte) {
 // cannot pass for one, even by accepting anything.
 func TestClientRefusesImpostors(t *testing.T) {
 	secret := testSecret("shared")
-	other := testSecret("impostor").Key(handshakePurpose)
+	other := testSecret("impostor").Key(PurposeHandshake)
 	ns := bytes.Repeat([]byte{7}, nonceSize)
 	tests := []struct {
 		name    string
@@ -354,7 +354,7 @@ const maxNonPeerAlloc = 1 << 10
 // Secret (Server).
 func TestNonPeersCostLittle(t *testing.T) {
 	secret := testSecret("shared")
-	k := secret.Key(handshakePurpose)
+	k := secret.Key(PurposeHandshake)
 	servers := map[string]func(net.Conn){
 		"listener": func(c net.Conn) { server(c, k, testTimeout, fixedNs) },
 		"Server":   func(c net.Conn) { Server(c, secret, testTimeout) },

@@ -2,7 +2,6 @@ package status
 
 import (
 	"crypto/subtle"
-	"encoding/hex"
 	"net"
 	"net/http"
 
@@ -11,11 +10,8 @@ import (
 
 // DebugTokenHeader carries the token that opens the debug pages of a
 // status server on a non-loopback address: the hex of the secret's
-// DebugKeyPurpose key.
-const (
-	DebugTokenHeader = "X-MR-Debug-Token"
-	DebugKeyPurpose  = "debug pages"
-)
+// auth.PurposeDebug key.
+const DebugTokenHeader = "X-MR-Debug-Token"
 
 // DebugAccess returns NewHandler's debugAllowed for a server listening at
 // addr: on a loopback address, nil (the debug pages are open); elsewhere,
@@ -38,7 +34,7 @@ func DebugAccess(addr net.Addr, secret auth.Secret) func(*http.Request) bool {
 // pages and the detailed view of a status server on a non-loopback
 // address (see DebugTokenHeader).
 func DebugToken(secret auth.Secret) string {
-	return hex.EncodeToString(secret.Key(DebugKeyPurpose))
+	return secret.Token(auth.PurposeDebug)
 }
 
 // DetailAccess returns NewGuardedHandler's detailAllowed for a server

@@ -18,7 +18,7 @@ func TestDebugAccess(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, []byte("0123456789abcdef0123"), 0o600))
 	secret, err := auth.LoadSecret(path)
 	require.NoError(t, err)
-	token := hex.EncodeToString(secret.Key(DebugKeyPurpose))
+	token := hex.EncodeToString(secret.Key(auth.PurposeDebug))
 	request := func(tok string) *http.Request {
 		r, err := http.NewRequest(http.MethodGet, "/debug/pprof/cmdline", nil)
 		require.NoError(t, err)

@@ -16,9 +16,6 @@ import (
 	"6.5840/mr/transport"
 )
 
-// shuffleKeyPurpose names the key that signs map output requests.
-const shuffleKeyPurpose = "map output"
-
 // shuffler serves this worker's committed map outputs to other workers
 // and fetches theirs, over HTTP authenticated with the job's secret.
 type shuffler struct {
@@ -126,7 +123,7 @@ func (s *shuffler) setJob(job string, log *slog.Logger) error {
 	if s.job == job && s.handler != nil {
 		return nil
 	}
-	key := s.secret.Key(shuffleKeyPurpose)
+	key := s.secret.Key(auth.PurposeShuffle)
 	h, err := shuffle.NewHandler(shuffle.HandlerConfig{Key: key, Job: job, Lookup: s.held.Lookup, Logger: log})
 	if err != nil {
 		return err
