@@ -222,9 +222,10 @@ func serveStatus(addr string, c *coordinator.Coordinator, secret auth.Secret, tl
 	if err != nil {
 		return fmt.Errorf("-http %s: %w", addr, err)
 	}
-	debugAllowed := status.DebugAccess(l.Addr(), secret)
+	token := secret.Token(auth.PurposeDebug)
+	debugAllowed := status.DebugAccess(l.Addr(), token)
 	useTLS := debugAllowed != nil && tlsConf != nil
-	detailAllowed := status.DetailAccess(l.Addr(), secret, useTLS)
+	detailAllowed := status.DetailAccess(l.Addr(), token, useTLS)
 	scheme := "http"
 	l = netguard.LimitListener(l, statusMaxConns)
 	if useTLS {
@@ -253,7 +254,7 @@ func printDebugToken(file string) {
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, fmt.Errorf("-secret-file: %w", err))
 	}
-	fmt.Println(status.DebugToken(secret))
+	fmt.Println(secret.Token(auth.PurposeDebug))
 }
 
 // writeReport writes the job report, if asked for; a failure to write it
