@@ -90,7 +90,7 @@ func (j reduceJob) write(ctx context.Context) ([]string, reduceStats, error) {
 		return nil, stats, err
 	}
 	defer merged.Close()
-	out, err := atomicfile.Create(j.staged(), atomicfile.Durable)
+	out, err := atomicfile.Create(j.staged(), atomicfile.Durable, jobfiles.TempPrefix)
 	if err != nil {
 		return nil, stats, err
 	}
@@ -253,7 +253,7 @@ func (g *gathering) fetchRemote(ctx context.Context) {
 	}
 	before := g.job.fetcher.Stats()
 	errs := g.job.fetcher.FetchAll(ctx, sources, r, func(s shuffle.Source) (shuffle.Destination, error) {
-		return atomicfile.Create(copyPath(s), atomicfile.Volatile)
+		return atomicfile.Create(copyPath(s), atomicfile.Volatile, jobfiles.TempPrefix)
 	})
 	g.fetched += g.job.fetcher.Stats().Bytes - before.Bytes
 	for i, s := range sources {
