@@ -107,11 +107,11 @@ func (w *Worker) watch(ctx context.Context, id task.AttemptID, work func() outco
 func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, clock *leaseClock, status *attemptStatus) outcome {
 	switch reply.Attempt.Task.Kind {
 	case task.Map:
-		job := mapJob{
+		at := mapAttempt{
 			app:        w.cfg.App,
 			dir:        w.cfg.LocalDir,
 			jobDir:     w.cfg.Dir,
-			attempt:    reply.Attempt,
+			id:         reply.Attempt,
 			input:      reply.Input,
 			nReduce:    reply.NReduce,
 			sortBuffer: w.cfg.SortBuffer,
@@ -119,7 +119,7 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 			buf:        w.mapBuffer(reply.NReduce),
 			setStatus:  status.set,
 		}
-		files, stats, err := job.write(ctx)
+		files, stats, err := at.write(ctx)
 		counters := map[string]int64{
 			protocol.CounterMapInputBytes:    stats.inputBytes,
 			protocol.CounterMapOutputRecords: stats.outputRecords,
@@ -134,11 +134,11 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 		locate, closeLocate := w.locator(reply.Attempt)
 		defer closeLocate()
 		attempts, servers := reply.MapAttempts.Expand()
-		job := reduceJob{
+		at := reduceAttempt{
 			app:         w.cfg.App,
 			dir:         w.cfg.Dir,
 			localDir:    w.cfg.LocalDir,
-			attempt:     reply.Attempt,
+			id:          reply.Attempt,
 			nReduce:     reply.NReduce,
 			mapAttempts: attempts,
 			servers:     serverNames(servers, reply.Servers),
@@ -146,9 +146,9 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 			setStatus:   status.set,
 		}
 		if w.shuffle != nil {
-			job.self, job.fetcher = w.shuffle.addr, w.shuffle.currentFetcher()
+			at.self, at.fetcher = w.shuffle.addr, w.shuffle.currentFetcher()
 		}
-		files, stats, err := job.write(ctx)
+		files, stats, err := at.write(ctx)
 		counters := map[string]int64{
 			protocol.CounterReduceInputGroups:   stats.groups,
 			protocol.CounterReduceOutputRecords: stats.records,

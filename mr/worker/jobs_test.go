@@ -36,7 +36,8 @@ func runMaps(t *testing.T, a app.App, dir string, nReduce int, inputs ...string)
 		in := filepath.Join(dir, "in"+string(rune('a'+m)))
 		require.NoError(t, os.WriteFile(in, []byte(contents), 0o644))
 		id := task.AttemptID{Task: task.ID{Kind: task.Map, Index: m}, Attempt: 1}
-		require.NoError(t, mapJob{app: a, dir: dir, attempt: id, input: task.WholeFile(in), nReduce: nReduce}.run(context.Background()))
+		_, _, err := mapAttempt{app: a, dir: dir, id: id, input: task.WholeFile(in), nReduce: nReduce}.write(context.Background())
+		require.NoError(t, err)
 		attempts[m] = 1
 	}
 	return attempts
@@ -50,11 +51,11 @@ func runReduces(t *testing.T, a app.App, dir string, nReduce int, mapAttempts []
 	var all []string
 	for r := range nReduce {
 		id := task.AttemptID{Task: task.ID{Kind: task.Reduce, Index: r}, Attempt: 1}
-		job := reduceJob{app: a, dir: dir, attempt: id, nReduce: nReduce, mapAttempts: mapAttempts, locate: noLocate(t)}
-		files, _, err := job.write(context.Background())
+		at := reduceAttempt{app: a, dir: dir, id: id, nReduce: nReduce, mapAttempts: mapAttempts, locate: noLocate(t)}
+		files, _, err := at.write(context.Background())
 		require.NoError(t, err)
-		require.Equal(t, []string{job.staged()}, files)
-		require.NoError(t, os.Rename(job.staged(), filepath.Join(dir, jobfiles.Output(r))))
+		require.Equal(t, []string{at.staged()}, files)
+		require.NoError(t, os.Rename(at.staged(), filepath.Join(dir, jobfiles.Output(r))))
 		data, err := os.ReadFile(filepath.Join(dir, jobfiles.Output(r)))
 		require.NoError(t, err)
 		all = append(all, string(data))
@@ -115,7 +116,7 @@ func TestBadPartitionIsAnError(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
 	require.NoError(t, os.WriteFile(in, []byte("x"), 0o644))
-	err := mapJob{app: a, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}.run(context.Background())
+	_, _, err := mapAttempt{app: a, dir: dir, id: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}.write(context.Background())
 	require.ErrorContains(t, err, `Partition("x", 2) returned 7`)
 }
 
@@ -125,17 +126,17 @@ func TestPanicsBecomeErrors(t *testing.T) {
 	require.NoError(t, os.WriteFile(in, []byte("x"), 0o644))
 	a := letters
 	a.Map = func(string, string) []mr.KeyValue { panic("bad record 17") }
-	err := mapJob{app: a, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 1}.run(context.Background())
+	_, _, err := mapAttempt{app: a, dir: dir, id: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 1}.write(context.Background())
 	require.ErrorContains(t, err, "Map panicked: bad record 17")
 
 	attempts := runMaps(t, letters, dir, 1, "x")
 	a = letters
 	a.Reduce = func(string, []string) string { panic("reduce boom") }
-	job := reduceJob{app: a, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Reduce}, Attempt: 1}, mapAttempts: attempts, locate: noLocate(t)}
-	files, _, err := job.write(context.Background())
+	at := reduceAttempt{app: a, dir: dir, id: task.AttemptID{Task: task.ID{Kind: task.Reduce}, Attempt: 1}, mapAttempts: attempts, locate: noLocate(t)}
+	files, _, err := at.write(context.Background())
 	require.ErrorContains(t, err, "Reduce panicked: reduce boom")
 	require.Empty(t, files)
-	_, statErr := os.Stat(job.staged())
+	_, statErr := os.Stat(at.staged())
 	require.True(t, os.IsNotExist(statErr), "a failed reduce left a staged output")
 }
 
@@ -171,12 +172,12 @@ func TestAttemptEndedDuringMapWritesNoOutput(t *testing.T) {
 		cancel()
 		return letters.Map(name, contents)
 	}
-	job := mapJob{app: ending, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}
-	files, stats, err := job.write(ctx)
+	at := mapAttempt{app: ending, dir: dir, id: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}
+	files, stats, err := at.write(ctx)
 	require.ErrorIs(t, err, context.Canceled)
 	require.Empty(t, files)
 	require.Zero(t, stats.outputBytes, "bytes were written for an attempt that had ended")
-	require.NoFileExists(t, job.output())
+	require.NoFileExists(t, at.output())
 }
 
 func TestCancelledAttemptWritesNothing(t *testing.T) {
@@ -185,7 +186,7 @@ func TestCancelledAttemptWritesNothing(t *testing.T) {
 	require.NoError(t, os.WriteFile(in, []byte("abc"), 0o644))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := mapJob{app: letters, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}.run(ctx)
+	_, _, err := mapAttempt{app: letters, dir: dir, id: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}.write(ctx)
 	require.ErrorIs(t, err, context.Canceled)
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
@@ -216,13 +217,13 @@ func TestReduceReportsAMissingOutputAndGoesOnWithItsRerun(t *testing.T) {
 	require.NoError(t, os.Rename(filepath.Join(dir, jobfiles.Intermediate(0, 1)), filepath.Join(dir, jobfiles.Intermediate(0, 2))))
 	loc := &fakeLocator{replies: []protocol.MapOutputsReply{{Outputs: []protocol.MapOutput{{Map: 0, Attempt: 2}}}}}
 	id := task.AttemptID{Task: task.ID{Kind: task.Reduce}, Attempt: 1}
-	job := reduceJob{app: letters, dir: dir, attempt: id, mapAttempts: attempts, locate: loc.locate}
-	_, _, err := job.write(context.Background())
+	at := reduceAttempt{app: letters, dir: dir, id: id, mapAttempts: attempts, locate: loc.locate}
+	_, _, err := at.write(context.Background())
 	require.NoError(t, err)
 	require.Len(t, loc.lost, 1)
 	require.Equal(t, task.AttemptID{Task: task.ID{Kind: task.Map, Index: 0}, Attempt: 1}, loc.lost[0].Map)
 	require.Contains(t, loc.lost[0].Reason, jobfiles.Intermediate(0, 1))
-	data, err := os.ReadFile(job.staged())
+	data, err := os.ReadFile(at.staged())
 	require.NoError(t, err)
 	require.Equal(t, "a 0,1\nb 1\nc 0\n", string(data))
 }
@@ -233,7 +234,7 @@ func TestReduceWaitsForPendingMapsAndYields(t *testing.T) {
 	attempts[0] = protocol.Pending
 	loc := &fakeLocator{replies: []protocol.MapOutputsReply{{}, {Yield: true}}}
 	id := task.AttemptID{Task: task.ID{Kind: task.Reduce}, Attempt: 1}
-	_, _, err := reduceJob{app: letters, dir: dir, attempt: id, mapAttempts: attempts, locate: loc.locate}.write(context.Background())
+	_, _, err := reduceAttempt{app: letters, dir: dir, id: id, mapAttempts: attempts, locate: loc.locate}.write(context.Background())
 	require.ErrorIs(t, err, errYield)
 	require.Empty(t, loc.lost)
 	require.Empty(t, loc.replies, "the attempt must have asked twice")
@@ -267,7 +268,7 @@ func TestReduceFindsDamagedOutputs(t *testing.T) {
 			a.Reduce = func(k string, v []string) string { reduced++; return letters.Reduce(k, v) }
 			loc := &fakeLocator{}
 			id := task.AttemptID{Task: task.ID{Kind: task.Reduce}, Attempt: 1}
-			_, _, err = reduceJob{app: a, dir: dir, attempt: id, mapAttempts: attempts, locate: loc.locate}.write(context.Background())
+			_, _, err = reduceAttempt{app: a, dir: dir, id: id, mapAttempts: attempts, locate: loc.locate}.write(context.Background())
 			if tt.early {
 				require.ErrorIs(t, err, errRevoked, "the fake coordinator revokes the attempt")
 				require.Len(t, loc.lost, 1)

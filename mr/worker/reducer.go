@@ -34,14 +34,14 @@ type lostOutputError struct {
 func (e *lostOutputError) Error() string { return fmt.Sprintf("output of %v lost: %v", e.Map, e.Err) }
 func (e *lostOutputError) Unwrap() error { return e.Err }
 
-// reduceJob is one reduce attempt to run.
-type reduceJob struct {
+// reduceAttempt is one reduce attempt to run.
+type reduceAttempt struct {
 	app app.App
 	// dir is the job's shared folder, where the staged output goes and
 	// map outputs without a server are; localDir holds this worker's own
 	// map outputs and its fetched copies of others'.
 	dir, localDir string
-	attempt       task.AttemptID
+	id            task.AttemptID
 	// nReduce is the job's number of partitions.
 	nReduce int
 	// mapAttempts holds the committed attempt of every map task, or
@@ -69,8 +69,8 @@ type reduceStats struct {
 
 // staged returns the path of the attempt's staged output, which the
 // coordinator renames to mr-out-R if the attempt commits.
-func (j reduceJob) staged() string {
-	return filepath.Join(j.dir, jobfiles.StagedOutput(j.attempt.Task.Index, j.attempt.Attempt))
+func (at reduceAttempt) staged() string {
+	return filepath.Join(at.dir, jobfiles.StagedOutput(at.id.Task.Index, at.id.Attempt))
 }
 
 // write gathers this partition of every committed map output, merges them,
@@ -80,9 +80,9 @@ func (j reduceJob) staged() string {
 // merging it in a batch) is reported lost and waited for; one found
 // damaged while its records stream into Reduce ends the attempt with a
 // lostOutputError.
-func (j reduceJob) write(ctx context.Context) ([]string, reduceStats, error) {
+func (at reduceAttempt) write(ctx context.Context) ([]string, reduceStats, error) {
 	var stats reduceStats
-	g := gathering{job: j, found: make([]*sortedInput, len(j.mapAttempts))}
+	g := gathering{at: at, found: make([]*sortedInput, len(at.mapAttempts))}
 	defer g.removeFetched()
 	merged, err := g.open(ctx)
 	stats.fetched = g.fetched
@@ -90,16 +90,16 @@ func (j reduceJob) write(ctx context.Context) ([]string, reduceStats, error) {
 		return nil, stats, err
 	}
 	defer merged.Close()
-	out, err := atomicfile.Create(j.staged(), atomicfile.Durable, jobfiles.TempPrefix)
+	out, err := atomicfile.Create(at.staged(), atomicfile.Durable, jobfiles.TempPrefix)
 	if err != nil {
 		return nil, stats, err
 	}
 	defer out.Abort()
 	var groups reduceStats
-	if j.app.ReduceTask != nil {
-		groups, err = reduceTask(ctx, j.app, j.appAttempt(), merged, out)
+	if at.app.ReduceTask != nil {
+		groups, err = reduceTask(ctx, at.app, at.appAttempt(), merged, out)
 	} else {
-		groups, err = reduceGroups(ctx, j.app, merged, out)
+		groups, err = reduceGroups(ctx, at.app, merged, out)
 	}
 	stats.groups, stats.records = groups.groups, groups.records
 	if err != nil {
@@ -111,12 +111,12 @@ func (j reduceJob) write(ctx context.Context) ([]string, reduceStats, error) {
 	if err := out.Commit(); err != nil {
 		return nil, stats, err
 	}
-	return []string{j.staged()}, stats, nil
+	return []string{at.staged()}, stats, nil
 }
 
 // gathering is the state of a reduce attempt finding its inputs.
 type gathering struct {
-	job reduceJob
+	at reduceAttempt
 	// found holds each map task's input once found.
 	found []*sortedInput
 	// lost and want are the outputs to report lost and the map tasks to
@@ -135,21 +135,21 @@ type gathering struct {
 // them as one merged stream. It retries for as long as it finds outputs
 // lost (each reported, and waited for) before any record was handed out.
 func (g *gathering) open(ctx context.Context) (*mergedFiles, error) {
-	for m, a := range g.job.mapAttempts {
+	for m, a := range g.at.mapAttempts {
 		if a == protocol.Pending {
 			g.want = append(g.want, m)
 			continue
 		}
 		g.take(m, a, g.server(m))
 	}
-	r, attempt := g.job.attempt.Task.Index, g.job.attempt.Attempt
+	r, attempt := g.at.id.Task.Index, g.at.id.Attempt
 	for {
 		inputs, err := g.gather(ctx)
 		if err != nil {
 			return nil, err
 		}
 		merged, err := mergeFiles(inputs, func(n int) string {
-			return filepath.Join(g.job.localDir, jobfiles.MergeRun(r, attempt, n))
+			return filepath.Join(g.at.localDir, jobfiles.MergeRun(r, attempt, n))
 		})
 		var lost *lostOutputError
 		if !errors.As(err, &lost) {
@@ -170,7 +170,7 @@ func (g *gathering) open(ctx context.Context) (*mergedFiles, error) {
 func (g *gathering) gather(ctx context.Context) ([]sortedInput, error) {
 	g.fetchRemote(ctx)
 	for len(g.want) > 0 {
-		reply, err := g.job.locate(ctx, g.lost, g.want)
+		reply, err := g.at.locate(ctx, g.lost, g.want)
 		switch {
 		case err != nil:
 			return nil, err
@@ -206,10 +206,10 @@ func (g *gathering) gather(ctx context.Context) ([]sortedInput, error) {
 // server returns where map task m's output is served, "" for the shared
 // folder.
 func (g *gathering) server(m int) string {
-	if g.job.servers == nil {
+	if g.at.servers == nil {
 		return ""
 	}
-	return g.job.servers[m]
+	return g.at.servers[m]
 }
 
 // take finds map task m's output, attempt a, served by server: in place if
@@ -219,19 +219,19 @@ func (g *gathering) take(m, a int, server string) {
 		return
 	}
 	owner := task.AttemptID{Task: task.ID{Kind: task.Map, Index: m}, Attempt: a}
-	dir := g.job.dir
+	dir := g.at.dir
 	switch {
 	case server == "":
-	case server == g.job.self:
-		dir = g.job.localDir
-	case g.job.fetcher == nil:
+	case server == g.at.self:
+		dir = g.at.localDir
+	case g.at.fetcher == nil:
 		g.markLost(owner, fmt.Errorf("served by %s, but this worker fetches nothing (it has no secret)", server))
 		return
 	default:
 		g.remote = append(g.remote, shuffle.Source{Server: server, Map: m, Attempt: a})
 		return
 	}
-	g.found[m] = &sortedInput{path: filepath.Join(dir, jobfiles.Intermediate(m, a)), section: g.job.attempt.Task.Index, owner: owner}
+	g.found[m] = &sortedInput{path: filepath.Join(dir, jobfiles.Intermediate(m, a)), section: g.at.id.Task.Index, owner: owner}
 }
 
 func (g *gathering) markLost(owner task.AttemptID, err error) {
@@ -247,15 +247,15 @@ func (g *gathering) fetchRemote(ctx context.Context) {
 	}
 	sources := g.remote
 	g.remote = nil
-	r, attempt := g.job.attempt.Task.Index, g.job.attempt.Attempt
+	r, attempt := g.at.id.Task.Index, g.at.id.Attempt
 	copyPath := func(s shuffle.Source) string {
-		return filepath.Join(g.job.localDir, jobfiles.Fetched(r, attempt, s.Map, s.Attempt))
+		return filepath.Join(g.at.localDir, jobfiles.Fetched(r, attempt, s.Map, s.Attempt))
 	}
-	before := g.job.fetcher.Stats()
-	errs := g.job.fetcher.FetchAll(ctx, sources, r, func(s shuffle.Source) (shuffle.Destination, error) {
+	before := g.at.fetcher.Stats()
+	errs := g.at.fetcher.FetchAll(ctx, sources, r, func(s shuffle.Source) (shuffle.Destination, error) {
 		return atomicfile.Create(copyPath(s), atomicfile.Volatile, jobfiles.TempPrefix)
 	})
-	g.fetched += g.job.fetcher.Stats().Bytes - before.Bytes
+	g.fetched += g.at.fetcher.Stats().Bytes - before.Bytes
 	for i, s := range sources {
 		owner := task.AttemptID{Task: task.ID{Kind: task.Map, Index: s.Map}, Attempt: s.Attempt}
 		if errs[i] != nil {
@@ -309,9 +309,9 @@ func reduceGroups(ctx context.Context, a app.App, in merge.Source, out lineWrite
 }
 
 // appAttempt describes the attempt to a task-level Reduce.
-func (j reduceJob) appAttempt() app.Attempt {
-	return app.Attempt{ID: j.attempt.String(), Task: j.attempt.Task.String(),
-		NReduce: j.nReduce, Partition: j.attempt.Task.Index, Dir: j.dir, SetStatus: j.setStatus}
+func (at reduceAttempt) appAttempt() app.Attempt {
+	return app.Attempt{ID: at.id.String(), Task: at.id.Task.String(),
+		NReduce: at.nReduce, Partition: at.id.Task.Index, Dir: at.dir, SetStatus: at.setStatus}
 }
 
 // reduceTask hands the sorted records of in to the application's
