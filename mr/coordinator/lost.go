@@ -87,7 +87,7 @@ func (c *Coordinator) waitMapOutputs(args *protocol.MapOutputsArgs, reply *proto
 		yield := false
 		for _, m := range args.Want {
 			if a, ok := c.table.MapOutput(m); ok {
-				reply.Outputs = append(reply.Outputs, protocol.MapOutput{Map: m, Attempt: a, Server: c.mapServer[m]})
+				reply.Outputs = append(reply.Outputs, protocol.OutputLocation{Map: m, Attempt: a, Server: c.mapServer[m]})
 			} else if c.table.MapIdleFor(m, now) >= c.cfg.PollTimeout {
 				yield = true
 			}

@@ -268,10 +268,10 @@ type MapOutputsArgs struct {
 	Want []int
 }
 
-// MapOutput says which attempt of a map task committed, and where its
-// output is: the reducer reads that attempt's output (none for NoOutput)
-// from Server, or from the shared folder if Server is "".
-type MapOutput struct {
+// OutputLocation says which attempt of a map task committed, and where
+// its output is: the reducer reads that attempt's output (none for
+// NoOutput) from Server, or from the shared folder if Server is "".
+type OutputLocation struct {
 	Map     int
 	Attempt int
 	Server  string
@@ -280,7 +280,7 @@ type MapOutput struct {
 // MapOutputsReply answers MapOutputs.
 type MapOutputsReply struct {
 	// Outputs holds the wanted map tasks that have an output now.
-	Outputs []MapOutput
+	Outputs []OutputLocation
 	// Yield asks the attempt to end (see ReportArgs.Yielded): a map it
 	// waits for is not running anywhere, so its worker may be needed to
 	// run it.

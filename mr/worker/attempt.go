@@ -241,8 +241,8 @@ func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID
 	// A map output is served from the moment its report is sent: the
 	// coordinator may commit it and hand its location to a reducer
 	// before this worker hears the answer.
-	mapOutput := id.Task.Kind == task.Map && out.err == nil
-	if mapOutput {
+	holdsOutput := id.Task.Kind == task.Map && out.err == nil
+	if holdsOutput {
 		w.held.add(id, false)
 	}
 	var reply protocol.ReportReply
@@ -254,11 +254,11 @@ func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID
 		// coordinator removes them at the end if it did not commit.
 		log.Warn("no answer to the report; keeping the attempt's files", "req", args.RequestID, "err", err)
 	case reply.Outcome != protocol.OutcomeCommitted:
-		if mapOutput {
+		if holdsOutput {
 			w.held.forget(id)
 		}
 		removeFiles(out.files)
-	case mapOutput:
+	case holdsOutput:
 		w.held.add(id, true)
 	}
 	if err != nil {

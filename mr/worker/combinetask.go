@@ -13,7 +13,7 @@ import (
 // order, and writes what it emits to sections, one per partition. Each
 // pair goes to its key's partition, so the pairs must come in (partition,
 // key) order: a combiner that writes keys in the order it reads them does.
-func (o *mapOutput) combineRuns(sections *ifile.SectionWriter) error {
+func (o *mapCollector) combineRuns(sections *ifile.SectionWriter) error {
 	ctx := o.ctx
 	if ctx == nil {
 		ctx = context.Background()
@@ -59,7 +59,7 @@ func (o *mapOutput) combineRuns(sections *ifile.SectionWriter) error {
 // partition after another, opening each partition's merge when the last
 // one ends.
 type partitionStream struct {
-	o      *mapOutput
+	o      *mapCollector
 	next   int          // the partition to open next
 	merged *mergedFiles // the open partition's, or nil
 }
@@ -98,7 +98,7 @@ func (s *partitionStream) close() {
 }
 
 // partitionOf returns the partition of key, as the map buffer finds it.
-func (o *mapOutput) partitionOf(key string) int {
+func (o *mapCollector) partitionOf(key string) int {
 	if o.app.Partition != nil {
 		return o.app.Partition(key, o.nReduce)
 	}

@@ -144,7 +144,7 @@ func TestCombinePanicInTheFinalSpillIsAnError(t *testing.T) {
 	dir := t.TempDir()
 	a := letters
 	a.Combine = func(key string, values []string) string { return values[0] }
-	out := newMapOutput(a, 2, 256, filepath.Join(dir, "out"),
+	out := newMapCollector(a, 2, 256, filepath.Join(dir, "out"),
 		func(n int) string { return filepath.Join(dir, jobfiles.Spill(0, 1, n)) },
 		func(r, n int) string { return filepath.Join(dir, jobfiles.SpillMerge(0, 1, r, n)) }, nil)
 	require.NoError(t, out.add(letters.Map("in", strings.Repeat("abcdefgh", 200)+"abc")))
@@ -215,7 +215,7 @@ func TestReduceReportsAMissingOutputAndGoesOnWithItsRerun(t *testing.T) {
 	attempts := runMaps(t, letters, dir, 1, "ab", "ca")
 	// Map 0's output is lost; its re-run (attempt 2) is there.
 	require.NoError(t, os.Rename(filepath.Join(dir, jobfiles.Intermediate(0, 1)), filepath.Join(dir, jobfiles.Intermediate(0, 2))))
-	loc := &fakeLocator{replies: []protocol.MapOutputsReply{{Outputs: []protocol.MapOutput{{Map: 0, Attempt: 2}}}}}
+	loc := &fakeLocator{replies: []protocol.MapOutputsReply{{Outputs: []protocol.OutputLocation{{Map: 0, Attempt: 2}}}}}
 	id := task.AttemptID{Task: task.ID{Kind: task.Reduce}, Attempt: 1}
 	at := reduceAttempt{app: letters, dir: dir, id: id, mapAttempts: attempts, locate: loc.locate}
 	_, _, err := at.write(context.Background())

@@ -42,7 +42,7 @@ func (at mapAttempt) output() string {
 
 // callMap runs the application's MapTask, MapEmit, or Map, on contents,
 // feeding out.
-func (at mapAttempt) callMap(ctx context.Context, out *mapOutput, contents string) error {
+func (at mapAttempt) callMap(ctx context.Context, out *mapCollector, contents string) error {
 	if at.app.MapTask != nil {
 		var err error
 		if perr := out.call("map", func() { err = at.app.MapTask(ctx, at.appAttempt(), contents, out.emit) }); perr != nil {
@@ -87,7 +87,7 @@ func (at mapAttempt) write(ctx context.Context) ([]string, mapStats, error) {
 		limit = DefaultSortBuffer
 	}
 	m, a := at.id.Task.Index, at.id.Attempt
-	out := newMapOutput(at.app, at.nReduce, limit, at.output(),
+	out := newMapCollector(at.app, at.nReduce, limit, at.output(),
 		func(n int) string { return filepath.Join(at.dir, jobfiles.Spill(m, a, n)) },
 		func(r, n int) string { return filepath.Join(at.dir, jobfiles.SpillMerge(m, a, r, n)) }, at.buf)
 	out.stats.inputBytes = int64(len(contents))

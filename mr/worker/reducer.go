@@ -181,7 +181,7 @@ func (g *gathering) gather(ctx context.Context) ([]sortedInput, error) {
 		}
 		waiting := g.want
 		g.lost, g.want = nil, nil
-		arrived := make(map[int]protocol.MapOutput, len(reply.Outputs))
+		arrived := make(map[int]protocol.OutputLocation, len(reply.Outputs))
 		for _, o := range reply.Outputs {
 			arrived[o.Map] = o
 		}

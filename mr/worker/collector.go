@@ -35,12 +35,12 @@ type mapStats struct {
 	outputBytes    int64 // the output file's size
 }
 
-// mapOutput collects one map attempt's output, one pair at a time: it
+// mapCollector collects one map attempt's output, one pair at a time: it
 // partitions each pair and buffers it, grouped by key and combined, in a
 // kvbuf.Buffer up to a bound; past the bound it spills the buffer as a
 // sorted run, one section per partition, to a scratch file; at the end it
 // leaves one file with one sorted section per partition.
-type mapOutput struct {
+type mapCollector struct {
 	app     app.App
 	nReduce int
 	limit   int64
@@ -60,10 +60,10 @@ type mapOutput struct {
 	at  app.Attempt
 }
 
-// newMapOutput returns a mapOutput that buffers in buf, which must be
+// newMapCollector returns a mapCollector that buffers in buf, which must be
 // empty and made for a.Combine, or in a new Buffer if buf is nil.
-func newMapOutput(a app.App, nReduce int, limit int64, final string, spillPath func(n int) string, mergePath func(r, n int) string, buf *kvbuf.Buffer) *mapOutput {
-	o := &mapOutput{app: a, nReduce: nReduce, limit: limit, final: final, spillPath: spillPath, mergePath: mergePath, buf: buf}
+func newMapCollector(a app.App, nReduce int, limit int64, final string, spillPath func(n int) string, mergePath func(r, n int) string, buf *kvbuf.Buffer) *mapCollector {
+	o := &mapCollector{app: a, nReduce: nReduce, limit: limit, final: final, spillPath: spillPath, mergePath: mergePath, buf: buf}
 	if o.buf == nil {
 		o.buf = newMapBuffer(a, nReduce)
 	}
@@ -95,7 +95,7 @@ type errAbort struct{ err error }
 // emit buffers one pair, spilling when the buffer is full. It panics with
 // an errAbort for a bad partition or a failed spill; Map's safeCall turns
 // that back into the error.
-func (o *mapOutput) emit(key, value string) {
+func (o *mapCollector) emit(key, value string) {
 	o.stats.outputRecords++
 	o.buf.Add(key, value, hash(key))
 	if o.buf.Bytes() >= o.limit || o.buf.Full() {
@@ -128,7 +128,7 @@ func hash(key string) uint32 {
 }
 
 // add buffers a slice of pairs, as the lab's Map returns them.
-func (o *mapOutput) add(kvs []mr.KeyValue) error {
+func (o *mapCollector) add(kvs []mr.KeyValue) error {
 	return o.call("Partition or Combine", func() {
 		for _, kv := range kvs {
 			o.emit(kv.Key, kv.Value)
@@ -138,7 +138,7 @@ func (o *mapOutput) add(kvs []mr.KeyValue) error {
 
 // call runs f, which calls emit, and returns the error it aborted with, or
 // the panic of the application's code (named what) as an error.
-func (o *mapOutput) call(what string, f func()) error {
+func (o *mapCollector) call(what string, f func()) error {
 	var aborted error
 	err := safeCall(what, func() {
 		defer func() {
@@ -160,7 +160,7 @@ func (o *mapOutput) call(what string, f func()) error {
 
 // spill writes the buffer as a sorted run, one section per partition, and
 // empties it.
-func (o *mapOutput) spill() error {
+func (o *mapCollector) spill() error {
 	path := o.spillPath(len(o.spills))
 	o.spills = append(o.spills, path)
 	f, err := os.Create(path)
@@ -188,7 +188,7 @@ func (o *mapOutput) spill() error {
 
 // drain writes the buffer, combined, to sections, one per partition in
 // order (empty ones too), and empties it. It returns the records written.
-func (o *mapOutput) drain(sections *ifile.SectionWriter) (int64, error) {
+func (o *mapCollector) drain(sections *ifile.SectionWriter) (int64, error) {
 	var n int64
 	var out *ifile.Writer
 	next := 0 // the next partition to open a section for
@@ -217,7 +217,7 @@ func (o *mapOutput) drain(sections *ifile.SectionWriter) (int64, error) {
 // uncommitted: the caller commits or aborts it. Spilled runs are merged
 // and removed. A CombineTask runs over merged runs only, so with one the
 // buffer is always spilled first.
-func (o *mapOutput) finish() (*atomicfile.File, error) {
+func (o *mapCollector) finish() (*atomicfile.File, error) {
 	if len(o.spills) > 0 || o.app.CombineTask != nil {
 		defer o.removeRuns()
 		var err error
@@ -259,7 +259,7 @@ func (o *mapOutput) finish() (*atomicfile.File, error) {
 
 // mergeRuns merges, partition by partition, the spilled runs into
 // sections, combining equal keys again if there is a combiner.
-func (o *mapOutput) mergeRuns(sections *ifile.SectionWriter) error {
+func (o *mapCollector) mergeRuns(sections *ifile.SectionWriter) error {
 	for r := range o.nReduce {
 		out, err := sections.Next()
 		if err != nil {
@@ -279,7 +279,7 @@ func (o *mapOutput) mergeRuns(sections *ifile.SectionWriter) error {
 }
 
 // mergePartition merges partition r of the runs into out.
-func (o *mapOutput) mergePartition(inputs []sortedInput, r int, out *ifile.Writer) (int64, error) {
+func (o *mapCollector) mergePartition(inputs []sortedInput, r int, out *ifile.Writer) (int64, error) {
 	merged, err := mergeFiles(inputs, func(n int) string { return o.mergePath(r, n) })
 	if err != nil {
 		return 0, err
@@ -313,12 +313,12 @@ func (o *mapOutput) mergePartition(inputs []sortedInput, r int, out *ifile.Write
 
 // discard empties the buffer and removes the spilled runs: the attempt
 // failed.
-func (o *mapOutput) discard() {
+func (o *mapCollector) discard() {
 	o.buf.Reset()
 	o.removeRuns()
 }
 
-func (o *mapOutput) removeRuns() {
+func (o *mapCollector) removeRuns() {
 	for _, path := range o.spills {
 		os.Remove(path)
 	}
