@@ -76,7 +76,7 @@ func TestWrongSecret(t *testing.T) {
 		t.Run(tr.name, func(t *testing.T) {
 			cliRaw, srvRaw := tr.pair(t)
 			cli, srv := shake(cliRaw, srvRaw, testSecret("A"), testSecret("B"))
-			require.ErrorIs(t, cli.err, ErrRefused)
+			require.ErrorIs(t, cli.err, ErrSecretRefused)
 			require.ErrorIs(t, srv.err, ErrPeerUnproven)
 			require.Nil(t, cli.conn)
 			require.Nil(t, srv.conn)
@@ -298,7 +298,7 @@ func TestClientRefusesNonPeers(t *testing.T) {
 		{"silent after the hello", peerScript{hello, false}, []error{os.ErrDeadlineExceeded}, testTimeout},
 		{"hang up after the hello", peerScript{hello, true}, hungUp, 0},
 		{"unknown verdict", peerScript{hello + "?", false}, []error{ErrNotAPeer}, 0},
-		{"refused", peerScript{hello + "-", true}, []error{ErrRefused}, 0},
+		{"refused", peerScript{hello + "-", true}, []error{ErrSecretRefused}, 0},
 		{"truncated verdict", peerScript{hello + "+" + "0123", true}, hungUp, 0},
 		{"silent in the verdict", peerScript{hello + "+" + "0123", false}, []error{os.ErrDeadlineExceeded}, testTimeout},
 		{"unproven", peerScript{hello + "+" + strings.Repeat("0", macSize), false}, []error{ErrPeerUnproven}, 0},

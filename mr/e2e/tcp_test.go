@@ -217,7 +217,7 @@ func TestTCPForgedOrUnsignedFetchIsRefused(t *testing.T) {
 	defer forger.Close()
 	var sink strings.Builder
 	_, err = forger.Fetch(context.Background(), server, 0, 1, 0, &sink)
-	require.ErrorIs(t, err, shuffle.ErrRefused)
+	require.ErrorIs(t, err, shuffle.ErrRequestRefused)
 	require.Zero(t, sink.Len())
 
 	require.NoError(t, os.WriteFile(gate, nil, 0o644))

@@ -93,7 +93,7 @@ func Dial(ctx context.Context, a Addr, secret auth.Secret, tlsConf *tlsconf.Conf
 	authed, err := auth.Client(conn, secret, HandshakeTimeout)
 	if err != nil {
 		conn.Close()
-		if errors.Is(err, auth.ErrRefused) || errors.Is(err, auth.ErrPeerUnproven) {
+		if errors.Is(err, auth.ErrSecretRefused) || errors.Is(err, auth.ErrPeerUnproven) {
 			return nil, fmt.Errorf("%s: %w: %w", a, ErrAuth, err)
 		}
 		switch {

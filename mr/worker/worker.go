@@ -42,9 +42,9 @@ const DefaultStuckGrace = 5 * time.Second
 // ErrJobFailed is returned when the coordinator ends the job unsuccessfully.
 var ErrJobFailed = errors.New("the coordinator reports that the job failed")
 
-// ErrRefused is returned (wrapped) when the coordinator refuses the worker,
+// ErrWorkerRefused is returned (wrapped) when the coordinator refuses the worker,
 // e.g. because it runs another application than the job's.
-var ErrRefused = errors.New("the coordinator refused this worker")
+var ErrWorkerRefused = errors.New("the coordinator refused this worker")
 
 // ErrAttemptStuck is returned (wrapped, naming the attempt) when Map or
 // Reduce did not return within the grace period after its attempt ended:
@@ -183,7 +183,7 @@ func (w *Worker) newClient(window, timeout time.Duration) *client {
 // Run asks for and runs tasks until the coordinator says the job is over
 // (nil, or ErrJobFailed), ctx is cancelled, the coordinator stays
 // unreachable for the retry window (an error wrapping
-// ErrCoordinatorUnreachable), refuses the worker (ErrRefused) or an
+// ErrCoordinatorUnreachable), refuses the worker (ErrWorkerRefused) or an
 // attempt gets stuck (ErrAttemptStuck).
 func (w *Worker) Run(ctx context.Context) error {
 	defer w.calls.close()
@@ -271,7 +271,7 @@ func (w *Worker) register(ctx context.Context) error {
 		return err
 	}
 	if reply.Refused != "" {
-		return fmt.Errorf("%w: %s", ErrRefused, reply.Refused)
+		return fmt.Errorf("%w: %s", ErrWorkerRefused, reply.Refused)
 	}
 	w.id, w.epoch, w.session = reply.Worker, reply.Epoch, reply.Session
 	w.seq.Store(0)
