@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"6.5840/mr"
+	"6.5840/mr/filemerge"
 	"6.5840/mr/kvbuf"
 	"6.5840/mr/protocol"
 	"6.5840/mr/task"
@@ -225,7 +226,7 @@ func (w *Worker) locator(id task.AttemptID) (locateFunc, func()) {
 // if, and only if, the coordinator answers that it did not commit.
 func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID, out outcome, start time.Time) (*protocol.GetTaskReply, string, error) {
 	args := protocol.ReportArgs{Header: w.header(), Attempt: id, Counters: out.counters, WantTask: true}
-	var lost *lostOutputError
+	var lost *filemerge.LostError
 	switch {
 	case errors.As(out.err, &lost):
 		args.Lost = []protocol.LostOutput{{Map: lost.Map, Reason: lost.Err.Error()}}

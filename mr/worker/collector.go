@@ -10,6 +10,7 @@ import (
 	"6.5840/mr"
 	"6.5840/mr/app"
 	"6.5840/mr/atomicfile"
+	"6.5840/mr/filemerge"
 	"6.5840/mr/ifile"
 	"6.5840/mr/kvbuf"
 	"6.5840/mr/merge"
@@ -265,9 +266,9 @@ func (o *mapCollector) mergeRuns(sections *ifile.SectionWriter) error {
 		if err != nil {
 			return err
 		}
-		inputs := make([]sortedInput, len(o.spills))
+		inputs := make([]filemerge.Input, len(o.spills))
 		for i, path := range o.spills {
-			inputs[i] = sortedInput{path: path, section: r}
+			inputs[i] = filemerge.Input{Path: path, Section: r}
 		}
 		n, err := o.mergePartition(inputs, r, out)
 		if err != nil {
@@ -279,8 +280,8 @@ func (o *mapCollector) mergeRuns(sections *ifile.SectionWriter) error {
 }
 
 // mergePartition merges partition r of the runs into out.
-func (o *mapCollector) mergePartition(inputs []sortedInput, r int, out *ifile.Writer) (int64, error) {
-	merged, err := mergeFiles(inputs, func(n int) string { return o.mergePath(r, n) })
+func (o *mapCollector) mergePartition(inputs []filemerge.Input, r int, out *ifile.Writer) (int64, error) {
+	merged, err := filemerge.Open(inputs, func(n int) string { return o.mergePath(r, n) })
 	if err != nil {
 		return 0, err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"6.5840/mr/filemerge"
 	"6.5840/mr/ifile"
 )
 
@@ -60,8 +61,8 @@ func (o *mapCollector) combineRuns(sections *ifile.SectionWriter) error {
 // one ends.
 type partitionStream struct {
 	o      *mapCollector
-	next   int          // the partition to open next
-	merged *mergedFiles // the open partition's, or nil
+	next   int               // the partition to open next
+	merged *filemerge.Merged // the open partition's, or nil
 }
 
 func (s *partitionStream) Next() (string, string, error) {
@@ -78,11 +79,11 @@ func (s *partitionStream) Next() (string, string, error) {
 		}
 		r := s.next
 		s.next++
-		inputs := make([]sortedInput, len(s.o.spills))
+		inputs := make([]filemerge.Input, len(s.o.spills))
 		for i, path := range s.o.spills {
-			inputs[i] = sortedInput{path: path, section: r}
+			inputs[i] = filemerge.Input{Path: path, Section: r}
 		}
-		merged, err := mergeFiles(inputs, func(n int) string { return s.o.mergePath(r, n) })
+		merged, err := filemerge.Open(inputs, func(n int) string { return s.o.mergePath(r, n) })
 		if err != nil {
 			return "", "", err
 		}

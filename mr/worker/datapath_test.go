@@ -14,6 +14,7 @@ import (
 	"6.5840/mr"
 	"6.5840/mr/app"
 	"6.5840/mr/app/apptest"
+	"6.5840/mr/filemerge"
 	"6.5840/mr/task"
 )
 
@@ -109,7 +110,7 @@ func TestSpillStats(t *testing.T) {
 }
 
 func TestReduceMergesManyFilesInBatches(t *testing.T) {
-	inputs := make([]string, maxMergeFanIn*2+3)
+	inputs := make([]string, filemerge.MaxFanIn*2+3)
 	for i := range inputs {
 		inputs[i] = randomText(uint64(i), 20)
 	}

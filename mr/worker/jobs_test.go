@@ -11,6 +11,7 @@ import (
 
 	"6.5840/mr"
 	"6.5840/mr/app"
+	"6.5840/mr/filemerge"
 	"6.5840/mr/ifile"
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/protocol"
@@ -246,7 +247,7 @@ func TestReduceFindsDamagedOutputs(t *testing.T) {
 		damage func(data []byte) []byte
 		// early: found before any record reaches Reduce (and reported
 		// through locate); otherwise found while records stream into it
-		// (a lostOutputError).
+		// (a filemerge.LostError).
 		early bool
 	}{
 		{"truncated", func(d []byte) []byte { return d[:len(d)-2] }, true},
@@ -276,7 +277,7 @@ func TestReduceFindsDamagedOutputs(t *testing.T) {
 				require.Zero(t, reduced)
 				return
 			}
-			var lost *lostOutputError
+			var lost *filemerge.LostError
 			require.ErrorAs(t, err, &lost)
 			require.Equal(t, task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, lost.Map)
 			require.ErrorIs(t, err, ifile.ErrFormat)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"path/filepath"
 
@@ -13,6 +12,7 @@ import (
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/merge"
 	"6.5840/mr/protocol"
+	"6.5840/mr/reduceinput"
 	"6.5840/mr/shuffle"
 	"6.5840/mr/task"
 )
@@ -24,15 +24,6 @@ type locateFunc func(ctx context.Context, lost []protocol.LostOutput, want []int
 // errYield ends a reduce attempt that gave way so that its worker can run
 // the map tasks it waits for.
 var errYield = errors.New("gave way to re-run lost map outputs")
-
-// lostOutputError is a committed map output that could not be read.
-type lostOutputError struct {
-	Map task.AttemptID
-	Err error
-}
-
-func (e *lostOutputError) Error() string { return fmt.Sprintf("output of %v lost: %v", e.Map, e.Err) }
-func (e *lostOutputError) Unwrap() error { return e.Err }
 
 // reduceAttempt is one reduce attempt to run.
 type reduceAttempt struct {
@@ -67,6 +58,22 @@ type reduceStats struct {
 	fetched int64
 }
 
+// locateOutputs reports lost map outputs and waits for those in want
+// (see reduceinput.Locate); a reply that ends the attempt (revoked, or
+// asked to give way) is its error.
+func (at reduceAttempt) locateOutputs(ctx context.Context, lost []protocol.LostOutput, want []int) ([]protocol.OutputLocation, error) {
+	reply, err := at.locate(ctx, lost, want)
+	switch {
+	case err != nil:
+		return nil, err
+	case reply.Revoked:
+		return nil, errRevoked
+	case reply.Yield:
+		return nil, errYield
+	}
+	return reply.Outputs, nil
+}
+
 // staged returns the path of the attempt's staged output, which the
 // coordinator renames to mr-out-R if the attempt commits.
 func (at reduceAttempt) staged() string {
@@ -79,13 +86,17 @@ func (at reduceAttempt) staged() string {
 // damaged before Reduce sees any record (while fetching it, opening it, or
 // merging it in a batch) is reported lost and waited for; one found
 // damaged while its records stream into Reduce ends the attempt with a
-// lostOutputError.
+// filemerge.LostError (see mr/reduceinput).
 func (at reduceAttempt) write(ctx context.Context) ([]string, reduceStats, error) {
 	var stats reduceStats
-	g := gathering{at: at, found: make([]*sortedInput, len(at.mapAttempts))}
-	defer g.removeFetched()
-	merged, err := g.open(ctx)
-	stats.fetched = g.fetched
+	g := reduceinput.New(reduceinput.Config{
+		Attempt: at.id, Dir: at.dir, LocalDir: at.localDir,
+		MapAttempts: at.mapAttempts, Servers: at.servers,
+		Self: at.self, Fetcher: at.fetcher, Locate: at.locateOutputs,
+	})
+	defer g.Close()
+	merged, err := g.Open(ctx)
+	stats.fetched = g.FetchedBytes()
 	if err != nil {
 		return nil, stats, err
 	}
@@ -112,165 +123,6 @@ func (at reduceAttempt) write(ctx context.Context) ([]string, reduceStats, error
 		return nil, stats, err
 	}
 	return []string{at.staged()}, stats, nil
-}
-
-// gathering is the state of a reduce attempt finding its inputs.
-type gathering struct {
-	at reduceAttempt
-	// found holds each map task's input once found.
-	found []*sortedInput
-	// lost and want are the outputs to report lost and the map tasks to
-	// ask for, at the next MapOutputs call.
-	lost []protocol.LostOutput
-	want []int
-	// remote holds the outputs to fetch from other workers.
-	remote []shuffle.Source
-	// fetchedPaths lists the local copies of fetched sections, removed at
-	// the end; fetched counts their bytes.
-	fetchedPaths []string
-	fetched      int64
-}
-
-// open gathers this partition's section of every map output and opens
-// them as one merged stream. It retries for as long as it finds outputs
-// lost (each reported, and waited for) before any record was handed out.
-func (g *gathering) open(ctx context.Context) (*mergedFiles, error) {
-	for m, a := range g.at.mapAttempts {
-		if a == protocol.Pending {
-			g.want = append(g.want, m)
-			continue
-		}
-		g.take(m, a, g.server(m))
-	}
-	r, attempt := g.at.id.Task.Index, g.at.id.Attempt
-	for {
-		inputs, err := g.gather(ctx)
-		if err != nil {
-			return nil, err
-		}
-		merged, err := mergeFiles(inputs, func(n int) string {
-			return filepath.Join(g.at.localDir, jobfiles.MergeRun(r, attempt, n))
-		})
-		var lost *lostOutputError
-		if !errors.As(err, &lost) {
-			return merged, err
-		}
-		// Found while opening or batch-merging: no record has reached
-		// Reduce, so the attempt can wait for the output to be made again.
-		g.found[lost.Map.Task.Index] = nil
-		g.markLost(lost.Map, lost.Err)
-	}
-}
-
-// gather returns this partition's section of every map output, in map
-// task order: in place in the shared folder or this worker's folder
-// (opened later, by the merge), or fetched from the worker that serves it
-// and checked end to end. It reports the ones it cannot get as lost, and
-// waits for those and the pending ones to be made again.
-func (g *gathering) gather(ctx context.Context) ([]sortedInput, error) {
-	g.fetchRemote(ctx)
-	for len(g.want) > 0 {
-		reply, err := g.at.locate(ctx, g.lost, g.want)
-		switch {
-		case err != nil:
-			return nil, err
-		case reply.Revoked:
-			return nil, errRevoked
-		case reply.Yield:
-			return nil, errYield
-		}
-		waiting := g.want
-		g.lost, g.want = nil, nil
-		arrived := make(map[int]protocol.OutputLocation, len(reply.Outputs))
-		for _, o := range reply.Outputs {
-			arrived[o.Map] = o
-		}
-		for _, m := range waiting {
-			if o, ok := arrived[m]; ok {
-				g.take(m, o.Attempt, o.Server)
-			} else {
-				g.want = append(g.want, m)
-			}
-		}
-		g.fetchRemote(ctx)
-	}
-	inputs := make([]sortedInput, 0, len(g.found))
-	for _, in := range g.found {
-		if in != nil {
-			inputs = append(inputs, *in)
-		}
-	}
-	return inputs, nil
-}
-
-// server returns where map task m's output is served, "" for the shared
-// folder.
-func (g *gathering) server(m int) string {
-	if g.at.servers == nil {
-		return ""
-	}
-	return g.at.servers[m]
-}
-
-// take finds map task m's output, attempt a, served by server: in place if
-// it is in a folder of this machine, else queued to be fetched.
-func (g *gathering) take(m, a int, server string) {
-	if a == protocol.NoOutput {
-		return
-	}
-	owner := task.AttemptID{Task: task.ID{Kind: task.Map, Index: m}, Attempt: a}
-	dir := g.at.dir
-	switch {
-	case server == "":
-	case server == g.at.self:
-		dir = g.at.localDir
-	case g.at.fetcher == nil:
-		g.markLost(owner, fmt.Errorf("served by %s, but this worker fetches nothing (it has no secret)", server))
-		return
-	default:
-		g.remote = append(g.remote, shuffle.Source{Server: server, Map: m, Attempt: a})
-		return
-	}
-	g.found[m] = &sortedInput{path: filepath.Join(dir, jobfiles.Intermediate(m, a)), section: g.at.id.Task.Index, owner: owner}
-}
-
-func (g *gathering) markLost(owner task.AttemptID, err error) {
-	g.lost = append(g.lost, protocol.LostOutput{Map: owner, Reason: err.Error()})
-	g.want = append(g.want, owner.Task.Index)
-}
-
-// fetchRemote fetches the queued outputs into local copies, a few at a
-// time, each retried with backoff; those it cannot get are lost.
-func (g *gathering) fetchRemote(ctx context.Context) {
-	if len(g.remote) == 0 {
-		return
-	}
-	sources := g.remote
-	g.remote = nil
-	r, attempt := g.at.id.Task.Index, g.at.id.Attempt
-	copyPath := func(s shuffle.Source) string {
-		return filepath.Join(g.at.localDir, jobfiles.Fetched(r, attempt, s.Map, s.Attempt))
-	}
-	before := g.at.fetcher.Stats()
-	errs := g.at.fetcher.FetchAll(ctx, sources, r, func(s shuffle.Source) (shuffle.Destination, error) {
-		return atomicfile.Create(copyPath(s), atomicfile.Volatile, jobfiles.TempPrefix)
-	})
-	g.fetched += g.at.fetcher.Stats().Bytes - before.Bytes
-	for i, s := range sources {
-		owner := task.AttemptID{Task: task.ID{Kind: task.Map, Index: s.Map}, Attempt: s.Attempt}
-		if errs[i] != nil {
-			g.markLost(owner, errs[i])
-			continue
-		}
-		path := copyPath(s)
-		g.fetchedPaths = append(g.fetchedPaths, path)
-		g.found[s.Map] = &sortedInput{path: path, section: -1, owner: owner}
-	}
-}
-
-// removeFetched removes the local copies of fetched sections.
-func (g *gathering) removeFetched() {
-	removeFiles(g.fetchedPaths)
 }
 
 // lineWriter is where reduce output lines go: a buffered file.
