@@ -19,11 +19,6 @@ const (
 	maxBackoff     = time.Second
 )
 
-// DefaultCallTimeout bounds every call to the coordinator, beyond the time
-// a long-poll may wait by design: a coordinator that does not answer
-// within it (frozen, or a half-open connection) is treated as unreachable.
-const DefaultCallTimeout = 5 * time.Second
-
 // minRetryDeadline is the least time a retry within the window is given,
 // however little of the window is left.
 const minRetryDeadline = 500 * time.Millisecond

@@ -22,13 +22,15 @@ func TestCallsToASilentCoordinatorTimeOut(t *testing.T) {
 			go io.Copy(io.Discard, server)
 			return client, nil
 		}
-		w, err := New(Config{App: letters, Dir: t.TempDir(), Dial: dial})
+		cfg := DefaultConfig()
+		cfg.App, cfg.Dir, cfg.Dial = letters, t.TempDir(), dial
+		w, err := New(cfg)
 		require.NoError(t, err)
 		start := time.Now()
 		err = w.Run(context.Background())
 		require.ErrorIs(t, err, ErrCoordinatorUnreachable)
 		require.ErrorContains(t, err, "no answer")
-		require.False(t, w.Registered())
+		require.False(t, w.registered)
 		// One call to its deadline, then retries for the window, the last
 		// of which may run to its own deadline.
 		require.LessOrEqual(t, time.Since(start), 2*DefaultCallTimeout+DefaultRetryWindow+maxBackoff)
@@ -58,7 +60,9 @@ func TestACoordinatorOfAnotherUserIsNotRetried(t *testing.T) {
 			dials++
 			return nil, fmt.Errorf("the coordinator at /x/mr.sock: process 1 runs as uid 65534: %w", transport.ErrOtherUser)
 		}
-		w, err := New(Config{App: letters, Dir: t.TempDir(), Dial: dial})
+		cfg := DefaultConfig()
+		cfg.App, cfg.Dir, cfg.Dial = letters, t.TempDir(), dial
+		w, err := New(cfg)
 		require.NoError(t, err)
 		start := time.Now()
 		err = w.Run(context.Background())

@@ -20,9 +20,6 @@ const (
 	// maxKeptValues bounds the capacity of the values slice forEachGroup
 	// reuses from one key to the next.
 	maxKeptValues = 1 << 16
-	// DefaultSortBuffer is how many bytes of map output a map attempt
-	// keeps in memory before it spills a sorted run to disk.
-	DefaultSortBuffer = 64 << 20
 	// spillBufferSize is the write buffer of a spill file.
 	spillBufferSize = 256 << 10
 )

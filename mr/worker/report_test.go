@@ -54,7 +54,9 @@ func TestMapOutputIsServedFromTheMomentItIsReported(t *testing.T) {
 				go server.ServeConn(conn)
 				return client, nil
 			}
-			w, err := New(Config{App: letters, Dir: dir, Dial: dial})
+			cfg := DefaultConfig()
+			cfg.App, cfg.Dir, cfg.Dial = letters, dir, dial
+			w, err := New(cfg)
 			require.NoError(t, err)
 			defer w.calls.close()
 			service.held = w.held
@@ -138,8 +140,10 @@ func TestServedOutputIsRemovedWhenTheCoordinatorVanishes(t *testing.T) {
 		go server.ServeConn(conn)
 		return client, nil
 	}
-	w, err := New(Config{App: letters, Dir: dir, LocalDir: local, Dial: dial, Secret: testSecret(t),
-		Addr: transport.Addr{Network: "tcp", Address: "127.0.0.1:9"}, RetryWindow: 100 * time.Millisecond})
+	cfg := DefaultConfig()
+	cfg.App, cfg.Dir, cfg.LocalDir, cfg.Dial, cfg.Secret = letters, dir, local, dial, testSecret(t)
+	cfg.Addr, cfg.RetryWindow = transport.Addr{Network: "tcp", Address: "127.0.0.1:9"}, 100*time.Millisecond
+	w, err := New(cfg)
 	require.NoError(t, err)
 	err = w.Run(context.Background())
 	require.ErrorIs(t, err, ErrCoordinatorUnreachable)
