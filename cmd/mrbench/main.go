@@ -6,7 +6,7 @@
 //	mrbench run [-bin bin] [-corpus DIR] [-size 256MiB] [-files 32] [-tiny 2000] [-workers 2] [-json FILE] [-skip RUNS]
 //
 // gen writes a deterministic corpus (same seed, same bytes). baseline counts
-// words with mr/baseline, a plain parallel hash-map count, and writes sorted
+// words with mr/bench/baseline, a plain parallel hash-map count, and writes sorted
 // "word count" lines like mrsequential. run does the whole benchmark: the
 // baseline, bin/mrsequential, a coordinator with workers running bin/wc.so
 // (MapEmit) with and without the combiner, and bin/labwc.so (the lab's
@@ -21,7 +21,7 @@ import (
 	"os"
 	"time"
 
-	"6.5840/mr/baseline"
+	"6.5840/mr/bench/baseline"
 	"6.5840/mr/cli"
 )
 

@@ -15,7 +15,7 @@ import (
 	"syscall"
 	"time"
 
-	"6.5840/mr/baseline"
+	"6.5840/mr/bench/baseline"
 	"6.5840/mr/cli"
 	"6.5840/mr/status"
 	"6.5840/mr/task"
