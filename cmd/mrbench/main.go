@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"6.5840/mr/bench/baseline"
+	"6.5840/mr/bench/corpus"
 	"6.5840/mr/cli"
 )
 
@@ -105,16 +106,16 @@ func cmdGen(args []string) error {
 		fs.Usage()
 		return fmt.Errorf("%w: need -dir and no arguments", errUsage)
 	}
-	spec, err := newCorpusSpec(int64(size), *files, *seed)
+	spec, err := corpus.NewSpec(int64(size), *files, *seed)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
 	start := time.Now()
-	if !*force && spec.cached(*dir) {
+	if !*force && spec.Cached(*dir) {
 		fmt.Printf("%s already holds this corpus (%d files, %s, seed %d)\n", *dir, spec.Files, formatSize(spec.Size), spec.Seed)
 		return nil
 	}
-	if err := generateCorpus(*dir, spec); err != nil {
+	if err := corpus.Generate(*dir, spec); err != nil {
 		return err
 	}
 	fmt.Printf("wrote %d files, %s, seed %d, to %s in %.2f s\n", spec.Files, formatSize(spec.Size), spec.Seed, *dir, time.Since(start).Seconds())

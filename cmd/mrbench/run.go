@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"6.5840/mr/bench/baseline"
+	"6.5840/mr/bench/corpus"
 	"6.5840/mr/cli"
 	"6.5840/mr/status"
 	"6.5840/mr/task"
@@ -70,7 +71,7 @@ func findBinaries(dir string) (binaries, error) {
 
 type runConfig struct {
 	bins      binaries
-	spec      corpusSpec
+	spec      corpus.Spec
 	corpusDir string
 	work      string // scratch root
 	workers   int
@@ -111,7 +112,7 @@ func cmdRun(args []string) error {
 	if *workers < 1 || *nReduce < 1 || *tiny < 0 {
 		return fmt.Errorf("%w: -workers and -nreduce must be at least 1, -tiny at least 0", errUsage)
 	}
-	spec, err := newCorpusSpec(int64(size), *files, *seed)
+	spec, err := corpus.NewSpec(int64(size), *files, *seed)
 	if err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
@@ -236,7 +237,7 @@ func (cfg runConfig) run() (report, error) {
 		LoadAvg: loadAvg(),
 	}
 	start := time.Now()
-	generated, err := ensureCorpus(cfg.corpusDir, cfg.spec)
+	generated, err := corpus.Ensure(cfg.corpusDir, cfg.spec)
 	if err != nil {
 		return rep, fmt.Errorf("corpus: %w", err)
 	}
@@ -245,7 +246,7 @@ func (cfg runConfig) run() (report, error) {
 	} else {
 		progress("using the cached corpus in %s", cfg.corpusDir)
 	}
-	inputs := cfg.spec.paths(cfg.corpusDir)
+	inputs := cfg.spec.Paths(cfg.corpusDir)
 
 	// (a) The baseline, in a child process of its own so that its RSS is
 	// its own. Its output is the reference for every other run.
@@ -506,7 +507,7 @@ func (cfg runConfig) distributed(name, dir string, app []string, inputs []string
 // workers, 10 reduce tasks; tasks per second of coordinator wall time.
 func (cfg runConfig) tinyRun() (tinyResult, error) {
 	const workers, nReduce = 4, 10
-	inputs, err := writeTiny(filepath.Join(cfg.work, "tiny-inputs"), cfg.tiny, cfg.spec.Seed)
+	inputs, err := corpus.WriteTiny(filepath.Join(cfg.work, "tiny-inputs"), cfg.tiny, cfg.spec.Seed)
 	if err != nil {
 		return tinyResult{}, err
 	}

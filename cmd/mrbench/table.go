@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"6.5840/mr/bench/corpus"
 )
 
 // result is one measured run.
@@ -45,7 +47,7 @@ type report struct {
 	GoVersion string      `json:"go_version"`
 	CPUs      int         `json:"cpus"`
 	LoadAvg   string      `json:"load_avg_at_start,omitempty"`
-	Corpus    corpusSpec  `json:"corpus"`
+	Corpus    corpus.Spec `json:"corpus"`
 	CorpusDir string      `json:"corpus_dir"`
 	Workers   int         `json:"workers"`
 	NReduce   int         `json:"nreduce"`

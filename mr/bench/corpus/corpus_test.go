@@ -1,4 +1,4 @@
-package main
+package corpus
 
 import (
 	"bytes"
@@ -12,9 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func readCorpus(t *testing.T, dir string, s corpusSpec) [][]byte {
+func readCorpus(t *testing.T, dir string, s Spec) [][]byte {
 	var out [][]byte
-	for _, p := range s.paths(dir) {
+	for _, p := range s.Paths(dir) {
 		data, err := os.ReadFile(p)
 		require.NoError(t, err)
 		out = append(out, data)
@@ -23,11 +23,11 @@ func readCorpus(t *testing.T, dir string, s corpusSpec) [][]byte {
 }
 
 func TestCorpusDeterministic(t *testing.T) {
-	s, err := newCorpusSpec(300<<10, 4, 7)
+	s, err := NewSpec(300<<10, 4, 7)
 	require.NoError(t, err)
 	a, b := t.TempDir(), t.TempDir()
-	require.NoError(t, generateCorpus(a, s))
-	require.NoError(t, generateCorpus(b, s))
+	require.NoError(t, Generate(a, s))
+	require.NoError(t, Generate(b, s))
 	fa, fb := readCorpus(t, a, s), readCorpus(t, b, s)
 	require.Len(t, fa, 4)
 	var total int64
@@ -40,18 +40,18 @@ func TestCorpusDeterministic(t *testing.T) {
 	require.Equal(t, s.Size, total)
 	require.False(t, bytes.Equal(fa[0], fa[1]), "files of one corpus should differ")
 
-	other, err := newCorpusSpec(300<<10, 4, 8)
+	other, err := NewSpec(300<<10, 4, 8)
 	require.NoError(t, err)
 	c := t.TempDir()
-	require.NoError(t, generateCorpus(c, other))
+	require.NoError(t, Generate(c, other))
 	require.False(t, bytes.Equal(fa[0], readCorpus(t, c, other)[0]), "another seed should give other text")
 }
 
 func TestCorpusLooksLikeText(t *testing.T) {
-	s, err := newCorpusSpec(1<<20, 2, 1)
+	s, err := NewSpec(1<<20, 2, 1)
 	require.NoError(t, err)
 	dir := t.TempDir()
-	require.NoError(t, generateCorpus(dir, s))
+	require.NoError(t, Generate(dir, s))
 	counts := map[string]int{}
 	words := 0
 	for _, data := range readCorpus(t, dir, s) {
@@ -85,12 +85,12 @@ func TestCorpusSizes(t *testing.T) {
 		size  int64
 		files int
 	}{{1000, 32}, {32, 32}, {1, 1}, {100003, 3}} {
-		s, err := newCorpusSpec(tc.size, tc.files, 1)
+		s, err := NewSpec(tc.size, tc.files, 1)
 		require.NoError(t, err)
 		dir := t.TempDir()
-		require.NoError(t, generateCorpus(dir, s))
+		require.NoError(t, Generate(dir, s))
 		var total int64
-		for i, p := range s.paths(dir) {
+		for i, p := range s.Paths(dir) {
 			fi, err := os.Stat(p)
 			require.NoError(t, err)
 			require.Equal(t, s.fileSizes()[i], fi.Size())
@@ -98,47 +98,47 @@ func TestCorpusSizes(t *testing.T) {
 		}
 		require.Equal(t, tc.size, total)
 	}
-	_, err := newCorpusSpec(10, 32, 1)
+	_, err := NewSpec(10, 32, 1)
 	require.Error(t, err)
-	_, err = newCorpusSpec(100, 0, 1)
+	_, err = NewSpec(100, 0, 1)
 	require.Error(t, err)
 }
 
 func TestCorpusCache(t *testing.T) {
-	s, err := newCorpusSpec(64<<10, 3, 1)
+	s, err := NewSpec(64<<10, 3, 1)
 	require.NoError(t, err)
 	dir := t.TempDir()
-	require.False(t, s.cached(dir))
-	generated, err := ensureCorpus(dir, s)
+	require.False(t, s.Cached(dir))
+	generated, err := Ensure(dir, s)
 	require.NoError(t, err)
 	require.True(t, generated)
-	require.True(t, s.cached(dir))
-	generated, err = ensureCorpus(dir, s)
+	require.True(t, s.Cached(dir))
+	generated, err = Ensure(dir, s)
 	require.NoError(t, err)
 	require.False(t, generated)
 
 	// Another seed, a truncated file or a stray corpus file: regenerate.
 	s2 := s
 	s2.Seed = 2
-	require.False(t, s2.cached(dir))
-	require.NoError(t, os.Truncate(filepath.Join(dir, corpusFileName(1)), 10))
-	require.False(t, s.cached(dir))
-	generated, err = ensureCorpus(dir, s)
+	require.False(t, s2.Cached(dir))
+	require.NoError(t, os.Truncate(filepath.Join(dir, FileName(1)), 10))
+	require.False(t, s.Cached(dir))
+	generated, err = Ensure(dir, s)
 	require.NoError(t, err)
 	require.True(t, generated)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, corpusFileName(3)), nil, 0o644))
-	require.False(t, s.cached(dir))
-	_, err = ensureCorpus(dir, s)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, FileName(3)), nil, 0o644))
+	require.False(t, s.Cached(dir))
+	_, err = Ensure(dir, s)
 	require.NoError(t, err)
-	require.True(t, s.cached(dir))
-	_, err = os.Stat(filepath.Join(dir, corpusFileName(3)))
+	require.True(t, s.Cached(dir))
+	_, err = os.Stat(filepath.Join(dir, FileName(3)))
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
 
 func TestWriteTiny(t *testing.T) {
-	a, err := writeTiny(t.TempDir(), 50, 1)
+	a, err := WriteTiny(t.TempDir(), 50, 1)
 	require.NoError(t, err)
-	b, err := writeTiny(t.TempDir(), 50, 1)
+	b, err := WriteTiny(t.TempDir(), 50, 1)
 	require.NoError(t, err)
 	require.Len(t, a, 50)
 	for i := range a {

@@ -1,4 +1,12 @@
-package main
+// Package corpus generates the benchmark's word-count corpus:
+// English-like text over a made-up vocabulary, words drawn from a Zipf
+// distribution (the k-th most frequent word has weight 1/k), in sentences
+// with capitals, commas, quotes, numbers, a few non-ASCII letters and
+// punctuation, wrapped at about 72 columns. Everything is derived from the
+// seed with integer arithmetic only, so the same seed gives byte-identical
+// files on every machine and Go version. A manifest beside the files
+// (corpus.json) lets a later run reuse a corpus it finds (Spec.Cached).
+package corpus
 
 import (
 	"bytes"
@@ -16,24 +24,17 @@ import (
 	"unicode/utf8"
 )
 
-// The corpus is English-like text over a made-up vocabulary: words drawn
-// from a Zipf distribution (the k-th most frequent word has weight 1/k),
-// in sentences with capitals, commas, quotes, numbers, a few non-ASCII
-// letters and punctuation, wrapped at about 72 columns. Everything is
-// derived from the seed with integer arithmetic only, so the same seed
-// gives byte-identical files on every machine and Go version.
-
 const (
-	// corpusVersion changes whenever the generated text would change, so
-	// that a cached corpus from an older mrbench is regenerated.
-	corpusVersion = 1
-	vocabSize     = 50000
-	lineWidth     = 72
-	manifestName  = "corpus.json"
+	// version changes whenever the generated text would change, so
+	// that a cached corpus from an older generator is regenerated.
+	version      = 1
+	vocabSize    = 50000
+	lineWidth    = 72
+	manifestName = "corpus.json"
 )
 
-// corpusSpec says what to generate.
-type corpusSpec struct {
+// Spec says what to generate; it is also the manifest's content.
+type Spec struct {
 	Version int    `json:"version"`
 	Size    int64  `json:"size"`
 	Files   int    `json:"files"`
@@ -41,8 +42,10 @@ type corpusSpec struct {
 	Vocab   int    `json:"vocab"`
 }
 
-func newCorpusSpec(size int64, files int, seed uint64) (corpusSpec, error) {
-	s := corpusSpec{Version: corpusVersion, Size: size, Files: files, Seed: seed, Vocab: vocabSize}
+// NewSpec returns the Spec of size bytes in files files from seed, or an
+// error if size or files is out of range.
+func NewSpec(size int64, files int, seed uint64) (Spec, error) {
+	s := Spec{Version: version, Size: size, Files: files, Seed: seed, Vocab: vocabSize}
 	switch {
 	case files < 1:
 		return s, fmt.Errorf("need at least one file, got %d", files)
@@ -52,12 +55,12 @@ func newCorpusSpec(size int64, files int, seed uint64) (corpusSpec, error) {
 	return s, nil
 }
 
-// corpusFileName is the name of file i: corpus-00.txt, corpus-01.txt, ...
-func corpusFileName(i int) string { return fmt.Sprintf("corpus-%02d.txt", i) }
+// FileName is the name of file i: corpus-00.txt, corpus-01.txt, ...
+func FileName(i int) string { return fmt.Sprintf("corpus-%02d.txt", i) }
 
 // fileSizes splits the total size evenly; the first files get the
 // remainder, one byte each.
-func (s corpusSpec) fileSizes() []int64 {
+func (s Spec) fileSizes() []int64 {
 	sizes := make([]int64, s.Files)
 	for i := range sizes {
 		sizes[i] = s.Size / int64(s.Files)
@@ -68,23 +71,23 @@ func (s corpusSpec) fileSizes() []int64 {
 	return sizes
 }
 
-// paths returns the corpus files in dir.
-func (s corpusSpec) paths(dir string) []string {
+// Paths returns the corpus files in dir.
+func (s Spec) Paths(dir string) []string {
 	p := make([]string, s.Files)
 	for i := range p {
-		p[i] = filepath.Join(dir, corpusFileName(i))
+		p[i] = filepath.Join(dir, FileName(i))
 	}
 	return p
 }
 
-// cached reports whether dir holds exactly the corpus of s: a manifest for
+// Cached reports whether dir holds exactly the corpus of s: a manifest for
 // s and every file with its expected size, and no other corpus file.
-func (s corpusSpec) cached(dir string) bool {
+func (s Spec) Cached(dir string) bool {
 	data, err := os.ReadFile(filepath.Join(dir, manifestName))
 	if err != nil {
 		return false
 	}
-	var m corpusSpec
+	var m Spec
 	if json.Unmarshal(data, &m) != nil || m != s {
 		return false
 	}
@@ -93,7 +96,7 @@ func (s corpusSpec) cached(dir string) bool {
 		return false
 	}
 	for i, size := range s.fileSizes() {
-		fi, err := os.Stat(filepath.Join(dir, corpusFileName(i)))
+		fi, err := os.Stat(filepath.Join(dir, FileName(i)))
 		if err != nil || !fi.Mode().IsRegular() || fi.Size() != size {
 			return false
 		}
@@ -101,18 +104,18 @@ func (s corpusSpec) cached(dir string) bool {
 	return true
 }
 
-// ensureCorpus generates the corpus of s in dir unless it is already there.
+// Ensure generates the corpus of s in dir unless it is already there.
 // It reports whether it generated anything.
-func ensureCorpus(dir string, s corpusSpec) (bool, error) {
-	if s.cached(dir) {
+func Ensure(dir string, s Spec) (bool, error) {
+	if s.Cached(dir) {
 		return false, nil
 	}
-	return true, generateCorpus(dir, s)
+	return true, Generate(dir, s)
 }
 
-// generateCorpus writes the corpus of s to dir, replacing any corpus files
+// Generate writes the corpus of s to dir, replacing any corpus files
 // there, and writes the manifest last.
-func generateCorpus(dir string, s corpusSpec) error {
+func Generate(dir string, s Spec) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
@@ -139,7 +142,7 @@ func generateCorpus(dir string, s corpusSpec) error {
 			var buf []byte
 			for i := range next {
 				buf = g.file(buf[:0], i, sizes[i])
-				errs[i] = os.WriteFile(filepath.Join(dir, corpusFileName(i)), buf, 0o644)
+				errs[i] = os.WriteFile(filepath.Join(dir, FileName(i)), buf, 0o644)
 			}
 		}()
 	}
@@ -154,9 +157,9 @@ func generateCorpus(dir string, s corpusSpec) error {
 	return os.WriteFile(filepath.Join(dir, manifestName), append(manifest, '\n'), 0o644)
 }
 
-// writeTiny writes n tiny inputs of a few words each, tiny-0000.txt, ...,
+// WriteTiny writes n tiny inputs of a few words each, tiny-0000.txt, ...,
 // to dir and returns their paths.
-func writeTiny(dir string, n int, seed uint64) ([]string, error) {
+func WriteTiny(dir string, n int, seed uint64) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
