@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"bufio"
@@ -8,6 +8,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+)
+
+// scanBufferSize is the first buffer of the reader of an output file,
+// and maxLineSize the longest line it takes.
+const (
+	scanBufferSize = 64 << 10
+	maxLineSize    = 64 << 20
 )
 
 // outputFiles returns the final output files mr-out-* in dir.
@@ -32,7 +39,7 @@ func readOutputs(paths []string) (map[string]string, error) {
 			return nil, err
 		}
 		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 64<<10), 64<<20)
+		sc.Buffer(make([]byte, scanBufferSize), maxLineSize)
 		line := 0
 		for sc.Scan() {
 			line++
@@ -107,30 +114,15 @@ func compareOutputs(want, got map[string]string) error {
 	return fmt.Errorf("output differs from the baseline's (%d keys): %s", len(want), strings.Join(parts, "; "))
 }
 
-// writeCounts writes one "word count" line per word, in byte order of the
-// words (the order of mrsequential's mr-out-0), to path.
-func writeCounts(path string, counts map[string]int) error {
-	words := make([]string, 0, len(counts))
-	for w := range counts {
-		words = append(words, w)
-	}
-	slices.Sort(words)
-	f, err := os.Create(path)
+// verify compares the union of dir's mr-out-* files with want.
+func verify(dir string, want map[string]string) error {
+	paths, err := outputFiles(dir)
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	var line []byte
-	for _, w := range words {
-		line = append(line[:0], w...)
-		line = append(line, ' ')
-		line = strconv.AppendInt(line, int64(counts[w]), 10)
-		line = append(line, '\n')
-		bw.Write(line)
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
+	got, err := readOutputs(paths)
+	if err != nil {
 		return err
 	}
-	return f.Close()
+	return compareOutputs(want, got)
 }

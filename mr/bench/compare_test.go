@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"os"
@@ -6,13 +6,15 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"6.5840/mr/bench/baseline"
 )
 
 func TestWriteAndReadOutputs(t *testing.T) {
 	dir := t.TempDir()
 	counts := map[string]int{"b": 2, "a": 10, "café": 1, "B": 3}
 	p := filepath.Join(dir, "mr-out-0")
-	require.NoError(t, writeCounts(p, counts))
+	require.NoError(t, baseline.WriteCounts(p, counts))
 	data, err := os.ReadFile(p)
 	require.NoError(t, err)
 	require.Equal(t, "B 3\na 10\nb 2\ncafé 1\n", string(data))

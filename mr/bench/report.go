@@ -1,16 +1,19 @@
-package main
+package bench
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
 	"6.5840/mr/bench/corpus"
+	"6.5840/mr/cli"
 )
 
-// result is one measured run.
-type result struct {
+// Result is one measured run.
+type Result struct {
 	Name  string  `json:"name"`
 	WallS float64 `json:"wall_s"`
 	// Ratio is WallS over the baseline's WallS.
@@ -23,15 +26,15 @@ type result struct {
 	WorkerRSSMiB      float64 `json:"worker_max_rss_mib,omitempty"`
 	// CPUS is user plus system time of all the run's processes.
 	CPUS float64 `json:"cpu_s"`
-	// ShuffleMiB is, for distributed runs, the largest total size of the
-	// intermediate files mr-im-* seen on disk during the run (sampled).
+	// ShuffleMiB is, for distributed runs, the size of the map output
+	// the committed map attempts wrote, from the job report.
 	ShuffleMiB *float64 `json:"shuffle_mib,omitempty"`
 	Processes  int      `json:"processes"`
 	Note       string   `json:"note,omitempty"`
 }
 
-// tinyResult is the scheduling-rate measurement.
-type tinyResult struct {
+// TinyResult is the scheduling-rate measurement.
+type TinyResult struct {
 	Inputs      int     `json:"inputs"`
 	NReduce     int     `json:"nreduce"`
 	Workers     int     `json:"workers"`
@@ -41,8 +44,8 @@ type tinyResult struct {
 	PeakRSSMiB  float64 `json:"peak_rss_mib"`
 }
 
-// report is everything a run measured, as written by -json.
-type report struct {
+// Report is everything a Run measured, as WriteJSON writes it.
+type Report struct {
 	Time      string      `json:"time"`
 	GoVersion string      `json:"go_version"`
 	CPUs      int         `json:"cpus"`
@@ -51,17 +54,42 @@ type report struct {
 	CorpusDir string      `json:"corpus_dir"`
 	Workers   int         `json:"workers"`
 	NReduce   int         `json:"nreduce"`
-	Results   []result    `json:"results"`
-	Tiny      *tinyResult `json:"tiny,omitempty"`
+	Results   []Result    `json:"results"`
+	Tiny      *TinyResult `json:"tiny,omitempty"`
 	Notes     []string    `json:"notes,omitempty"`
 }
 
-func kibToMiB(kib int64) float64 { return float64(kib) / 1024 }
+// kibToMiB converts KiB to MiB.
+func kibToMiB(kib int64) float64 { return float64(kib) / kibPerMiB }
+
+// kibPerMiB and bytesPerMiB convert sizes to MiB.
+const (
+	kibPerMiB   = 1 << 10
+	bytesPerMiB = 1 << 20
+)
+
+// formatSize formats a byte count such as 256MiB.
+func formatSize(n int64) string { return cli.ByteSize(n).String() }
+
+// WriteText writes the report as mrbench run prints it: the corpus, the
+// machine, the table of runs, the scheduling rate and the notes.
+func (r Report) WriteText(w io.Writer) {
+	fmt.Fprintf(w, "\ncorpus: %s in %d files (seed %d) at %s\n", formatSize(r.Corpus.Size), r.Corpus.Files, r.Corpus.Seed, r.CorpusDir)
+	fmt.Fprintf(w, "machine: %d CPUs, %s, load average at start %s; distributed runs: %d workers, -nreduce %d\n\n",
+		r.CPUs, r.GoVersion, cmp.Or(r.LoadAvg, "unknown"), r.Workers, r.NReduce)
+	fmt.Fprint(w, formatTable(r.Results))
+	if r.Tiny != nil {
+		fmt.Fprint(w, "\n"+formatTiny(*r.Tiny))
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "\nnote: %s\n", n)
+	}
+}
 
 // formatTable renders the results as an aligned text table: the first
 // column left-aligned, the numbers right-aligned, "-" where a column does
 // not apply.
-func formatTable(results []result) string {
+func formatTable(results []Result) string {
 	header := []string{"run", "wall s", "x baseline", "peak RSS MiB", "coord RSS MiB", "worker RSS MiB", "CPU s", "shuffle MiB"}
 	rows := [][]string{header}
 	for _, r := range results {
@@ -115,13 +143,13 @@ func formatTable(results []result) string {
 }
 
 // formatTiny renders the scheduling-rate line.
-func formatTiny(t tinyResult) string {
+func formatTiny(t TinyResult) string {
 	return fmt.Sprintf("scheduling: %d tiny inputs + %d reduces = %d tasks, %d workers: %.2f s, %.0f tasks/s (coordinator wall time; peak RSS %.1f MiB)\n",
 		t.Inputs, t.NReduce, t.Tasks, t.Workers, t.WallS, t.TasksPerSec, t.PeakRSSMiB)
 }
 
-// writeJSON writes the report to path.
-func writeJSON(path string, r report) error {
+// WriteJSON writes the report to path.
+func (r Report) WriteJSON(path string) error {
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"encoding/json"
@@ -12,7 +12,7 @@ import (
 
 func TestFormatTable(t *testing.T) {
 	shuffle := 12.25
-	got := formatTable([]result{
+	got := formatTable([]Result{
 		{Name: "baseline", WallS: 1.5, Ratio: 1, PeakRSSMiB: 20.5, CPUS: 2.9},
 		{Name: "mr 2w combiner", WallS: 15, Ratio: 10, PeakRSSMiB: 300, CoordinatorRSSMiB: 15.25, WorkerRSSMiB: 300, CPUS: 28.123, ShuffleMiB: &shuffle},
 	})
@@ -25,17 +25,17 @@ func TestFormatTable(t *testing.T) {
 }
 
 func TestFormatTiny(t *testing.T) {
-	got := formatTiny(tinyResult{Inputs: 2000, NReduce: 10, Workers: 4, Tasks: 2010, WallS: 2.01, TasksPerSec: 1000, PeakRSSMiB: 12})
+	got := formatTiny(TinyResult{Inputs: 2000, NReduce: 10, Workers: 4, Tasks: 2010, WallS: 2.01, TasksPerSec: 1000, PeakRSSMiB: 12})
 	require.Equal(t, "scheduling: 2000 tiny inputs + 10 reduces = 2010 tasks, 4 workers: 2.01 s, 1000 tasks/s (coordinator wall time; peak RSS 12.0 MiB)\n", got)
 }
 
 func TestWriteJSON(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "r.json")
-	rep := report{CPUs: 2, Results: []result{{Name: "baseline", WallS: 1}}, Tiny: &tinyResult{Tasks: 3}}
-	require.NoError(t, writeJSON(p, rep))
+	rep := Report{CPUs: 2, Results: []Result{{Name: "baseline", WallS: 1}}, Tiny: &TinyResult{Tasks: 3}}
+	require.NoError(t, rep.WriteJSON(p))
 	data, err := os.ReadFile(p)
 	require.NoError(t, err)
-	var back report
+	var back Report
 	require.NoError(t, json.Unmarshal(data, &back))
 	require.Equal(t, rep, back)
 }
@@ -47,12 +47,12 @@ func TestCombinerNote(t *testing.T) {
 }
 
 func TestParseSkip(t *testing.T) {
-	skip, err := parseSkip("")
+	skip, err := ParseSkip("")
 	require.NoError(t, err)
 	require.Empty(t, skip)
-	skip, err = parseSkip("nocombiner, tiny")
+	skip, err = ParseSkip("nocombiner, tiny")
 	require.NoError(t, err)
 	require.Equal(t, map[string]bool{"nocombiner": true, "tiny": true}, skip)
-	_, err = parseSkip("baseline")
+	_, err = ParseSkip("baseline")
 	require.ErrorContains(t, err, "unknown run")
 }
