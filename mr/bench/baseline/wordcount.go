@@ -27,6 +27,9 @@ import (
 // there are fewer files than CPUs. A variable so that tests can shrink it.
 var chunkSize int64 = 4 << 20
 
+// initialTableSize is the first capacity of a worker's table of words.
+const initialTableSize = 1 << 14
+
 // byte classes of the scanner.
 const (
 	clsSep    = iota // ASCII, not a letter
@@ -63,6 +66,28 @@ func WordCount(paths []string, workers int) (map[string]int, error) {
 	if workers <= 0 {
 		workers = runtime.NumCPU()
 	}
+	pieces, err := split(paths)
+	if err != nil {
+		return nil, err
+	}
+	tables, err := countPieces(paths, pieces, max(1, min(workers, len(pieces))))
+	if err != nil {
+		return nil, err
+	}
+	// Merge into the largest table's key set, then build the map once.
+	n := 0
+	for _, t := range tables {
+		n = max(n, t.used)
+	}
+	out := make(map[string]int, n)
+	for _, t := range tables {
+		t.each(func(word []byte, c int) { out[string(word)] += c })
+	}
+	return out, nil
+}
+
+// split cuts the files at paths into pieces of about chunkSize.
+func split(paths []string) ([]piece, error) {
 	var pieces []piece
 	for i, p := range paths {
 		fi, err := os.Stat(p)
@@ -77,8 +102,12 @@ func WordCount(paths []string, workers int) (map[string]int, error) {
 			pieces = append(pieces, piece{file: i, off: off, n: min(chunkSize, size-off), size: size})
 		}
 	}
-	workers = max(1, min(workers, len(pieces)))
+	return pieces, nil
+}
 
+// countPieces counts the words of the pieces with workers goroutines, each
+// into a table of its own, and returns the tables.
+func countPieces(paths []string, pieces []piece, workers int) ([]*table, error) {
 	work := make(chan piece, len(pieces))
 	for _, p := range pieces {
 		work <- p
@@ -92,7 +121,7 @@ func WordCount(paths []string, workers int) (map[string]int, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			t := newTable(1 << 14)
+			t := newTable(initialTableSize)
 			tables[w] = t
 			var buf []byte
 			for p := range work {
@@ -113,17 +142,7 @@ func WordCount(paths []string, workers int) (map[string]int, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-
-	// Merge into the largest table's key set, then build the map once.
-	n := 0
-	for _, t := range tables {
-		n = max(n, t.used)
-	}
-	out := make(map[string]int, n)
-	for _, t := range tables {
-		t.each(func(word []byte, c int) { out[string(word)] += c })
-	}
-	return out, nil
+	return tables, nil
 }
 
 // readPiece reads piece p of the file at path into buf (reusing its
