@@ -297,98 +297,125 @@ func (g *generator) zipf(r *rng) int {
 // file appends file i's text of exactly size bytes to buf.
 func (g *generator) file(buf []byte, i int, size int64) []byte {
 	r := newRNG(g.seed, 1000+uint64(i))
-	start := len(buf)
-	n := int(size)
-	buf = slices.Grow(buf, n)
-	col := 0
-	var tok []byte
-	put := func(sep string, word []byte) bool {
-		tok = tok[:0]
-		if col > 0 && col+len(sep)+len(word) > lineWidth && !strings.Contains(sep, "\n") {
-			sep = strings.TrimRight(sep, " ") + "\n"
-		}
-		tok = append(tok, sep...)
-		tok = append(tok, word...)
-		if len(buf)-start+len(tok) > n-1 {
-			return false
-		}
-		buf = append(buf, tok...)
-		if nl := bytes.LastIndexByte(tok, '\n'); nl >= 0 {
-			col = len(tok) - nl - 1
-		} else {
-			col += len(tok)
-		}
-		return true
-	}
+	t := &text{start: len(buf), n: int(size)}
+	t.buf = slices.Grow(buf, t.n)
 	var word []byte
 	sep := ""
-fill:
 	for {
 		quoted := r.percent(4)
 		words := 4 + r.intn(20)
 		for w := range words {
-			word = word[:0]
-			if w == 0 && quoted {
-				word = append(word, '"')
+			word = g.word(&r, word[:0], w, words, quoted)
+			if !t.put(sep, word) {
+				return t.pad()
 			}
-			switch {
-			case r.percent(1):
-				word = fmt.Appendf(word, "%d", 1+r.intn(2025))
-			default:
-				v := g.vocab[g.zipf(&r)]
-				if w == 0 {
-					word = appendCapitalized(word, v)
-				} else {
-					word = append(word, v...)
-				}
-				if r.percent(2) {
-					word = append(word, "'s"...)
-				}
-			}
-			if w == words-1 {
-				switch x := r.intn(100); {
-				case x < 85:
-					word = append(word, '.')
-				case x < 92:
-					word = append(word, '?')
-				case x < 97:
-					word = append(word, '!')
-				default:
-					word = append(word, "..."...)
-				}
-				if quoted {
-					word = append(word, '"')
-				}
-			}
-			if !put(sep, word) {
-				break fill
-			}
-			switch x := r.intn(100); {
-			case w == words-1:
-				sep = " "
-				if r.percent(15) {
-					sep = "\n\n"
-				}
-			case x < 6:
-				sep = ", "
-			case x < 7:
-				sep = "; "
-			case x < 8:
-				sep = " — "
-			case x < 9:
-				sep = " - "
-			default:
-				sep = " "
-			}
+			sep = separator(&r, w == words-1)
 		}
 	}
-	for len(buf)-start < n-1 {
-		buf = append(buf, ' ')
+}
+
+// word appends word w of a sentence of words words to buf: a number, or a
+// word of the vocabulary, capitalized first; the last ends the sentence.
+func (g *generator) word(r *rng, buf []byte, w, words int, quoted bool) []byte {
+	if w == 0 && quoted {
+		buf = append(buf, '"')
 	}
-	if len(buf)-start < n {
-		buf = append(buf, '\n')
+	switch {
+	case r.percent(1):
+		buf = fmt.Appendf(buf, "%d", 1+r.intn(2025))
+	default:
+		v := g.vocab[g.zipf(r)]
+		if w == 0 {
+			buf = appendCapitalized(buf, v)
+		} else {
+			buf = append(buf, v...)
+		}
+		if r.percent(2) {
+			buf = append(buf, "'s"...)
+		}
+	}
+	if w < words-1 {
+		return buf
+	}
+	switch x := r.intn(100); {
+	case x < 85:
+		buf = append(buf, '.')
+	case x < 92:
+		buf = append(buf, '?')
+	case x < 97:
+		buf = append(buf, '!')
+	default:
+		buf = append(buf, "..."...)
+	}
+	if quoted {
+		buf = append(buf, '"')
 	}
 	return buf
+}
+
+// separator returns what follows a word: after a sentence's last, a space
+// or a paragraph break; else mostly a space, sometimes punctuation.
+func separator(r *rng, last bool) string {
+	switch x := r.intn(100); {
+	case last:
+		if r.percent(15) {
+			return "\n\n"
+		}
+		return " "
+	case x < 6:
+		return ", "
+	case x < 7:
+		return "; "
+	case x < 8:
+		return " — "
+	case x < 9:
+		return " - "
+	default:
+		return " "
+	}
+}
+
+// text is a file's text being written into buf from start: n bytes, in
+// lines wrapped at lineWidth.
+type text struct {
+	buf      []byte
+	start, n int
+	// col is the column the next byte goes to; tok is put's scratch.
+	col int
+	tok []byte
+}
+
+// put appends sep and word, sep made a line break if the word would pass
+// lineWidth, and reports whether they fitted before the file's last byte.
+func (t *text) put(sep string, word []byte) bool {
+	t.tok = t.tok[:0]
+	if t.col > 0 && t.col+len(sep)+len(word) > lineWidth && !strings.Contains(sep, "\n") {
+		sep = strings.TrimRight(sep, " ") + "\n"
+	}
+	t.tok = append(t.tok, sep...)
+	t.tok = append(t.tok, word...)
+	if len(t.buf)-t.start+len(t.tok) > t.n-1 {
+		return false
+	}
+	t.buf = append(t.buf, t.tok...)
+	if nl := bytes.LastIndexByte(t.tok, '\n'); nl >= 0 {
+		t.col = len(t.tok) - nl - 1
+	} else {
+		t.col += len(t.tok)
+	}
+	return true
+}
+
+// pad fills the text up to n bytes with spaces and a final newline, and
+// returns the buffer.
+func (t *text) pad() []byte {
+	for len(t.buf)-t.start < t.n-1 {
+		t.buf = append(t.buf, ' ')
+	}
+	if len(t.buf)-t.start < t.n {
+		t.buf = append(t.buf, '\n')
+	}
+	return t.buf
 }
 
 // appendCapitalized appends w with its first letter upper-cased.
