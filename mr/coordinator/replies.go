@@ -7,8 +7,8 @@ import (
 	"net/rpc"
 	"sync"
 
+	"6.5840/mr/msglimit"
 	"6.5840/mr/protocol"
-	"6.5840/mr/transport"
 )
 
 // pendingReplies counts the requests read whose replies are not yet
@@ -70,7 +70,7 @@ type serverCodec struct {
 
 func newServerCodec(conn io.ReadWriteCloser, peer string, pending *pendingReplies) *serverCodec {
 	buf := bufio.NewWriter(conn)
-	dec := gob.NewDecoder(transport.LimitMessages(conn, protocol.MaxRequestBytes))
+	dec := gob.NewDecoder(msglimit.NewReader(conn, protocol.MaxRequestBytes))
 	return &serverCodec{rwc: conn, peer: peer, dec: dec, enc: gob.NewEncoder(buf), encBuf: buf, pending: pending}
 }
 

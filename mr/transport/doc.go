@@ -10,6 +10,5 @@
 // connection: Listen takes an exclusive lock beside the socket, so two
 // coordinators cannot both take an address, never replaces a name that is
 // not this user's own socket, and both sides refuse a peer that runs as
-// another user. LimitMessages bounds the gob messages a server reads, so
-// a length prefix cannot make it allocate gigabytes.
+// another user.
 package transport

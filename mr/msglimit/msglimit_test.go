@@ -1,4 +1,4 @@
-package transport
+package msglimit
 
 import (
 	"bytes"
@@ -35,11 +35,11 @@ func TestLimitMessagesPassesARequestThroughUnchanged(t *testing.T) {
 		"one byte": iotest.OneByteReader(bytes.NewReader(stream)),
 		"half":     iotest.HalfReader(bytes.NewReader(stream)),
 	} {
-		got, err := io.ReadAll(LimitMessages(r, protocol.MaxRequestBytes))
+		got, err := io.ReadAll(NewReader(r, protocol.MaxRequestBytes))
 		if err != nil || !bytes.Equal(got, stream) {
 			t.Errorf("%s: read %d bytes, err %v; want the %d bytes unchanged", name, len(got), err, len(stream))
 		}
-		dec := gob.NewDecoder(LimitMessages(bytes.NewReader(stream), protocol.MaxRequestBytes))
+		dec := gob.NewDecoder(NewReader(bytes.NewReader(stream), protocol.MaxRequestBytes))
 		var req rpc.Request
 		var back protocol.ReportArgs
 		if err := dec.Decode(&req); err != nil {
@@ -55,14 +55,14 @@ func TestLimitMessagesRefusesAHugeLengthBeforeAllocating(t *testing.T) {
 	// A length prefix of 8 GiB - 1 (gob's own limit is 8 GiB): a decoder
 	// reading the raw stream would try to allocate that much.
 	huge := []byte{0xfc, 0x01, 0xff, 0xff, 0xff, 'x'}
-	r := LimitMessages(bytes.NewReader(huge), protocol.MaxRequestBytes)
+	r := NewReader(bytes.NewReader(huge), protocol.MaxRequestBytes)
 	var v int
 	err := gob.NewDecoder(r).Decode(&v)
-	if !errors.Is(err, ErrMessageTooLarge) {
-		t.Fatalf("decode: got %v; want ErrMessageTooLarge", err)
+	if !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("decode: got %v; want ErrTooLarge", err)
 	}
-	if _, err := r.Read(make([]byte, 1)); !errors.Is(err, ErrMessageTooLarge) {
-		t.Fatalf("read after the refusal: got %v; want ErrMessageTooLarge again", err)
+	if _, err := r.Read(make([]byte, 1)); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("read after the refusal: got %v; want ErrTooLarge again", err)
 	}
 }
 
@@ -74,10 +74,10 @@ func TestLimitMessagesBoundary(t *testing.T) {
 		want error
 	}{
 		{max: uint64(len(stream)), want: nil},
-		{max: 900, want: ErrMessageTooLarge},
+		{max: 900, want: ErrTooLarge},
 	} {
 		var got string
-		err := gob.NewDecoder(LimitMessages(bytes.NewReader(stream), tc.max)).Decode(&got)
+		err := gob.NewDecoder(NewReader(bytes.NewReader(stream), tc.max)).Decode(&got)
 		if !errors.Is(err, tc.want) || (err == nil && got != body) {
 			t.Errorf("max %d: got err %v; want %v", tc.max, err, tc.want)
 		}
@@ -93,14 +93,14 @@ func FuzzLimitMessages(f *testing.F) {
 	f.Add([]byte{0x80, 0x05}, uint16(10))
 	f.Add([]byte{0x03, 'a', 'b'}, uint16(2))
 	f.Fuzz(func(t *testing.T, data []byte, max uint16) {
-		got, err := io.ReadAll(LimitMessages(iotest.HalfReader(bytes.NewReader(data)), uint64(max)))
+		got, err := io.ReadAll(NewReader(iotest.HalfReader(bytes.NewReader(data)), uint64(max)))
 		if !bytes.HasPrefix(data, got) {
 			t.Fatalf("handed on %x, not a prefix of %x", got, data)
 		}
 		if err == nil && !bytes.Equal(got, data) {
 			t.Fatalf("no error but only %d of %d bytes handed on", len(got), len(data))
 		}
-		if errors.Is(err, ErrMessageTooLarge) && len(got) == len(data) {
+		if errors.Is(err, ErrTooLarge) && len(got) == len(data) {
 			t.Fatalf("refused, yet every byte was handed on")
 		}
 	})

@@ -1,4 +1,9 @@
-package transport
+// Package msglimit bounds the gob messages a server reads from a
+// connection: gob itself accepts a length prefix of up to 8 GiB and
+// allocates it before reading a byte of the message, so a peer could make
+// a server allocate gigabytes with a few bytes. The reader from NewReader
+// checks every length prefix as the bytes pass through, unchanged.
+package msglimit
 
 import (
 	"errors"
@@ -6,9 +11,9 @@ import (
 	"io"
 )
 
-// ErrMessageTooLarge is returned (wrapped) by a reader from LimitMessages
+// ErrTooLarge is returned (wrapped) by a reader from NewReader
 // when a message's length prefix exceeds the limit.
-var ErrMessageTooLarge = errors.New("gob message too large")
+var ErrTooLarge = errors.New("gob message too large")
 
 // gob's wire format: a stream of messages, each preceded by its length as
 // an unsigned integer. An unsigned integer below 0x80 is one byte;
@@ -20,15 +25,15 @@ const (
 	maxPrefixLength = 1 + maxUintBytes
 )
 
-// LimitMessages returns a reader that passes r's bytes through unchanged
+// NewReader returns a reader that passes r's bytes through unchanged
 // while checking the length prefix of every gob message in them: a
-// message longer than max ends the stream with ErrMessageTooLarge before
+// message longer than max ends the stream with ErrTooLarge before
 // a decoder reading from it can allocate for it.
-func LimitMessages(r io.Reader, max uint64) io.Reader {
+func NewReader(r io.Reader, max uint64) io.Reader {
 	return &messageLimiter{r: r, max: max}
 }
 
-// messageLimiter is LimitMessages' reader.
+// messageLimiter is NewReader's reader.
 type messageLimiter struct {
 	r   io.Reader
 	max uint64
@@ -86,7 +91,7 @@ func (l *messageLimiter) readPrefix() error {
 	count := int(-int8(first))
 	if count < 1 || count > maxUintBytes {
 		l.n = 0
-		return fmt.Errorf("%w: bad length prefix %#x", ErrMessageTooLarge, first)
+		return fmt.Errorf("%w: bad length prefix %#x", ErrTooLarge, first)
 	}
 	k, err := io.ReadFull(l.r, l.prefix[1:1+count])
 	l.n += k
@@ -99,7 +104,7 @@ func (l *messageLimiter) readPrefix() error {
 	}
 	if length > l.max {
 		l.n = 0 // hand on nothing of a message that is refused
-		return fmt.Errorf("%w: %d bytes, more than %d", ErrMessageTooLarge, length, l.max)
+		return fmt.Errorf("%w: %d bytes, more than %d", ErrTooLarge, length, l.max)
 	}
 	l.left = length
 	return nil
