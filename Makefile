@@ -76,7 +76,7 @@ BENCH_FLAGS ?=
 bench: build
 	$(BIN)/mrbench run -bin $(BIN) $(BENCH_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./mr/coordinator
-	$(GO) test -run '^$$' -bench . ./mr/ifile ./mr/merge ./mr/worker ./mr/baseline ./mr/atomicfile ./mr/streaming
+	$(GO) test -run '^$$' -bench . ./mr/ifile ./mr/merge ./mr/worker ./mr/bench/baseline ./mr/atomicfile ./mr/streaming
 
 clean:
 	rm -rf $(BIN) $(RUN_DIR)

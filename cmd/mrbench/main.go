@@ -1,17 +1,15 @@
 // Command mrbench measures the MapReduce engine against an honest baseline
-// on a generated word-count corpus.
+// on a generated word-count corpus (mr/bench).
 //
 //	mrbench gen -dir DIR [-size 256MiB] [-files 32] [-seed 1]
 //	mrbench baseline [-workers N] [-o mr-out-0] FILE...
 //	mrbench run [-bin bin] [-corpus DIR] [-size 256MiB] [-files 32] [-tiny 2000] [-workers 2] [-json FILE] [-skip RUNS]
 //
 // gen writes a deterministic corpus (same seed, same bytes). baseline counts
-// words with mr/baseline, a plain parallel hash-map count, and writes sorted
-// "word count" lines like mrsequential. run does the whole benchmark: the
-// baseline, bin/mrsequential, a coordinator with workers running bin/wc.so
-// (MapEmit) with and without the combiner, and bin/labwc.so (the lab's
-// Map, no combiner), and the scheduling rate on tiny inputs; it checks
-// every output against the baseline's and prints a table.
+// words with mr/bench/baseline, a plain parallel hash-map count, and writes
+// sorted "word count" lines like mrsequential. run does the whole benchmark
+// (bench.Run) and prints a table. A mistake on the command line exits 2, a
+// failed measurement 1.
 package main
 
 import (
@@ -19,59 +17,87 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
-	"6.5840/mr/baseline"
+	"6.5840/mr/bench"
+	"6.5840/mr/bench/baseline"
+	"6.5840/mr/bench/corpus"
 	"6.5840/mr/cli"
 )
 
 const prog = "mrbench"
 
+// Corpus defaults of the gen and run subcommands.
+const (
+	defaultSize  = 256 << 20
+	defaultFiles = 32
+	defaultSeed  = 1
+)
+
 // errUsage marks a command-line mistake: exit status 2.
 var errUsage = errors.New("usage")
 
-func usage() {
-	fmt.Fprintf(os.Stderr, `usage:
-  %[1]s gen -dir DIR [-size 256MiB] [-files 32] [-seed 1] [-force]
-  %[1]s baseline [-workers N] [-o mr-out-0] FILE...
-  %[1]s run [-bin bin] [-corpus DIR] [-size 256MiB] [-files 32] [-seed 1] [-tiny 2000] [-workers 2]
-      [-nreduce 10] [-json FILE] [-skip sequential,combiner,nocombiner,labwc,tiny] [-work DIR] [-keep] [-timeout 30m]
+// subcommand is one of mrbench's subcommands.
+type subcommand struct {
+	name string
+	// usage is its synopsis, the lines after "mrbench NAME".
+	usage string
+	run   func(args []string) error
+}
 
-Run "%[1]s SUBCOMMAND -h" for the flags of one subcommand.
-`, prog)
+// subcommands are mrbench's subcommands, in the order usage lists them.
+var subcommands = []subcommand{
+	{"gen", "-dir DIR [-size 256MiB] [-files 32] [-seed 1] [-force]", cmdGen},
+	{"baseline", "[-workers N] [-o mr-out-0] FILE...", cmdBaseline},
+	{"run", "[-bin bin] [-corpus DIR] [-size 256MiB] [-files 32] [-seed 1] [-tiny 2000] [-workers 2]\n" +
+		"      [-nreduce 10] [-json FILE] [-skip sequential,combiner,nocombiner,labwc,tiny] [-work DIR] [-keep] [-timeout 30m]", cmdRun},
+}
+
+func usage() {
+	var sb strings.Builder
+	sb.WriteString("usage:\n")
+	for _, s := range subcommands {
+		fmt.Fprintf(&sb, "  %s %s %s\n", prog, s.name, s.usage)
+	}
+	fmt.Fprintf(&sb, "\nRun \"%s SUBCOMMAND -h\" for the flags of one subcommand.\n", prog)
+	fmt.Fprint(os.Stderr, sb.String())
 }
 
 func main() {
 	if len(os.Args) < 2 {
 		usage()
-		os.Exit(2)
+		os.Exit(cli.ExitUsage)
 	}
-	sub, args := os.Args[1], os.Args[2:]
-	var err error
-	switch sub {
-	case "gen":
-		err = cmdGen(args)
-	case "baseline":
-		err = cmdBaseline(args)
-	case "run":
-		err = cmdRun(args)
+	name, args := os.Args[1], os.Args[2:]
+	switch name {
 	case "help", "-h", "-help", "--help":
 		usage()
 		return
-	default:
-		fmt.Fprintf(os.Stderr, "%s: unknown subcommand %q\n", prog, sub)
-		usage()
-		os.Exit(2)
 	}
+	for _, s := range subcommands {
+		if s.name == name {
+			exit(name, s.run(args))
+			return
+		}
+	}
+	fmt.Fprintf(os.Stderr, "%s: unknown subcommand %q\n", prog, name)
+	usage()
+	os.Exit(cli.ExitUsage)
+}
+
+// exit ends the program for subcommand name's error: 0 for none or a
+// request for help, 2 for a mistake on the command line, 1 otherwise.
+func exit(name string, err error) {
 	switch {
 	case err == nil:
 	case errors.Is(err, flag.ErrHelp):
 	case errors.Is(err, errUsage):
-		fmt.Fprintf(os.Stderr, "%s %s: %v\n", prog, sub, err)
-		os.Exit(2)
+		fmt.Fprintf(os.Stderr, "%s %s: %v\n", prog, name, err)
+		os.Exit(cli.ExitUsage)
 	default:
-		fmt.Fprintf(os.Stderr, "%s %s: FAILED: %v\n", prog, sub, err)
-		os.Exit(1)
+		fmt.Fprintf(os.Stderr, "%s %s: FAILED: %v\n", prog, name, err)
+		os.Exit(cli.ExitFailure)
 	}
 }
 
@@ -87,16 +113,23 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
-// formatSize formats a byte count such as 256MiB.
-func formatSize(n int64) string { return cli.ByteSize(n).String() }
+// usageError wraps err, a bad value on the command line, in errUsage.
+func usageError(err error) error { return fmt.Errorf("%w: %v", errUsage, err) }
+
+// corpusFlags registers the flags of a corpus on fs and returns the
+// function that makes its Spec once fs is parsed.
+func corpusFlags(fs *flag.FlagSet, sizeHelp, filesHelp, seedHelp string) func() (corpus.Spec, error) {
+	size := cli.ByteSize(defaultSize)
+	fs.Var(&size, "size", sizeHelp)
+	files := fs.Int("files", defaultFiles, filesHelp)
+	seed := fs.Uint64("seed", defaultSeed, seedHelp)
+	return func() (corpus.Spec, error) { return corpus.NewSpec(int64(size), *files, *seed) }
+}
 
 func cmdGen(args []string) error {
 	fs := flag.NewFlagSet("gen", flag.ContinueOnError)
 	dir := fs.String("dir", "", "directory to write corpus-NN.txt files to (required)")
-	size := cli.ByteSize(256 << 20)
-	fs.Var(&size, "size", "total size, e.g. 256MiB, 1GiB, 10MB, 1000")
-	files := fs.Int("files", 32, "number of files")
-	seed := fs.Uint64("seed", 1, "seed: the same seed gives the same bytes")
+	spec := corpusFlags(fs, "total size, e.g. 256MiB, 1GiB, 10MB, 1000", "number of files", "seed: the same seed gives the same bytes")
 	force := fs.Bool("force", false, "regenerate even if the directory already holds this corpus")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -105,19 +138,19 @@ func cmdGen(args []string) error {
 		fs.Usage()
 		return fmt.Errorf("%w: need -dir and no arguments", errUsage)
 	}
-	spec, err := newCorpusSpec(int64(size), *files, *seed)
+	s, err := spec()
 	if err != nil {
-		return fmt.Errorf("%w: %v", errUsage, err)
+		return usageError(err)
 	}
 	start := time.Now()
-	if !*force && spec.cached(*dir) {
-		fmt.Printf("%s already holds this corpus (%d files, %s, seed %d)\n", *dir, spec.Files, formatSize(spec.Size), spec.Seed)
+	if !*force && s.Cached(*dir) {
+		fmt.Printf("%s already holds this corpus (%d files, %s, seed %d)\n", *dir, s.Files, cli.ByteSize(s.Size), s.Seed)
 		return nil
 	}
-	if err := generateCorpus(*dir, spec); err != nil {
+	if err := corpus.Generate(*dir, s); err != nil {
 		return err
 	}
-	fmt.Printf("wrote %d files, %s, seed %d, to %s in %.2f s\n", spec.Files, formatSize(spec.Size), spec.Seed, *dir, time.Since(start).Seconds())
+	fmt.Printf("wrote %d files, %s, seed %d, to %s in %.2f s\n", s.Files, cli.ByteSize(s.Size), s.Seed, *dir, time.Since(start).Seconds())
 	return nil
 }
 
@@ -138,7 +171,7 @@ func cmdBaseline(args []string) error {
 		return err
 	}
 	counted := time.Since(start)
-	if err := writeCounts(*out, counts); err != nil {
+	if err := baseline.WriteCounts(*out, counts); err != nil {
 		return err
 	}
 	total := 0
@@ -148,4 +181,65 @@ func cmdBaseline(args []string) error {
 	fmt.Printf("baseline: %d words, %d distinct, in %d files: counted in %.3f s, written to %s, wall %.3f s\n",
 		total, len(counts), fs.NArg(), counted.Seconds(), *out, time.Since(start).Seconds())
 	return nil
+}
+
+func cmdRun(args []string) error {
+	cfg, jsonPath, err := runFlags(args)
+	if err != nil {
+		return err
+	}
+	rep, err := bench.Run(cfg)
+	if err != nil {
+		return err
+	}
+	rep.WriteText(os.Stdout)
+	if jsonPath != "" {
+		if err := rep.WriteJSON(jsonPath); err != nil {
+			return err
+		}
+		fmt.Printf("\nresults written to %s\n", jsonPath)
+	}
+	return nil
+}
+
+// runFlags returns the Config of mrbench run from its flags, checked, and
+// the -json path.
+func runFlags(args []string) (bench.Config, string, error) {
+	cfg := bench.DefaultConfig()
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.StringVar(&cfg.Bin, "bin", cfg.Bin, "directory holding mrcoordinator, mrworker, mrsequential and wc.so (make build)")
+	fs.StringVar(&cfg.CorpusDir, "corpus", "", "corpus directory, generated if it does not hold the corpus asked for (default: a directory per size, file count and seed under $TMPDIR)")
+	spec := corpusFlags(fs, "corpus size, e.g. 256MiB, 1GiB, 16MiB", "corpus files (map tasks)", "corpus seed")
+	fs.IntVar(&cfg.Tiny, "tiny", cfg.Tiny, "tiny inputs for the scheduling-rate run (0: skip it)")
+	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "workers of the distributed runs")
+	fs.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "reduce tasks of the distributed runs")
+	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
+	fs.StringVar(&cfg.Work, "work", "", "where to make the scratch directory (default $TMPDIR)")
+	fs.BoolVar(&cfg.Keep, "keep", false, "keep the scratch directory (outputs and logs of every run)")
+	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "the most any one run may take")
+	skipList := fs.String("skip", "", "comma-separated runs to leave out: sequential, combiner, nocombiner, labwc, streaming, tiny (the baseline always runs)")
+	fs.StringVar(&cfg.Examples, "examples", cfg.Examples, "directory holding the streaming word count (wc_map.py, wc_reduce.py) for the streaming run")
+	if err := parseFlags(fs, args); err != nil {
+		return cfg, "", err
+	}
+	if fs.NArg() > 0 {
+		return cfg, "", fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	var err error
+	if cfg.Spec, err = spec(); err != nil {
+		return cfg, "", usageError(err)
+	}
+	if cfg.Skip, err = bench.ParseSkip(*skipList); err != nil {
+		return cfg, "", usageError(err)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return cfg, "", fmt.Errorf("cannot find this program to run the baseline: %w", err)
+	}
+	cfg.Baseline = []string{self, "baseline"}
+	cfg.Progress = func(line string) { fmt.Fprintf(os.Stderr, "%s: %s\n", prog, line) }
+	if err := cfg.Validate(); err != nil {
+		return cfg, "", usageError(err)
+	}
+	return cfg, *jsonPath, nil
 }

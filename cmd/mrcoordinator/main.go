@@ -25,9 +25,9 @@ import (
 	"6.5840/mr/coordinator"
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/netguard"
-	"6.5840/mr/protocol"
 	"6.5840/mr/status"
 	"6.5840/mr/tlsconf"
+	"6.5840/mr/transport"
 )
 
 const (
@@ -123,7 +123,7 @@ func main() {
 // and serves it on its address, and the status page if asked for. It
 // exits with a message naming what is wrong.
 func start(cfg coordinator.Config, opts options, logger *slog.Logger) (*coordinator.Coordinator, net.Listener) {
-	addr, err := protocol.ResolveAddr(opts.addr)
+	addr, err := transport.ResolveAddr(opts.addr)
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, err)
 	}
@@ -139,7 +139,7 @@ func start(cfg coordinator.Config, opts options, logger *slog.Logger) (*coordina
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, err)
 	}
-	l, err := protocol.ListenAuthenticated(addr, secret, tlsConf, logger)
+	l, err := transport.ListenAuthenticated(addr, secret, tlsConf, logger)
 	if err != nil {
 		cli.Fatal(prog, cli.ExitFailure, err)
 	}
@@ -182,7 +182,7 @@ func showProgress(out *cli.StatusWriter, c *coordinator.Coordinator, quiet bool)
 func parseFlags() (coordinator.Config, options) {
 	cfg := coordinator.DefaultConfig()
 	var opts options
-	flag.StringVar(&opts.addr, "addr", "", "address to listen on: a Unix socket path or tcp:HOST:PORT (default $"+protocol.AddrEnv+", else "+protocol.DefaultDir+"/5840-mr-UID, the MIT 6.5840 lab's)")
+	flag.StringVar(&opts.addr, "addr", "", "address to listen on: a Unix socket path or tcp:HOST:PORT (default $"+transport.AddrEnv+", else "+transport.DefaultDir+"/5840-mr-UID, the MIT 6.5840 lab's)")
 	flag.StringVar(&opts.secretFile, "secret-file", "", "file whose whole content is the job's shared secret (required with -addr tcp:...; at least 16 bytes, mode 0600)")
 	opts.tlsFiles = cli.TLSFlags(flag.CommandLine)
 	flag.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "number of reduce tasks (and mr-out-* files)")
@@ -237,9 +237,10 @@ func serveStatus(addr string, c *coordinator.Coordinator, secret auth.Secret, tl
 	if err != nil {
 		return fmt.Errorf("-http %s: %w", addr, err)
 	}
-	debugAllowed := status.DebugAccess(l.Addr(), secret)
+	token := secret.Token(auth.PurposeDebug)
+	debugAllowed := status.DebugAccess(l.Addr(), token)
 	useTLS := debugAllowed != nil && tlsConf != nil
-	detailAllowed := status.DetailAccess(l.Addr(), secret, useTLS)
+	detailAllowed := status.DetailAccess(l.Addr(), token, useTLS)
 	scheme := "http"
 	l = netguard.LimitListener(l, statusMaxConns)
 	if useTLS {
@@ -268,7 +269,7 @@ func printDebugToken(file string) {
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, fmt.Errorf("-secret-file: %w", err))
 	}
-	fmt.Println(status.DebugToken(secret))
+	fmt.Println(secret.Token(auth.PurposeDebug))
 }
 
 // writeReport writes the job report, if asked for; a failure to write it

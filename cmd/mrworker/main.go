@@ -11,7 +11,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -20,7 +19,8 @@ import (
 
 	"6.5840/mr/appflags"
 	"6.5840/mr/cli"
-	"6.5840/mr/protocol"
+	"6.5840/mr/tlsconf"
+	"6.5840/mr/transport"
 	"6.5840/mr/worker"
 )
 
@@ -47,104 +47,41 @@ const (
 	shutdownGrace = time.Second
 )
 
+// options are the flags that are not the worker's Config.
+type options struct {
+	addr, secretFile string
+	tlsFiles         *tlsconf.Files
+	app              *appflags.Flags
+	noCombine        bool
+	verbose          bool
+	logFormat        string
+	cpuProfile       string
+}
+
 func main() {
-	addrFlag := flag.String("addr", "", "coordinator address: a Unix socket path or tcp:HOST:PORT (default $"+protocol.AddrEnv+", else "+protocol.DefaultDir+"/5840-mr-UID, the MIT 6.5840 lab's)")
-	retry := flag.Duration("retry-window", worker.DefaultRetryWindow, "how long to keep trying an unreachable coordinator before exiting")
-	stuckGrace := flag.Duration("stuck-grace", worker.DefaultStuckGrace, "how long Map or Reduce may run on after its attempt was revoked before the worker exits 1 (it cannot stop them) so that a fresh worker takes its place")
-	verbose := flag.Bool("v", false, "log debug messages")
-	logFormat := flag.String("log-format", cli.FormatText, "log format: text or json")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the worker to this file")
-	sortBuffer := cli.ByteSize(worker.DefaultSortBuffer)
-	flag.Var(&sortBuffer, "sort-buffer", "map output kept in memory before sorted runs spill to disk")
-	noCombine := flag.Bool("no-combine", os.Getenv(noCombineEnv) == "1", "do not use the plugin's Combine (or the -combiner) even if it has one (default from $"+noCombineEnv+"=1)")
-	secretFile := flag.String("secret-file", "", "file whose whole content is the job's shared secret (required with -addr tcp:...; at least 16 bytes, mode 0600)")
-	localDir := flag.String("local-dir", "", "where this worker keeps its map output (default: the working folder); with -addr tcp:... it is served to other workers")
-	tlsFiles := cli.TLSFlags(flag.CommandLine)
-	serve := flag.String("serve", "", "HOST:PORT to serve map output on, with -addr tcp:... (default: an ephemeral port on the address the coordinator is reached from; :PORT listens on every address and advertises that one)")
-	appFlags := appflags.Register(flag.CommandLine)
-	flag.Usage = func() {
-		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] APP.so\n       %s [flags] -mapper CMD -reducer CMD [-combiner CMD]\n", prog, prog)
-		flag.PrintDefaults()
-	}
-	flag.Parse()
-	switch {
-	case appFlags.Streaming() && flag.NArg() != 0:
-		flag.Usage()
-		cli.Fatal(prog, cli.ExitUsage, errors.New("-mapper and -reducer take the place of a plugin file: give one or the other"))
-	case !appFlags.Streaming() && flag.NArg() != 1:
-		flag.Usage()
-		cli.Fatal(prog, cli.ExitUsage, errors.New("need exactly one plugin file, or -mapper and -reducer"))
-	}
-	if sortBuffer <= 0 {
-		cli.Fatal(prog, cli.ExitUsage, fmt.Errorf("-sort-buffer must be positive, got %d", sortBuffer))
-	}
-	if *stuckGrace <= 0 {
-		cli.Fatal(prog, cli.ExitUsage, fmt.Errorf("-stuck-grace must be positive, got %v", *stuckGrace))
-	}
-	addr, err := protocol.ResolveAddr(*addrFlag)
+	cfg, opts := parseFlags()
+	logger, err := cli.NewLogger(os.Stderr, opts.logFormat, opts.verbose)
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, err)
 	}
-	secret, err := cli.Secret(addr, *secretFile)
-	if err != nil {
-		cli.Fatal(prog, cli.ExitUsage, err)
-	}
-	tlsConf, err := cli.TLS(addr, *tlsFiles)
-	if err != nil {
-		cli.Fatal(prog, cli.ExitUsage, err)
-	}
-	if addr.Network != "tcp" && (*serve != "" || *localDir != "") {
-		cli.Fatal(prog, cli.ExitUsage, errors.New("-serve and -local-dir need -addr tcp:HOST:PORT: "+
-			"on one machine map output stays in the job's folder"))
-	}
-	if *serve != "" {
-		if _, _, err := net.SplitHostPort(*serve); err != nil {
-			cli.Fatal(prog, cli.ExitUsage, fmt.Errorf("-serve %s: want HOST:PORT (:PORT listens on every address): %w", *serve, err))
-		}
-	}
-	if *localDir != "" {
-		if info, err := os.Stat(*localDir); err != nil || !info.IsDir() {
-			cli.Fatal(prog, cli.ExitUsage, fmt.Errorf("-local-dir %s: not a folder", *localDir))
-		}
-	}
-	logger, err := cli.NewLogger(os.Stderr, *logFormat, *verbose)
-	if err != nil {
-		cli.Fatal(prog, cli.ExitUsage, err)
-	}
-	a, appID, err := appFlags.Load(flag.Arg(0), logger)
+	cfg.Logger = logger
+	cfg.App, cfg.AppID, err = opts.app.Load(flag.Arg(0), logger)
 	switch {
 	case errors.Is(err, appflags.ErrBadCommand):
 		cli.Fatal(prog, cli.ExitUsage, err)
 	case err != nil:
 		cli.Fatal(prog, cli.ExitFailure, err)
 	}
-	if *noCombine {
-		a.Combine, a.CombineTask = nil, nil
+	if opts.noCombine {
+		cfg.App.Combine, cfg.App.CombineTask = nil, nil
 	}
-	w, err := worker.New(worker.Config{
-		Addr:        addr,
-		Secret:      secret,
-		TLS:         tlsConf,
-		LocalDir:    *localDir,
-		Serve:       *serve,
-		App:         a,
-		AppID:       appID,
-		RetryWindow: *retry,
-		StuckGrace:  *stuckGrace,
-		SortBuffer:  int64(sortBuffer),
-		Logger:      logger,
-	})
+	w, err := worker.New(cfg)
 	if err != nil {
-		cli.Fatal(prog, cli.ExitFailure, err)
+		cli.Fatal(prog, exitCode(err), err)
 	}
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(gcPercent)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(max(minMemoryLimit, memoryPerSortBuffer*int64(sortBuffer)))
-	}
-	if *cpuProfile != "" {
-		stopProfile, err := cli.StartCPUProfile(*cpuProfile)
+	tuneMemory(cfg.SortBuffer)
+	if opts.cpuProfile != "" {
+		stopProfile, err := cli.StartCPUProfile(opts.cpuProfile)
 		if err != nil {
 			cli.Fatal(prog, cli.ExitUsage, err)
 		}
@@ -152,35 +89,100 @@ func main() {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	stopOnSignal(cancel)
+	err = w.Run(ctx)
+	switch {
+	case ctx.Err() != nil:
+		cli.Fatal(prog, cli.ExitFailure, errors.New("interrupted"))
+	case err == nil:
+	case worker.ExitOf(err) == worker.ExitCoordinatorGone:
+		// The coordinator went away after we had worked for it: it most
+		// likely finished the job while this worker was busy.
+		logger.Warn("coordinator gone; exiting", "err", err)
+	default:
+		cli.Fatal(prog, exitCode(err), err)
+	}
+}
+
+// exitCode is the exit status for err, from worker.New or Worker.Run.
+func exitCode(err error) int {
+	if worker.ExitOf(err) == worker.ExitBadConfig {
+		return cli.ExitUsage
+	}
+	return cli.ExitFailure
+}
+
+// parseFlags returns the worker's Config, checked, and the other options
+// from the command line, or exits 2 for a bad one.
+func parseFlags() (worker.Config, options) {
+	cfg := worker.DefaultConfig()
+	var opts options
+	flag.StringVar(&opts.addr, "addr", "", "coordinator address: a Unix socket path or tcp:HOST:PORT (default $"+transport.AddrEnv+", else "+transport.DefaultDir+"/5840-mr-UID, the MIT 6.5840 lab's)")
+	flag.DurationVar(&cfg.RetryWindow, "retry-window", cfg.RetryWindow, "how long to keep trying an unreachable coordinator before exiting")
+	flag.DurationVar(&cfg.StuckGrace, "stuck-grace", cfg.StuckGrace, "how long Map or Reduce may run on after its attempt was revoked before the worker exits 1 (it cannot stop them) so that a fresh worker takes its place")
+	flag.BoolVar(&opts.verbose, "v", false, "log debug messages")
+	flag.StringVar(&opts.logFormat, "log-format", cli.FormatText, "log format: text or json")
+	flag.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the worker to this file")
+	sortBuffer := cli.ByteSize(cfg.SortBuffer)
+	flag.Var(&sortBuffer, "sort-buffer", "map output kept in memory before sorted runs spill to disk")
+	flag.BoolVar(&opts.noCombine, "no-combine", os.Getenv(noCombineEnv) == "1", "do not use the plugin's Combine (or the -combiner) even if it has one (default from $"+noCombineEnv+"=1)")
+	flag.StringVar(&opts.secretFile, "secret-file", "", "file whose whole content is the job's shared secret (required with -addr tcp:...; at least 16 bytes, mode 0600)")
+	flag.StringVar(&cfg.LocalDir, "local-dir", "", "where this worker keeps its map output (default: the working folder); with -addr tcp:... it is served to other workers")
+	opts.tlsFiles = cli.TLSFlags(flag.CommandLine)
+	flag.StringVar(&cfg.Serve, "serve", "", "HOST:PORT to serve map output on, with -addr tcp:... (default: an ephemeral port on the address the coordinator is reached from; :PORT listens on every address and advertises that one)")
+	opts.app = appflags.Register(flag.CommandLine)
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: %s [flags] APP.so\n       %s [flags] -mapper CMD -reducer CMD [-combiner CMD]\n", prog, prog)
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	cfg.SortBuffer = int64(sortBuffer)
+	switch {
+	case opts.app.Streaming() && flag.NArg() != 0:
+		flag.Usage()
+		cli.Fatal(prog, cli.ExitUsage, errors.New("-mapper and -reducer take the place of a plugin file: give one or the other"))
+	case !opts.app.Streaming() && flag.NArg() != 1:
+		flag.Usage()
+		cli.Fatal(prog, cli.ExitUsage, errors.New("need exactly one plugin file, or -mapper and -reducer"))
+	}
+	var err error
+	if cfg.Addr, err = transport.ResolveAddr(opts.addr); err != nil {
+		cli.Fatal(prog, cli.ExitUsage, err)
+	}
+	if cfg.Secret, err = cli.Secret(cfg.Addr, opts.secretFile); err != nil {
+		cli.Fatal(prog, cli.ExitUsage, err)
+	}
+	if cfg.TLS, err = cli.TLS(cfg.Addr, *opts.tlsFiles); err != nil {
+		cli.Fatal(prog, cli.ExitUsage, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		cli.Fatal(prog, cli.ExitUsage, err)
+	}
+	return cfg, opts
+}
+
+// tuneMemory holds the collector back (gcPercent) and sets a soft memory
+// limit from the sort buffer, unless $GOGC or $GOMEMLIMIT says otherwise.
+func tuneMemory(sortBuffer int64) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(max(minMemoryLimit, memoryPerSortBuffer*sortBuffer))
+	}
+}
+
+// stopOnSignal has SIGINT and SIGTERM cancel the run, and exit 1 if the
+// running task has not noticed within shutdownGrace: Map or Reduce may
+// not return soon, and the coordinator hands an abandoned attempt to
+// another worker anyway.
+func stopOnSignal(cancel context.CancelFunc) {
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		// Map or Reduce may not return soon; the coordinator hands an
-		// abandoned attempt to another worker anyway.
 		sig := <-signals
 		cancel()
 		time.Sleep(shutdownGrace)
 		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("stopped by %v while running a task", sig))
 	}()
-	err = w.Run(ctx)
-	if ctx.Err() != nil {
-		cli.Fatal(prog, cli.ExitFailure, errors.New("interrupted"))
-	}
-	switch {
-	case err == nil:
-	case errors.Is(err, worker.ErrCoordinatorUnreachable) && w.CutOff() && !errors.Is(err, worker.ErrCoordinatorGone):
-		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("cut off from the coordinator at %s: abandoned the running attempt; %w", addr, err))
-	case errors.Is(err, worker.ErrCoordinatorUnreachable) && w.Registered():
-		// The coordinator went away after we had worked for it: it most
-		// likely finished the job while this worker was busy.
-		logger.Warn("coordinator gone; exiting", "err", err)
-	case errors.Is(err, protocol.ErrAuth):
-		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("cannot authenticate with the coordinator: %w (do both use the same -secret-file, and both -tls-* or neither?)", err))
-	case errors.Is(err, protocol.ErrTLS):
-		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("cannot set up TLS with the coordinator: %w (do both use -tls-*, with certificates signed by the same -tls-ca, and does the coordinator's name the host in -addr?)", err))
-	case errors.Is(err, worker.ErrCoordinatorUnreachable):
-		cli.Fatal(prog, cli.ExitFailure, fmt.Errorf("no coordinator at %s: %w (is mrcoordinator running with the same -addr or $%s?)", addr, err, protocol.AddrEnv))
-	default:
-		cli.Fatal(prog, cli.ExitFailure, err)
-	}
 }

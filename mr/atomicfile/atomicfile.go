@@ -12,8 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-
-	"6.5840/mr/jobfiles"
 )
 
 const (
@@ -76,19 +74,20 @@ func CreateInPlace(path string, durability Durability) (*File, error) {
 const tempSuffix = "-tmp"
 
 // Create starts writing the file path. Nothing appears at path until
-// Commit. The temporary file is TempPrefix, path's name and "-tmp", in
+// Commit. The temporary file is tempPrefix, path's name and "-tmp", in
 // the same folder, or if that exists (another writer of the same path)
-// that with a random suffix.
-func Create(path string, durability Durability) (*File, error) {
+// that with a random suffix. A name that already starts with tempPrefix
+// (itself a scratch name) is not prefixed twice, so that the caller's
+// cleanup, which recognises its files by their names, recognises the
+// temporary one too.
+func Create(path string, durability Durability, tempPrefix string) (*File, error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
-	// A scratch name (TempPrefix) is not prefixed twice, so that the
-	// temporary name still starts with the attempt's tag.
 	prefix := base
-	if !strings.HasPrefix(base, jobfiles.TempPrefix) {
-		prefix = jobfiles.TempPrefix + base
+	if !strings.HasPrefix(base, tempPrefix) {
+		prefix = tempPrefix + base
 	}
 	// A name of its own and the final mode at once save a random name
 	// and a chmod per file: they count when tasks are tiny.

@@ -4,16 +4,47 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 )
 
+// testPrefix stands for the caller's prefix of temporary names.
+const testPrefix = ".test-tmp-"
+
+// TestTempNameStartsWithThePrefixOnce: the temporary file of "out" is the
+// prefix, the name and "-tmp"; a name that already starts with the prefix
+// is not prefixed twice; a second writer of the same path gets a name of
+// its own, still with the prefix.
+func TestTempNameStartsWithThePrefixOnce(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ name, temp string }{
+		{"out", testPrefix + "out-tmp"},
+		{testPrefix + "scratch", testPrefix + "scratch-tmp"},
+	} {
+		f, err := Create(filepath.Join(dir, c.name), Volatile, testPrefix)
+		require.NoError(t, err)
+		_, err = os.Stat(filepath.Join(dir, c.temp))
+		require.NoError(t, err, "temporary file of %s", c.name)
+		second, err := Create(filepath.Join(dir, c.name), Volatile, testPrefix)
+		require.NoError(t, err)
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		require.Len(t, entries, 2, "two writers of %s", c.name)
+		for _, e := range entries {
+			require.True(t, strings.HasPrefix(e.Name(), c.temp[:len(c.temp)-len("tmp")]), "got %s; want %s and a suffix", e.Name(), c.temp)
+		}
+		f.Abort()
+		second.Abort()
+	}
+}
+
 func TestNothingVisibleUntilCommit(t *testing.T) {
 	for _, d := range []Durability{Durable, Volatile} {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "out")
-		f, err := Create(path, d)
+		f, err := Create(path, d, testPrefix)
 		require.NoError(t, err)
 		_, err = f.WriteString("hello\n")
 		require.NoError(t, err)
@@ -36,7 +67,7 @@ func TestNothingVisibleUntilCommit(t *testing.T) {
 func TestAbortLeavesNothing(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "out"), []byte("old"), 0o644))
-	f, err := Create(filepath.Join(dir, "out"), Durable)
+	f, err := Create(filepath.Join(dir, "out"), Durable, testPrefix)
 	require.NoError(t, err)
 	_, err = f.WriteString("new")
 	require.NoError(t, err)
@@ -48,7 +79,7 @@ func TestAbortLeavesNothing(t *testing.T) {
 }
 
 func TestCreateInMissingDir(t *testing.T) {
-	_, err := Create(filepath.Join(t.TempDir(), "no", "such", "out"), Durable)
+	_, err := Create(filepath.Join(t.TempDir(), "no", "such", "out"), Durable, testPrefix)
 	require.ErrorContains(t, err, "out")
 }
 

@@ -3,7 +3,7 @@
 // byte they exchange.
 //
 // LoadSecret reads the secret, refusing a file others may read. Keys for
-// each use are derived from it (Secret.Key), so that the RPC handshake and,
+// each use are derived from it (Secret.Key, one Purpose per use), so that the RPC handshake and,
 // say, signed HTTP requests never share one. Client and Server run the
 // handshake on a fresh connection and return it wrapped in frames;
 // NewListener runs Server on each accepted connection.
@@ -23,7 +23,7 @@
 //
 // HMAC is HMAC-SHA256, and a label such as "client" is its ASCII bytes.
 // The server checks the client's proof in constant time and answers '-'
-// if it is wrong; the client then fails with ErrRefused. Otherwise the
+// if it is wrong; the client then fails with ErrSecretRefused. Otherwise the
 // client checks the server's proof, and fails with ErrPeerUnproven if it
 // is wrong: the server does not know the secret. Every handshake read has
 // a fixed size of at most 64 bytes, and the whole handshake runs under a
@@ -100,9 +100,6 @@ const (
 	// verdictSize is the size of an accepting verdict.
 	verdictSize = 1 + macSize
 
-	// handshakePurpose names the key the handshake derives from the
-	// secret (see Secret.Key).
-	handshakePurpose = "rpc handshake"
 	// Labels of the handshake's HMAC inputs: each is followed by Ns Nc,
 	// and no two are equal, so no two inputs are.
 	labelClientProof    = "client"
@@ -128,9 +125,9 @@ var (
 	// ErrNotAPeer is returned (wrapped) for a peer that does not speak
 	// this protocol.
 	ErrNotAPeer = errors.New("peer does not speak the auth protocol")
-	// ErrRefused is returned (wrapped) by Client when the server refused
+	// ErrSecretRefused is returned (wrapped) by Client when the server refused
 	// its proof: the two sides do not hold the same secret.
-	ErrRefused = errors.New("peer refused our secret (do both sides use the same secret file?)")
+	ErrSecretRefused = errors.New("peer refused our secret (do both sides use the same secret file?)")
 	// ErrPeerUnproven is returned (wrapped) when the peer's proof is
 	// wrong: it does not know the secret.
 	ErrPeerUnproven = errors.New("peer did not prove it knows the secret")

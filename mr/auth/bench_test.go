@@ -50,7 +50,7 @@ func BenchmarkFramedConn(b *testing.B) {
 // net.Pipe: Server as a listener runs it, with its key derived once.
 func BenchmarkHandshake(b *testing.B) {
 	secret := testSecret("shared")
-	k := secret.Key(handshakePurpose)
+	k := secret.Key(PurposeHandshake)
 	b.ReportAllocs()
 	for b.Loop() {
 		cliRaw, srvRaw := net.Pipe()

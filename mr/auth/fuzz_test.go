@@ -17,7 +17,7 @@ import (
 // FuzzServerHandshake plays arbitrary client bytes against a server, which
 // must fail, without panicking, within the timeout.
 func FuzzServerHandshake(f *testing.F) {
-	k := testSecret("shared").Key(handshakePurpose)
+	k := testSecret("shared").Key(PurposeHandshake)
 	f.Add([]byte(""), true)
 	f.Add([]byte("GET / HTTP/1.1\r\nHost: coordinator\r\n\r\n"), false)
 	f.Add([]byte(magic), false)
@@ -40,7 +40,7 @@ func FuzzServerHandshake(f *testing.F) {
 // FuzzClientHandshake is FuzzServerHandshake for a client that reached
 // an arbitrary server.
 func FuzzClientHandshake(f *testing.F) {
-	k := testSecret("shared").Key(handshakePurpose)
+	k := testSecret("shared").Key(PurposeHandshake)
 	hello := magic + strings.Repeat(string(rune(fixedNs)), nonceSize)
 	f.Add([]byte(""), true)
 	f.Add([]byte("HTTP/1.1 400 Bad Request\r\n\r\n"), false)
@@ -94,7 +94,7 @@ func openFrames(key, stream []byte) ([]byte, error) {
 // from client to server: the server must return exactly the payloads of
 // the good frames at the start, then the right error.
 func FuzzFrames(f *testing.F) {
-	c2s, _ := fixedKeys(testSecret("shared").Key(handshakePurpose))
+	c2s, _ := fixedKeys(testSecret("shared").Key(PurposeHandshake))
 	// clientStream returns what the client writes, after the handshake,
 	// for the payloads.
 	clientStream := func(payloads ...string) []byte {

@@ -17,7 +17,7 @@ import (
 // does too (see the package comment). It returns a connection that sends
 // and checks every byte in authenticated frames. The handshake runs under
 // a deadline of timeout (DefaultTimeout if timeout <= 0), cleared when it
-// succeeds. On failure Client closes conn; the error wraps ErrRefused,
+// succeeds. On failure Client closes conn; the error wraps ErrSecretRefused,
 // ErrPeerUnproven, ErrNotAPeer, ErrNoSecret, or the error of a read or
 // write: io.ErrUnexpectedEOF for a peer that hung up while we read,
 // os.ErrDeadlineExceeded for one that took too long.
@@ -169,7 +169,7 @@ func (h *handshake) client(nonces io.Reader) (net.Conn, error) {
 	}
 	switch status[0] {
 	case statusRefused:
-		return nil, ErrRefused
+		return nil, ErrSecretRefused
 	case statusOK:
 	default:
 		return nil, fmt.Errorf("%w: verdict %q", ErrNotAPeer, status)
@@ -187,7 +187,7 @@ func (h *handshake) client(nonces io.Reader) (net.Conn, error) {
 // keyMAC makes the HMAC keyed with k, deriving k if need be.
 func (h *handshake) keyMAC() {
 	if h.k == nil {
-		h.k = h.secret.Key(handshakePurpose)
+		h.k = h.secret.Key(PurposeHandshake)
 	}
 	h.mac = hmac.New(sha256.New, h.k)
 }

@@ -76,7 +76,7 @@ func TestWrongSecret(t *testing.T) {
 		t.Run(tr.name, func(t *testing.T) {
 			cliRaw, srvRaw := tr.pair(t)
 			cli, srv := shake(cliRaw, srvRaw, testSecret("A"), testSecret("B"))
-			require.ErrorIs(t, cli.err, ErrRefused)
+			require.ErrorIs(t, cli.err, ErrSecretRefused)
 			require.ErrorIs(t, srv.err, ErrPeerUnproven)
 			require.Nil(t, cli.conn)
 			require.Nil(t, srv.conn)
@@ -117,7 +117,7 @@ func fakeServer(raw net.Conn, ns []byte, verdict func(proof []byte) []byte) {
 // cannot pass for one, even by accepting anything.
 func TestClientRefusesImpostors(t *testing.T) {
 	secret := testSecret("shared")
-	other := testSecret("impostor").Key(handshakePurpose)
+	other := testSecret("impostor").Key(PurposeHandshake)
 	ns := bytes.Repeat([]byte{7}, nonceSize)
 	tests := []struct {
 		name    string
@@ -298,7 +298,7 @@ func TestClientRefusesNonPeers(t *testing.T) {
 		{"silent after the hello", peerScript{hello, false}, []error{os.ErrDeadlineExceeded}, testTimeout},
 		{"hang up after the hello", peerScript{hello, true}, hungUp, 0},
 		{"unknown verdict", peerScript{hello + "?", false}, []error{ErrNotAPeer}, 0},
-		{"refused", peerScript{hello + "-", true}, []error{ErrRefused}, 0},
+		{"refused", peerScript{hello + "-", true}, []error{ErrSecretRefused}, 0},
 		{"truncated verdict", peerScript{hello + "+" + "0123", true}, hungUp, 0},
 		{"silent in the verdict", peerScript{hello + "+" + "0123", false}, []error{os.ErrDeadlineExceeded}, testTimeout},
 		{"unproven", peerScript{hello + "+" + strings.Repeat("0", macSize), false}, []error{ErrPeerUnproven}, 0},
@@ -354,7 +354,7 @@ const maxNonPeerAlloc = 1 << 10
 // Secret (Server).
 func TestNonPeersCostLittle(t *testing.T) {
 	secret := testSecret("shared")
-	k := secret.Key(handshakePurpose)
+	k := secret.Key(PurposeHandshake)
 	servers := map[string]func(net.Conn){
 		"listener": func(c net.Conn) { server(c, k, testTimeout, fixedNs) },
 		"Server":   func(c net.Conn) { Server(c, secret, testTimeout) },

@@ -235,7 +235,7 @@ func hmacOf(k []byte, label string, parts ...[]byte) []byte {
 // fixedShake authenticates the raw ends with the fixed nonces and the
 // shared test secret.
 func fixedShake(t testing.TB, cliRaw, srvRaw net.Conn) (cli, srv net.Conn) {
-	k := testSecret("shared").Key(handshakePurpose)
+	k := testSecret("shared").Key(PurposeHandshake)
 	done := make(chan outcome, 1)
 	go func() {
 		c, err := server(srvRaw, k, testTimeout, fixedNs)

@@ -60,7 +60,7 @@ func NewListener(l net.Listener, s Secret, timeout time.Duration, refused func(r
 		perHost:     make(map[string]int),
 	}
 	if !s.IsZero() {
-		al.key = s.Key(handshakePurpose)
+		al.key = s.Key(PurposeHandshake)
 	}
 	al.wg.Add(1)
 	go al.acceptLoop()

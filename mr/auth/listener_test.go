@@ -132,7 +132,7 @@ func TestListenerAcceptsOnlyPeers(t *testing.T) {
 		_, err = io.ReadFull(c, buf)
 		require.NoError(t, err)
 		require.Equal(t, "hello", string(buf))
-		require.ErrorIs(t, (<-other).err, ErrRefused)
+		require.ErrorIs(t, (<-other).err, ErrSecretRefused)
 
 		for range bad {
 			r := <-got
@@ -395,7 +395,7 @@ func TestListenerTCP(t *testing.T) {
 	bad, err := net.Dial("tcp", inner.Addr().String())
 	require.NoError(t, err)
 	_, err = Client(bad, testSecret("other"), testTimeout)
-	require.ErrorIs(t, noteErr(err), ErrRefused)
+	require.ErrorIs(t, noteErr(err), ErrSecretRefused)
 	r := <-got
 	require.Equal(t, bad.LocalAddr().String(), r.remote)
 	require.ErrorIs(t, r.err, ErrPeerUnproven)

@@ -100,14 +100,14 @@ func (s Secret) IsZero() bool { return s.bytes == nil }
 // secret of "mapreduce key: " followed by purpose. Keys for different
 // purposes are independent, and none reveals the secret or another key,
 // so each use of the secret (the RPC handshake, signing HTTP requests)
-// takes its own. Key panics for the zero Secret.
-func (s Secret) Key(purpose string) []byte {
+// takes its own (see Purpose). Key panics for the zero Secret.
+func (s Secret) Key(purpose Purpose) []byte {
 	if s.IsZero() {
 		panic("auth: Key of the zero Secret")
 	}
 	m := hmac.New(sha256.New, s.bytes())
 	io.WriteString(m, keyPrefix)
-	io.WriteString(m, purpose)
+	io.WriteString(m, string(purpose))
 	return m.Sum(nil)
 }
 

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -114,12 +115,12 @@ func TestSecretIsTheWholeFile(t *testing.T) {
 func TestKey(t *testing.T) {
 	raw := secretBytes("keys")
 	s := newSecret(raw)
-	purposes := []string{"rpc handshake", "http signing", "", "rpc handshake "}
-	seen := map[string]string{}
+	purposes := []Purpose{PurposeHandshake, "http signing", "", "rpc handshake "}
+	seen := map[string]Purpose{}
 	for _, p := range purposes {
 		k := s.Key(p)
 		require.Len(t, k, macSize)
-		require.Equal(t, hmacOf(raw, "mapreduce key: "+p), k, "got a key for %q that is not HMAC(secret, prefix+purpose)", p)
+		require.Equal(t, hmacOf(raw, "mapreduce key: "+string(p)), k, "got a key for %q that is not HMAC(secret, prefix+purpose)", p)
 		require.Equal(t, k, s.Key(p), "got two keys for %q", p)
 		if other, dup := seen[string(k)]; dup {
 			t.Fatalf("got the same key for %q and %q", p, other)
@@ -189,4 +190,20 @@ func TestSecretNeverShows(t *testing.T) {
 	for _, name := range []string{"%v", "%x", "%d", "%#v struct", "slog text", "slog JSON", "json auth.Secret"} {
 		require.Contains(t, outputs[name], "[secret]", "got %s = %s; want it to say [secret]", name, outputs[name])
 	}
+}
+
+func TestTokenIsTheKeyInHexAndNothingForNoSecret(t *testing.T) {
+	raw := secretBytes("tokens")
+	s := newSecret(raw)
+	tokens := map[string]Purpose{}
+	for _, p := range []Purpose{PurposeHandshake, PurposeShuffle, PurposeDebug} {
+		tok := s.Token(p)
+		require.Equal(t, hex.EncodeToString(s.Key(p)), tok, "token of %q", p)
+		if other, dup := tokens[tok]; dup {
+			t.Fatalf("got the same token for %q and %q", p, other)
+		}
+		tokens[tok] = p
+	}
+	require.NotContains(t, tokens, hex.EncodeToString(raw), "the secret itself is a token")
+	require.Empty(t, Secret{}.Token(PurposeDebug), "the zero Secret has a token")
 }

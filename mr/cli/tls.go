@@ -4,8 +4,8 @@ import (
 	"flag"
 	"fmt"
 
-	"6.5840/mr/protocol"
 	"6.5840/mr/tlsconf"
+	"6.5840/mr/transport"
 )
 
 // TLSFlags defines -tls-cert, -tls-key and -tls-ca on fs and returns the
@@ -20,9 +20,9 @@ func TLSFlags(fs *flag.FlagSet) *tlsconf.Files {
 
 // TLS loads the files of the TLS flags for a program at addr: nil if none
 // is set. TLS needs a TCP address. Errors name the flag or the file.
-func TLS(addr protocol.Addr, f tlsconf.Files) (*tlsconf.Config, error) {
+func TLS(addr transport.Addr, f tlsconf.Files) (*tlsconf.Config, error) {
 	if !f.IsZero() && addr.Network != "tcp" {
-		return nil, fmt.Errorf("-addr %s: %w", addr, protocol.ErrTLSNeedsTCP)
+		return nil, fmt.Errorf("-addr %s: %w", addr, transport.ErrTLSNeedsTCP)
 	}
 	return tlsconf.Load(f)
 }

@@ -144,24 +144,21 @@ func (cl *cluster) startWorker(a app.App, net_ *link, options ...func(*worker.Co
 	if net_ == nil {
 		net_ = &link{}
 	}
-	cfg := worker.Config{
-		App:    a,
-		Dir:    cl.dir,
-		Logger: testLogger(cl.t).With("side", "worker"),
-		Dial: func() (net.Conn, error) {
-			net_.mu.Lock()
-			defer net_.mu.Unlock()
-			if net_.cut {
-				return nil, errors.New("network cut")
-			}
-			client, server := net.Pipe()
-			net_.conns = append(net_.conns, client)
-			go cl.c().ServeConn(server)
-			if net_.wrap != nil {
-				return net_.wrap(client), nil
-			}
-			return client, nil
-		},
+	cfg := worker.DefaultConfig()
+	cfg.App, cfg.Dir, cfg.Logger = a, cl.dir, testLogger(cl.t).With("side", "worker")
+	cfg.Dial = func() (net.Conn, error) {
+		net_.mu.Lock()
+		defer net_.mu.Unlock()
+		if net_.cut {
+			return nil, errors.New("network cut")
+		}
+		client, server := net.Pipe()
+		net_.conns = append(net_.conns, client)
+		go cl.c().ServeConn(server)
+		if net_.wrap != nil {
+			return net_.wrap(client), nil
+		}
+		return client, nil
 	}
 	for _, o := range options {
 		o(&cfg)

@@ -95,8 +95,8 @@ func (c *Coordinator) mapOutputsLocked() (protocol.AttemptRuns, []string) {
 
 // mapOutput is what a reducer is told of a map task's commit: which
 // attempt's output to read (none for a skipped task), and where.
-func mapOutput(commit table.Commit) protocol.MapOutput {
-	out := protocol.MapOutput{Map: commit.Attempt.Task.Index, Attempt: commit.Attempt.Attempt, Server: commit.Server}
+func mapOutput(commit table.Commit) protocol.OutputLocation {
+	out := protocol.OutputLocation{Map: commit.Attempt.Task.Index, Attempt: commit.Attempt.Attempt, Server: commit.Server}
 	if commit.Skipped {
 		out.Attempt = protocol.NoOutput
 	}

@@ -244,14 +244,14 @@ func TestWorkerOfAnotherApplicationIsRefused(t *testing.T) {
 		first := cl.startWorker(holding, net1, appID("aaaa1111"))
 		synctest.Wait()
 		err := <-cl.startWorker(wordCount, nil, appID("bbbb2222"))
-		require.ErrorIs(t, err, worker.ErrRefused)
+		require.ErrorIs(t, err, worker.ErrWorkerRefused)
 		require.ErrorContains(t, err, "another application")
 
 		// The journal remembers the application across a restart.
 		net1.setCut(true)
 		cl.restart()
 		err = <-cl.startWorker(wordCount, nil, appID("bbbb2222"))
-		require.ErrorIs(t, err, worker.ErrRefused)
+		require.ErrorIs(t, err, worker.ErrWorkerRefused)
 		require.NoError(t, <-cl.startWorker(wordCount, nil, appID("aaaa1111")))
 		require.Equal(t, cl.want(wordCount), cl.output())
 		time.Sleep(coordinator.DefaultLease + time.Second)

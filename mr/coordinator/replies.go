@@ -7,6 +7,7 @@ import (
 	"net/rpc"
 	"sync"
 
+	"6.5840/mr/msglimit"
 	"6.5840/mr/protocol"
 )
 
@@ -69,7 +70,7 @@ type serverCodec struct {
 
 func newServerCodec(conn io.ReadWriteCloser, peer string, pending *pendingReplies) *serverCodec {
 	buf := bufio.NewWriter(conn)
-	dec := gob.NewDecoder(protocol.LimitMessages(conn, protocol.MaxRequestBytes))
+	dec := gob.NewDecoder(msglimit.NewReader(conn, protocol.MaxRequestBytes))
 	return &serverCodec{rwc: conn, peer: peer, dec: dec, enc: gob.NewEncoder(buf), encBuf: buf, pending: pending}
 }
 

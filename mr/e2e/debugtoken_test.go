@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"6.5840/mr/auth"
-	"6.5840/mr/status"
 )
 
 // TestDebugTokenFromTheBinary: mrcoordinator -debug-token prints the
@@ -30,7 +29,7 @@ func TestDebugTokenFromTheBinary(t *testing.T) {
 
 	out, err := exec.Command(filepath.Join(bin, "mrcoordinator"), "-debug-token", "-secret-file", path).Output()
 	require.NoError(t, err)
-	require.Equal(t, status.DebugToken(loaded)+"\n", string(out))
+	require.Equal(t, loaded.Token(auth.PurposeDebug)+"\n", string(out))
 
 	missing := filepath.Join(dir, "missing")
 	cmd := exec.Command(filepath.Join(bin, "mrcoordinator"), "-debug-token", "-secret-file", missing)

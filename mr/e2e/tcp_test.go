@@ -17,9 +17,9 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"6.5840/mr/protocol"
 	"6.5840/mr/shuffle"
 	"6.5840/mr/status"
+	"6.5840/mr/transport"
 )
 
 // secretLen is the size of the secrets the tests make.
@@ -27,7 +27,7 @@ const secretLen = 32
 
 // junkHangUp bounds how long the coordinator may keep a connection that
 // does not authenticate: its handshake timeout, and some slack.
-const junkHangUp = 3 * protocol.HandshakeTimeout
+const junkHangUp = 3 * transport.HandshakeTimeout
 
 // writeSecret writes a fresh random secret file, mode 0600, and returns
 // its path.
@@ -217,7 +217,7 @@ func TestTCPForgedOrUnsignedFetchIsRefused(t *testing.T) {
 	defer forger.Close()
 	var sink strings.Builder
 	_, err = forger.Fetch(context.Background(), server, 0, 1, 0, &sink)
-	require.ErrorIs(t, err, shuffle.ErrRefused)
+	require.ErrorIs(t, err, shuffle.ErrRequestRefused)
 	require.Zero(t, sink.Len())
 
 	require.NoError(t, os.WriteFile(gate, nil, 0o644))

@@ -1,5 +1,7 @@
-// Package protocol defines the RPCs between workers and the coordinator and
-// how the two find each other.
+// Package protocol defines the RPCs between workers and the coordinator:
+// their method names, messages, limits and the names of the engine's
+// counters. It holds no connection code and imports no network package;
+// mr/transport dials, listens and authenticates.
 //
 // A worker calls Register once, then loops: GetTask long-polls until the
 // coordinator has a task for it, tells it to wait, or tells it to exit.
@@ -272,10 +274,10 @@ type MapOutputsArgs struct {
 	Want []int
 }
 
-// MapOutput says which attempt of a map task committed, and where its
-// output is: the reducer reads that attempt's output (none for NoOutput)
-// from Server, or from the shared folder if Server is "".
-type MapOutput struct {
+// OutputLocation says which attempt of a map task committed, and where
+// its output is: the reducer reads that attempt's output (none for
+// NoOutput) from Server, or from the shared folder if Server is "".
+type OutputLocation struct {
 	Map     int
 	Attempt int
 	Server  string
@@ -285,7 +287,7 @@ type MapOutput struct {
 type MapOutputsReply struct {
 	ReplyHeader
 	// Outputs holds the wanted map tasks that have an output now.
-	Outputs []MapOutput
+	Outputs []OutputLocation
 	// Yield asks the attempt to end (see ReportArgs.Yielded): a map it
 	// waits for is not running anywhere, so its worker may be needed to
 	// run it.
@@ -293,6 +295,12 @@ type MapOutputsReply struct {
 	// Revoked means the attempt no longer counts: abandon it.
 	Revoked bool
 }
+
+// MaxRequestBytes bounds one gob message a coordinator reads from a
+// worker. The largest request, a report with its counters, is a few KiB;
+// gob itself would accept a length prefix of up to 8 GiB and allocate it
+// before reading a byte of the message.
+const MaxRequestBytes = 1 << 20
 
 // ErrWrongSession is the error text of a request whose session is not
 // its worker's: it is refused, and the worker should not register again.

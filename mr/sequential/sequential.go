@@ -15,6 +15,7 @@ import (
 	"6.5840/mr"
 	"6.5840/mr/app"
 	"6.5840/mr/atomicfile"
+	"6.5840/mr/jobfiles"
 	"6.5840/mr/task"
 )
 
@@ -47,7 +48,7 @@ func Run(a app.App, inputs []string, out string) error {
 	}
 	slices.SortStableFunc(all, func(x, y mr.KeyValue) int { return strings.Compare(x.Key, y.Key) })
 
-	f, err := atomicfile.Create(out, atomicfile.Durable)
+	f, err := atomicfile.Create(out, atomicfile.Durable, jobfiles.TempPrefix)
 	if err != nil {
 		return err
 	}

@@ -105,7 +105,7 @@
 //
 // Fetcher.Fetch makes one request and classifies its failure with a
 // sentinel: ErrUnavailable and ErrDamaged are worth retrying; ErrNotFound,
-// ErrRefused and ErrUnauthenticated are not. Fetcher.FetchAll fetches a
+// ErrRequestRefused and ErrUnauthenticated are not. Fetcher.FetchAll fetches a
 // reducer's sources, a few at once, each into a fresh Destination per
 // try, retrying with exponential backoff, and returns what it could not
 // get as *FetchError values. A read that gets no byte for IdleTimeout

@@ -20,11 +20,11 @@ var (
 	// ErrNotFound means the server has no such committed map output (404).
 	// Not worth retrying: the map output is lost.
 	ErrNotFound = errors.New("map output not found")
-	// ErrRefused means the server refused the request: its signature
+	// ErrRequestRefused means the server refused the request: its signature
 	// (401, 403: the keys differ, or the clocks are too far apart) or the
 	// request itself (another 4xx or an unexpected status). Not worth
 	// retrying.
-	ErrRefused = errors.New("map output request refused")
+	ErrRequestRefused = errors.New("map output request refused")
 	// ErrUnauthenticated means the reply's signature is missing or wrong:
 	// whoever answered does not know the key. Not worth retrying.
 	ErrUnauthenticated = errors.New("map output reply not authenticated")

@@ -96,7 +96,7 @@ func (f *Fetcher) Stats() Stats {
 // section is to be discarded unless the error is nil.
 //
 // The error names the server and the section and wraps ErrUnavailable,
-// ErrDamaged, ErrNotFound, ErrRefused or ErrUnauthenticated; or ctx's
+// ErrDamaged, ErrNotFound, ErrRequestRefused or ErrUnauthenticated; or ctx's
 // error; or, for a malformed server address or a failing dst, none of
 // these (dst's error is wrapped).
 func (f *Fetcher) Fetch(ctx context.Context, server string, mapTask, attempt, reduce int, dst io.Writer) (int64, error) {
@@ -223,17 +223,17 @@ func statusError(code int) error {
 	case code == http.StatusRequestTimeout, code == http.StatusTooManyRequests, code >= http.StatusInternalServerError:
 		kind = ErrUnavailable
 	default:
-		kind = ErrRefused
+		kind = ErrRequestRefused
 	}
 	return fmt.Errorf("%w: status %d %s", kind, code, http.StatusText(code))
 }
 
-// explainRefusal adds to err, if it is ErrRefused and the reply's Date
+// explainRefusal adds to err, if it is ErrRequestRefused and the reply's Date
 // header is more than MaxSkew from now, that the clocks are too far apart:
 // the other cause of a 403, besides different keys.
 func explainRefusal(err error, resp *http.Response, now time.Time) error {
 	date, dateErr := http.ParseTime(resp.Header.Get("Date"))
-	if !errors.Is(err, ErrRefused) || dateErr != nil {
+	if !errors.Is(err, ErrRequestRefused) || dateErr != nil {
 		return err
 	}
 	if skew := date.Sub(now); skew > MaxSkew || skew < -MaxSkew {

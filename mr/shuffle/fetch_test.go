@@ -202,7 +202,7 @@ func TestFetchErrors(t *testing.T) {
 			return body
 		}), want: ErrUnauthenticated},
 		{name: "impostor with another key", server: impostor, want: ErrUnauthenticated},
-		{name: "worker with another key", key: otherKey, want: ErrRefused},
+		{name: "worker with another key", key: otherKey, want: ErrRequestRefused},
 		{name: "uncommitted attempt", attempt: 2, want: ErrNotFound},
 		{name: "forged 404", server: status(http.StatusNotFound), want: ErrUnavailable},
 		{name: "404 signed for another request", server: changed(func(r *http.Request, h http.Header, body []byte) []byte {
@@ -215,12 +215,12 @@ func TestFetchErrors(t *testing.T) {
 		}), attempt: 2, want: ErrUnavailable},
 		{name: "500", server: status(http.StatusInternalServerError), want: ErrUnavailable},
 		{name: "503", server: status(http.StatusServiceUnavailable), want: ErrUnavailable},
-		{name: "400", server: status(http.StatusBadRequest), want: ErrRefused},
-		{name: "redirect", server: status(http.StatusFound), want: ErrRefused},
+		{name: "400", server: status(http.StatusBadRequest), want: ErrRequestRefused},
+		{name: "redirect", server: status(http.StatusFound), want: ErrRequestRefused},
 		{name: "stalls mid-body", server: stall, want: ErrUnavailable, also: os.ErrDeadlineExceeded},
 		{name: "never answers", server: silent, want: ErrUnavailable, also: os.ErrDeadlineExceeded},
 	}
-	sentinels := []error{ErrUnavailable, ErrDamaged, ErrNotFound, ErrRefused, ErrUnauthenticated}
+	sentinels := []error{ErrUnavailable, ErrDamaged, ErrNotFound, ErrRequestRefused, ErrUnauthenticated}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			key := tc.key
@@ -355,8 +355,8 @@ func TestFetchClockSkew(t *testing.T) {
 		{0, nil},
 		{MaxSkew - time.Minute, nil},
 		{-MaxSkew + time.Minute, nil},
-		{time.Hour, ErrRefused},
-		{-time.Hour, ErrRefused},
+		{time.Hour, ErrRequestRefused},
+		{-time.Hour, ErrRequestRefused},
 	}
 	for _, tc := range tests {
 		t.Run(tc.offset.String(), func(t *testing.T) {

@@ -134,7 +134,7 @@ func FuzzFetchReply(f *testing.F) {
 			t.Fatalf("took a 404 for a loss: status %d, signature mode %d", code, sigMode)
 		}
 		n := 0
-		for _, s := range []error{ErrUnavailable, ErrDamaged, ErrNotFound, ErrRefused, ErrUnauthenticated} {
+		for _, s := range []error{ErrUnavailable, ErrDamaged, ErrNotFound, ErrRequestRefused, ErrUnauthenticated} {
 			if errors.Is(err, s) {
 				n++
 			}

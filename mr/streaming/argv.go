@@ -40,25 +40,11 @@ func Split(line string) ([]string, error) {
 			i += end + 1
 		case c == '"':
 			inWord = true
-			closed := false
-			for i++; i < len(line); i++ {
-				c := line[i]
-				if c == '"' {
-					closed = true
-					break
-				}
-				if c == '\\' && i+1 < len(line) && strings.IndexByte("$`\"\\\n", line[i+1]) >= 0 {
-					i++
-					if line[i] != '\n' {
-						word.WriteByte(line[i])
-					}
-					continue
-				}
-				word.WriteByte(c)
+			end, err := doubleQuoted(line, i, &word)
+			if err != nil {
+				return nil, err
 			}
-			if !closed {
-				return nil, fmt.Errorf("command %q has an unterminated double quote", line)
-			}
+			i = end
 		default:
 			inWord = true
 			word.WriteByte(c)
@@ -72,3 +58,28 @@ func Split(line string) ([]string, error) {
 	}
 	return args, nil
 }
+
+// doubleQuoted appends to word the text of the double-quoted string that
+// starts at line[open], where a backslash escapes only $ ` " \ and a
+// newline (which it removes), and returns the index of the closing quote.
+func doubleQuoted(line string, open int, word *strings.Builder) (int, error) {
+	for i := open + 1; i < len(line); i++ {
+		c := line[i]
+		if c == '"' {
+			return i, nil
+		}
+		if c == '\\' && i+1 < len(line) && strings.IndexByte(escapedInDoubleQuotes, line[i+1]) >= 0 {
+			i++
+			if line[i] != '\n' {
+				word.WriteByte(line[i])
+			}
+			continue
+		}
+		word.WriteByte(c)
+	}
+	return 0, fmt.Errorf("command %q has an unterminated double quote", line)
+}
+
+// escapedInDoubleQuotes are the bytes a backslash escapes inside double
+// quotes, as in a POSIX shell.
+const escapedInDoubleQuotes = "$`\"\\\n"

@@ -62,72 +62,99 @@ type process struct {
 // and waits for it. It kills the command's process group when ctx ends,
 // when consume fails, and once the command has exited. The error names
 // the attempt, the command, how it ended, and its last stderr lines.
-func (p process) run(ctx context.Context, feed func(*bufio.Writer) error, consume func(io.Reader) error) (err error) {
-	c := exec.Command(p.cmd.Path, p.cmd.Args[1:]...)
-	c.Args = p.cmd.Args
-	c.Dir = p.at.Dir
-	c.Env = env(p.at)
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	stdin, err := c.StdinPipe()
+func (p process) run(ctx context.Context, feed func(*bufio.Writer) error, consume func(io.Reader) error) error {
+	s, err := p.start()
 	if err != nil {
 		return p.fail(err, nil)
 	}
-	stdout, err := c.StdoutPipe()
-	if err != nil {
-		return p.fail(err, nil)
-	}
-	stderr, err := c.StderrPipe()
-	if err != nil {
-		return p.fail(err, nil)
-	}
-	if err := c.Start(); err != nil {
-		return p.fail(err, nil)
-	}
-	pgid := c.Process.Pid
-	kill := func() { syscall.Kill(-pgid, syscall.SIGKILL) }
-	stop := context.AfterFunc(ctx, kill)
+	stop := context.AfterFunc(ctx, s.kill)
 	defer stop()
 
 	tail := &stderrTail{}
 	stderrDone := make(chan struct{})
 	go func() {
 		defer close(stderrDone)
-		p.readStderr(stderr, tail)
+		p.readStderr(s.stderr, tail)
 	}()
 	fed := make(chan error, 1)
-	go func() {
-		w := bufio.NewWriterSize(stdin, pipeBuffer)
-		err := feed(w)
-		if err == nil {
-			err = w.Flush()
-		}
-		stdin.Close()
-		fed <- err
-	}()
+	go func() { fed <- s.feed(feed) }()
 
 	// However consume ends, even by a panic in emit, the group is gone
 	// and every goroutine done before run returns.
 	consumed := false
 	defer func() {
 		if !consumed {
-			kill()
-			io.Copy(io.Discard, stdout)
+			s.kill()
+			io.Copy(io.Discard, s.stdout)
 			<-stderrDone
-			c.Wait()
+			s.cmd.Wait()
 			<-fed
 		}
 	}()
-	cerr := consume(stdout)
+	cerr := consume(s.stdout)
 	if cerr != nil {
-		kill()
-		io.Copy(io.Discard, stdout)
+		s.kill()
+		io.Copy(io.Discard, s.stdout)
 	}
 	<-stderrDone
-	werr := c.Wait()
-	kill() // what the command left behind
+	werr := s.cmd.Wait()
+	s.kill() // what the command left behind
 	ferr := <-fed
 	consumed = true
+	return p.outcome(ctx, ferr, cerr, werr, tail)
+}
 
+// started is a command started in a process group of its own, with its
+// standard streams.
+type started struct {
+	cmd            *exec.Cmd
+	stdin          io.WriteCloser
+	stdout, stderr io.ReadCloser
+}
+
+// start starts the command in its own process group, in the attempt's
+// folder and environment.
+func (p process) start() (*started, error) {
+	c := exec.Command(p.cmd.Path, p.cmd.Args[1:]...)
+	c.Args = p.cmd.Args
+	c.Dir = p.at.Dir
+	c.Env = env(p.at)
+	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	s := &started{cmd: c}
+	var err error
+	if s.stdin, err = c.StdinPipe(); err != nil {
+		return nil, err
+	}
+	if s.stdout, err = c.StdoutPipe(); err != nil {
+		return nil, err
+	}
+	if s.stderr, err = c.StderrPipe(); err != nil {
+		return nil, err
+	}
+	if err := c.Start(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// kill kills the command's process group: the command and whatever it
+// started.
+func (s *started) kill() { syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL) }
+
+// feed writes the command's stdin with feed, buffered, and closes it.
+func (s *started) feed(feed func(*bufio.Writer) error) error {
+	w := bufio.NewWriterSize(s.stdin, pipeBuffer)
+	err := feed(w)
+	if err == nil {
+		err = w.Flush()
+	}
+	s.stdin.Close()
+	return err
+}
+
+// outcome is run's error, from ctx and the errors of feeding the command
+// (ferr), consuming its output (cerr) and waiting for it (werr).
+func (p process) outcome(ctx context.Context, ferr, cerr, werr error, tail *stderrTail) error {
 	var src sourceError
 	switch {
 	case ctx.Err() != nil:

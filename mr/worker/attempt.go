@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"6.5840/mr"
+	"6.5840/mr/filemerge"
 	"6.5840/mr/kvbuf"
 	"6.5840/mr/protocol"
 	"6.5840/mr/task"
@@ -107,11 +108,11 @@ func (w *Worker) watch(ctx context.Context, id task.AttemptID, work func() resul
 func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, clock *leaseClock, status *attemptStatus) result {
 	switch reply.Attempt.Task.Kind {
 	case task.Map:
-		job := mapJob{
+		at := mapAttempt{
 			app:        w.cfg.App,
 			dir:        w.cfg.LocalDir,
 			jobDir:     w.cfg.Dir,
-			attempt:    reply.Attempt,
+			id:         reply.Attempt,
 			input:      reply.Input,
 			nReduce:    reply.NReduce,
 			sortBuffer: w.cfg.SortBuffer,
@@ -119,7 +120,7 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 			buf:        w.mapBuffer(reply.NReduce),
 			setStatus:  status.set,
 		}
-		files, stats, err := job.write(ctx)
+		files, stats, err := at.write(ctx)
 		counters := map[string]int64{
 			protocol.CounterMapInputBytes:    stats.inputBytes,
 			protocol.CounterMapOutputRecords: stats.outputRecords,
@@ -134,11 +135,11 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 		locate, closeLocate := w.locator(reply.Attempt)
 		defer closeLocate()
 		attempts, servers := reply.MapAttempts.Expand()
-		job := reduceJob{
+		at := reduceAttempt{
 			app:         w.cfg.App,
 			dir:         w.cfg.Dir,
 			localDir:    w.cfg.LocalDir,
-			attempt:     reply.Attempt,
+			id:          reply.Attempt,
 			nReduce:     reply.NReduce,
 			mapAttempts: attempts,
 			servers:     serverNames(servers, reply.Servers),
@@ -146,9 +147,9 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 			setStatus:   status.set,
 		}
 		if w.shuffle != nil {
-			job.self, job.fetcher = w.shuffle.addr, w.shuffle.currentFetcher()
+			at.self, at.fetcher = w.shuffle.addr, w.shuffle.currentFetcher()
 		}
-		files, stats, err := job.write(ctx)
+		files, stats, err := at.write(ctx)
 		counters := map[string]int64{
 			protocol.CounterReduceInputGroups:   stats.groups,
 			protocol.CounterReduceOutputRecords: stats.records,
@@ -225,7 +226,7 @@ func (w *Worker) locator(id task.AttemptID) (locateFunc, func()) {
 // if, and only if, the coordinator answers that it did not commit.
 func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID, out result, start time.Time) (*protocol.GetTaskReply, string, error) {
 	args := protocol.ReportArgs{Header: w.header(), Attempt: id, Counters: out.counters, WantTask: true}
-	var lost *lostOutputError
+	var lost *filemerge.LostError
 	switch {
 	case errors.As(out.err, &lost):
 		args.Lost = []protocol.LostOutput{{Map: lost.Map, Reason: lost.Err.Error()}}
@@ -241,8 +242,8 @@ func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID
 	// A map output is served from the moment its report is sent: the
 	// coordinator may commit it and hand its location to a reducer
 	// before this worker hears the answer.
-	mapOutput := id.Task.Kind == task.Map && out.err == nil
-	if mapOutput {
+	holdsOutput := id.Task.Kind == task.Map && out.err == nil
+	if holdsOutput {
 		w.held.add(id, false)
 	}
 	var reply protocol.ReportReply
@@ -258,11 +259,11 @@ func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID
 		// before it did. Keep its files, as without an answer.
 		log.Warn("the coordinator does not know this worker (it restarted?); keeping the attempt's files", "req", args.RequestID)
 	case reply.Verdict != protocol.VerdictCommitted:
-		if mapOutput {
+		if holdsOutput {
 			w.held.forget(id)
 		}
 		removeFiles(out.files)
-	case mapOutput:
+	case holdsOutput:
 		w.held.add(id, true)
 	}
 	if err != nil {

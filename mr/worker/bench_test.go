@@ -38,10 +38,10 @@ func BenchmarkMapOutput(b *testing.B) {
 	combining.Combine = sum
 	for _, bc := range []struct {
 		name string
-		app  func() *mapOutput
+		app  func() *mapCollector
 	}{
-		{"group", func() *mapOutput { return newMapOutput(words, 10, DefaultSortBuffer, "", nil, nil, nil) }},
-		{"combine", func() *mapOutput { return newMapOutput(combining, 10, DefaultSortBuffer, "", nil, nil, nil) }},
+		{"group", func() *mapCollector { return newMapCollector(words, 10, DefaultSortBuffer, "", nil, nil, nil) }},
+		{"combine", func() *mapCollector { return newMapCollector(combining, 10, DefaultSortBuffer, "", nil, nil, nil) }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
@@ -103,7 +103,7 @@ func benchmarkEmit(b *testing.B, text string) {
 			buf := newMapBuffer(bc.app, 10)
 			pairs := 0
 			for b.Loop() {
-				out := newMapOutput(bc.app, 10, DefaultSortBuffer, "", nil, nil, buf)
+				out := newMapCollector(bc.app, 10, DefaultSortBuffer, "", nil, nil, buf)
 				forEachField(text, func(w string) { out.emit(w, "1") })
 				pairs = int(out.stats.outputRecords)
 				if _, err := out.drain(ifile.NewSectionWriter(io.Discard)); err != nil {

@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"6.5840/mr/protocol"
+	"6.5840/mr/transport"
 )
 
 // Backoff bounds between attempts to reach the coordinator.
@@ -18,11 +18,6 @@ const (
 	initialBackoff = 10 * time.Millisecond
 	maxBackoff     = time.Second
 )
-
-// DefaultCallTimeout bounds every call to the coordinator, beyond the time
-// a long-poll may wait by design: a coordinator that does not answer
-// within it (frozen, or a half-open connection) is treated as unreachable.
-const DefaultCallTimeout = 5 * time.Second
 
 // minRetryDeadline is the least time a retry within the window is given,
 // however little of the window is left.
@@ -94,8 +89,8 @@ func (c *client) callWait(ctx context.Context, method string, wait time.Duration
 			c.silentSince = time.Time{}
 		}
 		if err == nil || errors.As(err, &serverErr) || ctx.Err() != nil ||
-			errors.Is(err, protocol.ErrAuth) || errors.Is(err, protocol.ErrTLS) || errors.Is(err, protocol.ErrNeedSecret) ||
-			errors.Is(err, protocol.ErrOtherUser) {
+			errors.Is(err, transport.ErrAuth) || errors.Is(err, transport.ErrTLS) || errors.Is(err, transport.ErrNeedSecret) ||
+			errors.Is(err, transport.ErrOtherUser) {
 			return err
 		}
 		now := time.Now()

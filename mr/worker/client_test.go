@@ -9,7 +9,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	"6.5840/mr/protocol"
+	"6.5840/mr/transport"
 	"github.com/stretchr/testify/require"
 )
 
@@ -22,13 +22,15 @@ func TestCallsToASilentCoordinatorTimeOut(t *testing.T) {
 			go io.Copy(io.Discard, server)
 			return client, nil
 		}
-		w, err := New(Config{App: letters, Dir: t.TempDir(), Dial: dial})
+		cfg := DefaultConfig()
+		cfg.App, cfg.Dir, cfg.Dial = letters, t.TempDir(), dial
+		w, err := New(cfg)
 		require.NoError(t, err)
 		start := time.Now()
 		err = w.Run(context.Background())
 		require.ErrorIs(t, err, ErrCoordinatorUnreachable)
 		require.ErrorContains(t, err, "no answer")
-		require.False(t, w.Registered())
+		require.False(t, w.registered)
 		// One call to its deadline, then retries for the window, the last
 		// of which may run to its own deadline.
 		require.LessOrEqual(t, time.Since(start), 2*DefaultCallTimeout+DefaultRetryWindow+maxBackoff)
@@ -56,13 +58,15 @@ func TestACoordinatorOfAnotherUserIsNotRetried(t *testing.T) {
 		dials := 0
 		dial := func() (net.Conn, error) {
 			dials++
-			return nil, fmt.Errorf("the coordinator at /x/mr.sock: process 1 runs as uid 65534: %w", protocol.ErrOtherUser)
+			return nil, fmt.Errorf("the coordinator at /x/mr.sock: process 1 runs as uid 65534: %w", transport.ErrOtherUser)
 		}
-		w, err := New(Config{App: letters, Dir: t.TempDir(), Dial: dial})
+		cfg := DefaultConfig()
+		cfg.App, cfg.Dir, cfg.Dial = letters, t.TempDir(), dial
+		w, err := New(cfg)
 		require.NoError(t, err)
 		start := time.Now()
 		err = w.Run(context.Background())
-		require.ErrorIs(t, err, protocol.ErrOtherUser)
+		require.ErrorIs(t, err, transport.ErrOtherUser)
 		require.NotErrorIs(t, err, ErrCoordinatorUnreachable)
 		require.Equal(t, 1, dials)
 		require.Zero(t, time.Since(start), "the worker waited before giving up")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"6.5840/mr/filemerge"
 	"6.5840/mr/ifile"
 )
 
@@ -13,7 +14,7 @@ import (
 // order, and writes what it emits to sections, one per partition. Each
 // pair goes to its key's partition, so the pairs must come in (partition,
 // key) order: a combiner that writes keys in the order it reads them does.
-func (o *mapOutput) combineRuns(sections *ifile.SectionWriter) error {
+func (o *mapCollector) combineRuns(sections *ifile.SectionWriter) error {
 	ctx := o.ctx
 	if ctx == nil {
 		ctx = context.Background()
@@ -59,9 +60,9 @@ func (o *mapOutput) combineRuns(sections *ifile.SectionWriter) error {
 // partition after another, opening each partition's merge when the last
 // one ends.
 type partitionStream struct {
-	o      *mapOutput
-	next   int          // the partition to open next
-	merged *mergedFiles // the open partition's, or nil
+	o      *mapCollector
+	next   int               // the partition to open next
+	merged *filemerge.Merged // the open partition's, or nil
 }
 
 func (s *partitionStream) Next() (string, string, error) {
@@ -78,11 +79,11 @@ func (s *partitionStream) Next() (string, string, error) {
 		}
 		r := s.next
 		s.next++
-		inputs := make([]sortedInput, len(s.o.spills))
+		inputs := make([]filemerge.Input, len(s.o.spills))
 		for i, path := range s.o.spills {
-			inputs[i] = sortedInput{path: path, section: r}
+			inputs[i] = filemerge.Input{Path: path, Section: r}
 		}
-		merged, err := mergeFiles(inputs, func(n int) string { return s.o.mergePath(r, n) })
+		merged, err := filemerge.Open(inputs, func(n int) string { return s.o.mergePath(r, n) })
 		if err != nil {
 			return "", "", err
 		}
@@ -98,7 +99,7 @@ func (s *partitionStream) close() {
 }
 
 // partitionOf returns the partition of key, as the map buffer finds it.
-func (o *mapOutput) partitionOf(key string) int {
+func (o *mapCollector) partitionOf(key string) int {
 	if o.app.Partition != nil {
 		return o.app.Partition(key, o.nReduce)
 	}

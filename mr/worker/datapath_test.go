@@ -14,6 +14,7 @@ import (
 	"6.5840/mr"
 	"6.5840/mr/app"
 	"6.5840/mr/app/apptest"
+	"6.5840/mr/filemerge"
 	"6.5840/mr/task"
 )
 
@@ -56,7 +57,7 @@ func runJob(t *testing.T, a app.App, limit int64, nReduce int, inputs ...string)
 		in := filepath.Join(dir, fmt.Sprintf("in%d", m))
 		require.NoError(t, os.WriteFile(in, []byte(contents), 0o644))
 		id := task.AttemptID{Task: task.ID{Kind: task.Map, Index: m}, Attempt: 1}
-		_, _, err := mapJob{app: a, dir: dir, attempt: id, input: task.WholeFile(in), nReduce: nReduce, sortBuffer: limit}.write(context.Background())
+		_, _, err := mapAttempt{app: a, dir: dir, id: id, input: task.WholeFile(in), nReduce: nReduce, sortBuffer: limit}.write(context.Background())
 		require.NoError(t, err)
 		attempts[m] = 1
 	}
@@ -96,7 +97,7 @@ func TestSpillStats(t *testing.T) {
 	combining := words
 	combining.Combine = sum
 	id := task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}
-	_, stats, err := mapJob{app: combining, dir: dir, attempt: id, input: task.WholeFile(in), nReduce: 2, sortBuffer: 4 << 10}.write(context.Background())
+	_, stats, err := mapAttempt{app: combining, dir: dir, id: id, input: task.WholeFile(in), nReduce: 2, sortBuffer: 4 << 10}.write(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, int64(len(text)), stats.inputBytes)
 	require.Equal(t, int64(2000), stats.outputRecords)
@@ -109,7 +110,7 @@ func TestSpillStats(t *testing.T) {
 }
 
 func TestReduceMergesManyFilesInBatches(t *testing.T) {
-	inputs := make([]string, maxMergeFanIn*2+3)
+	inputs := make([]string, filemerge.MaxFanIn*2+3)
 	for i := range inputs {
 		inputs[i] = randomText(uint64(i), 20)
 	}

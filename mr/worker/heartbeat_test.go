@@ -111,7 +111,9 @@ func TestHeartbeatsKeepOneConnection(t *testing.T) {
 		},
 		Reduce: letters.Reduce,
 	}
-	w, err := New(Config{App: a, Dir: dir, Dial: dial})
+	cfg := DefaultConfig()
+	cfg.App, cfg.Dir, cfg.Dial = a, dir, dial
+	w, err := New(cfg)
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -11,6 +11,7 @@ import (
 
 	"6.5840/mr"
 	"6.5840/mr/app"
+	"6.5840/mr/filemerge"
 	"6.5840/mr/ifile"
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/protocol"
@@ -36,7 +37,8 @@ func runMaps(t *testing.T, a app.App, dir string, nReduce int, inputs ...string)
 		in := filepath.Join(dir, "in"+string(rune('a'+m)))
 		require.NoError(t, os.WriteFile(in, []byte(contents), 0o644))
 		id := task.AttemptID{Task: task.ID{Kind: task.Map, Index: m}, Attempt: 1}
-		require.NoError(t, mapJob{app: a, dir: dir, attempt: id, input: task.WholeFile(in), nReduce: nReduce}.run(context.Background()))
+		_, _, err := mapAttempt{app: a, dir: dir, id: id, input: task.WholeFile(in), nReduce: nReduce}.write(context.Background())
+		require.NoError(t, err)
 		attempts[m] = 1
 	}
 	return attempts
@@ -50,11 +52,11 @@ func runReduces(t *testing.T, a app.App, dir string, nReduce int, mapAttempts []
 	var all []string
 	for r := range nReduce {
 		id := task.AttemptID{Task: task.ID{Kind: task.Reduce, Index: r}, Attempt: 1}
-		job := reduceJob{app: a, dir: dir, attempt: id, nReduce: nReduce, mapAttempts: mapAttempts, locate: noLocate(t)}
-		files, _, err := job.write(context.Background())
+		at := reduceAttempt{app: a, dir: dir, id: id, nReduce: nReduce, mapAttempts: mapAttempts, locate: noLocate(t)}
+		files, _, err := at.write(context.Background())
 		require.NoError(t, err)
-		require.Equal(t, []string{job.staged()}, files)
-		require.NoError(t, os.Rename(job.staged(), filepath.Join(dir, jobfiles.Output(r))))
+		require.Equal(t, []string{at.staged()}, files)
+		require.NoError(t, os.Rename(at.staged(), filepath.Join(dir, jobfiles.Output(r))))
 		data, err := os.ReadFile(filepath.Join(dir, jobfiles.Output(r)))
 		require.NoError(t, err)
 		all = append(all, string(data))
@@ -115,7 +117,7 @@ func TestBadPartitionIsAnError(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
 	require.NoError(t, os.WriteFile(in, []byte("x"), 0o644))
-	err := mapJob{app: a, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}.run(context.Background())
+	_, _, err := mapAttempt{app: a, dir: dir, id: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}.write(context.Background())
 	require.ErrorContains(t, err, `Partition("x", 2) returned 7`)
 }
 
@@ -125,17 +127,17 @@ func TestPanicsBecomeErrors(t *testing.T) {
 	require.NoError(t, os.WriteFile(in, []byte("x"), 0o644))
 	a := letters
 	a.Map = func(string, string) []mr.KeyValue { panic("bad record 17") }
-	err := mapJob{app: a, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 1}.run(context.Background())
+	_, _, err := mapAttempt{app: a, dir: dir, id: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 1}.write(context.Background())
 	require.ErrorContains(t, err, "Map panicked: bad record 17")
 
 	attempts := runMaps(t, letters, dir, 1, "x")
 	a = letters
 	a.Reduce = func(string, []string) string { panic("reduce boom") }
-	job := reduceJob{app: a, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Reduce}, Attempt: 1}, mapAttempts: attempts, locate: noLocate(t)}
-	files, _, err := job.write(context.Background())
+	at := reduceAttempt{app: a, dir: dir, id: task.AttemptID{Task: task.ID{Kind: task.Reduce}, Attempt: 1}, mapAttempts: attempts, locate: noLocate(t)}
+	files, _, err := at.write(context.Background())
 	require.ErrorContains(t, err, "Reduce panicked: reduce boom")
 	require.Empty(t, files)
-	_, statErr := os.Stat(job.staged())
+	_, statErr := os.Stat(at.staged())
 	require.True(t, os.IsNotExist(statErr), "a failed reduce left a staged output")
 }
 
@@ -143,7 +145,7 @@ func TestCombinePanicInTheFinalSpillIsAnError(t *testing.T) {
 	dir := t.TempDir()
 	a := letters
 	a.Combine = func(key string, values []string) string { return values[0] }
-	out := newMapOutput(a, 2, 256, filepath.Join(dir, "out"),
+	out := newMapCollector(a, 2, 256, filepath.Join(dir, "out"),
 		func(n int) string { return filepath.Join(dir, jobfiles.Spill(0, 1, n)) },
 		func(r, n int) string { return filepath.Join(dir, jobfiles.SpillMerge(0, 1, r, n)) }, nil)
 	require.NoError(t, out.add(letters.Map("in", strings.Repeat("abcdefgh", 200)+"abc")))
@@ -171,12 +173,12 @@ func TestAttemptEndedDuringMapWritesNoOutput(t *testing.T) {
 		cancel()
 		return letters.Map(name, contents)
 	}
-	job := mapJob{app: ending, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}
-	files, stats, err := job.write(ctx)
+	at := mapAttempt{app: ending, dir: dir, id: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}
+	files, stats, err := at.write(ctx)
 	require.ErrorIs(t, err, context.Canceled)
 	require.Empty(t, files)
 	require.Zero(t, stats.outputBytes, "bytes were written for an attempt that had ended")
-	require.NoFileExists(t, job.output())
+	require.NoFileExists(t, at.output())
 }
 
 func TestCancelledAttemptWritesNothing(t *testing.T) {
@@ -185,7 +187,7 @@ func TestCancelledAttemptWritesNothing(t *testing.T) {
 	require.NoError(t, os.WriteFile(in, []byte("abc"), 0o644))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := mapJob{app: letters, dir: dir, attempt: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}.run(ctx)
+	_, _, err := mapAttempt{app: letters, dir: dir, id: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}.write(ctx)
 	require.ErrorIs(t, err, context.Canceled)
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
@@ -214,15 +216,15 @@ func TestReduceReportsAMissingOutputAndGoesOnWithItsRerun(t *testing.T) {
 	attempts := runMaps(t, letters, dir, 1, "ab", "ca")
 	// Map 0's output is lost; its re-run (attempt 2) is there.
 	require.NoError(t, os.Rename(filepath.Join(dir, jobfiles.Intermediate(0, 1)), filepath.Join(dir, jobfiles.Intermediate(0, 2))))
-	loc := &fakeLocator{replies: []protocol.MapOutputsReply{{Outputs: []protocol.MapOutput{{Map: 0, Attempt: 2}}}}}
+	loc := &fakeLocator{replies: []protocol.MapOutputsReply{{Outputs: []protocol.OutputLocation{{Map: 0, Attempt: 2}}}}}
 	id := task.AttemptID{Task: task.ID{Kind: task.Reduce}, Attempt: 1}
-	job := reduceJob{app: letters, dir: dir, attempt: id, mapAttempts: attempts, locate: loc.locate}
-	_, _, err := job.write(context.Background())
+	at := reduceAttempt{app: letters, dir: dir, id: id, mapAttempts: attempts, locate: loc.locate}
+	_, _, err := at.write(context.Background())
 	require.NoError(t, err)
 	require.Len(t, loc.lost, 1)
 	require.Equal(t, task.AttemptID{Task: task.ID{Kind: task.Map, Index: 0}, Attempt: 1}, loc.lost[0].Map)
 	require.Contains(t, loc.lost[0].Reason, jobfiles.Intermediate(0, 1))
-	data, err := os.ReadFile(job.staged())
+	data, err := os.ReadFile(at.staged())
 	require.NoError(t, err)
 	require.Equal(t, "a 0,1\nb 1\nc 0\n", string(data))
 }
@@ -233,7 +235,7 @@ func TestReduceWaitsForPendingMapsAndYields(t *testing.T) {
 	attempts[0] = protocol.Pending
 	loc := &fakeLocator{replies: []protocol.MapOutputsReply{{}, {Yield: true}}}
 	id := task.AttemptID{Task: task.ID{Kind: task.Reduce}, Attempt: 1}
-	_, _, err := reduceJob{app: letters, dir: dir, attempt: id, mapAttempts: attempts, locate: loc.locate}.write(context.Background())
+	_, _, err := reduceAttempt{app: letters, dir: dir, id: id, mapAttempts: attempts, locate: loc.locate}.write(context.Background())
 	require.ErrorIs(t, err, errYield)
 	require.Empty(t, loc.lost)
 	require.Empty(t, loc.replies, "the attempt must have asked twice")
@@ -245,7 +247,7 @@ func TestReduceFindsDamagedOutputs(t *testing.T) {
 		damage func(data []byte) []byte
 		// early: found before any record reaches Reduce (and reported
 		// through locate); otherwise found while records stream into it
-		// (a lostOutputError).
+		// (a filemerge.LostError).
 		early bool
 	}{
 		{"truncated", func(d []byte) []byte { return d[:len(d)-2] }, true},
@@ -267,7 +269,7 @@ func TestReduceFindsDamagedOutputs(t *testing.T) {
 			a.Reduce = func(k string, v []string) string { reduced++; return letters.Reduce(k, v) }
 			loc := &fakeLocator{}
 			id := task.AttemptID{Task: task.ID{Kind: task.Reduce}, Attempt: 1}
-			_, _, err = reduceJob{app: a, dir: dir, attempt: id, mapAttempts: attempts, locate: loc.locate}.write(context.Background())
+			_, _, err = reduceAttempt{app: a, dir: dir, id: id, mapAttempts: attempts, locate: loc.locate}.write(context.Background())
 			if tt.early {
 				require.ErrorIs(t, err, errRevoked, "the fake coordinator revokes the attempt")
 				require.Len(t, loc.lost, 1)
@@ -275,7 +277,7 @@ func TestReduceFindsDamagedOutputs(t *testing.T) {
 				require.Zero(t, reduced)
 				return
 			}
-			var lost *lostOutputError
+			var lost *filemerge.LostError
 			require.ErrorAs(t, err, &lost)
 			require.Equal(t, task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, lost.Map)
 			require.ErrorIs(t, err, ifile.ErrFormat)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"path/filepath"
 
@@ -13,6 +12,7 @@ import (
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/merge"
 	"6.5840/mr/protocol"
+	"6.5840/mr/reduceinput"
 	"6.5840/mr/shuffle"
 	"6.5840/mr/task"
 )
@@ -25,23 +25,14 @@ type locateFunc func(ctx context.Context, lost []protocol.LostOutput, want []int
 // the map tasks it waits for.
 var errYield = errors.New("gave way to re-run lost map outputs")
 
-// lostOutputError is a committed map output that could not be read.
-type lostOutputError struct {
-	Map task.AttemptID
-	Err error
-}
-
-func (e *lostOutputError) Error() string { return fmt.Sprintf("output of %v lost: %v", e.Map, e.Err) }
-func (e *lostOutputError) Unwrap() error { return e.Err }
-
-// reduceJob is one reduce attempt to run.
-type reduceJob struct {
+// reduceAttempt is one reduce attempt to run.
+type reduceAttempt struct {
 	app app.App
 	// dir is the job's shared folder, where the staged output goes and
 	// map outputs without a server are; localDir holds this worker's own
 	// map outputs and its fetched copies of others'.
 	dir, localDir string
-	attempt       task.AttemptID
+	id            task.AttemptID
 	// nReduce is the job's number of partitions.
 	nReduce int
 	// mapAttempts holds the committed attempt of every map task, or
@@ -67,10 +58,26 @@ type reduceStats struct {
 	fetched int64
 }
 
+// locateOutputs reports lost map outputs and waits for those in want
+// (see reduceinput.Locate); a reply that ends the attempt (revoked, or
+// asked to give way) is its error.
+func (at reduceAttempt) locateOutputs(ctx context.Context, lost []protocol.LostOutput, want []int) ([]protocol.OutputLocation, error) {
+	reply, err := at.locate(ctx, lost, want)
+	switch {
+	case err != nil:
+		return nil, err
+	case reply.Revoked:
+		return nil, errRevoked
+	case reply.Yield:
+		return nil, errYield
+	}
+	return reply.Outputs, nil
+}
+
 // staged returns the path of the attempt's staged output, which the
 // coordinator renames to mr-out-R if the attempt commits.
-func (j reduceJob) staged() string {
-	return filepath.Join(j.dir, jobfiles.StagedOutput(j.attempt.Task.Index, j.attempt.Attempt))
+func (at reduceAttempt) staged() string {
+	return filepath.Join(at.dir, jobfiles.StagedOutput(at.id.Task.Index, at.id.Attempt))
 }
 
 // write gathers this partition of every committed map output, merges them,
@@ -79,27 +86,31 @@ func (j reduceJob) staged() string {
 // damaged before Reduce sees any record (while fetching it, opening it, or
 // merging it in a batch) is reported lost and waited for; one found
 // damaged while its records stream into Reduce ends the attempt with a
-// lostOutputError.
-func (j reduceJob) write(ctx context.Context) ([]string, reduceStats, error) {
+// filemerge.LostError (see mr/reduceinput).
+func (at reduceAttempt) write(ctx context.Context) ([]string, reduceStats, error) {
 	var stats reduceStats
-	g := gathering{job: j, found: make([]*sortedInput, len(j.mapAttempts))}
-	defer g.removeFetched()
-	merged, err := g.open(ctx)
-	stats.fetched = g.fetched
+	g := reduceinput.New(reduceinput.Config{
+		Attempt: at.id, Dir: at.dir, LocalDir: at.localDir,
+		MapAttempts: at.mapAttempts, Servers: at.servers,
+		Self: at.self, Fetcher: at.fetcher, Locate: at.locateOutputs,
+	})
+	defer g.Close()
+	merged, err := g.Open(ctx)
+	stats.fetched = g.FetchedBytes()
 	if err != nil {
 		return nil, stats, err
 	}
 	defer merged.Close()
-	out, err := atomicfile.Create(j.staged(), atomicfile.Durable)
+	out, err := atomicfile.Create(at.staged(), atomicfile.Durable, jobfiles.TempPrefix)
 	if err != nil {
 		return nil, stats, err
 	}
 	defer out.Abort()
 	var groups reduceStats
-	if j.app.ReduceTask != nil {
-		groups, err = reduceTask(ctx, j.app, j.appAttempt(), merged, out)
+	if at.app.ReduceTask != nil {
+		groups, err = reduceTask(ctx, at.app, at.appAttempt(), merged, out)
 	} else {
-		groups, err = reduceGroups(ctx, j.app, merged, out)
+		groups, err = reduceGroups(ctx, at.app, merged, out)
 	}
 	stats.groups, stats.records = groups.groups, groups.records
 	if err != nil {
@@ -111,166 +122,7 @@ func (j reduceJob) write(ctx context.Context) ([]string, reduceStats, error) {
 	if err := out.Commit(); err != nil {
 		return nil, stats, err
 	}
-	return []string{j.staged()}, stats, nil
-}
-
-// gathering is the state of a reduce attempt finding its inputs.
-type gathering struct {
-	job reduceJob
-	// found holds each map task's input once found.
-	found []*sortedInput
-	// lost and want are the outputs to report lost and the map tasks to
-	// ask for, at the next MapOutputs call.
-	lost []protocol.LostOutput
-	want []int
-	// remote holds the outputs to fetch from other workers.
-	remote []shuffle.Source
-	// fetchedPaths lists the local copies of fetched sections, removed at
-	// the end; fetched counts their bytes.
-	fetchedPaths []string
-	fetched      int64
-}
-
-// open gathers this partition's section of every map output and opens
-// them as one merged stream. It retries for as long as it finds outputs
-// lost (each reported, and waited for) before any record was handed out.
-func (g *gathering) open(ctx context.Context) (*mergedFiles, error) {
-	for m, a := range g.job.mapAttempts {
-		if a == protocol.Pending {
-			g.want = append(g.want, m)
-			continue
-		}
-		g.take(m, a, g.server(m))
-	}
-	r, attempt := g.job.attempt.Task.Index, g.job.attempt.Attempt
-	for {
-		inputs, err := g.gather(ctx)
-		if err != nil {
-			return nil, err
-		}
-		merged, err := mergeFiles(inputs, func(n int) string {
-			return filepath.Join(g.job.localDir, jobfiles.MergeRun(r, attempt, n))
-		})
-		var lost *lostOutputError
-		if !errors.As(err, &lost) {
-			return merged, err
-		}
-		// Found while opening or batch-merging: no record has reached
-		// Reduce, so the attempt can wait for the output to be made again.
-		g.found[lost.Map.Task.Index] = nil
-		g.markLost(lost.Map, lost.Err)
-	}
-}
-
-// gather returns this partition's section of every map output, in map
-// task order: in place in the shared folder or this worker's folder
-// (opened later, by the merge), or fetched from the worker that serves it
-// and checked end to end. It reports the ones it cannot get as lost, and
-// waits for those and the pending ones to be made again.
-func (g *gathering) gather(ctx context.Context) ([]sortedInput, error) {
-	g.fetchRemote(ctx)
-	for len(g.want) > 0 {
-		reply, err := g.job.locate(ctx, g.lost, g.want)
-		switch {
-		case err != nil:
-			return nil, err
-		case reply.Revoked:
-			return nil, errRevoked
-		case reply.Yield:
-			return nil, errYield
-		}
-		waiting := g.want
-		g.lost, g.want = nil, nil
-		arrived := make(map[int]protocol.MapOutput, len(reply.Outputs))
-		for _, o := range reply.Outputs {
-			arrived[o.Map] = o
-		}
-		for _, m := range waiting {
-			if o, ok := arrived[m]; ok {
-				g.take(m, o.Attempt, o.Server)
-			} else {
-				g.want = append(g.want, m)
-			}
-		}
-		g.fetchRemote(ctx)
-	}
-	inputs := make([]sortedInput, 0, len(g.found))
-	for _, in := range g.found {
-		if in != nil {
-			inputs = append(inputs, *in)
-		}
-	}
-	return inputs, nil
-}
-
-// server returns where map task m's output is served, "" for the shared
-// folder.
-func (g *gathering) server(m int) string {
-	if g.job.servers == nil {
-		return ""
-	}
-	return g.job.servers[m]
-}
-
-// take finds map task m's output, attempt a, served by server: in place if
-// it is in a folder of this machine, else queued to be fetched.
-func (g *gathering) take(m, a int, server string) {
-	if a == protocol.NoOutput {
-		return
-	}
-	owner := task.AttemptID{Task: task.ID{Kind: task.Map, Index: m}, Attempt: a}
-	dir := g.job.dir
-	switch {
-	case server == "":
-	case server == g.job.self:
-		dir = g.job.localDir
-	case g.job.fetcher == nil:
-		g.markLost(owner, fmt.Errorf("served by %s, but this worker fetches nothing (it has no secret)", server))
-		return
-	default:
-		g.remote = append(g.remote, shuffle.Source{Server: server, Map: m, Attempt: a})
-		return
-	}
-	g.found[m] = &sortedInput{path: filepath.Join(dir, jobfiles.Intermediate(m, a)), section: g.job.attempt.Task.Index, owner: owner}
-}
-
-func (g *gathering) markLost(owner task.AttemptID, err error) {
-	g.lost = append(g.lost, protocol.LostOutput{Map: owner, Reason: err.Error()})
-	g.want = append(g.want, owner.Task.Index)
-}
-
-// fetchRemote fetches the queued outputs into local copies, a few at a
-// time, each retried with backoff; those it cannot get are lost.
-func (g *gathering) fetchRemote(ctx context.Context) {
-	if len(g.remote) == 0 {
-		return
-	}
-	sources := g.remote
-	g.remote = nil
-	r, attempt := g.job.attempt.Task.Index, g.job.attempt.Attempt
-	copyPath := func(s shuffle.Source) string {
-		return filepath.Join(g.job.localDir, jobfiles.Fetched(r, attempt, s.Map, s.Attempt))
-	}
-	before := g.job.fetcher.Stats()
-	errs := g.job.fetcher.FetchAll(ctx, sources, r, func(s shuffle.Source) (shuffle.Destination, error) {
-		return atomicfile.Create(copyPath(s), atomicfile.Volatile)
-	})
-	g.fetched += g.job.fetcher.Stats().Bytes - before.Bytes
-	for i, s := range sources {
-		owner := task.AttemptID{Task: task.ID{Kind: task.Map, Index: s.Map}, Attempt: s.Attempt}
-		if errs[i] != nil {
-			g.markLost(owner, errs[i])
-			continue
-		}
-		path := copyPath(s)
-		g.fetchedPaths = append(g.fetchedPaths, path)
-		g.found[s.Map] = &sortedInput{path: path, section: -1, owner: owner}
-	}
-}
-
-// removeFetched removes the local copies of fetched sections.
-func (g *gathering) removeFetched() {
-	removeFiles(g.fetchedPaths)
+	return []string{at.staged()}, stats, nil
 }
 
 // lineWriter is where reduce output lines go: a buffered file.
@@ -309,9 +161,9 @@ func reduceGroups(ctx context.Context, a app.App, in merge.Source, out lineWrite
 }
 
 // appAttempt describes the attempt to a task-level Reduce.
-func (j reduceJob) appAttempt() app.Attempt {
-	return app.Attempt{ID: j.attempt.String(), Task: j.attempt.Task.String(),
-		NReduce: j.nReduce, Partition: j.attempt.Task.Index, Dir: j.dir, SetStatus: j.setStatus}
+func (at reduceAttempt) appAttempt() app.Attempt {
+	return app.Attempt{ID: at.id.String(), Task: at.id.Task.String(),
+		NReduce: at.nReduce, Partition: at.id.Task.Index, Dir: at.dir, SetStatus: at.setStatus}
 }
 
 // reduceTask hands the sorted records of in to the application's

@@ -16,6 +16,7 @@ import (
 
 	"6.5840/mr/protocol"
 	"6.5840/mr/task"
+	"6.5840/mr/transport"
 )
 
 // reportService is a coordinator that answers Report with verdict, or
@@ -60,7 +61,9 @@ func TestMapOutputIsServedFromTheMomentItIsReported(t *testing.T) {
 				go server.ServeConn(conn)
 				return client, nil
 			}
-			w, err := New(Config{App: letters, Dir: dir, Dial: dial})
+			cfg := DefaultConfig()
+			cfg.App, cfg.Dir, cfg.Dial = letters, dir, dial
+			w, err := New(cfg)
 			require.NoError(t, err)
 			defer w.calls.close()
 			service.held = w.held
@@ -144,8 +147,10 @@ func TestServedOutputIsRemovedWhenTheCoordinatorVanishes(t *testing.T) {
 		go server.ServeConn(conn)
 		return client, nil
 	}
-	w, err := New(Config{App: letters, Dir: dir, LocalDir: local, Dial: dial, Secret: testSecret(t),
-		Addr: protocol.Addr{Network: "tcp", Address: "127.0.0.1:9"}, RetryWindow: 100 * time.Millisecond})
+	cfg := DefaultConfig()
+	cfg.App, cfg.Dir, cfg.LocalDir, cfg.Dial, cfg.Secret = letters, dir, local, dial, testSecret(t)
+	cfg.Addr, cfg.RetryWindow = transport.Addr{Network: "tcp", Address: "127.0.0.1:9"}, 100*time.Millisecond
+	w, err := New(cfg)
 	require.NoError(t, err)
 	err = w.Run(context.Background())
 	require.ErrorIs(t, err, ErrCoordinatorUnreachable)

@@ -11,13 +11,10 @@ import (
 	"sync"
 
 	"6.5840/mr/auth"
-	"6.5840/mr/protocol"
 	"6.5840/mr/shuffle"
 	"6.5840/mr/tlsconf"
+	"6.5840/mr/transport"
 )
-
-// shuffleKeyPurpose names the key that signs map output requests.
-const shuffleKeyPurpose = "map output"
 
 // shuffler serves this worker's committed map outputs to other workers
 // and fetches theirs, over HTTP authenticated with the job's secret.
@@ -58,7 +55,7 @@ func (w *Worker) startServing(ctx context.Context) (*shuffler, error) {
 			return nil, fmt.Errorf("serve map output: %w (reducers on other machines check it: add it to the certificate, or pass -serve HOST:PORT with a host it names)", err)
 		}
 	}
-	lc := net.ListenConfig{KeepAliveConfig: protocol.KeepAlive}
+	lc := net.ListenConfig{KeepAliveConfig: transport.KeepAlive}
 	l, err := lc.Listen(ctx, "tcp", listen)
 	if err != nil {
 		return nil, fmt.Errorf("serve map output on %s: %w", listen, err)
@@ -97,7 +94,7 @@ func (w *Worker) serveHostPort(ctx context.Context) (host, port string, err erro
 // routeTo returns the local address this machine reaches a from: where
 // other workers, which reach the same coordinator, can reach this one.
 // It sends nothing.
-func routeTo(ctx context.Context, a protocol.Addr) (string, error) {
+func routeTo(ctx context.Context, a transport.Addr) (string, error) {
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "udp", a.Address)
 	if err != nil {
@@ -126,7 +123,7 @@ func (s *shuffler) setJob(job string, log *slog.Logger) error {
 	if s.job == job && s.handler != nil {
 		return nil
 	}
-	key := s.secret.Key(shuffleKeyPurpose)
+	key := s.secret.Key(auth.PurposeShuffle)
 	h, err := shuffle.NewHandler(shuffle.HandlerConfig{Key: key, Job: job, Lookup: s.held.Lookup, Logger: log})
 	if err != nil {
 		return err

@@ -55,7 +55,7 @@ func TestReduceTaskCounts(t *testing.T) {
 	dir := t.TempDir()
 	attempts := runMaps(t, taskWords, dir, 1, "b a", "a c a")
 	id := task.AttemptID{Task: task.ID{Kind: task.Reduce, Index: 0}, Attempt: 1}
-	_, stats, err := reduceJob{app: taskWords, dir: dir, attempt: id, nReduce: 1, mapAttempts: attempts, locate: noLocate(t)}.write(context.Background())
+	_, stats, err := reduceAttempt{app: taskWords, dir: dir, id: id, nReduce: 1, mapAttempts: attempts, locate: noLocate(t)}.write(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, reduceStats{groups: 3, records: 6}, stats)
 }
@@ -71,10 +71,11 @@ func TestMapTaskError(t *testing.T) {
 	in := filepath.Join(dir, "in")
 	require.NoError(t, os.WriteFile(in, []byte("x"), 0o644))
 	id := task.AttemptID{Task: task.ID{Kind: task.Map, Index: 0}, Attempt: 1}
-	job := mapJob{app: bad, dir: dir, attempt: id, input: task.WholeFile(in), nReduce: 1}
-	require.ErrorIs(t, job.run(context.Background()), failed)
-	_, err := os.Stat(job.output())
-	require.True(t, os.IsNotExist(err), "a failed attempt left %s", job.output())
+	at := mapAttempt{app: bad, dir: dir, id: id, input: task.WholeFile(in), nReduce: 1}
+	_, _, err := at.write(context.Background())
+	require.ErrorIs(t, err, failed)
+	_, err = os.Stat(at.output())
+	require.True(t, os.IsNotExist(err), "a failed attempt left %s", at.output())
 }
 
 // TestStreamingCommands runs a job's map and reduce attempts with shell
@@ -154,7 +155,7 @@ func TestCombineTaskBreakingOrder(t *testing.T) {
 		if tt.name == "renamed keys out of order" {
 			nReduce = 4
 		}
-		err := mapJob{app: a, dir: dir, attempt: id, input: task.WholeFile(in), nReduce: nReduce}.run(context.Background())
+		_, _, err := mapAttempt{app: a, dir: dir, id: id, input: task.WholeFile(in), nReduce: nReduce}.write(context.Background())
 		require.ErrorContains(t, err, tt.want, tt.name)
 	}
 }

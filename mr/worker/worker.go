@@ -21,78 +21,22 @@ import (
 	"sync/atomic"
 	"time"
 
-	"6.5840/mr/app"
-	"6.5840/mr/auth"
 	"6.5840/mr/kvbuf"
 	"6.5840/mr/protocol"
-	"6.5840/mr/tlsconf"
+	"6.5840/mr/transport"
 )
-
-// DefaultRetryWindow is how long a worker keeps trying to reach an
-// unreachable coordinator before it gives up.
-const DefaultRetryWindow = 5 * time.Second
-
-// DefaultStuckGrace is how long Map or Reduce may go on after its attempt
-// was revoked (or its lease lost) before the worker gives up on it.
-const DefaultStuckGrace = 5 * time.Second
 
 // ErrJobFailed is returned when the coordinator ends the job unsuccessfully.
 var ErrJobFailed = errors.New("the coordinator reports that the job failed")
 
-// ErrRefused is returned (wrapped) when the coordinator refuses the worker,
-// e.g. because it runs another application than the job's.
-var ErrRefused = errors.New("the coordinator refused this worker")
+// ErrWorkerRefused is returned (wrapped) when the coordinator refuses the
+// worker, e.g. because it runs another application than the job's.
+var ErrWorkerRefused = errors.New("the coordinator refused this worker")
 
 // ErrAttemptStuck is returned (wrapped, naming the attempt) when Map or
 // Reduce did not return within the grace period after its attempt ended:
 // the worker cannot stop it, so the process should exit and be restarted.
 var ErrAttemptStuck = errors.New("the application's Map or Reduce did not return")
-
-// Config says how a worker finds its coordinator and what it runs.
-type Config struct {
-	// Addr is the coordinator's address, used by the default Dial.
-	Addr protocol.Addr
-	// Dial connects to the coordinator; nil dials Addr.
-	Dial func() (net.Conn, error)
-	// App holds Map, Reduce and the optional functions.
-	App app.App
-	// AppID identifies the application, e.g. a hash of the plugin file:
-	// the coordinator refuses a worker whose AppID differs from the job's.
-	AppID string
-	// Dir is the job's folder, shared by every machine: inputs are read
-	// and reduce outputs written there; "" means ".".
-	Dir string
-	// LocalDir is where this worker keeps its map output; "" means Dir.
-	LocalDir string
-	// Secret authenticates the worker to a coordinator over TCP, and its
-	// map output server to other workers. It is required over TCP.
-	Secret auth.Secret
-	// Serve is where the worker serves its map output to other workers
-	// (host:port) when it has a Secret; "" means an ephemeral port on the
-	// address it reaches the coordinator from. An empty or unspecified
-	// host (":7001", "0.0.0.0:7001") listens on every address and is
-	// advertised as that address. Without a Secret (one machine, a Unix
-	// socket) nothing is served: map output stays in Dir.
-	Serve string
-	// TLS, if not nil, encrypts the worker's connections to the
-	// coordinator and to other workers, and its map output server's.
-	TLS *tlsconf.Config
-	// RetryWindow is how long the coordinator may be unreachable before
-	// the worker gives up; zero means DefaultRetryWindow.
-	RetryWindow time.Duration
-	// CallTimeout bounds each call to the coordinator beyond any wait the
-	// call asks for; zero means DefaultCallTimeout.
-	CallTimeout time.Duration
-	// StuckGrace is how long Map or Reduce may run on after its attempt
-	// ended before Run returns ErrAttemptStuck; zero means
-	// DefaultStuckGrace.
-	StuckGrace time.Duration
-	// SortBuffer bounds the map output a map attempt keeps in memory before
-	// spilling sorted runs to disk; zero means DefaultSortBuffer.
-	SortBuffer int64
-	// Logger receives the worker's logs; nil discards them.
-	Logger *slog.Logger
-}
 
 // Worker runs tasks until the job is over.
 type Worker struct {
@@ -134,29 +78,15 @@ type Worker struct {
 	mapBufReduces int
 }
 
-// New returns a worker with cfg.
+// New returns a worker with cfg. A bad cfg is refused as Validate says.
 func New(cfg Config) (*Worker, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	if err := cfg.App.Validate(); err != nil {
 		return nil, err
 	}
-	if cfg.Dir == "" {
-		cfg.Dir = "."
-	}
-	if cfg.LocalDir == "" {
-		cfg.LocalDir = cfg.Dir
-	}
-	if cfg.RetryWindow == 0 {
-		cfg.RetryWindow = DefaultRetryWindow
-	}
-	if cfg.CallTimeout == 0 {
-		cfg.CallTimeout = DefaultCallTimeout
-	}
-	if cfg.StuckGrace == 0 {
-		cfg.StuckGrace = DefaultStuckGrace
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg = cfg.withFallbacks()
 	w := &Worker{cfg: cfg, log: cfg.Logger, held: newHeldOutputs(cfg.LocalDir)}
 	w.calls = w.newClient(cfg.RetryWindow, cfg.CallTimeout)
 	w.beats = w.newClient(0, cfg.CallTimeout)
@@ -169,7 +99,7 @@ func New(cfg Config) (*Worker, error) {
 // newClient returns a client of the coordinator with its own connection.
 func (w *Worker) newClient(window, timeout time.Duration) *client {
 	dial := func(ctx context.Context) (net.Conn, error) {
-		return protocol.Dial(ctx, w.cfg.Addr, w.cfg.Secret, w.cfg.TLS)
+		return transport.Dial(ctx, w.cfg.Addr, w.cfg.Secret, w.cfg.TLS)
 	}
 	if w.cfg.Dial != nil {
 		dial = func(context.Context) (net.Conn, error) { return w.cfg.Dial() }
@@ -180,15 +110,18 @@ func (w *Worker) newClient(window, timeout time.Duration) *client {
 // Run asks for and runs tasks until the coordinator says the job is over
 // (nil, or ErrJobFailed), ctx is cancelled, the coordinator stays
 // unreachable for the retry window (an error wrapping
-// ErrCoordinatorUnreachable), refuses the worker (ErrRefused) or an
-// attempt gets stuck (ErrAttemptStuck).
+// ErrCoordinatorUnreachable), refuses the worker (ErrWorkerRefused) or an
+// attempt gets stuck (ErrAttemptStuck). Its error is an ExitError, worded
+// for whoever started the worker: of class ExitCoordinatorGone if the
+// coordinator went away after this worker had worked for it, else
+// ExitFailed.
 func (w *Worker) Run(ctx context.Context) error {
 	defer w.calls.close()
 	defer w.beats.close()
 	if !w.cfg.Secret.IsZero() {
 		s, err := w.startServing(ctx)
 		if err != nil {
-			return err
+			return w.explain(err)
 		}
 		w.shuffle = s
 		// Once this worker stops serving, no one can read the map output
@@ -202,27 +135,24 @@ func (w *Worker) Run(ctx context.Context) error {
 		}()
 	}
 	if err := w.register(ctx); err != nil {
-		return err
+		return w.explain(err)
 	}
-	// next is a task that came with the last report, if any.
+	return w.explain(w.loop(ctx))
+}
+
+// loop runs the tasks the coordinator hands out until it says the job is
+// over.
+func (w *Worker) loop(ctx context.Context) error {
+	// next is a task that came with the last report, if any, and
+	// nextRequestID the request that brought it.
 	var next *protocol.GetTaskReply
 	var nextRequestID string
 	for {
-		var reply protocol.GetTaskReply
-		requestID := nextRequestID
-		if next != nil {
-			reply, next = *next, nil
-		} else {
-			args := protocol.GetTaskArgs{Header: w.header()}
-			requestID = args.RequestID
-			err := w.calls.callWait(ctx, protocol.MethodGetTask, w.pollTimeout, &args, &reply)
-			if err == nil && reply.UnknownWorker {
-				w.log.Warn("coordinator does not know this worker (it restarted?); registering again")
-				if err = w.register(ctx); err == nil {
-					continue
-				}
-			}
-			if err != nil {
+		reply, requestID := next, nextRequestID
+		next = nil
+		if reply == nil {
+			var err error
+			if reply, requestID, err = w.getTask(ctx); err != nil {
 				return err
 			}
 		}
@@ -240,7 +170,7 @@ func (w *Worker) Run(ctx context.Context) error {
 			continue
 		case protocol.ActionRun:
 			var err error
-			if next, nextRequestID, err = w.runAttempt(ctx, requestID, &reply); err != nil {
+			if next, nextRequestID, err = w.runAttempt(ctx, requestID, reply); err != nil {
 				return err
 			}
 		default:
@@ -249,13 +179,24 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 }
 
-// Registered reports whether the worker ever reached its coordinator.
-func (w *Worker) Registered() bool { return w.registered }
-
-// CutOff reports whether the worker had to abandon an attempt because it
-// could not reach the coordinator for a lease: when Run then returns
-// ErrCoordinatorUnreachable, the coordinator did not simply finish.
-func (w *Worker) CutOff() bool { return w.cutOff }
+// getTask long-polls the coordinator for a task, and returns its reply and
+// the request's id. A coordinator that does not know this worker (it
+// restarted) has it register again, and the reply is to wait.
+func (w *Worker) getTask(ctx context.Context) (*protocol.GetTaskReply, string, error) {
+	var reply protocol.GetTaskReply
+	args := protocol.GetTaskArgs{Header: w.header()}
+	err := w.calls.callWait(ctx, protocol.MethodGetTask, w.pollTimeout, &args, &reply)
+	if err == nil && reply.UnknownWorker {
+		w.log.Warn("coordinator does not know this worker (it restarted?); registering again")
+		if err = w.register(ctx); err == nil {
+			return &protocol.GetTaskReply{Action: protocol.ActionWait}, args.RequestID, nil
+		}
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	return &reply, args.RequestID, nil
+}
 
 func (w *Worker) register(ctx context.Context) error {
 	host, _ := os.Hostname()
@@ -268,7 +209,7 @@ func (w *Worker) register(ctx context.Context) error {
 		return err
 	}
 	if reply.Refused != "" {
-		return fmt.Errorf("%w: %s", ErrRefused, reply.Refused)
+		return fmt.Errorf("%w: %s", ErrWorkerRefused, reply.Refused)
 	}
 	w.id, w.epoch, w.session = reply.Worker, reply.Epoch, reply.Session
 	w.seq.Store(0)

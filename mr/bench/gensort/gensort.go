@@ -261,7 +261,7 @@ func (g *Generator) WriteFiles(paths []string) error {
 
 // writeFile writes the records of r to the file path.
 func (g *Generator) writeFile(path string, r Range) error {
-	f, err := atomicfile.Create(path, atomicfile.Durable)
+	f, err := atomicfile.Create(path, atomicfile.Durable, ".")
 	if err != nil {
 		return fmt.Errorf("gensort: %w", err)
 	}

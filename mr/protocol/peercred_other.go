@@ -1,8 +1,0 @@
-//go:build !linux
-
-package protocol
-
-import "net"
-
-// peerCred reports errNoPeerCred: SO_PEERCRED is Linux's.
-func peerCred(net.Conn) (peerCreds, error) { return peerCreds{}, errNoPeerCred }
