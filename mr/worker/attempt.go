@@ -117,64 +117,74 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 		keys, err := at.sample(ctx)
 		return result{counters: map[string]int64{}, keys: keys, err: err}
 	case task.Map:
-		app, err := w.mapApp(reply)
-		if err != nil {
-			return result{counters: map[string]int64{}, err: err}
-		}
-		at := mapAttempt{
-			app:        app,
-			dir:        w.cfg.LocalDir,
-			jobDir:     w.cfg.Dir,
-			id:         reply.Attempt,
-			input:      reply.Input,
-			nReduce:    reply.NReduce,
-			sortBuffer: w.cfg.SortBuffer,
-			mayCommit:  func() error { return leaseHeld(ctx, clock) },
-			buf:        w.mapBuffer(app, reply.NReduce, reply.TotalOrder),
-			setStatus:  status.set,
-		}
-		files, stats, err := at.write(ctx)
-		counters := map[string]int64{
-			protocol.CounterMapInputBytes:    stats.inputBytes,
-			protocol.CounterMapOutputRecords: stats.outputRecords,
-			protocol.CounterSpills:           stats.spills,
-			protocol.CounterBytesWritten:     stats.outputBytes,
-		}
-		if w.cfg.App.Combine != nil || w.cfg.App.CombineTask != nil {
-			counters[protocol.CounterCombineOutputRecords] = stats.writtenRecords
-		}
-		return result{files: files, counters: counters, err: err}
+		return w.performMap(ctx, reply, clock, status)
 	case task.Reduce:
-		locate, closeLocate := w.locator(reply.Attempt)
-		defer closeLocate()
-		attempts, servers := reply.MapAttempts.Expand()
-		at := reduceAttempt{
-			app:         w.cfg.App,
-			dir:         w.cfg.Dir,
-			localDir:    w.cfg.LocalDir,
-			id:          reply.Attempt,
-			nReduce:     reply.NReduce,
-			mapAttempts: attempts,
-			servers:     serverNames(servers, reply.Servers),
-			locate:      locate,
-			setStatus:   status.set,
-		}
-		if w.shuffle != nil {
-			at.self, at.fetcher = w.shuffle.addr, w.shuffle.currentFetcher()
-		}
-		files, stats, err := at.write(ctx)
-		counters := map[string]int64{
-			protocol.CounterReduceInputGroups:   stats.groups,
-			protocol.CounterReduceOutputRecords: stats.records,
-			protocol.CounterBytesWritten:        totalSize(files),
-		}
-		if stats.fetched > 0 {
-			counters[protocol.CounterShuffleBytesFetched] = stats.fetched
-		}
-		return result{files: files, counters: counters, err: err}
+		return w.performReduce(ctx, reply, status)
 	default:
 		return result{counters: map[string]int64{}, err: fmt.Errorf("unknown task kind %v", reply.Attempt.Task.Kind)}
 	}
+}
+
+// performMap runs a map attempt.
+func (w *Worker) performMap(ctx context.Context, reply *protocol.GetTaskReply, clock *leaseClock, status *attemptStatus) result {
+	app, err := w.mapApp(reply)
+	if err != nil {
+		return result{counters: map[string]int64{}, err: err}
+	}
+	at := mapAttempt{
+		app:        app,
+		dir:        w.cfg.LocalDir,
+		jobDir:     w.cfg.Dir,
+		id:         reply.Attempt,
+		input:      reply.Input,
+		nReduce:    reply.NReduce,
+		sortBuffer: w.cfg.SortBuffer,
+		mayCommit:  func() error { return leaseHeld(ctx, clock) },
+		buf:        w.mapBuffer(app, reply.NReduce, reply.TotalOrder),
+		setStatus:  status.set,
+	}
+	files, stats, err := at.write(ctx)
+	counters := map[string]int64{
+		protocol.CounterMapInputBytes:    stats.inputBytes,
+		protocol.CounterMapOutputRecords: stats.outputRecords,
+		protocol.CounterSpills:           stats.spills,
+		protocol.CounterBytesWritten:     stats.outputBytes,
+	}
+	if w.cfg.App.Combine != nil || w.cfg.App.CombineTask != nil {
+		counters[protocol.CounterCombineOutputRecords] = stats.writtenRecords
+	}
+	return result{files: files, counters: counters, err: err}
+}
+
+// performReduce runs a reduce attempt.
+func (w *Worker) performReduce(ctx context.Context, reply *protocol.GetTaskReply, status *attemptStatus) result {
+	locate, closeLocate := w.locator(reply.Attempt)
+	defer closeLocate()
+	attempts, servers := reply.MapAttempts.Expand()
+	at := reduceAttempt{
+		app:         w.cfg.App,
+		dir:         w.cfg.Dir,
+		localDir:    w.cfg.LocalDir,
+		id:          reply.Attempt,
+		nReduce:     reply.NReduce,
+		mapAttempts: attempts,
+		servers:     serverNames(servers, reply.Servers),
+		locate:      locate,
+		setStatus:   status.set,
+	}
+	if w.shuffle != nil {
+		at.self, at.fetcher = w.shuffle.addr, w.shuffle.currentFetcher()
+	}
+	files, stats, err := at.write(ctx)
+	counters := map[string]int64{
+		protocol.CounterReduceInputGroups:   stats.groups,
+		protocol.CounterReduceOutputRecords: stats.records,
+		protocol.CounterBytesWritten:        totalSize(files),
+	}
+	if stats.fetched > 0 {
+		counters[protocol.CounterShuffleBytesFetched] = stats.fetched
+	}
+	return result{files: files, counters: counters, err: err}
 }
 
 // mapBuffer returns the worker's buffer of a's map output for nReduce
