@@ -1,11 +1,15 @@
 // Command mrbench measures the MapReduce engine against an honest baseline
 // on a generated word-count corpus (mr/bench).
 //
-//	mrbench gen -dir DIR [-size 256MiB] [-files 32] [-seed 1]
+//	mrbench gen -dir DIR [-kind wordcount|sort] [-size 256MiB] [-files 32] [-seed 1] [-skew uniform|zipf|onekey]
+//	mrbench validate-sort -input FILE_OR_GLOB [-input ...] OUTPUT...
 //	mrbench baseline [-workers N] [-o mr-out-0] FILE...
 //	mrbench run [-bin bin] [-corpus DIR] [-size 256MiB] [-files 32] [-tiny 2000] [-workers 2] [-json FILE] [-skip RUNS]
 //
-// gen writes a deterministic corpus (same seed, same bytes). baseline counts
+// gen writes a deterministic corpus (same seed, same bytes): words, or
+// with -kind sort the sort benchmark's records (gensort -a), their keys
+// uniform or skewed. validate-sort checks a sort's outputs against its
+// inputs (valsort.Validate), exit 1 on the first problem. baseline counts
 // words with mr/bench/baseline, a plain parallel hash-map count, and writes
 // sorted "word count" lines like mrsequential. run does the whole benchmark
 // (bench.Run) and prints a table. A mistake on the command line exits 2, a
@@ -48,7 +52,8 @@ type subcommand struct {
 
 // subcommands are mrbench's subcommands, in the order usage lists them.
 var subcommands = []subcommand{
-	{"gen", "-dir DIR [-size 256MiB] [-files 32] [-seed 1] [-force]", cmdGen},
+	{"gen", "-dir DIR [-kind wordcount|sort] [-size 256MiB] [-files 32] [-seed 1] [-skew uniform|zipf|onekey] [-force]", cmdGen},
+	{"validate-sort", "-input FILE_OR_GLOB [-input ...] OUTPUT...", cmdValidateSort},
 	{"baseline", "[-workers N] [-o mr-out-0] FILE...", cmdBaseline},
 	{"run", "[-bin bin] [-corpus DIR] [-size 256MiB] [-files 32] [-seed 1] [-tiny 2000] [-workers 2]\n" +
 		"      [-nreduce 10] [-json FILE] [-skip sequential,combiner,nocombiner,labwc,tiny] [-work DIR] [-keep] [-timeout 30m]", cmdRun},
@@ -131,6 +136,8 @@ func cmdGen(args []string) error {
 	dir := fs.String("dir", "", "directory to write corpus-NN.txt files to (required)")
 	spec := corpusFlags(fs, "total size, e.g. 256MiB, 1GiB, 10MB, 1000", "number of files", "seed: the same seed gives the same bytes")
 	force := fs.Bool("force", false, "regenerate even if the directory already holds this corpus")
+	kind := fs.String("kind", kindWordCount, "what to generate: wordcount (a text corpus) or sort (gensort -a records)")
+	skew := fs.String("skew", "uniform", "-kind sort: the keys' distribution, uniform, zipf or onekey")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -141,6 +148,13 @@ func cmdGen(args []string) error {
 	s, err := spec()
 	if err != nil {
 		return usageError(err)
+	}
+	switch *kind {
+	case kindWordCount:
+	case kindSort:
+		return genSort(*dir, s, *skew)
+	default:
+		return usageError(fmt.Errorf("-kind %q: want %s or %s", *kind, kindWordCount, kindSort))
 	}
 	start := time.Now()
 	if !*force && s.Cached(*dir) {
