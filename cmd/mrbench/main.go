@@ -3,13 +3,16 @@
 //
 //	mrbench gen -dir DIR [-kind wordcount|sort] [-size 256MiB] [-files 32] [-seed 1] [-skew uniform|zipf|onekey]
 //	mrbench validate-sort -input FILE_OR_GLOB [-input ...] OUTPUT...
+//	mrbench sort [-size 1GiB] [-skew uniform,zipf] [-workers 2] [-nreduce 4] [-json FILE]
 //	mrbench baseline [-workers N] [-o mr-out-0] FILE...
 //	mrbench run [-bin bin] [-corpus DIR] [-size 256MiB] [-files 32] [-tiny 2000] [-workers 2] [-json FILE] [-skip RUNS]
 //
 // gen writes a deterministic corpus (same seed, same bytes): words, or
 // with -kind sort the sort benchmark's records (gensort -a), their keys
 // uniform or skewed. validate-sort checks a sort's outputs against its
-// inputs (valsort.Validate), exit 1 on the first problem. baseline counts
+// inputs (valsort.Validate), exit 1 on the first problem. sort is the sort
+// benchmark (bench.RunSort): GNU sort against a coordinator and workers
+// with -total-order on the same records. baseline counts
 // words with mr/bench/baseline, a plain parallel hash-map count, and writes
 // sorted "word count" lines like mrsequential. run does the whole benchmark
 // (bench.Run) and prints a table. A mistake on the command line exits 2, a
@@ -54,6 +57,8 @@ type subcommand struct {
 var subcommands = []subcommand{
 	{"gen", "-dir DIR [-kind wordcount|sort] [-size 256MiB] [-files 32] [-seed 1] [-skew uniform|zipf|onekey] [-force]", cmdGen},
 	{"validate-sort", "-input FILE_OR_GLOB [-input ...] OUTPUT...", cmdValidateSort},
+	{"sort", "[-bin bin] [-size 1GiB] [-files 16] [-seed 1] [-skew uniform,zipf] [-workers 2] [-nreduce 4]\n" +
+		"      [-json FILE] [-work DIR] [-keep] [-timeout 30m]", cmdSort},
 	{"baseline", "[-workers N] [-o mr-out-0] FILE...", cmdBaseline},
 	{"run", "[-bin bin] [-corpus DIR] [-size 256MiB] [-files 32] [-seed 1] [-tiny 2000] [-workers 2]\n" +
 		"      [-nreduce 10] [-json FILE] [-skip sequential,combiner,nocombiner,labwc,tiny] [-work DIR] [-keep] [-timeout 30m]", cmdRun},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"6.5840/mr/bench"
 	"6.5840/mr/bench/corpus"
 	"6.5840/mr/bench/gensort"
 	"6.5840/mr/bench/sortrec"
@@ -89,4 +91,57 @@ func cmdValidateSort(args []string) error {
 	fmt.Printf("sorted: %d records in %d outputs, checksum %v, %d duplicate keys, the same records as the %d inputs\n",
 		sum.Records, len(outputs), sum.Checksum, sum.Duplicates, len(inputs))
 	return nil
+}
+
+func cmdSort(args []string) error {
+	cfg := bench.DefaultSortConfig()
+	fs := flag.NewFlagSet("sort", flag.ContinueOnError)
+	fs.StringVar(&cfg.Bin, "bin", cfg.Bin, "directory holding mrcoordinator, mrworker and sort.so (make build)")
+	size := cli.ByteSize(cfg.Size)
+	fs.Var(&size, "size", "bytes of records to sort, e.g. 1GiB, 4GiB, 64MiB")
+	fs.IntVar(&cfg.Files, "files", cfg.Files, "input files (map tasks)")
+	fs.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the records")
+	skews := fs.String("skew", "uniform,zipf", "comma-separated key distributions to run: uniform, zipf, onekey")
+	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "workers, and GNU sort's --parallel")
+	fs.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "reduce tasks (output files)")
+	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
+	fs.StringVar(&cfg.Work, "work", "", "where to make the scratch directory (default $TMPDIR); it needs about 3.5 times -size")
+	fs.BoolVar(&cfg.Keep, "keep", false, "keep the scratch directory")
+	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "the most any one run may take")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	cfg.Size, cfg.Skews = int64(size), nil
+	for _, name := range strings.Split(*skews, ",") {
+		d, err := gensort.ParseDistribution(strings.TrimSpace(name))
+		if err != nil {
+			return usageError(fmt.Errorf("-skew: %w", err))
+		}
+		cfg.Skews = append(cfg.Skews, d)
+	}
+	cfg.Progress = func(line string) { fmt.Fprintf(os.Stderr, "%s: %s\n", prog, line) }
+	if err := cfg.Validate(); err != nil {
+		return usageError(err)
+	}
+	rep, err := bench.RunSort(cfg)
+	rep.WriteText(os.Stdout)
+	if err != nil {
+		return err
+	}
+	if *jsonPath != "" {
+		return writeJSON(*jsonPath, rep)
+	}
+	return nil
+}
+
+// writeJSON writes v to path as indented JSON.
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(data, '\n'), 0o644)
 }
