@@ -1,11 +1,12 @@
 // Command mrbench measures the MapReduce engine against an honest baseline
 // on a generated word-count corpus (mr/bench).
 //
-//	mrbench gen -dir DIR [-size 256MiB] [-files 32] [-seed 1]
+//	mrbench gen -dir DIR [-kind zipf|text] [-size 256MiB] [-files 32] [-seed 1]
 //	mrbench baseline [-workers N] [-o mr-out-0] FILE...
-//	mrbench run [-bin bin] [-corpus DIR] [-size 256MiB] [-files 32] [-tiny 2000] [-workers 2] [-json FILE] [-skip RUNS]
+//	mrbench run [-bin bin] [-corpus DIR] [-kind zipf|text] [-size 256MiB] [-files 32] [-tiny 2000] [-workers 2] [-json FILE] [-skip RUNS]
 //
-// gen writes a deterministic corpus (same seed, same bytes). baseline counts
+// gen writes a deterministic corpus (same seed, same bytes): Zipf
+// pseudo-words, or with -kind text lines of testdata's books. baseline counts
 // words with mr/bench/baseline, a plain parallel hash-map count, and writes
 // sorted "word count" lines like mrsequential. run does the whole benchmark
 // (bench.Run) and prints a table. A mistake on the command line exits 2, a
@@ -33,6 +34,9 @@ const (
 	defaultSize  = 256 << 20
 	defaultFiles = 32
 	defaultSeed  = 1
+	// defaultTextDir holds the texts of a text corpus, from the
+	// project's root.
+	defaultTextDir = "testdata"
 )
 
 // errUsage marks a command-line mistake: exit status 2.
@@ -48,9 +52,9 @@ type subcommand struct {
 
 // subcommands are mrbench's subcommands, in the order usage lists them.
 var subcommands = []subcommand{
-	{"gen", "-dir DIR [-size 256MiB] [-files 32] [-seed 1] [-force]", cmdGen},
+	{"gen", "-dir DIR [-kind zipf|text] [-text-dir testdata] [-size 256MiB] [-files 32] [-seed 1] [-force]", cmdGen},
 	{"baseline", "[-workers N] [-o mr-out-0] FILE...", cmdBaseline},
-	{"run", "[-bin bin] [-corpus DIR] [-size 256MiB] [-files 32] [-seed 1] [-tiny 2000] [-workers 2]\n" +
+	{"run", "[-bin bin] [-corpus DIR] [-kind zipf|text] [-text-dir testdata] [-size 256MiB] [-files 32] [-seed 1] [-tiny 2000] [-workers 2]\n" +
 		"      [-nreduce 10] [-json FILE] [-skip sequential,combiner,nocombiner,labwc,tiny] [-work DIR] [-keep] [-timeout 30m]", cmdRun},
 }
 
@@ -123,7 +127,18 @@ func corpusFlags(fs *flag.FlagSet, sizeHelp, filesHelp, seedHelp string) func() 
 	fs.Var(&size, "size", sizeHelp)
 	files := fs.Int("files", defaultFiles, filesHelp)
 	seed := fs.Uint64("seed", defaultSeed, seedHelp)
-	return func() (corpus.Spec, error) { return corpus.NewSpec(int64(size), *files, *seed) }
+	kind := fs.String("kind", corpus.KindZipf, "corpus kind: "+corpus.KindZipf+" (a made-up Zipf vocabulary, the stress case for distinct keys) or "+
+		corpus.KindText+" (lines of the texts in -text-dir, drawn with the seed)")
+	textDir := fs.String("text-dir", defaultTextDir, "folder of the "+corpus.TextSources+" texts a "+corpus.KindText+" corpus is drawn from")
+	return func() (corpus.Spec, error) {
+		switch *kind {
+		case corpus.KindZipf:
+			return corpus.NewSpec(int64(size), *files, *seed)
+		case corpus.KindText:
+			return corpus.NewTextSpec(int64(size), *files, *seed, *textDir)
+		}
+		return corpus.Spec{}, fmt.Errorf("-kind %q: want %s or %s", *kind, corpus.KindZipf, corpus.KindText)
+	}
 }
 
 func cmdGen(args []string) error {
