@@ -138,7 +138,7 @@ func (p process) start() (*started, error) {
 	c.Args = p.cmd.Args
 	c.Dir = p.at.Dir
 	c.Env = env(p.at)
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	c.SysProcAttr = groupAttr()
 	// The engine's ends of the pipes are its own files, not exec's, so
 	// that their reads and writes can be given deadlines: exec's wait
 	// for a pipe to close would be forever if an escaped process holds
@@ -155,6 +155,7 @@ func (p process) start() (*started, error) {
 		if i == 0 {
 			child[i], ours[i] = r, w
 		}
+		growPipe(child[i])
 	}
 	c.Stdin, c.Stdout, c.Stderr = child[0], child[1], child[2]
 	err := c.Start()
