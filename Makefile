@@ -67,7 +67,8 @@ soak: build
 
 # bench: the no-framework baseline vs mrsequential vs coordinator + workers
 # (wc with and without the combiner, the lab-style labwc) on a generated
-# 256 MiB corpus, the scheduling rate for 2,000 tiny inputs, then the Go
+# 256 MiB corpus, the scheduling rate for 2,000 tiny inputs, the same word
+# counts on 256 MiB of real text (testdata's books' lines), then the Go
 # micro-benchmarks (hot paths, new-file cost, the coordinator at
 # M=100,000, the streaming pipes), and the same word count as Python
 # streaming commands. Not part of make test.
@@ -79,6 +80,7 @@ BENCH_FLAGS ?=
 SORT_FLAGS ?=
 bench: build
 	$(BIN)/mrbench run -bin $(BIN) $(BENCH_FLAGS)
+	$(BIN)/mrbench run -bin $(BIN) -kind text -skip sequential,tiny $(BENCH_FLAGS)
 	$(BIN)/mrbench sort -bin $(BIN) $(SORT_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./mr/coordinator
 	$(GO) test -run '^$$' -bench . ./mr/ifile ./mr/merge ./mr/worker ./mr/bench/baseline ./mr/atomicfile ./mr/streaming

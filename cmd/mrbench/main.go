@@ -1,16 +1,17 @@
 // Command mrbench measures the MapReduce engine against an honest baseline
 // on a generated word-count corpus (mr/bench).
 //
-//	mrbench gen -dir DIR [-kind wordcount|sort] [-size 256MiB] [-files 32] [-seed 1] [-skew uniform|zipf|onekey]
+//	mrbench gen -dir DIR [-kind zipf|text|sort] [-size 256MiB] [-files 32] [-seed 1] [-skew uniform|zipf|onekey]
 //	mrbench validate-sort -input FILE_OR_GLOB [-input ...] OUTPUT...
 //	mrbench sort [-size 1GiB] [-skew uniform,zipf] [-workers 2] [-nreduce 4] [-json FILE]
 //	mrbench baseline [-workers N] [-o mr-out-0] FILE...
-//	mrbench run [-bin bin] [-corpus DIR] [-size 256MiB] [-files 32] [-tiny 2000] [-workers 2] [-json FILE] [-skip RUNS]
+//	mrbench run [-bin bin] [-corpus DIR] [-kind zipf|text] [-size 256MiB] [-files 32] [-tiny 2000] [-workers 2] [-json FILE] [-skip RUNS]
 //
-// gen writes a deterministic corpus (same seed, same bytes): words, or
-// with -kind sort the sort benchmark's records (gensort -a), their keys
-// uniform or skewed. validate-sort checks a sort's outputs against its
-// inputs (valsort.Validate), exit 1 on the first problem. sort is the sort
+// gen writes a deterministic corpus (same seed, same bytes): Zipf
+// pseudo-words, with -kind text lines of testdata's books, or with -kind
+// sort the sort benchmark's records (gensort -a), their keys uniform or
+// skewed. validate-sort checks a sort's outputs against its inputs
+// (valsort.Validate), exit 1 on the first problem. sort is the sort
 // benchmark (bench.RunSort): GNU sort against a coordinator and workers
 // with -total-order on the same records. baseline counts
 // words with mr/bench/baseline, a plain parallel hash-map count, and writes
@@ -40,6 +41,9 @@ const (
 	defaultSize  = 256 << 20
 	defaultFiles = 32
 	defaultSeed  = 1
+	// defaultTextDir holds the texts of a text corpus, from the
+	// project's root.
+	defaultTextDir = "testdata"
 )
 
 // errUsage marks a command-line mistake: exit status 2.
@@ -55,12 +59,13 @@ type subcommand struct {
 
 // subcommands are mrbench's subcommands, in the order usage lists them.
 var subcommands = []subcommand{
-	{"gen", "-dir DIR [-kind wordcount|sort] [-size 256MiB] [-files 32] [-seed 1] [-skew uniform|zipf|onekey] [-force]", cmdGen},
+	{"gen", "-dir DIR [-kind zipf|text|sort] [-text-dir testdata] [-size 256MiB] [-files 32] [-seed 1]\n" +
+		"      [-skew uniform|zipf|onekey] [-force]", cmdGen},
 	{"validate-sort", "-input FILE_OR_GLOB [-input ...] OUTPUT...", cmdValidateSort},
 	{"sort", "[-bin bin] [-size 1GiB] [-files 16] [-seed 1] [-skew uniform,zipf] [-workers 2] [-nreduce 4]\n" +
 		"      [-json FILE] [-work DIR] [-keep] [-timeout 30m]", cmdSort},
 	{"baseline", "[-workers N] [-o mr-out-0] FILE...", cmdBaseline},
-	{"run", "[-bin bin] [-corpus DIR] [-size 256MiB] [-files 32] [-seed 1] [-tiny 2000] [-workers 2]\n" +
+	{"run", "[-bin bin] [-corpus DIR] [-kind zipf|text] [-text-dir testdata] [-size 256MiB] [-files 32] [-seed 1] [-tiny 2000] [-workers 2]\n" +
 		"      [-nreduce 10] [-json FILE] [-skip sequential,combiner,nocombiner,labwc,tiny] [-work DIR] [-keep] [-timeout 30m]", cmdRun},
 }
 
@@ -133,7 +138,18 @@ func corpusFlags(fs *flag.FlagSet, sizeHelp, filesHelp, seedHelp string) func() 
 	fs.Var(&size, "size", sizeHelp)
 	files := fs.Int("files", defaultFiles, filesHelp)
 	seed := fs.Uint64("seed", defaultSeed, seedHelp)
-	return func() (corpus.Spec, error) { return corpus.NewSpec(int64(size), *files, *seed) }
+	kind := fs.String("kind", corpus.KindZipf, "corpus kind: "+corpus.KindZipf+" (a made-up Zipf vocabulary, the stress case for distinct keys) or "+
+		corpus.KindText+" (lines of the texts in -text-dir, drawn with the seed)")
+	textDir := fs.String("text-dir", defaultTextDir, "folder of the "+corpus.TextSources+" texts a "+corpus.KindText+" corpus is drawn from")
+	return func() (corpus.Spec, error) {
+		switch *kind {
+		case corpus.KindZipf:
+			return corpus.NewSpec(int64(size), *files, *seed)
+		case corpus.KindText:
+			return corpus.NewTextSpec(int64(size), *files, *seed, *textDir)
+		}
+		return corpus.Spec{}, fmt.Errorf("-kind %q: want %s or %s", *kind, corpus.KindZipf, corpus.KindText)
+	}
 }
 
 func cmdGen(args []string) error {
@@ -141,8 +157,9 @@ func cmdGen(args []string) error {
 	dir := fs.String("dir", "", "directory to write corpus-NN.txt files to (required)")
 	spec := corpusFlags(fs, "total size, e.g. 256MiB, 1GiB, 10MB, 1000", "number of files", "seed: the same seed gives the same bytes")
 	force := fs.Bool("force", false, "regenerate even if the directory already holds this corpus")
-	kind := fs.String("kind", kindWordCount, "what to generate: wordcount (a text corpus) or sort (gensort -a records)")
-	skew := fs.String("skew", "uniform", "-kind sort: the keys' distribution, uniform, zipf or onekey")
+	kind := fs.Lookup("kind")
+	kind.Usage += "; or " + kindSort + " (the sort benchmark's gensort -a records, keys as -skew says)"
+	skew := fs.String("skew", "uniform", "-kind "+kindSort+": the keys' distribution, uniform, zipf or onekey")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -150,16 +167,17 @@ func cmdGen(args []string) error {
 		fs.Usage()
 		return fmt.Errorf("%w: need -dir and no arguments", errUsage)
 	}
+	sorting := kind.Value.String() == kindSort
+	if sorting {
+		// The size, file count and seed mean the same for records.
+		kind.Value.Set(corpus.KindZipf)
+	}
 	s, err := spec()
 	if err != nil {
 		return usageError(err)
 	}
-	switch *kind {
-	case kindWordCount:
-	case kindSort:
+	if sorting {
 		return genSort(*dir, s, *skew)
-	default:
-		return usageError(fmt.Errorf("-kind %q: want %s or %s", *kind, kindWordCount, kindSort))
 	}
 	start := time.Now()
 	if !*force && s.Cached(*dir) {

@@ -18,11 +18,9 @@ import (
 	"6.5840/mr/jobfiles"
 )
 
-// The kinds of data gen writes.
-const (
-	kindWordCount = "wordcount"
-	kindSort      = "sort"
-)
+// kindSort is gen's -kind of sort benchmark records, beside the corpus
+// kinds.
+const kindSort = "sort"
 
 // sortFileName is the name of the j-th file of generated sort records.
 func sortFileName(j int) string { return fmt.Sprintf("gensort-%03d", j) }

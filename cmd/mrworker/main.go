@@ -119,7 +119,7 @@ func parseFlags() (worker.Config, options) {
 	var opts options
 	flag.StringVar(&opts.addr, "addr", "", "coordinator address: a Unix socket path or tcp:HOST:PORT (default $"+transport.AddrEnv+", else "+transport.DefaultDir+"/5840-mr-UID, the MIT 6.5840 lab's)")
 	flag.DurationVar(&cfg.RetryWindow, "retry-window", cfg.RetryWindow, "how long to keep trying an unreachable coordinator before exiting")
-	flag.DurationVar(&cfg.StuckGrace, "stuck-grace", cfg.StuckGrace, "how long Map or Reduce may run on after its attempt was revoked before the worker exits 1 (it cannot stop them) so that a fresh worker takes its place")
+	flag.DurationVar(&cfg.StuckGrace, "stuck-grace", cfg.StuckGrace, "how long a plugin's Map or Reduce may run on after its attempt was revoked before the worker exits 1 (it cannot stop them) so that a fresh worker takes its place; streaming commands are killed at once")
 	flag.BoolVar(&opts.verbose, "v", false, "log debug messages")
 	flag.StringVar(&opts.logFormat, "log-format", cli.FormatText, "log format: text or json")
 	flag.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the worker to this file")

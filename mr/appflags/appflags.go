@@ -35,7 +35,15 @@ func Register(fs *flag.FlagSet) *Flags {
 // Streaming reports whether commands were given instead of a plugin.
 func (f *Flags) Streaming() bool { return f.Mapper != "" || f.Reducer != "" || f.Combiner != "" }
 
-// Load returns the application and its fingerprint, which the coordinator
+// The kinds of application, the prefixes of their fingerprints: a
+// refused worker is told which kind the job runs.
+const (
+	PluginKind    = "plugin:"
+	StreamingKind = "streaming:"
+)
+
+// Load returns the application and its fingerprint (its kind, then a
+// SHA-256 in hex), which the coordinator
 // compares across workers: the streaming application of the flags if
 // they are set, else the plugin at path. A bad command is an error
 // wrapping ErrBadCommand, naming the flag and the command.
@@ -46,7 +54,7 @@ func (f *Flags) Load(path string, log *slog.Logger) (app.App, string, error) {
 			return app.App{}, "", err
 		}
 		id, err := loader.Fingerprint(path)
-		return a, id, err
+		return a, PluginKind + id, err
 	}
 	switch {
 	case f.Mapper == "":
@@ -74,5 +82,5 @@ func (f *Flags) Load(path string, log *slog.Logger) (app.App, string, error) {
 	if err != nil {
 		return app.App{}, "", err
 	}
-	return s.App(), id, nil
+	return s.App(), StreamingKind + id, nil
 }

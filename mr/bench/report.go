@@ -74,7 +74,7 @@ func formatSize(n int64) string { return cli.ByteSize(n).String() }
 // WriteText writes the report as mrbench run prints it: the corpus, the
 // machine, the table of runs, the scheduling rate and the notes.
 func (r Report) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "\ncorpus: %s in %d files (seed %d) at %s\n", formatSize(r.Corpus.Size), r.Corpus.Files, r.Corpus.Seed, r.CorpusDir)
+	fmt.Fprintf(w, "\ncorpus: %s of %s in %d files (seed %d) at %s\n", r.Corpus.Kind, formatSize(r.Corpus.Size), r.Corpus.Files, r.Corpus.Seed, r.CorpusDir)
 	fmt.Fprintf(w, "machine: %d CPUs, %s, load average at start %s; distributed runs: %d workers, -nreduce %d\n\n",
 		r.CPUs, r.GoVersion, cmp.Or(r.LoadAvg, "unknown"), r.Workers, r.NReduce)
 	fmt.Fprint(w, formatTable(r.Results))

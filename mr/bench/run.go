@@ -104,6 +104,15 @@ func Run(cfg Config) (Report, error) {
 	return rep, nil
 }
 
+// corpusDirName names the cached corpus of s in the temporary folder.
+// A Zipf corpus keeps the name it always had.
+func corpusDirName(s corpus.Spec) string {
+	if s.Kind == corpus.KindText {
+		return fmt.Sprintf("mrbench-text-%d-%d-s%d-%.8s", s.Size, s.Files, s.Seed, s.TextDigest)
+	}
+	return fmt.Sprintf("mrbench-corpus-%d-%d-s%d", s.Size, s.Files, s.Seed)
+}
+
 // prepare makes the folders absolute and the scratch folder.
 func (r *runner) prepare() error {
 	var err error
@@ -114,7 +123,7 @@ func (r *runner) prepare() error {
 	}
 	s := r.cfg.Spec
 	if r.cfg.CorpusDir == "" {
-		r.cfg.CorpusDir = filepath.Join(os.TempDir(), fmt.Sprintf("mrbench-corpus-%d-%d-s%d", s.Size, s.Files, s.Seed))
+		r.cfg.CorpusDir = filepath.Join(os.TempDir(), corpusDirName(s))
 	}
 	if r.cfg.CorpusDir, err = filepath.Abs(r.cfg.CorpusDir); err != nil {
 		return err

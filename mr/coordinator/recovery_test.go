@@ -246,6 +246,8 @@ func TestWorkerOfAnotherApplicationIsRefused(t *testing.T) {
 		err := <-cl.startWorker(wordCount, nil, appID("bbbb2222"))
 		require.ErrorIs(t, err, worker.ErrWorkerRefused)
 		require.ErrorContains(t, err, "another application")
+		streaming := <-cl.startWorker(wordCount, nil, appID("streaming:cccc3333"))
+		require.ErrorContains(t, streaming, "yours is streaming, sha256 cccc3333", "the refusal names the kind of application")
 
 		// The journal remembers the application across a restart.
 		net1.setCut(true)

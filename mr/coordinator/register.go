@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"6.5840/mr/protocol"
@@ -28,9 +29,10 @@ func (c *Coordinator) register(args *protocol.RegisterArgs, reply *protocol.Regi
 		c.app, c.appKnown, firstApp = args.App, true, true
 	case args.App != c.app:
 		c.mu.Unlock()
-		reply.Refused = fmt.Sprintf("this job runs another application (plugin sha256 %s; yours is %s): "+
-			"every worker of a job must load the same plugin, and a journaled job resumes only with the plugin it started with",
-			short(c.app), short(args.App))
+		reply.Refused = fmt.Sprintf("this job runs another application (%s; yours is %s): "+
+			"every worker of a job must run the same one, the same plugin file or the same -mapper, -reducer and -combiner commands and programs, "+
+			"and a journaled job resumes only with the application it started with",
+			describeApp(c.app), describeApp(args.App))
 		c.log.Warn("worker refused: another application", "host", args.Host, "pid", args.PID, "app", short(args.App))
 		return
 	}
@@ -62,7 +64,21 @@ func short(app string) string {
 	if app == "" {
 		return "(none)"
 	}
-	return app[:min(len(app), shortHash)]
+	kind, hash, ok := strings.Cut(app, ":")
+	if !ok {
+		return app[:min(len(app), shortHash)]
+	}
+	return kind + ":" + hash[:min(len(hash), shortHash)]
+}
+
+// describeApp says what kind of application a fingerprint is, with its
+// short hash: "plugin, sha256 0123abcd".
+func describeApp(app string) string {
+	kind, hash, ok := strings.Cut(app, ":")
+	if app == "" || !ok {
+		return "sha256 " + short(app)
+	}
+	return kind + ", sha256 " + hash[:min(len(hash), shortHash)]
 }
 
 // sessionBytes is the size of a worker's random session token: 128 bits,

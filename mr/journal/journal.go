@@ -45,7 +45,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"syscall"
 
 	"6.5840/mr/atomicfile"
 	"6.5840/mr/task"
@@ -458,13 +457,3 @@ func (j *Journal) Remove() error {
 	return nil
 }
 
-// syncData flushes f's data and the metadata needed to read it back
-// (its size), but not its timestamps: fdatasync, cheaper than fsync.
-func syncData(f *os.File) error {
-	for {
-		err := syscall.Fdatasync(int(f.Fd()))
-		if err != syscall.EINTR {
-			return err
-		}
-	}
-}

@@ -15,7 +15,7 @@ const (
 	// newline: a longer one fails the attempt.
 	MaxLine = 8 << 20
 	// pipeBuffer is the size of the buffers on a command's pipes.
-	pipeBuffer = 64 << 10
+	pipeBuffer = 256 << 10
 )
 
 // errLineTooLong is returned for a stdout line longer than the bound.
@@ -55,8 +55,14 @@ func (lr *lineReader) next() ([]byte, error) {
 	if err != nil && err != io.EOF {
 		return nil, err
 	}
-	line = bytes.TrimSuffix(line, []byte{'\n'})
-	line = bytes.TrimSuffix(line, []byte{'\r'})
+	// By hand: bytes.TrimSuffix's general compare costs a tenth of the
+	// engine's share of a map pipe.
+	if n := len(line); n > 0 && line[n-1] == '\n' {
+		line = line[:n-1]
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
 	if len(line) > lr.max {
 		return nil, fmt.Errorf("line %d: %w: more than %d bytes", lr.n+1, errLineTooLong, lr.max)
 	}

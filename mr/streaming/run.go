@@ -11,7 +11,9 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"6.5840/mr/app"
 )
@@ -69,6 +71,9 @@ func (p process) run(ctx context.Context, feed func(*bufio.Writer) error, consum
 	}
 	stop := context.AfterFunc(ctx, s.kill)
 	defer stop()
+	go s.wait()
+	defer s.stdout.f.Close()
+	defer s.stderr.f.Close()
 
 	tail := &stderrTail{}
 	stderrDone := make(chan struct{})
@@ -87,7 +92,7 @@ func (p process) run(ctx context.Context, feed func(*bufio.Writer) error, consum
 			s.kill()
 			io.Copy(io.Discard, s.stdout)
 			<-stderrDone
-			s.cmd.Wait()
+			<-s.exited
 			<-fed
 		}
 	}()
@@ -97,44 +102,91 @@ func (p process) run(ctx context.Context, feed func(*bufio.Writer) error, consum
 		io.Copy(io.Discard, s.stdout)
 	}
 	<-stderrDone
-	werr := s.cmd.Wait()
-	s.kill() // what the command left behind
+	<-s.exited
 	ferr := <-fed
 	consumed = true
-	return p.outcome(ctx, ferr, cerr, werr, tail)
+	return p.outcome(ctx, ferr, cerr, s.werr, tail)
 }
+
+// heldOpenGrace is how long a read of a command's stdout or stderr may
+// wait once the command has exited and its process group is killed.
+// Whatever the command wrote is in the pipe by then, and the group's
+// processes close their ends as they die; a read that still waits is
+// held by a process that left the group (setsid, say), which the worker
+// cannot kill and which must not hang the attempt.
+const heldOpenGrace = 2 * time.Second
+
+// errHeldOpen ends a read that waited heldOpenGrace after the command
+// exited.
+var errHeldOpen = errors.New("exited, but a process it started outside its process group (setsid?) still holds its stdout or stderr open")
 
 // started is a command started in a process group of its own, with its
 // standard streams.
 type started struct {
 	cmd            *exec.Cmd
-	stdin          io.WriteCloser
-	stdout, stderr io.ReadCloser
+	stdin          *os.File
+	stdout, stderr *exitReader
+	// exited is closed once the command has exited and werr is set.
+	exited chan struct{}
+	werr   error
 }
 
 // start starts the command in its own process group, in the attempt's
-// folder and environment.
+// folder and environment. The worker's death kills the command.
 func (p process) start() (*started, error) {
 	c := exec.Command(p.cmd.Path, p.cmd.Args[1:]...)
 	c.Args = p.cmd.Args
 	c.Dir = p.at.Dir
 	c.Env = env(p.at)
-	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	s := &started{cmd: c}
-	var err error
-	if s.stdin, err = c.StdinPipe(); err != nil {
+	c.SysProcAttr = groupAttr()
+	// The engine's ends of the pipes are its own files, not exec's, so
+	// that their reads and writes can be given deadlines: exec's wait
+	// for a pipe to close would be forever if an escaped process holds
+	// it. child holds the command's ends of stdin, stdout and stderr.
+	var child, ours [3]*os.File
+	for i := range child {
+		r, w, err := os.Pipe()
+		if err != nil {
+			closeFiles(child[:])
+			closeFiles(ours[:])
+			return nil, err
+		}
+		child[i], ours[i] = w, r
+		if i == 0 {
+			child[i], ours[i] = r, w
+		}
+		growPipe(child[i])
+	}
+	c.Stdin, c.Stdout, c.Stderr = child[0], child[1], child[2]
+	err := c.Start()
+	closeFiles(child[:])
+	if err != nil {
+		closeFiles(ours[:])
 		return nil, err
 	}
-	if s.stdout, err = c.StdoutPipe(); err != nil {
-		return nil, err
+	return &started{cmd: c, stdin: ours[0], stdout: &exitReader{f: ours[1]}, stderr: &exitReader{f: ours[2]},
+		exited: make(chan struct{})}, nil
+}
+
+// closeFiles closes the files that are not nil.
+func closeFiles(files []*os.File) {
+	for _, f := range files {
+		if f != nil {
+			f.Close()
+		}
 	}
-	if s.stderr, err = c.StderrPipe(); err != nil {
-		return nil, err
-	}
-	if err := c.Start(); err != nil {
-		return nil, err
-	}
-	return s, nil
+}
+
+// wait waits for the command to exit, kills what it left in its group,
+// and bounds the reads and writes of its pipes from then on.
+func (s *started) wait() {
+	s.werr = s.cmd.Wait()
+	s.kill()
+	now := time.Now()
+	s.stdin.SetWriteDeadline(now) // nobody is reading what is left
+	s.stdout.commandExited(now)
+	s.stderr.commandExited(now)
+	close(s.exited)
 }
 
 // kill kills the command's process group: the command and whatever it
@@ -152,6 +204,35 @@ func (s *started) feed(feed func(*bufio.Writer) error) error {
 	return err
 }
 
+// exitReader reads the engine's end of a command's pipe. Once the
+// command has exited, each read waits at most heldOpenGrace, and after
+// one has waited that long the others fail at once.
+type exitReader struct {
+	f                *os.File
+	exited, heldOpen atomic.Bool
+}
+
+func (r *exitReader) Read(p []byte) (int, error) {
+	if r.heldOpen.Load() {
+		return 0, errHeldOpen
+	}
+	if r.exited.Load() {
+		r.f.SetReadDeadline(time.Now().Add(heldOpenGrace))
+	}
+	n, err := r.f.Read(p)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		r.heldOpen.Store(true)
+		err = errHeldOpen
+	}
+	return n, err
+}
+
+// commandExited bounds the read under way, if any, and every later one.
+func (r *exitReader) commandExited(now time.Time) {
+	r.exited.Store(true)
+	r.f.SetReadDeadline(now.Add(heldOpenGrace))
+}
+
 // outcome is run's error, from ctx and the errors of feeding the command
 // (ferr), consuming its output (cerr) and waiting for it (werr).
 func (p process) outcome(ctx context.Context, ferr, cerr, werr error, tail *stderrTail) error {
@@ -163,6 +244,8 @@ func (p process) outcome(ctx context.Context, ferr, cerr, werr error, tail *stde
 		// The engine's input failed (e.g. a lost map output): that is the
 		// attempt's error, not the command's.
 		return fmt.Errorf("%s: %w", what(p.at), src.err)
+	case errors.Is(cerr, errHeldOpen):
+		return p.fail(errHeldOpen, tail)
 	case cerr != nil:
 		return p.fail(fmt.Errorf("bad output: %w", cerr), tail)
 	case werr != nil:

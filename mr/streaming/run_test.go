@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -229,6 +230,61 @@ func TestPanicInEmitKillsTheGroup(t *testing.T) {
 	case <-time.After(hangLimit):
 		t.Fatal("the mapper outlived the panic in emit")
 	}
+}
+
+// TestEscapedProcessDoesNotHangTheAttempt: the mapper leaves a process
+// in a session of its own holding its stdout, out of reach of the group
+// kill. The attempt fails, saying so, instead of waiting for it.
+func TestEscapedProcessDoesNotHangTheAttempt(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "escape.sh")
+	pidFile := script + ".pid"
+	// The escaped process writes its pid once it is in its own session;
+	// the mapper waits for that, so that its exit cannot kill it first.
+	require.NoError(t, os.WriteFile(script, []byte(`#!/bin/sh
+setsid sh -c 'echo $$ > "$0.pid"; exec sleep 300' "$0" &
+while [ ! -s "$0.pid" ]; do sleep 0.01; done
+echo a
+`), 0o755))
+	a := testApp(t, script, "cat")
+	t.Cleanup(func() {
+		if pid, err := os.ReadFile(pidFile); err == nil {
+			exec.Command("kill", "-9", strings.TrimSpace(string(pid))).Run()
+		}
+	})
+	done := make(chan error, 1)
+	var got [][2]string
+	go func() {
+		var err error
+		got, err = runMap(t.Context(), a, "")
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		require.ErrorContains(t, err, "map-3.2 (input in.txt): mapper")
+		require.ErrorContains(t, err, "outside its process group (setsid?)")
+		require.Equal(t, [][2]string{{"a", ""}}, got, "what the mapper wrote before it exited is read")
+	case <-time.After(hangLimit):
+		t.Fatal("a process outside the mapper's group hung the attempt")
+	}
+}
+
+// TestRunClosesItsPipes: every attempt closes the engine's ends of the
+// command's pipes.
+func TestRunClosesItsPipes(t *testing.T) {
+	a := testApp(t, "cat", "cat")
+	openFiles := func() int {
+		fds, err := os.ReadDir("/proc/self/fd")
+		require.NoError(t, err)
+		return len(fds)
+	}
+	_, err := runMap(t.Context(), a, "warm up\n")
+	require.NoError(t, err)
+	before := openFiles()
+	for range 20 {
+		_, err := runMap(t.Context(), a, "k\tv\n")
+		require.NoError(t, err)
+	}
+	require.LessOrEqual(t, openFiles(), before, "descriptors leaked by 20 attempts")
 }
 
 func TestParse(t *testing.T) {

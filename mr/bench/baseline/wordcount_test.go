@@ -115,7 +115,7 @@ func TestTableGrows(t *testing.T) {
 
 // BenchmarkWordCount counts the words of testdata/pg-*.txt.
 func BenchmarkWordCount(b *testing.B) {
-	paths, err := filepath.Glob("../../testdata/pg-*.txt")
+	paths, err := filepath.Glob("../../../testdata/pg-*.txt")
 	require.NoError(b, err)
 	require.NotEmpty(b, paths)
 	var total int64

@@ -35,17 +35,24 @@ const (
 
 // Spec says what to generate; it is also the manifest's content.
 type Spec struct {
-	Version int    `json:"version"`
-	Size    int64  `json:"size"`
-	Files   int    `json:"files"`
-	Seed    uint64 `json:"seed"`
-	Vocab   int    `json:"vocab"`
+	Version int `json:"version"`
+	// Kind is KindZipf or KindText.
+	Kind  string `json:"kind"`
+	Size  int64  `json:"size"`
+	Files int    `json:"files"`
+	Seed  uint64 `json:"seed"`
+	// Vocab is the size of KindZipf's vocabulary.
+	Vocab int `json:"vocab,omitempty"`
+	// TextDigest identifies KindText's source texts, which are read from
+	// TextDir.
+	TextDigest string `json:"text_digest,omitempty"`
+	TextDir    string `json:"-"`
 }
 
 // NewSpec returns the Spec of size bytes in files files from seed, or an
 // error if size or files is out of range.
 func NewSpec(size int64, files int, seed uint64) (Spec, error) {
-	s := Spec{Version: version, Size: size, Files: files, Seed: seed, Vocab: vocabSize}
+	s := Spec{Version: version, Kind: KindZipf, Size: size, Files: files, Seed: seed, Vocab: vocabSize}
 	switch {
 	case files < 1:
 		return s, fmt.Errorf("need at least one file, got %d", files)
@@ -88,6 +95,7 @@ func (s Spec) Cached(dir string) bool {
 		return false
 	}
 	var m Spec
+	m.TextDir = s.TextDir // not in the manifest
 	if json.Unmarshal(data, &m) != nil || m != s {
 		return false
 	}
@@ -126,7 +134,10 @@ func Generate(dir string, s Spec) error {
 			return err
 		}
 	}
-	g := newGenerator(s.Seed)
+	makeFile, err := s.generator()
+	if err != nil {
+		return err
+	}
 	sizes := s.fileSizes()
 	next := make(chan int, len(sizes))
 	for i := range sizes {
@@ -141,7 +152,7 @@ func Generate(dir string, s Spec) error {
 			defer wg.Done()
 			var buf []byte
 			for i := range next {
-				buf = g.file(buf[:0], i, sizes[i])
+				buf = makeFile(buf[:0], i, sizes[i])
 				errs[i] = os.WriteFile(filepath.Join(dir, FileName(i)), buf, 0o644)
 			}
 		}()
@@ -155,6 +166,25 @@ func Generate(dir string, s Spec) error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, manifestName), append(manifest, '\n'), 0o644)
+}
+
+// generator returns the function that appends file i of s, size bytes,
+// to a buffer.
+func (s Spec) generator() (func(buf []byte, i int, size int64) []byte, error) {
+	switch s.Kind {
+	case KindZipf:
+		return newGenerator(s.Seed).file, nil
+	case KindText:
+		lines, digest, err := readTextLines(s.TextDir)
+		switch {
+		case err != nil:
+			return nil, err
+		case digest != s.TextDigest:
+			return nil, fmt.Errorf("the texts in %s changed since the spec was made", s.TextDir)
+		}
+		return func(buf []byte, i int, size int64) []byte { return textFile(buf, lines, s.Seed, i, size) }, nil
+	}
+	return nil, fmt.Errorf("unknown corpus kind %q (want %s or %s)", s.Kind, KindZipf, KindText)
 }
 
 // WriteTiny writes n tiny inputs of a few words each, tiny-0000.txt, ...,
