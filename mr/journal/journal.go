@@ -456,4 +456,3 @@ func (j *Journal) Remove() error {
 	}
 	return nil
 }
-
