@@ -128,6 +128,14 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// scratchFlags registers -work (its help ending in workNote), -keep and
+// -timeout on fs.
+func scratchFlags(fs *flag.FlagSet, work *string, keep *bool, timeout *time.Duration, workNote string) {
+	fs.StringVar(work, "work", "", "where to make the scratch directory (default $TMPDIR)"+workNote)
+	fs.BoolVar(keep, "keep", false, "keep the scratch directory (outputs and logs of every run)")
+	fs.DurationVar(timeout, "timeout", *timeout, "the most any one run may take")
+}
+
 // usageError wraps err, a bad value on the command line, in errUsage.
 func usageError(err error) error { return fmt.Errorf("%w: %v", errUsage, err) }
 
@@ -251,9 +259,7 @@ func runFlags(args []string) (bench.Config, string, error) {
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "workers of the distributed runs")
 	fs.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "reduce tasks of the distributed runs")
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
-	fs.StringVar(&cfg.Work, "work", "", "where to make the scratch directory (default $TMPDIR)")
-	fs.BoolVar(&cfg.Keep, "keep", false, "keep the scratch directory (outputs and logs of every run)")
-	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "the most any one run may take")
+	scratchFlags(fs, &cfg.Work, &cfg.Keep, &cfg.Timeout, "")
 	skipList := fs.String("skip", "", "comma-separated runs to leave out: sequential, combiner, nocombiner, labwc, streaming, tiny (the baseline always runs)")
 	fs.StringVar(&cfg.Examples, "examples", cfg.Examples, "directory holding the streaming word count (wc_map.py, wc_reduce.py) for the streaming run")
 	if err := parseFlags(fs, args); err != nil {

@@ -103,9 +103,7 @@ func cmdSort(args []string) error {
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "workers, and GNU sort's --parallel")
 	fs.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "reduce tasks (output files)")
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
-	fs.StringVar(&cfg.Work, "work", "", "where to make the scratch directory (default $TMPDIR); it needs about 3.5 times -size")
-	fs.BoolVar(&cfg.Keep, "keep", false, "keep the scratch directory")
-	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "the most any one run may take")
+	scratchFlags(fs, &cfg.Work, &cfg.Keep, &cfg.Timeout, "; it needs about 3.5 times -size")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
