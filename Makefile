@@ -12,7 +12,7 @@ ifeq ($(RACE),1)
 BUILDFLAGS := -race
 endif
 
-.PHONY: all build binaries plugins run test vet unit e2e soak bench clean
+.PHONY: all build binaries plugins run test vet unit e2e soak bench bench-sort clean
 
 all: build
 
@@ -73,12 +73,20 @@ soak: build
 # M=100,000, the streaming pipes), and the same word count as Python
 # streaming commands. Not part of make test.
 # Quick run: make bench BENCH_FLAGS='-size 16MiB -files 8 -tiny 200'
+# Then the sort benchmark (make bench-sort): 1 GiB of gensort records,
+# uniform and Zipf keys, GNU sort against coordinator + 2 workers with
+# -total-order; the 4 GiB run: make bench-sort SORT_FLAGS='-size 4GiB'.
 BENCH_FLAGS ?=
+SORT_FLAGS ?=
 bench: build
 	$(BIN)/mrbench run -bin $(BIN) $(BENCH_FLAGS)
 	$(BIN)/mrbench run -bin $(BIN) -kind text -skip sequential,tiny $(BENCH_FLAGS)
+	$(BIN)/mrbench sort -bin $(BIN) $(SORT_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./mr/coordinator
 	$(GO) test -run '^$$' -bench . ./mr/ifile ./mr/merge ./mr/worker ./mr/bench/baseline ./mr/atomicfile ./mr/streaming
+
+bench-sort: build
+	$(BIN)/mrbench sort -bin $(BIN) $(SORT_FLAGS)
 
 clean:
 	rm -rf $(BIN) $(RUN_DIR)

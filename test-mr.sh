@@ -26,7 +26,8 @@ set -u
 TESTS=(wc indexer map-parallelism reduce-parallelism job-count early-exit
 	crash bad-inputs side-by-side map-apis lab-socket
 	streaming-wc streaming-indexer streaming-crash streaming-hang
-	streaming-reducer-fails streaming-bad-command streaming-garbage streaming-mixed)
+	streaming-reducer-fails streaming-bad-command streaming-garbage streaming-mixed
+	sort)
 
 usage() {
 	echo "usage: $0 [-l] [TEST...]" >&2
@@ -871,6 +872,37 @@ test_streaming_mixed() {
 	grep -q 'another application' "$SCRATCH/plugin-worker.log" || fail "the refused worker does not say why: $(last_line "$SCRATCH/plugin-worker.log")"
 	check_exit "$COORD_PID" coordinator
 	check_workers
+}
+
+# sort: three workers sort gensort records, half of them of one 10-byte
+# key, with -total-order into five outputs. Read in order, the outputs
+# must be sorted and hold exactly the input's records (mrbench
+# validate-sort), be mrsequential's mr-out-0 byte for byte, and none may
+# be empty: the sampled split points spread the hot key by record number.
+test_sort() {
+	local data=$SCRATCH/data nreduce=5 outs=() f i dir rc
+	"$BIN/mrbench" gen -kind sort -dir "$data" -size 4MiB -files 4 -seed 7 -skew onekey >"$SCRATCH/gen.log" 2>&1 ||
+		fail "mrbench gen -kind sort failed: $(last_line "$SCRATCH/gen.log")"
+	INPUTS=("$data"/gensort-*)
+	start_coordinator "$SCRATCH/run" -total-order -nreduce "$nreduce"
+	start_workers 3 sort "$SCRATCH/run"
+	check_exit "$COORD_PID" coordinator
+	check_workers
+	for ((i = 0; i < nreduce; i++)); do
+		outs+=("$SCRATCH/run/mr-out-$i")
+	done
+	"$BIN/mrbench" validate-sort -input "$data/gensort-*" "${outs[@]}" >"$SCRATCH/validate.log" 2>&1 ||
+		fail "validate-sort: $(last_line "$SCRATCH/validate.log")"
+	for f in "${outs[@]}"; do
+		[ -s "$f" ] || fail "${f##*/} is empty: the split points did not spread the hot key"
+	done
+	dir=$SCRATCH/seq-sort
+	mkdir -p "$dir" || fail "cannot create $dir"
+	(cd "$dir" && "$TIMEOUT_CMD" -k 2s "$TIMEOUT_LEN" "$BIN/mrsequential" "$BIN/sort.so" "${INPUTS[@]}") \
+		>"$SCRATCH/sequential-sort.log" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] || fail "mrsequential sort.so exited with status $rc: $(last_line "$SCRATCH/sequential-sort.log")"
+	cat "${outs[@]}" | cmp -s "$dir/mr-out-0" - || fail "mr-out-0 .. mr-out-$((nreduce - 1)) in order differ from mrsequential's mr-out-0"
 }
 
 # --- running them --------------------------------------------------------------

@@ -1,12 +1,19 @@
 // Command mrbench measures the MapReduce engine against an honest baseline
 // on a generated word-count corpus (mr/bench).
 //
-//	mrbench gen -dir DIR [-kind zipf|text] [-size 256MiB] [-files 32] [-seed 1]
+//	mrbench gen -dir DIR [-kind zipf|text|sort] [-size 256MiB] [-files 32] [-seed 1] [-skew uniform|zipf|onekey]
+//	mrbench validate-sort -input FILE_OR_GLOB [-input ...] OUTPUT...
+//	mrbench sort [-size 1GiB] [-skew uniform,zipf] [-workers 2] [-nreduce 4] [-json FILE]
 //	mrbench baseline [-workers N] [-o mr-out-0] FILE...
 //	mrbench run [-bin bin] [-corpus DIR] [-kind zipf|text] [-size 256MiB] [-files 32] [-tiny 2000] [-workers 2] [-json FILE] [-skip RUNS]
 //
 // gen writes a deterministic corpus (same seed, same bytes): Zipf
-// pseudo-words, or with -kind text lines of testdata's books. baseline counts
+// pseudo-words, with -kind text lines of testdata's books, or with -kind
+// sort the sort benchmark's records (gensort -a), their keys uniform or
+// skewed. validate-sort checks a sort's outputs against its inputs
+// (valsort.Validate), exit 1 on the first problem. sort is the sort
+// benchmark (bench.RunSort): GNU sort against a coordinator and workers
+// with -total-order on the same records. baseline counts
 // words with mr/bench/baseline, a plain parallel hash-map count, and writes
 // sorted "word count" lines like mrsequential. run does the whole benchmark
 // (bench.Run) and prints a table. A mistake on the command line exits 2, a
@@ -52,7 +59,11 @@ type subcommand struct {
 
 // subcommands are mrbench's subcommands, in the order usage lists them.
 var subcommands = []subcommand{
-	{"gen", "-dir DIR [-kind zipf|text] [-text-dir testdata] [-size 256MiB] [-files 32] [-seed 1] [-force]", cmdGen},
+	{"gen", "-dir DIR [-kind zipf|text|sort] [-text-dir testdata] [-size 256MiB] [-files 32] [-seed 1]\n" +
+		"      [-skew uniform|zipf|onekey] [-force]", cmdGen},
+	{"validate-sort", "-input FILE_OR_GLOB [-input ...] OUTPUT...", cmdValidateSort},
+	{"sort", "[-bin bin] [-size 1GiB] [-files 16] [-seed 1] [-skew uniform,zipf] [-workers 2] [-nreduce 4]\n" +
+		"      [-json FILE] [-work DIR] [-keep] [-timeout 30m]", cmdSort},
 	{"baseline", "[-workers N] [-o mr-out-0] FILE...", cmdBaseline},
 	{"run", "[-bin bin] [-corpus DIR] [-kind zipf|text] [-text-dir testdata] [-size 256MiB] [-files 32] [-seed 1] [-tiny 2000] [-workers 2]\n" +
 		"      [-nreduce 10] [-json FILE] [-skip sequential,combiner,nocombiner,labwc,tiny] [-work DIR] [-keep] [-timeout 30m]", cmdRun},
@@ -117,6 +128,14 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	return nil
 }
 
+// scratchFlags registers -work (its help ending in workNote), -keep and
+// -timeout on fs.
+func scratchFlags(fs *flag.FlagSet, work *string, keep *bool, timeout *time.Duration, workNote string) {
+	fs.StringVar(work, "work", "", "where to make the scratch directory (default $TMPDIR)"+workNote)
+	fs.BoolVar(keep, "keep", false, "keep the scratch directory (outputs and logs of every run)")
+	fs.DurationVar(timeout, "timeout", *timeout, "the most any one run may take")
+}
+
 // usageError wraps err, a bad value on the command line, in errUsage.
 func usageError(err error) error { return fmt.Errorf("%w: %v", errUsage, err) }
 
@@ -146,6 +165,9 @@ func cmdGen(args []string) error {
 	dir := fs.String("dir", "", "directory to write corpus-NN.txt files to (required)")
 	spec := corpusFlags(fs, "total size, e.g. 256MiB, 1GiB, 10MB, 1000", "number of files", "seed: the same seed gives the same bytes")
 	force := fs.Bool("force", false, "regenerate even if the directory already holds this corpus")
+	kind := fs.Lookup("kind")
+	kind.Usage += "; or " + kindSort + " (the sort benchmark's gensort -a records, keys as -skew says)"
+	skew := fs.String("skew", "uniform", "-kind "+kindSort+": the keys' distribution, uniform, zipf or onekey")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -153,9 +175,17 @@ func cmdGen(args []string) error {
 		fs.Usage()
 		return fmt.Errorf("%w: need -dir and no arguments", errUsage)
 	}
+	sorting := kind.Value.String() == kindSort
+	if sorting {
+		// The size, file count and seed mean the same for records.
+		kind.Value.Set(corpus.KindZipf)
+	}
 	s, err := spec()
 	if err != nil {
 		return usageError(err)
+	}
+	if sorting {
+		return genSort(*dir, s, *skew)
 	}
 	start := time.Now()
 	if !*force && s.Cached(*dir) {
@@ -229,9 +259,7 @@ func runFlags(args []string) (bench.Config, string, error) {
 	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "workers of the distributed runs")
 	fs.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "reduce tasks of the distributed runs")
 	jsonPath := fs.String("json", "", "also write the results as JSON to this file")
-	fs.StringVar(&cfg.Work, "work", "", "where to make the scratch directory (default $TMPDIR)")
-	fs.BoolVar(&cfg.Keep, "keep", false, "keep the scratch directory (outputs and logs of every run)")
-	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "the most any one run may take")
+	scratchFlags(fs, &cfg.Work, &cfg.Keep, &cfg.Timeout, "")
 	skipList := fs.String("skip", "", "comma-separated runs to leave out: sequential, combiner, nocombiner, labwc, streaming, tiny (the baseline always runs)")
 	fs.StringVar(&cfg.Examples, "examples", cfg.Examples, "directory holding the streaming word count (wc_map.py, wc_reduce.py) for the streaming run")
 	if err := parseFlags(fs, args); err != nil {

@@ -195,6 +195,7 @@ func parseFlags() (coordinator.Config, options) {
 	useJournal := flag.Bool("journal", true, "journal commits to "+jobfiles.Journal+" so that the same command, run again after a crash or a failure, resumes the job")
 	flag.BoolVar(&cfg.KeepScratch, "keep", false, "keep intermediate files after the job, for debugging")
 	flag.BoolVar(&cfg.SkipBadInputs, "skip-bad-inputs", false, "leave out an input whose map task fails more than -max-failures times, instead of failing the job")
+	flag.BoolVar(&cfg.TotalOrder, "total-order", false, "sort across outputs: sample the keys first and range-partition by them, so that mr-out-0, mr-out-1, ... in order are one sorted sequence (refuses a plugin that exports Partition)")
 	flag.StringVar(&opts.httpAddr, "http", "", "serve a live status page on this address, e.g. localhost:8080 (off by default)")
 	flag.StringVar(&opts.report, "report", defaultReport, "write the job report to this path plus .json and .html; empty: no report")
 	flag.BoolVar(&opts.quiet, "q", false, "do not show progress")

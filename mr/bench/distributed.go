@@ -109,7 +109,8 @@ func (r *runner) distributed(name, dir string, app []string, inputs []string, nR
 // startJob starts a coordinator on sock in dir and workers running app,
 // the coordinator first.
 func (r *runner) startJob(dir, sock string, app, inputs []string, nReduce, workers int, workerEnv []string) ([]*proc, error) {
-	coordArgs := append([]string{"-addr", sock, "-nreduce", strconv.Itoa(nReduce)}, inputs...)
+	coordArgs := append([]string{"-addr", sock, "-nreduce", strconv.Itoa(nReduce)}, r.coordFlags...)
+	coordArgs = append(coordArgs, inputs...)
 	coord, err := startProc("coordinator", dir, "coordinator.log", r.env, r.bins.coordinator, coordArgs...)
 	if err != nil {
 		return nil, err
@@ -203,13 +204,9 @@ func (r *runner) tinyRun(rep *Report) error {
 // the job's folder while it runs would cost the job itself, most of all
 // a job of thousands of tiny tasks.)
 func shuffleBytes(path string) (int64, error) {
-	data, err := os.ReadFile(path)
+	report, err := readReport(path)
 	if err != nil {
-		return 0, fmt.Errorf("job report: %w", err)
-	}
-	var report status.Snapshot
-	if err := json.Unmarshal(data, &report); err != nil {
-		return 0, fmt.Errorf("job report %s: %w", path, err)
+		return 0, err
 	}
 	var total int64
 	for _, a := range report.Attempts {
@@ -218,4 +215,17 @@ func shuffleBytes(path string) (int64, error) {
 		}
 	}
 	return total, nil
+}
+
+// readReport reads the job report at path.
+func readReport(path string) (status.Snapshot, error) {
+	var report status.Snapshot
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return report, fmt.Errorf("job report: %w", err)
+	}
+	if err := json.Unmarshal(data, &report); err != nil {
+		return report, fmt.Errorf("job report %s: %w", path, err)
+	}
+	return report, nil
 }

@@ -29,7 +29,7 @@ const noCombineEnv = "MR_NO_COMBINE"
 
 // binaries are the programs a run needs, as absolute paths.
 type binaries struct {
-	coordinator, worker, sequential, wc, labwc string
+	coordinator, worker, sequential, wc, labwc, sort string
 	// wcstream is the compiled streaming word count
 	// (examples/streaming/wcstream).
 	wcstream string
@@ -48,10 +48,11 @@ func findBinaries(dir string) (binaries, error) {
 		sequential:  filepath.Join(abs, "mrsequential"),
 		wc:          filepath.Join(abs, "wc.so"),
 		labwc:       filepath.Join(abs, "labwc.so"),
+		sort:        filepath.Join(abs, "sort.so"),
 		wcstream:    filepath.Join(abs, "wcstream"),
 	}
 	var missing []string
-	for _, p := range []string{b.coordinator, b.worker, b.sequential, b.wc, b.labwc, b.wcstream} {
+	for _, p := range []string{b.coordinator, b.worker, b.sequential, b.wc, b.labwc, b.sort, b.wcstream} {
 		if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
 			missing = append(missing, p)
 		}
@@ -75,6 +76,8 @@ type runner struct {
 	inputs   []string
 	want     map[string]string
 	baseWall float64
+	// coordFlags are flags every coordinator of the runs gets.
+	coordFlags []string
 }
 
 // Run measures everything cfg asks for and returns the report. The

@@ -62,6 +62,9 @@ func (c *Coordinator) unlockAndPersist(r record) error {
 	if errors.Is(err, errJournal) {
 		c.abort(err)
 	}
+	if err == nil {
+		c.splitsDurable(r)
+	}
 	return err
 }
 
@@ -107,6 +110,11 @@ func (cm *committer) journalRecord(r record, commit journal.Commit) error {
 	}
 	if r.begun != nil {
 		if err := j.Begin(*r.begun); err != nil {
+			return err
+		}
+	}
+	if r.table.SplitsPicked {
+		if err := j.Splits(r.table.Splits); err != nil {
 			return err
 		}
 	}

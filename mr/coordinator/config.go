@@ -21,6 +21,8 @@ const (
 	DefaultMaxFailures       = 4
 	DefaultBackupFactor      = table.DefaultBackupFactor
 	DefaultBackupMinAge      = table.DefaultBackupMinAge
+	// DefaultSampleBytes is how much of an input a sample task maps.
+	DefaultSampleBytes = 4 << 20
 )
 
 // Config describes a job and how the coordinator runs it.
@@ -68,6 +70,14 @@ type Config struct {
 	// SkipBadInputs makes a map task that fails more than MaxFailures
 	// times be skipped, its input left out, instead of failing the job.
 	SkipBadInputs bool
+	// TotalOrder makes the job's outputs, mr-out-0 to mr-out-(NReduce-1)
+	// read in order, one sequence sorted by key: a sampling phase picks
+	// split points that every map task range-partitions by (see
+	// sampling.go). An application that exports Partition is refused.
+	TotalOrder bool
+	// SampleBytes is how much of each sampled input a sample task maps,
+	// cut at a line boundary, under TotalOrder.
+	SampleBytes int64
 	// Logger receives the coordinator's logs; nil discards them.
 	Logger *slog.Logger
 }
@@ -86,6 +96,7 @@ func DefaultConfig() Config {
 		MaxFailures:       DefaultMaxFailures,
 		BackupFactor:      DefaultBackupFactor,
 		BackupMinAge:      DefaultBackupMinAge,
+		SampleBytes:       DefaultSampleBytes,
 	}
 }
 
@@ -124,6 +135,9 @@ func (c Config) validate() error {
 		case d.value < 0:
 			errs = append(errs, fmt.Errorf("%s must not be negative, got %v", d.name, d.value))
 		}
+	}
+	if c.TotalOrder && c.SampleBytes <= 0 {
+		errs = append(errs, fmt.Errorf("sample bytes must be positive under -total-order, got %d", c.SampleBytes))
 	}
 	if c.SplitSize < 0 {
 		errs = append(errs, fmt.Errorf("-split-size must not be negative, got %d", c.SplitSize))

@@ -152,7 +152,7 @@ func newLocked(cfg Config, inputs []task.Input, lock *flock.Lock) (*Coordinator,
 		log:       cfg.Logger,
 		inputs:    inputs,
 		epoch:     hex.EncodeToString(epoch),
-		table:     table.New(inputs, cfg.NReduce, cfg.policy(), now),
+		table:     newTable(cfg, inputs, now),
 		workers:   newRegistry(cfg.Lease, 0),
 		started:   now,
 		changed:   make(chan struct{}),
@@ -172,6 +172,13 @@ func newLocked(cfg Config, inputs []task.Input, lock *flock.Lock) (*Coordinator,
 		if err := c.openJournal(); err != nil {
 			return nil, err
 		}
+	}
+	// Split points picked already (a job with nothing to sample) are made
+	// durable before any map task may use them.
+	c.mu.Lock()
+	if err := c.unlockAndPersist(record{}); err != nil {
+		c.committer.close()
+		return nil, err
 	}
 	return c, nil
 }

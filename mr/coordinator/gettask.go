@@ -21,7 +21,7 @@ func (c *Coordinator) getTask(args *protocol.GetTaskArgs, reply *protocol.GetTas
 			c.mu.Unlock()
 			return err
 		}
-		if c.offerLocked(args.Worker, info, reply) {
+		if c.offerLocked(args.Worker, info, args.HaveSplits, reply) {
 			c.unlockAndPersist(record{begun: begun(reply)})
 			c.logOffer(args.Header, reply)
 			return nil
@@ -38,8 +38,10 @@ func (c *Coordinator) getTask(args *protocol.GetTaskArgs, reply *protocol.GetTas
 }
 
 // offerLocked fills reply with what worker should do now: exit, or run an
-// attempt. It returns false, leaving reply alone, if there is nothing yet.
-func (c *Coordinator) offerLocked(worker protocol.WorkerID, info *workerInfo, reply *protocol.GetTaskReply) bool {
+// attempt (with the split points of a job in total order, unless the
+// worker has them). It returns false, leaving reply alone, if there is
+// nothing yet.
+func (c *Coordinator) offerLocked(worker protocol.WorkerID, info *workerInfo, haveSplits bool, reply *protocol.GetTaskReply) bool {
 	if c.table.Over() {
 		reply.Action = protocol.ActionExit
 		reply.JobFailed = c.table.Failure() != nil
@@ -60,6 +62,7 @@ func (c *Coordinator) offerLocked(worker protocol.WorkerID, info *workerInfo, re
 	if a.Attempt.Task.Kind == task.Reduce {
 		reply.MapAttempts, reply.Servers = c.mapOutputsLocked()
 	}
+	c.splitsForLocked(reply, haveSplits)
 	// The reaper must learn of the new lease.
 	c.notifyLocked()
 	return true
@@ -105,9 +108,10 @@ func mapOutput(commit table.Commit) protocol.OutputLocation {
 
 // begun returns the attempt that reply hands out, if it hands one out:
 // it is made durable before the worker hears of it, so that cleanup after
-// a restart knows of every file the attempt may write.
+// a restart knows of every file the attempt may write. A sample attempt
+// writes none.
 func begun(reply *protocol.GetTaskReply) *task.AttemptID {
-	if reply == nil || reply.Action != protocol.ActionRun {
+	if reply == nil || reply.Action != protocol.ActionRun || reply.Attempt.Task.Kind == task.Sample {
 		return nil
 	}
 	return &reply.Attempt

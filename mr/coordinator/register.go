@@ -14,6 +14,14 @@ import (
 // application, gives it an id and a session, and tells it the job's shape
 // and timing.
 func (c *Coordinator) register(args *protocol.RegisterArgs, reply *protocol.RegisterReply) {
+	reply.TotalOrder = c.cfg.TotalOrder
+	if c.cfg.TotalOrder && args.Partition {
+		reply.Refused = "this job runs with -total-order, which partitions by its sampled split points, " +
+			"and the application exports Partition: a job in total order cannot use both; " +
+			"remove Partition from the plugin, or run without -total-order"
+		c.log.Warn("worker refused: its application exports Partition under -total-order", "host", args.Host, "pid", args.PID)
+		return
+	}
 	c.mu.Lock()
 	firstApp := false
 	switch {

@@ -14,7 +14,7 @@ import (
 // openJournal opens the job's journal and replays what an earlier
 // coordinator on this job committed.
 func (c *Coordinator) openJournal() error {
-	job, err := journal.Fingerprint(c.cfg.Inputs, fmt.Sprintf("nreduce=%d split=%d", c.cfg.NReduce, c.cfg.SplitSize))
+	job, err := journal.Fingerprint(c.cfg.Inputs, jobShape(c.cfg))
 	if err != nil {
 		return err
 	}
@@ -27,6 +27,9 @@ func (c *Coordinator) openJournal() error {
 	if err != nil {
 		j.Close()
 		return err
+	}
+	if state.HasSplits && c.cfg.TotalOrder {
+		c.table.RestoreSplits(state.Splits, time.Now())
 	}
 	if err := c.table.Restore(state.Starts, restored(commits), time.Now()); err != nil {
 		j.Close()
@@ -47,6 +50,16 @@ func (c *Coordinator) openJournal() error {
 		close(c.over)
 	}
 	return nil
+}
+
+// jobShape returns the settings that decide a job's tasks, for its
+// journal's fingerprint: a job resumes only with the same ones.
+func jobShape(cfg Config) string {
+	shape := fmt.Sprintf("nreduce=%d split=%d", cfg.NReduce, cfg.SplitSize)
+	if cfg.TotalOrder {
+		shape += " total-order"
+	}
+	return shape
 }
 
 // restored returns the journal's commits as the table keeps them.

@@ -29,7 +29,7 @@ func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportRe
 	c.notifyLocked()
 	var next protocol.GetTaskReply
 	if args.WantTask && decision != table.DecisionUnknown {
-		if info, ok := c.workers.get(args.Worker); ok && c.offerLocked(args.Worker, info, &next) {
+		if info, ok := c.workers.get(args.Worker); ok && c.offerLocked(args.Worker, info, args.HaveSplits, &next) {
 			reply.Next = &next
 		}
 	}
@@ -78,6 +78,10 @@ func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (table.
 				log.Warn("report rejected: counters refused", "err", err)
 				return c.table.Fail(worker, args.Attempt, fmt.Sprintf("counters refused: %v", err), now), nil
 			}
+			if err := checkSampleKeys(args.Keys); err != nil {
+				log.Warn("report rejected: sampled keys refused", "err", err)
+				return c.table.Fail(worker, args.Attempt, fmt.Sprintf("sampled keys refused: %v", err), now), nil
+			}
 			if decision := c.table.BeginCommit(worker, args.Attempt); decision != table.DecisionBusy {
 				return decision, nil
 			}
@@ -105,7 +109,13 @@ func (c *Coordinator) commit(args *protocol.ReportArgs, log *slog.Logger) table.
 	if info, ok := c.workers.get(args.Worker); ok && args.Attempt.Task.Kind == task.Map {
 		commit.Server = info.server
 	}
-	err := c.unlockAndPersist(record{commit: &commit})
+	r := record{commit: &commit}
+	if args.Attempt.Task.Kind == task.Sample {
+		// A sample's keys matter only until the split points are
+		// journaled: its commit is not.
+		commit.Keys, r = args.Keys, record{}
+	}
+	err := c.unlockAndPersist(r)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.table.EndCommit(commit, err, time.Now())

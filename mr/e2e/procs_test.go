@@ -57,6 +57,7 @@ func build(dir string) error {
 		append(append([]string{"build"}, flags...), "-o", dir+"/", "6.5840/cmd/..."),
 		append(append([]string{"build"}, flags...), "-buildmode=plugin", "-o", filepath.Join(dir, "probe.so"), "6.5840/testdata/plugins/probe"),
 		append(append([]string{"build"}, flags...), "-buildmode=plugin", "-o", filepath.Join(dir, "wc.so"), "6.5840/mrapps/wc"),
+		append(append([]string{"build"}, flags...), "-buildmode=plugin", "-o", filepath.Join(dir, "sort.so"), "6.5840/mrapps/sort"),
 	}
 	for _, args := range builds {
 		out, err := exec.Command("go", args...).CombinedOutput()

@@ -188,3 +188,36 @@ func StaleOutputs(dir string, nReduce int) ([]string, error) {
 	slices.Sort(stale)
 	return stale, nil
 }
+
+// OutputIndex returns r for a path whose base name is mr-out-r, and
+// false for any other.
+func OutputIndex(path string) (int, bool) {
+	rest, ok := strings.CutPrefix(filepath.Base(path), OutputPrefix)
+	if !ok {
+		return 0, false
+	}
+	r, err := strconv.Atoi(rest)
+	return r, err == nil && r >= 0 && Output(r) == filepath.Base(path)
+}
+
+// InOutputOrder returns paths with the reduce outputs among them
+// (mr-out-r) ordered by r, as a job in total order wrote them, not as a
+// shell's glob sorts them (mr-out-10 before mr-out-2); other paths keep
+// their place after them, in the order given.
+func InOutputOrder(paths []string) []string {
+	ordered := slices.Clone(paths)
+	slices.SortStableFunc(ordered, func(a, b string) int {
+		ra, oka := OutputIndex(a)
+		rb, okb := OutputIndex(b)
+		switch {
+		case oka && okb:
+			return ra - rb
+		case oka:
+			return -1
+		case okb:
+			return 1
+		}
+		return 0
+	})
+	return ordered
+}

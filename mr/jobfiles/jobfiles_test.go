@@ -116,3 +116,16 @@ func TestStaleOutputs(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []string{"mr-out-010", Output(10), Output(12), "mr-out-3.bak", "mr-out-x"}, stale)
 }
+
+func TestInOutputOrderSortsReduceOutputsByNumber(t *testing.T) {
+	got := InOutputOrder([]string{"d/mr-out-10", "d/mr-out-2", "other", "d/mr-out-0", "mr-out-x", "d/mr-out-1"})
+	want := []string{"d/mr-out-0", "d/mr-out-1", "d/mr-out-2", "d/mr-out-10", "other", "mr-out-x"}
+	if !slices.Equal(got, want) {
+		t.Errorf("InOutputOrder = %q; want %q", got, want)
+	}
+	for _, name := range []string{"mr-out-01", "mr-out--1", "mr-out-"} {
+		if _, ok := OutputIndex(name); ok {
+			t.Errorf("OutputIndex(%q) accepted it", name)
+		}
+	}
+}

@@ -7,7 +7,9 @@
 // task, synced to disk: see Commit). A committed map output found lost
 // later gets a lost line, which cancels its commit. The
 // application the job runs (a hash of the plugin) is recorded once, so
-// that a resumed job refuses workers that run another.
+// that a resumed job refuses workers that run another. A job in total
+// order records its split points once, synced, before any map task runs:
+// a restarted coordinator partitions by the same ones.
 //
 // Two kinds of line are written without a sync, because losing them in a
 // machine crash costs nothing but tidiness: a begin line for every attempt
@@ -52,7 +54,7 @@ import (
 var ErrOtherJob = errors.New("journal belongs to another job")
 
 // record is one line of the journal. Exactly one field group is set:
-// Job; Start; Worker; App; or Kind, Task and Attempt, with Begin or Lost
+// Job; Start; Worker; App; TotalOrder and Splits; or Kind, Task and Attempt, with Begin or Lost
 // or neither (a commit).
 type record struct {
 	Job     string    `json:"job,omitempty"`
@@ -77,6 +79,11 @@ type record struct {
 	// Size and CRC describe a committed reduce attempt's output file.
 	Size int64  `json:"size,omitempty"`
 	CRC  uint32 `json:"crc,omitempty"`
+	// TotalOrder marks the split points of a job in total order, Splits
+	// (as bytes, so that any key survives JSON: base64); there may be
+	// none.
+	TotalOrder bool     `json:"total_order,omitempty"`
+	Splits     [][]byte `json:"splits,omitempty"`
 }
 
 func (r record) attempt() task.AttemptID {
@@ -121,6 +128,10 @@ type State struct {
 	LastWorker int
 	// App identifies the job's application, once a worker has registered.
 	App string
+	// HasSplits is set once the split points of a job in total order are
+	// recorded: Splits, in increasing order (perhaps none).
+	HasSplits bool
+	Splits    []string
 }
 
 // Journal appends commits to the journal file.
@@ -246,6 +257,8 @@ func replay(r io.Reader, path, job string, shape Shape) (State, int64, error) {
 			state.LastWorker = max(state.LastWorker, rec.Worker)
 		case rec.App != "":
 			state.App = rec.App
+		case rec.TotalOrder:
+			state.HasSplits, state.Splits = true, splitKeys(rec.Splits)
 		case rec.Begin:
 			state.Begun = append(state.Begun, rec.attempt())
 		case rec.Lost:
@@ -293,6 +306,8 @@ func (r record) check(shape Shape) error {
 		return errors.New("a negative start or worker number")
 	case r.Start > 0 || r.Worker > 0 || r.App != "":
 		return nil
+	case r.TotalOrder:
+		return checkSplits(r.Splits, shape)
 	}
 	n := 0
 	switch r.Kind {
@@ -337,6 +352,40 @@ func (j *Journal) Commit(c Commit) error {
 // its commit no longer holds.
 func (j *Journal) Lost(id task.AttemptID) error {
 	return j.append(record{Kind: id.Task.Kind, Task: id.Task.Index, Attempt: id.Attempt, Lost: true})
+}
+
+// Splits durably records the split points of a job in total order, in
+// increasing order: a restarted coordinator partitions by the same ones,
+// so that committed map outputs stay valid.
+func (j *Journal) Splits(splits []string) error {
+	rec := record{TotalOrder: true, Splits: make([][]byte, len(splits))}
+	for i, s := range splits {
+		rec.Splits[i] = []byte(s)
+	}
+	return j.append(rec)
+}
+
+// checkSplits refuses split points that cannot be a job's: more than one
+// fewer than its reduce tasks, or not in increasing order.
+func checkSplits(splits [][]byte, shape Shape) error {
+	if len(splits) >= max(shape.Reduces, 1) {
+		return fmt.Errorf("%d split points for %d reduce tasks", len(splits), shape.Reduces)
+	}
+	for i := 1; i < len(splits); i++ {
+		if bytes.Compare(splits[i-1], splits[i]) >= 0 {
+			return fmt.Errorf("split point %d is not above the one before it", i)
+		}
+	}
+	return nil
+}
+
+// splitKeys returns split points as the strings they were.
+func splitKeys(splits [][]byte) []string {
+	keys := make([]string, len(splits))
+	for i, s := range splits {
+		keys[i] = string(s)
+	}
+	return keys
 }
 
 // App durably records the application the job runs.
@@ -407,4 +456,3 @@ func (j *Journal) Remove() error {
 	}
 	return nil
 }
-

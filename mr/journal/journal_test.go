@@ -275,3 +275,32 @@ func TestReadRefusesADamagedJournal(t *testing.T) {
 	require.ErrorContains(t, err, "line 1")
 	require.ErrorContains(t, err, "checksum")
 }
+
+func TestSplitPointsOfAnyBytesSurviveReplay(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal")
+	j, _, err := Open(path, "job-1", shape)
+	require.NoError(t, err)
+	splits := []string{"", "\x00\xff", "k\n\"q\"", "\xfe\xfe\xfe"}
+	require.NoError(t, j.Splits(splits))
+	require.NoError(t, j.Close())
+	_, state, err := Open(path, "job-1", Shape{Maps: shape.Maps, Reduces: len(splits) + 1})
+	require.NoError(t, err)
+	require.True(t, state.HasSplits)
+	require.Equal(t, splits, state.Splits)
+
+	_, _, err = Open(path, "job-1", Shape{Maps: shape.Maps, Reduces: len(splits)})
+	require.ErrorContains(t, err, "4 split points for 4 reduce tasks")
+}
+
+func TestNoSplitPointsAreStillRecorded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal")
+	j, state, err := Open(path, "job-1", shape)
+	require.NoError(t, err)
+	require.False(t, state.HasSplits)
+	require.NoError(t, j.Splits(nil))
+	require.NoError(t, j.Close())
+	state, err = Read(path, shape)
+	require.NoError(t, err)
+	require.True(t, state.HasSplits, "a sample without keys still fixes the partitioning")
+	require.Empty(t, state.Splits)
+}

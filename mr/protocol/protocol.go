@@ -13,6 +13,11 @@
 // Verdicts and the like travel in reply fields, not errors, because
 // net/rpc flattens errors to strings.
 //
+// A job in total order starts with sample tasks, whose reports carry the
+// keys they sampled; every map task after them partitions by the split
+// points picked from those keys, which a worker is sent once (it says in
+// GetTask whether it has them).
+//
 // Each coordinator start has an epoch, a random id that Register returns
 // and every later request repeats. A request from another epoch (made
 // before the coordinator restarted) is answered with UnknownWorker set in
@@ -82,6 +87,9 @@ type RegisterArgs struct {
 	// App identifies the application the worker runs (a hash of the
 	// plugin file); every worker of a job must run the same one.
 	App string
+	// Partition says the application exports Partition, which a job in
+	// total order refuses: it partitions by its split points.
+	Partition bool
 }
 
 // RegisterReply assigns the worker its id and tells it the job's shape.
@@ -106,6 +114,8 @@ type RegisterReply struct {
 	// PollTimeout is the longest GetTask and MapOutputs wait before they
 	// answer, which the worker adds to those calls' deadlines.
 	PollTimeout time.Duration
+	// TotalOrder says the job is in total order (set on a refusal too).
+	TotalOrder bool
 }
 
 // Action tells a worker what to do next.
@@ -135,6 +145,20 @@ func (a Action) String() string {
 // GetTaskArgs asks for a task.
 type GetTaskArgs struct {
 	Header
+	// HaveSplits says the worker holds the job's split points already:
+	// a map task of a job in total order then comes without them.
+	HaveSplits bool
+}
+
+// SampleKeys is how many keys a sample attempt keeps (a reservoir over
+// every key its Map emits) and reports, at most: with keys cut to
+// totalorder.MaxKeyBytes, a report stays well under MaxRequestBytes.
+const SampleKeys = 10_000
+
+// SplitPoints are the split points of a job in total order: a map task
+// sends key k to partition totalorder.Partition(Keys, k).
+type SplitPoints struct {
+	Keys []string
 }
 
 // GetTaskReply answers GetTask. For ActionRun it describes the attempt.
@@ -156,6 +180,12 @@ type GetTaskReply struct {
 	Servers []string
 	// Backup is set for a backup attempt of a straggler.
 	Backup bool
+	// TotalOrder is set for a map task of a job in total order: it
+	// partitions by the job's split points, which come in Splits unless
+	// the request said it had them. A sample task (task.Sample) runs Map
+	// over Input and reports SampleKeys of the keys emitted.
+	TotalOrder bool
+	Splits     *SplitPoints
 	// JobFailed is set with ActionExit when the job ended without success.
 	JobFailed bool
 	// Keep is set with ActionExit when the job keeps its intermediate
@@ -202,8 +232,13 @@ type ReportArgs struct {
 	// the application's. Only a committed attempt's are kept.
 	Counters map[string]int64
 	// WantTask asks for the worker's next task in the reply, saving a
-	// GetTask round trip when one is ready.
-	WantTask bool
+	// GetTask round trip when one is ready; HaveSplits is as in
+	// GetTaskArgs, for that task.
+	WantTask   bool
+	HaveSplits bool
+	// Keys are a sample attempt's sampled keys, at most SampleKeys of at
+	// most totalorder.MaxKeyBytes each.
+	Keys []string
 }
 
 // Verdict is the coordinator's answer to a report: whether the attempt
@@ -297,7 +332,9 @@ type MapOutputsReply struct {
 }
 
 // MaxRequestBytes bounds one gob message a coordinator reads from a
-// worker. The largest request, a report with its counters, is a few KiB;
+// worker. The largest request, a sample attempt's report with its keys,
+// is at most about 650 KiB (SampleKeys keys of up to 64 bytes, and a
+// byte or two of length each); a report with counters is a few KiB;
 // gob itself would accept a length prefix of up to 8 GiB and allocate it
 // before reading a byte of the message.
 const MaxRequestBytes = 1 << 20

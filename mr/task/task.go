@@ -4,29 +4,35 @@ package task
 
 import "fmt"
 
-// Kind says whether a task is a map or a reduce task.
+// Kind says whether a task is a map, a reduce or a sample task.
 type Kind uint8
 
-// The task kinds. The zero Kind is invalid so that a forgotten field is caught.
+// The task kinds. The zero Kind is invalid so that a forgotten field is
+// caught. A Sample task runs Map over the start of one input to sample
+// its keys, before the map tasks of a job in total order; its output is
+// the keys, not a file.
 const (
 	Map Kind = iota + 1
 	Reduce
+	Sample
 )
 
-// String returns "map" or "reduce".
+// String returns "map", "reduce" or "sample".
 func (k Kind) String() string {
 	switch k {
 	case Map:
 		return "map"
 	case Reduce:
 		return "reduce"
+	case Sample:
+		return "sample"
 	default:
 		return fmt.Sprintf("kind(%d)", uint8(k))
 	}
 }
 
-// Valid reports whether k is Map or Reduce.
-func (k Kind) Valid() bool { return k == Map || k == Reduce }
+// Valid reports whether k is Map, Reduce or Sample.
+func (k Kind) Valid() bool { return k == Map || k == Reduce || k == Sample }
 
 // ID identifies a task within a job: map tasks are numbered 0..M-1 (one per
 // input), reduce tasks 0..R-1 (one per partition).

@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"6.5840/mr"
+	"6.5840/mr/app"
 	"6.5840/mr/filemerge"
 	"6.5840/mr/kvbuf"
 	"6.5840/mr/protocol"
 	"6.5840/mr/task"
+	"6.5840/mr/totalorder"
 )
 
 // result is what running an attempt produced.
@@ -21,7 +23,9 @@ type result struct {
 	// its staged reduce output.
 	files    []string
 	counters map[string]int64
-	err      error
+	// keys are a sample attempt's sampled keys.
+	keys []string
+	err  error
 }
 
 // runAttempt runs one attempt with heartbeats and reports its result. It
@@ -107,70 +111,113 @@ func (w *Worker) watch(ctx context.Context, id task.AttemptID, work func() resul
 // perform runs the attempt's task.
 func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, clock *leaseClock, status *attemptStatus) result {
 	switch reply.Attempt.Task.Kind {
+	case task.Sample:
+		at := mapAttempt{app: w.cfg.App, jobDir: w.cfg.Dir, id: reply.Attempt, input: reply.Input,
+			nReduce: reply.NReduce, setStatus: status.set}
+		keys, err := at.sample(ctx)
+		return result{counters: map[string]int64{}, keys: keys, err: err}
 	case task.Map:
-		at := mapAttempt{
-			app:        w.cfg.App,
-			dir:        w.cfg.LocalDir,
-			jobDir:     w.cfg.Dir,
-			id:         reply.Attempt,
-			input:      reply.Input,
-			nReduce:    reply.NReduce,
-			sortBuffer: w.cfg.SortBuffer,
-			mayCommit:  func() error { return leaseHeld(ctx, clock) },
-			buf:        w.mapBuffer(reply.NReduce),
-			setStatus:  status.set,
-		}
-		files, stats, err := at.write(ctx)
-		counters := map[string]int64{
-			protocol.CounterMapInputBytes:    stats.inputBytes,
-			protocol.CounterMapOutputRecords: stats.outputRecords,
-			protocol.CounterSpills:           stats.spills,
-			protocol.CounterBytesWritten:     stats.outputBytes,
-		}
-		if w.cfg.App.Combine != nil || w.cfg.App.CombineTask != nil {
-			counters[protocol.CounterCombineOutputRecords] = stats.writtenRecords
-		}
-		return result{files: files, counters: counters, err: err}
+		return w.performMap(ctx, reply, clock, status)
 	case task.Reduce:
-		locate, closeLocate := w.locator(reply.Attempt)
-		defer closeLocate()
-		attempts, servers := reply.MapAttempts.Expand()
-		at := reduceAttempt{
-			app:         w.cfg.App,
-			dir:         w.cfg.Dir,
-			localDir:    w.cfg.LocalDir,
-			id:          reply.Attempt,
-			nReduce:     reply.NReduce,
-			mapAttempts: attempts,
-			servers:     serverNames(servers, reply.Servers),
-			locate:      locate,
-			setStatus:   status.set,
-		}
-		if w.shuffle != nil {
-			at.self, at.fetcher = w.shuffle.addr, w.shuffle.currentFetcher()
-		}
-		files, stats, err := at.write(ctx)
-		counters := map[string]int64{
-			protocol.CounterReduceInputGroups:   stats.groups,
-			protocol.CounterReduceOutputRecords: stats.records,
-			protocol.CounterBytesWritten:        totalSize(files),
-		}
-		if stats.fetched > 0 {
-			counters[protocol.CounterShuffleBytesFetched] = stats.fetched
-		}
-		return result{files: files, counters: counters, err: err}
+		return w.performReduce(ctx, reply, status)
 	default:
 		return result{counters: map[string]int64{}, err: fmt.Errorf("unknown task kind %v", reply.Attempt.Task.Kind)}
 	}
 }
 
-// mapBuffer returns the worker's buffer of map output for nReduce
-// partitions, empty, made on first use.
-func (w *Worker) mapBuffer(nReduce int) *kvbuf.Buffer {
-	if w.mapBuf == nil || w.mapBufReduces != nReduce {
-		w.mapBuf, w.mapBufReduces = newMapBuffer(w.cfg.App, nReduce), nReduce
+// performMap runs a map attempt.
+func (w *Worker) performMap(ctx context.Context, reply *protocol.GetTaskReply, clock *leaseClock, status *attemptStatus) result {
+	app, err := w.mapApp(reply)
+	if err != nil {
+		return result{counters: map[string]int64{}, err: err}
+	}
+	at := mapAttempt{
+		app:        app,
+		dir:        w.cfg.LocalDir,
+		jobDir:     w.cfg.Dir,
+		id:         reply.Attempt,
+		input:      reply.Input,
+		nReduce:    reply.NReduce,
+		sortBuffer: w.cfg.SortBuffer,
+		mayCommit:  func() error { return leaseHeld(ctx, clock) },
+		buf:        w.mapBuffer(app, reply.NReduce, reply.TotalOrder),
+		setStatus:  status.set,
+	}
+	files, stats, err := at.write(ctx)
+	counters := map[string]int64{
+		protocol.CounterMapInputBytes:    stats.inputBytes,
+		protocol.CounterMapOutputRecords: stats.outputRecords,
+		protocol.CounterSpills:           stats.spills,
+		protocol.CounterBytesWritten:     stats.outputBytes,
+	}
+	if w.cfg.App.Combine != nil || w.cfg.App.CombineTask != nil {
+		counters[protocol.CounterCombineOutputRecords] = stats.writtenRecords
+	}
+	return result{files: files, counters: counters, err: err}
+}
+
+// performReduce runs a reduce attempt.
+func (w *Worker) performReduce(ctx context.Context, reply *protocol.GetTaskReply, status *attemptStatus) result {
+	locate, closeLocate := w.locator(reply.Attempt)
+	defer closeLocate()
+	attempts, servers := reply.MapAttempts.Expand()
+	at := reduceAttempt{
+		app:         w.cfg.App,
+		dir:         w.cfg.Dir,
+		localDir:    w.cfg.LocalDir,
+		id:          reply.Attempt,
+		nReduce:     reply.NReduce,
+		mapAttempts: attempts,
+		servers:     serverNames(servers, reply.Servers),
+		locate:      locate,
+		setStatus:   status.set,
+	}
+	if w.shuffle != nil {
+		at.self, at.fetcher = w.shuffle.addr, w.shuffle.currentFetcher()
+	}
+	files, stats, err := at.write(ctx)
+	counters := map[string]int64{
+		protocol.CounterReduceInputGroups:   stats.groups,
+		protocol.CounterReduceOutputRecords: stats.records,
+		protocol.CounterBytesWritten:        totalSize(files),
+	}
+	if stats.fetched > 0 {
+		counters[protocol.CounterShuffleBytesFetched] = stats.fetched
+	}
+	return result{files: files, counters: counters, err: err}
+}
+
+// mapBuffer returns the worker's buffer of a's map output for nReduce
+// partitions, by range under totalOrder, empty, made on first use and
+// again when the partitioning changes.
+func (w *Worker) mapBuffer(a app.App, nReduce int, totalOrder bool) *kvbuf.Buffer {
+	if w.mapBuf == nil || w.mapBufReduces != nReduce || w.mapBufTotalOrder != totalOrder {
+		w.mapBuf, w.mapBufReduces, w.mapBufTotalOrder = newMapBuffer(a, nReduce), nReduce, totalOrder
 	}
 	return w.mapBuf
+}
+
+// mapApp returns the application a map attempt runs: the worker's, with
+// a range Partition by the job's split points for a job in total order.
+func (w *Worker) mapApp(reply *protocol.GetTaskReply) (app.App, error) {
+	a := w.cfg.App
+	if !reply.TotalOrder {
+		return a, nil
+	}
+	if w.splits == nil {
+		return a, fmt.Errorf("map task %v of a job in total order came without its split points", reply.Attempt)
+	}
+	splits := w.splits.Keys
+	a.Partition = func(key string, _ int) int { return totalorder.Partition(splits, key) }
+	return a, nil
+}
+
+// takeSplits keeps the split points that came with reply, if any; a
+// buffer partitioned by others is dropped.
+func (w *Worker) takeSplits(reply *protocol.GetTaskReply) {
+	if reply.Splits != nil {
+		w.splits, w.mapBuf = reply.Splits, nil
+	}
 }
 
 // serverNames returns the server address of every map task, from the
@@ -225,7 +272,8 @@ func (w *Worker) locator(id task.AttemptID) (locateFunc, func()) {
 // report tells the coordinator how the attempt ended and deletes its files
 // if, and only if, the coordinator answers that it did not commit.
 func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID, out result, start time.Time) (*protocol.GetTaskReply, string, error) {
-	args := protocol.ReportArgs{Header: w.header(), Attempt: id, Counters: out.counters, WantTask: true}
+	args := protocol.ReportArgs{Header: w.header(), Attempt: id, Counters: out.counters, WantTask: true,
+		HaveSplits: w.splits != nil, Keys: out.keys}
 	var lost *filemerge.LostError
 	switch {
 	case errors.As(out.err, &lost):

@@ -64,9 +64,12 @@ func ExitOf(err error) Exit {
 func (w *Worker) explain(err error) error {
 	addr := w.cfg.Addr
 	unreachable := errors.Is(err, ErrCoordinatorUnreachable)
+	var classified *ExitError
 	switch {
 	case err == nil:
 		return nil
+	case errors.As(err, &classified):
+		return err
 	case unreachable && w.cutOff && !errors.Is(err, ErrCoordinatorGone):
 		err = fmt.Errorf("cut off from the coordinator at %s: abandoned the running attempt; %w", addr, err)
 	case unreachable && w.registered:

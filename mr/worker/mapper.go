@@ -40,9 +40,18 @@ func (at mapAttempt) output() string {
 	return filepath.Join(at.dir, jobfiles.Intermediate(at.id.Task.Index, at.id.Attempt))
 }
 
+// pairSink takes the pairs a map attempt's Map emits: the mapCollector
+// of a map attempt, or the keySample of a sample attempt. emit may panic
+// to abort; call runs f, which calls emit, and returns why it aborted, or
+// the panic of the application's code (named what) as an error.
+type pairSink interface {
+	emit(key, value string)
+	call(what string, f func()) error
+}
+
 // callMap runs the application's MapTask, MapEmit, or Map, on contents,
 // feeding out.
-func (at mapAttempt) callMap(ctx context.Context, out *mapCollector, contents string) error {
+func (at mapAttempt) callMap(ctx context.Context, out pairSink, contents string) error {
 	if at.app.MapTask != nil {
 		var err error
 		if perr := out.call("map", func() { err = at.app.MapTask(ctx, at.appAttempt(), contents, out.emit) }); perr != nil {
@@ -57,7 +66,11 @@ func (at mapAttempt) callMap(ctx context.Context, out *mapCollector, contents st
 	if err := safeCall("Map", func() { kvs = at.app.Map(at.input.Path, contents) }); err != nil {
 		return err
 	}
-	return out.add(kvs)
+	return out.call("Partition or Combine", func() {
+		for _, kv := range kvs {
+			out.emit(kv.Key, kv.Value)
+		}
+	})
 }
 
 // commitCheck returns why the output must not be renamed into place.

@@ -74,8 +74,12 @@ type Worker struct {
 	// mapBuf buffers map output for mapBufReduces partitions; kept
 	// between map attempts, which run one at a time, so that its storage
 	// is reused.
-	mapBuf        *kvbuf.Buffer
-	mapBufReduces int
+	mapBuf           *kvbuf.Buffer
+	mapBufReduces    int
+	mapBufTotalOrder bool
+	// splits are the split points of a job in total order, once the
+	// coordinator sent them; nil before, and after registering again.
+	splits *protocol.SplitPoints
 }
 
 // New returns a worker with cfg. A bad cfg is refused as Validate says.
@@ -169,6 +173,7 @@ func (w *Worker) loop(ctx context.Context) error {
 		case protocol.ActionWait:
 			continue
 		case protocol.ActionRun:
+			w.takeSplits(reply)
 			var err error
 			if next, nextRequestID, err = w.runAttempt(ctx, requestID, reply); err != nil {
 				return err
@@ -184,7 +189,7 @@ func (w *Worker) loop(ctx context.Context) error {
 // restarted) has it register again, and the reply is to wait.
 func (w *Worker) getTask(ctx context.Context) (*protocol.GetTaskReply, string, error) {
 	var reply protocol.GetTaskReply
-	args := protocol.GetTaskArgs{Header: w.header()}
+	args := protocol.GetTaskArgs{Header: w.header(), HaveSplits: w.splits != nil}
 	err := w.calls.callWait(ctx, protocol.MethodGetTask, w.pollTimeout, &args, &reply)
 	if err == nil && reply.UnknownWorker {
 		w.log.Warn("coordinator does not know this worker (it restarted?); registering again")
@@ -201,7 +206,7 @@ func (w *Worker) getTask(ctx context.Context) (*protocol.GetTaskReply, string, e
 func (w *Worker) register(ctx context.Context) error {
 	host, _ := os.Hostname()
 	var reply protocol.RegisterReply
-	args := protocol.RegisterArgs{Host: host, PID: os.Getpid(), App: w.cfg.AppID}
+	args := protocol.RegisterArgs{Host: host, PID: os.Getpid(), App: w.cfg.AppID, Partition: w.cfg.App.Partition != nil}
 	if w.shuffle != nil {
 		args.Server = w.shuffle.addr
 	}
@@ -209,8 +214,14 @@ func (w *Worker) register(ctx context.Context) error {
 		return err
 	}
 	if reply.Refused != "" {
-		return fmt.Errorf("%w: %s", ErrWorkerRefused, reply.Refused)
+		err := fmt.Errorf("%w: %s", ErrWorkerRefused, reply.Refused)
+		if reply.TotalOrder && args.Partition {
+			// The application cannot run this job: a usage error.
+			return &ExitError{Exit: ExitBadConfig, Err: err}
+		}
+		return err
 	}
+	w.splits, w.mapBuf = nil, nil
 	w.id, w.epoch, w.session = reply.Worker, reply.Epoch, reply.Session
 	w.seq.Store(0)
 	w.heartbeatInterval = reply.HeartbeatInterval

@@ -83,14 +83,37 @@ func TestSequentialSort(t *testing.T) {
 }
 
 func TestReduceWritesTheRecords(t *testing.T) {
-	const key = "K  ey~~ !x"
-	rest := func(n int) string { return fmt.Sprintf(" %032X%s\r", n, strings.Repeat("F", 54)) }
+	key := fmt.Sprintf("K  ey~~ !x  %032X", 7)
+	rest := func(n int) string { return fmt.Sprintf(" %052X\r", n) }
 	line := func(result string) string { return key + " " + result + "\n" }
 	record := func(n int) string { return key + " " + rest(n) + "\n" }
 	require.Equal(t, record(7), line(Reduce(key, []string{rest(7)})))
+	// Records of another generator may repeat the record number.
 	require.Equal(t, record(1)+record(2)+record(3), line(Reduce(key, []string{rest(3), rest(1), rest(2)})))
 	for n := range 4 {
 		require.NoError(t, sortrec.Check(record(n)))
+	}
+}
+
+// TestKeysAreUniquePerRecord: a key that holds every record still gives
+// one key per record, sorted as the records are.
+func TestKeysAreUniquePerRecord(t *testing.T) {
+	dir := t.TempDir()
+	inputs := generate(t, dir, gensort.Config{Records: 500, Seed: 9, Keys: gensort.OneKey}, 1)
+	data, err := os.ReadFile(inputs[0])
+	require.NoError(t, err)
+	seen := map[string]bool{}
+	var keys []string
+	MapEmit("in", string(data), func(key, _ string) {
+		require.False(t, seen[key], "key %q emitted twice", key)
+		seen[key] = true
+		keys = append(keys, key)
+	})
+	require.Len(t, keys, 500)
+	slices.Sort(keys)
+	sorted := sortedRecords(t, inputs)
+	for i, k := range keys {
+		require.Equal(t, string(sorted[i*sortrec.Size:i*sortrec.Size+len(k)]), k, "key %d sorts as its record", i)
 	}
 }
 
@@ -102,7 +125,8 @@ func TestMapEmitPairs(t *testing.T) {
 	var joined strings.Builder
 	n := 0
 	MapEmit("in", buf.String(), func(key, value string) {
-		require.Len(t, key, sortrec.KeySize)
+		require.Len(t, key, keyEnd)
+		require.Len(t, value, restEnd-restOffset)
 		joined.WriteString(key + " " + value + "\n")
 		n++
 	})
@@ -124,6 +148,7 @@ func TestMapEmitRejectsMalformedRecords(t *testing.T) {
 		{"LF line ends", strings.ReplaceAll(data, "\r\n", " \n"), `record at byte 0: ends in " \n"`},
 		{"a record one byte short", data[:250] + data[251:], `record at byte 200: ends in`},
 		{"a tab in a key", data[:302] + "\t" + data[303:], "record at byte 300: byte 2 is 0x09"},
+		{"no space after the record number", data[:144] + "x" + data[145:], "record at byte 100: byte 44 is 'x'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

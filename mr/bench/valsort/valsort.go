@@ -235,3 +235,23 @@ func (c *Checker) readFile(path string) error {
 	defer f.Close()
 	return c.Read(path, f)
 }
+
+// Validate checks a sort's outputs, read in the order given as one
+// sequence, against its inputs: every record well formed, in order
+// across file boundaries too, and the same records as the inputs (count
+// and checksum). It returns the outputs' summary, and the first problem
+// found, which names the first record out of order.
+func Validate(inputs, outputs []string) (Summary, error) {
+	in, err := Files(inputs...)
+	if err != nil {
+		return Summary{}, fmt.Errorf("inputs: %w", err)
+	}
+	out, err := Files(outputs...)
+	if err != nil {
+		return Summary{}, fmt.Errorf("outputs: %w", err)
+	}
+	if err := out.Sorted(); err != nil {
+		return out, err
+	}
+	return out, out.Match(in)
+}

@@ -240,3 +240,25 @@ func BenchmarkRead(b *testing.B) {
 		}
 	}
 }
+
+func TestValidate(t *testing.T) {
+	dir := t.TempDir()
+	in := records(t, gensort.Config{Records: 500, Seed: 3})
+	inputs := writeFiles(t, dir, in, 250)
+	outDir := filepath.Join(dir, "out")
+	require.NoError(t, os.Mkdir(outDir, 0o755))
+	outputs := writeFiles(t, outDir, sorted(in), 100, 300)
+
+	sum, err := Validate(inputs, outputs)
+	require.NoError(t, err)
+	require.Equal(t, uint64(500), sum.Records)
+
+	_, err = Validate(inputs, []string{outputs[1], outputs[0], outputs[2]})
+	var d *Disorder
+	require.ErrorAs(t, err, &d, "outputs out of order")
+	require.Equal(t, outputs[0], d.File)
+	require.Equal(t, outputs[1], d.PrevFile)
+
+	_, err = Validate(inputs, outputs[:2])
+	require.ErrorIs(t, err, ErrMismatch, "a missing output")
+}

@@ -13,6 +13,9 @@ func (t *Table) Assign(worker int, now time.Time) (Assignment, bool) {
 	if t.Over() {
 		return Assignment{}, false
 	}
+	if t.order.holdsMaps() {
+		return t.assignSample(worker, now)
+	}
 	if i, ok := t.maps.nextIdle(); ok {
 		return t.start(&t.maps, i, worker, now, false), true
 	}

@@ -88,12 +88,14 @@ func (e *taskEntry) liveIndex(number int) int {
 
 // Commit is an attempt's commit: the attempt (0 for a skipped map task),
 // and for a map attempt where its output is served. Counters are the
-// attempt's counts, added to the job's totals.
+// attempt's counts, added to the job's totals. Keys are a sample
+// attempt's sampled keys, its only output.
 type Commit struct {
 	Attempt  task.AttemptID
 	Skipped  bool
 	Server   string
 	Counters map[string]int64
+	Keys     []string
 }
 
 // Restore marks the tasks a journal recorded as committed (or skipped)
@@ -101,7 +103,7 @@ type Commit struct {
 // and numbers new attempts after every earlier start's. It must be called
 // on a fresh table.
 func (t *Table) Restore(starts int, commits []Commit, now time.Time) error {
-	for _, s := range []*taskSet{&t.maps, &t.reduces} {
+	for _, s := range []*taskSet{&t.maps, &t.reduces, &t.order.tasks} {
 		for i := range s.tasks {
 			s.tasks[i].attempts = starts * attemptsPerStart
 		}
@@ -146,5 +148,7 @@ func (t *Table) markDone(e *taskEntry, attempt, worker int, now time.Time) {
 		t.startReducing(now)
 	case e.id.Kind == task.Reduce && s.done == len(s.tasks):
 		t.finished = true
+	case e.id.Kind == task.Sample && s.done == len(s.tasks):
+		t.pickSplits()
 	}
 }

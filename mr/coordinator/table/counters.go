@@ -50,6 +50,12 @@ func (t *Table) MapsRerun() int { return t.mapsRerun }
 // totals, which stay at MaxInt64 rather than wrap (two commits checked at
 // once could together pass it), and for a map task its server.
 func (t *Table) keep(e *taskEntry, c Commit) {
+	if e.id.Kind == task.Sample {
+		// A sample ran Map over part of an input that its map task reads
+		// whole: its counts would be counted twice.
+		t.order.keys = append(t.order.keys, c.Keys...)
+		return
+	}
 	for name, n := range c.Counters {
 		if n > math.MaxInt64-t.counters[name] {
 			t.counters[name] = math.MaxInt64

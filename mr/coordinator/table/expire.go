@@ -21,7 +21,7 @@ type Revocation struct {
 func (t *Table) Expire(now time.Time) []Revocation {
 	t.confirmLosses(now)
 	var revoked []Revocation
-	for _, s := range []*taskSet{&t.maps, &t.reduces} {
+	for _, s := range []*taskSet{&t.order.tasks, &t.maps, &t.reduces} {
 		for _, i := range s.runningInOrder() {
 			if t.Over() {
 				return revoked
@@ -122,7 +122,7 @@ func (t *Table) NextDeadline() (time.Time, bool) {
 			next, found = l.until, true
 		}
 	}
-	for _, s := range []*taskSet{&t.maps, &t.reduces} {
+	for _, s := range []*taskSet{&t.order.tasks, &t.maps, &t.reduces} {
 		for i := range s.running {
 			for _, a := range s.tasks[i].live {
 				d := a.leaseUntil

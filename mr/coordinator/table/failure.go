@@ -76,15 +76,19 @@ func (t *Table) countFailure(e *taskEntry, reason string, maySkip bool, now time
 	if t.policy.MaxFailures < 0 || e.failures <= t.policy.MaxFailures {
 		return false
 	}
-	if maySkip && t.policy.SkipBadInputs && e.id.Kind == task.Map {
+	if maySkip && t.policy.SkipBadInputs && e.id.Kind != task.Reduce {
 		e.skipped = true
 		e.lastError = fmt.Sprintf("skipped after %d failures; last: %s", e.failures, reason)
-		t.changes.Skipped = append(t.changes.Skipped, e.id)
+		if e.id.Kind == task.Map {
+			// A skipped sample is not journaled: sampling runs again
+			// after a restart unless its split points were.
+			t.changes.Skipped = append(t.changes.Skipped, e.id)
+		}
 		t.markDone(e, 0, 0, now)
 		return true
 	}
 	what := e.id.String()
-	if e.id.Kind == task.Map {
+	if e.id.Kind != task.Reduce {
 		what += fmt.Sprintf(" (input %s)", e.input)
 	}
 	t.Abort(fmt.Errorf("%s failed %d times; last: %s", what, e.failures, reason))

@@ -194,23 +194,47 @@ type Table struct {
 	counters map[string]int64
 	// mapsRerun counts committed map outputs found lost.
 	mapsRerun int
+	// order is the sampling phase of a job in total order; its zero value
+	// is a job without one.
+	order sampling
 }
 
 // New returns a table with one map task per input and nReduce reduce
 // tasks, in the map phase.
 func New(inputs []task.Input, nReduce int, p Policy, now time.Time) *Table {
-	t := &Table{policy: p, maps: newTaskSet(len(inputs)), reduces: newTaskSet(nReduce), counters: make(map[string]int64)}
+	t := newUnqueued(inputs, nil, nReduce, p, now)
+	t.startMapping(now)
+	return t
+}
+
+// newUnqueued returns a table with one map task per input, one sample
+// task per samples input and nReduce reduce tasks, none of them queued.
+func newUnqueued(inputs, samples []task.Input, nReduce int, p Policy, now time.Time) *Table {
+	t := &Table{policy: p, maps: newTaskSet(len(inputs)), reduces: newTaskSet(nReduce),
+		order: sampling{tasks: newTaskSet(len(samples))}, counters: make(map[string]int64)}
 	for i, in := range inputs {
-		t.maps.tasks[i] = taskEntry{id: task.ID{Kind: task.Map, Index: i}, input: in}
-		t.maps.queue(&t.maps.tasks[i], now)
+		t.maps.tasks[i] = taskEntry{id: task.ID{Kind: task.Map, Index: i}, input: in, idleSince: now}
+	}
+	for i, in := range samples {
+		t.order.tasks.tasks[i] = taskEntry{id: task.ID{Kind: task.Sample, Index: i}, input: in, idleSince: now}
 	}
 	for i := range t.reduces.tasks {
 		t.reduces.tasks[i] = taskEntry{id: task.ID{Kind: task.Reduce, Index: i}, idleSince: now}
 	}
-	if len(inputs) == 0 {
+	return t
+}
+
+// startMapping queues every map task not done yet, or starts reducing if
+// the job has none.
+func (t *Table) startMapping(now time.Time) {
+	for i := range t.maps.tasks {
+		if e := &t.maps.tasks[i]; e.state == StateIdle {
+			t.maps.queue(e, now)
+		}
+	}
+	if len(t.maps.tasks) == 0 {
 		t.startReducing(now)
 	}
-	return t
 }
 
 // startReducing queues every reduce task.
@@ -227,8 +251,11 @@ func (t *Table) startReducing(now time.Time) {
 }
 
 func (t *Table) set(k task.Kind) *taskSet {
-	if k == task.Map {
+	switch k {
+	case task.Map:
 		return &t.maps
+	case task.Sample:
+		return &t.order.tasks
 	}
 	return &t.reduces
 }
@@ -345,10 +372,14 @@ func (t *Table) Abort(err error) {
 
 // Changes are what the table decided that a restarted coordinator must
 // know, beyond the commits it is handed: committed map outputs found lost
-// (their commits no longer hold) and map tasks skipped.
+// (their commits no longer hold), map tasks skipped, and the split points
+// of a job in total order once picked (SplitsPicked; Splits may be empty).
+// Picked split points hold the map tasks back until SplitsDurable.
 type Changes struct {
-	Lost    []task.AttemptID
-	Skipped []task.ID
+	Lost         []task.AttemptID
+	Skipped      []task.ID
+	SplitsPicked bool
+	Splits       []string
 }
 
 // TakeChanges returns the changes made since it was last called.
