@@ -4,6 +4,7 @@
 # make test       gofmt and vet, go test -race ./..., then test-mr.sh (what CI runs)
 # make soak       the crash test 20 times in a row
 # make bench      the benchmarks (docs/PERFORMANCE.md); not part of make test
+# make s3server   the S3 test server (versitygw, pinned) into bin/tools/; make test needs it
 GO ?= go
 BIN := bin
 APPS := $(notdir $(wildcard mrapps/*))
@@ -12,7 +13,7 @@ ifeq ($(RACE),1)
 BUILDFLAGS := -race
 endif
 
-.PHONY: all build binaries plugins run test vet unit e2e soak bench clean
+.PHONY: all build binaries plugins run test vet unit e2e soak bench clean s3server
 
 all: build
 
@@ -48,7 +49,17 @@ vet:
 	@test -z "$$(gofmt -l $(GOFMT_DIRS))" || { echo "gofmt needed:"; gofmt -l $(GOFMT_DIRS); exit 1; }
 	$(GO) vet ./...
 
-unit:
+# s3server: versitygw (Apache-2.0) from the Go module proxy at a pinned
+# version, for the tests of mr/s3 (mr/s3/s3test starts it). Installed
+# once; delete bin/tools/versitygw to reinstall.
+VERSITYGW_VERSION := v1.8.0
+TOOLS := $(BIN)/tools
+s3server: $(TOOLS)/versitygw
+$(TOOLS)/versitygw:
+	@mkdir -p $(TOOLS)
+	GOBIN=$(abspath $(TOOLS)) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+
+unit: s3server
 	$(GO) test -race ./...
 
 e2e:
