@@ -148,3 +148,32 @@ func TestCallerContextStopsRetries(t *testing.T) {
 	require.ErrorIs(t, err, context.Canceled)
 	require.Equal(t, int32(1), n.Load())
 }
+
+func sigv4Creds() sigv4.Credentials {
+	return sigv4.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}
+}
+
+// recordingTransport answers every request with 200 and keeps its URL.
+type recordingTransport struct{ urls []string }
+
+func (r *recordingTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.urls = append(r.urls, req.URL.String())
+	return &http.Response{StatusCode: http.StatusOK, Header: http.Header{}, Body: http.NoBody, Request: req}, nil
+}
+
+func TestAddressing(t *testing.T) {
+	rt := &recordingTransport{}
+	aws, err := s3.New(s3.Config{Region: "eu-west-3", Credentials: sigv4Creds(), HTTPClient: &http.Client{Transport: rt}})
+	require.NoError(t, err)
+	custom, err := s3.New(s3.Config{Endpoint: "http://127.0.0.1:9", Credentials: sigv4Creds(), HTTPClient: &http.Client{Transport: rt}})
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, aws.DeleteObject(ctx, "bkt", "a b/c"))
+	require.NoError(t, aws.DeleteObject(ctx, "dotted.bucket", "k"))
+	require.NoError(t, custom.DeleteObject(ctx, "bkt", "a b/c"))
+	require.Equal(t, []string{
+		"https://bkt.s3.eu-west-3.amazonaws.com/a%20b/c",
+		"https://s3.eu-west-3.amazonaws.com/dotted.bucket/k",
+		"http://127.0.0.1:9/bkt/a%20b/c",
+	}, rt.urls)
+}
