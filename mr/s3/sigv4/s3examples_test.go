@@ -101,3 +101,17 @@ func TestSignWithoutCredentials(t *testing.T) {
 	require.NoError(t, err)
 	require.ErrorIs(t, Signer{}.Sign(req, EmptyPayloadHash, time.Now()), ErrNoCredentials)
 }
+
+func TestUnsignedPayload(t *testing.T) {
+	s := Signer{Credentials: Credentials{AccessKeyID: docKeyID, SecretAccessKey: docSecret},
+		Region: "us-east-1", Service: "s3", ContentSHA256Header: true}
+	req, err := http.NewRequest("PUT", "https://"+docHost+"/big", nil)
+	require.NoError(t, err)
+	now, err := time.Parse(TimeFormat, docTime)
+	require.NoError(t, err)
+	require.NoError(t, s.Sign(req, UnsignedPayload, now))
+	require.Equal(t, UnsignedPayload, req.Header.Get(HeaderContentSHA256))
+	creq, signed := s.CanonicalRequest(Parts{Method: "PUT", Host: docHost, Path: "/big", Header: req.Header, PayloadHash: UnsignedPayload})
+	require.True(t, strings.HasSuffix(creq, "\n"+UnsignedPayload), creq)
+	require.Equal(t, "host;x-amz-content-sha256;x-amz-date", signed)
+}
