@@ -81,8 +81,8 @@ soak: build
 # 256 MiB corpus, the scheduling rate for 2,000 tiny inputs, the same word
 # counts on 256 MiB of real text (testdata's books' lines), then the Go
 # micro-benchmarks (hot paths, new-file cost, the coordinator at
-# M=100,000, the streaming pipes, the S3 client against the local server), and the same word count as Python
-# streaming commands. Not part of make test.
+# M=100,000, the streaming pipes, the S3 client against the local
+# server), and the same word count as Python streaming commands. Not part of make test.
 # Quick run: make bench BENCH_FLAGS='-size 16MiB -files 8 -tiny 200'
 BENCH_FLAGS ?=
 bench: build s3server
