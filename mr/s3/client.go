@@ -51,6 +51,9 @@ type request struct {
 	okStatus int
 	// about is what errors name in place of key: the prefix of a list.
 	about string
+	// stream leaves the reply's body open for the caller (GetObject);
+	// otherwise it is read whole within the try.
+	stream bool
 }
 
 // subject is the key or prefix r's errors name.
@@ -108,11 +111,22 @@ func (c *Client) try(ctx context.Context, r *request) (*http.Response, context.C
 		cancel()
 		return nil, nil, e
 	}
-	return resp, cancel, nil
+	if r.stream {
+		return resp, cancel, nil
+	}
+	// A reply cut short is a failed try, retried like a dropped connection.
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	cancel()
+	if err != nil {
+		return nil, nil, fmt.Errorf("s3 %s s3://%s/%s: read reply: %w", r.op, r.bucket, r.subject(), err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, func() {}, nil
 }
 
 // do makes r, retrying by the policy, and returns the successful
-// response with its body open; the caller closes it and calls cancel.
+// response; the caller closes its body and calls cancel.
 func (c *Client) do(ctx context.Context, r *request) (*http.Response, context.CancelFunc, error) {
 	for attempt := 1; ; attempt++ {
 		resp, cancel, err := c.try(ctx, r)
@@ -128,23 +142,13 @@ func (c *Client) do(ctx context.Context, r *request) (*http.Response, context.Ca
 	}
 }
 
-// call makes r and reads the whole (small) reply body; it retries a
-// body cut short too.
+// call makes r and returns the reply's header and (small) body.
 func (c *Client) call(ctx context.Context, r *request) (http.Header, []byte, error) {
-	for attempt := 1; ; attempt++ {
-		resp, cancel, err := c.do(ctx, r)
-		if err != nil {
-			return nil, nil, err
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		cancel()
-		if err == nil {
-			return resp.Header, body, nil
-		}
-		err = fmt.Errorf("s3 %s s3://%s/%s: read reply: %w", r.op, r.bucket, r.subject(), err)
-		if attempt >= c.cfg.Retry.MaxAttempts || !retryable(ctx, err) {
-			return nil, nil, err
-		}
+	resp, cancel, err := c.do(ctx, r)
+	if err != nil {
+		return nil, nil, err
 	}
+	defer cancel()
+	body, err := io.ReadAll(resp.Body) // in memory already: cannot fail
+	return resp.Header, body, err
 }

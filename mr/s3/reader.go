@@ -71,7 +71,7 @@ func (r *Reader) open() error {
 		h.Set(headerIfMatch, r.etag)
 	}
 	resp, cancel, err := r.c.do(r.ctx, &request{op: "GetObject", method: http.MethodGet,
-		bucket: r.bucket, key: r.key, header: h, okStatus: http.StatusPartialContent})
+		bucket: r.bucket, key: r.key, header: h, okStatus: http.StatusPartialContent, stream: true})
 	if err != nil {
 		return err
 	}

@@ -111,3 +111,13 @@ func TestReaderRefusesChangedObjectOnResume(t *testing.T) {
 	_, err = io.ReadAll(r)
 	require.ErrorIs(t, err, s3.ErrPreconditionFailed, "a resumed read must not mix two versions")
 }
+
+func TestReaderGivesUpWithoutProgress(t *testing.T) {
+	srv := s3test.Start(t)
+	_, err := srv.Client(t).PutObject(context.Background(), bucket, "k", randomBytes(10, 1000), s3.PutOptions{})
+	require.NoError(t, err)
+	p := startCuttingProxy(t, srv.Endpoint[len("http://"):], 0, 1000) // every reply cut before a byte
+	_, err = proxiedClient(t, srv, p).NewReader(context.Background(), bucket, "k", 0, -1, s3.ReadOptions{})
+	require.ErrorContains(t, err, "s3://"+bucket+"/k")
+	require.Equal(t, int32(1000-s3.DefaultMaxAttempts), p.cuts.Load(), "MaxAttempts tries, then the error")
+}

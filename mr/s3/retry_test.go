@@ -57,6 +57,15 @@ func dropConnection(w http.ResponseWriter) {
 	}
 }
 
+// cutReply promises a 100-byte body, sends 5 bytes and hangs up.
+func cutReply(w http.ResponseWriter) {
+	conn, _, err := w.(http.Hijacker).Hijack()
+	if err == nil {
+		conn.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort"))
+		conn.Close()
+	}
+}
+
 func scriptedClient(t *testing.T, srv *httptest.Server, clock *fakeClock) *s3.Client {
 	c, err := s3.New(s3.Config{Endpoint: srv.URL, Credentials: sigv4.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"},
 		Retry:  s3.RetryPolicy{MaxAttempts: 4, BaseDelay: 100 * time.Millisecond, MaxDelay: 250 * time.Millisecond},
@@ -75,6 +84,7 @@ func TestRetryThenSuccess(t *testing.T) {
 		{"InternalError", s3Error(http.StatusInternalServerError, "InternalError")},
 		{"RequestTimeout", s3Error(http.StatusBadRequest, "RequestTimeout")},
 		{"dropped connection", dropConnection},
+		{"reply cut short", cutReply},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv, n := scripted(t, tc.first, tc.first, ok)
