@@ -1,6 +1,7 @@
 package s3_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -133,5 +134,15 @@ func TestParseLocation(t *testing.T) {
 		require.Equal(t, tc.key, l.Key)
 		require.Equal(t, tc.prefix, l.IsPrefix(), tc.in)
 		require.Equal(t, tc.in, l.String())
+	}
+}
+
+func TestConfigNeverPrintsSecret(t *testing.T) {
+	cfg := s3.Config{Credentials: sigv4Creds()}
+	cfg.Credentials.SessionToken = "session-token-value"
+	for _, format := range []string{"%v", "%+v", "%#v"} {
+		out := fmt.Sprintf(format, cfg)
+		require.NotContains(t, out, cfg.Credentials.SecretAccessKey, format)
+		require.NotContains(t, out, "session-token-value", format)
 	}
 }

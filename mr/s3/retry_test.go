@@ -160,7 +160,7 @@ func TestCallerContextStopsRetries(t *testing.T) {
 }
 
 func sigv4Creds() sigv4.Credentials {
-	return sigv4.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret"}
+	return sigv4.Credentials{AccessKeyID: "AKID", SecretAccessKey: "secret-key-value"}
 }
 
 // recordingTransport answers every request with 200 and keeps its URL.

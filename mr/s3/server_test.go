@@ -300,3 +300,12 @@ func TestMissingBucket(t *testing.T) {
 	_, err = c.NewWriter(context.Background(), "no-such-bucket", "k")
 	require.ErrorIs(t, err, s3.ErrNoSuchBucket)
 }
+
+func TestServerRestartKeepsObjects(t *testing.T) {
+	srv := s3test.Start(t)
+	c := srv.Client(t)
+	_, err := c.PutObject(context.Background(), bucket, "durable", []byte("kept"), s3.PutOptions{})
+	require.NoError(t, err)
+	require.NoError(t, srv.Restart())
+	requireObject(t, c, "durable", []byte("kept"))
+}
