@@ -21,7 +21,8 @@
 //     an optional If-None-Match: * (create only).
 //   - NewWriter: an object streamed as a multipart upload, parts of
 //     Config.PartSize (default 8 MiB, at least 5 MiB) uploaded as they
-//     fill: memory is one part. Close completes the upload; Finish
+//     fill, one in the background while the next fills: memory is two
+//     parts. Close completes the upload; Finish
 //     leaves it pending and returns it (Upload: bucket, key, upload id,
 //     parts) for whoever decides the commit: CompleteUpload (with
 //     If-None-Match: * on request: a second completion of the same key

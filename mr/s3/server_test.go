@@ -3,6 +3,7 @@ package s3_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -151,7 +152,8 @@ func TestMultipartWriterRoundTrip(t *testing.T) {
 	}
 	parts, err := c.ListParts(ctx, w.Upload())
 	require.NoError(t, err)
-	require.Len(t, parts, 3, "full parts are uploaded as they fill")
+	// Full parts are uploaded as they fill; the third may still be in flight.
+	require.GreaterOrEqual(t, len(parts), 2, "parts uploaded before Close")
 	_, err = c.HeadObject(ctx, bucket, "out/mr-out-0")
 	require.ErrorIs(t, err, s3.ErrNoSuchKey, "nothing visible before completion")
 	require.NoError(t, w.Close())
@@ -308,4 +310,20 @@ func TestServerRestartKeepsObjects(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, srv.Restart())
 	requireObject(t, c, "durable", []byte("kept"))
+}
+
+// TestWriterReportsFailedPart: a part upload that fails (here: the
+// upload was aborted under the writer) fails a later Write or Finish.
+func TestWriterReportsFailedPart(t *testing.T) {
+	srv := s3test.Start(t)
+	c := newClient(t, srv, func(cfg *s3.Config) { cfg.PartSize = s3.MinPartSize })
+	ctx := context.Background()
+	w, err := c.NewWriter(ctx, bucket, "out/lost")
+	require.NoError(t, err)
+	require.NoError(t, c.AbortUpload(ctx, w.Upload()))
+	data := randomBytes(11, 2*s3.MinPartSize)
+	_, werr := w.Write(data)
+	_, ferr := w.Finish()
+	require.ErrorIs(t, errors.Join(werr, ferr), s3.ErrNoSuchUpload)
+	require.Error(t, ferr, "Finish reports the failed part")
 }

@@ -7,18 +7,29 @@ import (
 )
 
 // Writer streams an object as a multipart upload: Write fills a buffer
-// of one part (Config.PartSize) and uploads it when full, so memory
-// stays at one part whatever the object's size. Nothing is visible
-// under the key until the upload is completed: by Close, or by whoever
-// is handed the upload Finish returns. After an error every call fails
-// with it; Abort discards what was uploaded.
+// of one part (Config.PartSize); a full buffer is uploaded in the
+// background while Write fills a second one, so memory stays at two
+// parts whatever the object's size and the network overlaps the
+// producer. Nothing is visible under the key until the upload is
+// completed: by Close, or by whoever is handed the upload Finish
+// returns. After an error every call fails with it; Abort discards what
+// was uploaded. A Writer is for one goroutine.
 type Writer struct {
 	c      *Client
 	ctx    context.Context
 	upload Upload
-	buf    []byte
-	err    error
-	done   bool
+	buf    []byte // being filled
+	spare  []byte // free, or being uploaded while inflight is set
+	// inflight delivers the result of the part being uploaded; nil when
+	// no upload runs.
+	inflight chan partResult
+	err      error
+	done     bool
+}
+
+type partResult struct {
+	part Part
+	err  error
 }
 
 // NewWriter starts a multipart upload of key.
@@ -27,10 +38,11 @@ func (c *Client) NewWriter(ctx context.Context, bucket, key string) (*Writer, er
 	if err != nil {
 		return nil, err
 	}
-	return &Writer{c: c, ctx: ctx, upload: u, buf: make([]byte, 0, c.cfg.PartSize)}, nil
+	return &Writer{c: c, ctx: ctx, upload: u,
+		buf: make([]byte, 0, c.cfg.PartSize), spare: make([]byte, 0, c.cfg.PartSize)}, nil
 }
 
-// Upload is the upload being written (its parts so far).
+// Upload is the upload being written, with the parts uploaded so far.
 func (w *Writer) Upload() Upload { return w.upload }
 
 // Write implements io.Writer.
@@ -52,15 +64,35 @@ func (w *Writer) Write(p []byte) (int, error) {
 	return written, nil
 }
 
-// flush uploads the buffer as the next part.
+// flush waits for the part in flight, then starts uploading the buffer
+// as the next part and takes the freed buffer to fill.
 func (w *Writer) flush() error {
-	part, err := w.c.UploadPart(w.ctx, w.upload, len(w.upload.Parts)+1, w.buf)
-	if err != nil {
-		w.err = err
+	if err := w.wait(); err != nil {
 		return err
 	}
-	w.upload.Parts = append(w.upload.Parts, part)
-	w.buf = w.buf[:0]
+	number, data := len(w.upload.Parts)+1, w.buf
+	results := make(chan partResult, 1)
+	go func() {
+		part, err := w.c.UploadPart(w.ctx, w.upload, number, data)
+		results <- partResult{part, err}
+	}()
+	w.inflight = results
+	w.buf, w.spare = w.spare[:0], data
+	return nil
+}
+
+// wait collects the part in flight, if any.
+func (w *Writer) wait() error {
+	if w.inflight == nil {
+		return w.err
+	}
+	res := <-w.inflight
+	w.inflight = nil
+	if res.err != nil {
+		w.err = res.err
+		return res.err
+	}
+	w.upload.Parts = append(w.upload.Parts, res.part)
 	return nil
 }
 
@@ -71,16 +103,19 @@ func (w *Writer) Finish() (Upload, error) {
 	if w.err != nil {
 		return Upload{}, w.err
 	}
-	if len(w.buf) > 0 || len(w.upload.Parts) == 0 {
+	if len(w.buf) > 0 || len(w.upload.Parts) == 0 && w.inflight == nil {
 		if err := w.flush(); err != nil {
 			return Upload{}, err
 		}
+	}
+	if err := w.wait(); err != nil {
+		return Upload{}, err
 	}
 	w.err = errFinished
 	return w.upload, nil
 }
 
-// Close finishes and completes the upload, with opts.
+// Close finishes and completes the upload.
 func (w *Writer) Close() error { return w.CloseWith(CompleteOptions{}) }
 
 // CloseWith finishes and completes the upload with opts (IfNoneMatch
@@ -103,6 +138,7 @@ func (w *Writer) Abort() error {
 	if w.done {
 		return nil
 	}
+	_ = w.wait() // a part in flight lands before the abort, or it could outlive it; its error does not matter
 	w.err = errAborted
 	return w.c.AbortUpload(w.ctx, w.upload)
 }
