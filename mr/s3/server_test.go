@@ -174,18 +174,26 @@ func TestMultipartEmptyObject(t *testing.T) {
 	require.Zero(t, info.Size)
 }
 
+// finishedUpload writes content to key through a Writer and finishes
+// it: the upload is left pending.
+func finishedUpload(t *testing.T, c *s3.Client, key, content string) (*s3.Writer, s3.Upload) {
+	t.Helper()
+	w, err := c.NewWriter(context.Background(), bucket, key)
+	require.NoError(t, err)
+	_, err = io.WriteString(w, content)
+	require.NoError(t, err)
+	u, err := w.Finish()
+	require.NoError(t, err)
+	return w, u
+}
+
 func TestFinishThenAbort(t *testing.T) {
 	srv := s3test.Start(t)
 	c := srv.Client(t)
 	ctx := context.Background()
-	w, err := c.NewWriter(ctx, bucket, "out/revoked")
-	require.NoError(t, err)
-	_, err = w.Write([]byte("half of an output"))
-	require.NoError(t, err)
-	u, err := w.Finish()
-	require.NoError(t, err)
+	w, u := finishedUpload(t, c, "out/revoked", "half of an output")
 	require.Len(t, u.Parts, 1)
-	_, err = w.Write([]byte("more"))
+	_, err := w.Write([]byte("more"))
 	require.Error(t, err, "write after Finish")
 	require.NoError(t, c.AbortUpload(ctx, u))
 	_, err = c.CompleteUpload(ctx, u, s3.CompleteOptions{})
@@ -204,16 +212,8 @@ func TestConditionalComplete(t *testing.T) {
 	srv := s3test.Start(t)
 	c := srv.Client(t)
 	ctx := context.Background()
-	finish := func(content string) s3.Upload {
-		w, err := c.NewWriter(ctx, bucket, "out/mr-out-1")
-		require.NoError(t, err)
-		_, err = io.WriteString(w, content)
-		require.NoError(t, err)
-		u, err := w.Finish()
-		require.NoError(t, err)
-		return u
-	}
-	first, second := finish("attempt one"), finish("attempt two")
+	_, first := finishedUpload(t, c, "out/mr-out-1", "attempt one")
+	_, second := finishedUpload(t, c, "out/mr-out-1", "attempt two")
 	_, err := c.CompleteUpload(ctx, first, s3.CompleteOptions{IfNoneMatch: true})
 	require.NoError(t, err)
 	_, err = c.CompleteUpload(ctx, second, s3.CompleteOptions{IfNoneMatch: true})
