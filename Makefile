@@ -4,6 +4,7 @@
 # make test       gofmt and vet, go test -race ./..., then test-mr.sh (what CI runs)
 # make soak       the crash test 20 times in a row
 # make bench      the benchmarks (docs/PERFORMANCE.md); not part of make test
+# make s3server   the S3 test server (versitygw, pinned) into bin/tools/; make test needs it
 GO ?= go
 BIN := bin
 APPS := $(notdir $(wildcard mrapps/*))
@@ -12,7 +13,7 @@ ifeq ($(RACE),1)
 BUILDFLAGS := -race
 endif
 
-.PHONY: all build binaries plugins run test vet unit e2e soak bench bench-sort clean
+.PHONY: all build binaries plugins run test vet unit e2e soak bench bench-sort clean s3server
 
 all: build
 
@@ -48,7 +49,17 @@ vet:
 	@test -z "$$(gofmt -l $(GOFMT_DIRS))" || { echo "gofmt needed:"; gofmt -l $(GOFMT_DIRS); exit 1; }
 	$(GO) vet ./...
 
-unit:
+# s3server: versitygw (Apache-2.0) from the Go module proxy at a pinned
+# version, for the tests of mr/s3 (mr/s3/s3test starts it). Installed
+# once; delete bin/tools/versitygw to reinstall.
+VERSITYGW_VERSION := v1.8.0
+TOOLS := $(BIN)/tools
+s3server: $(TOOLS)/versitygw
+$(TOOLS)/versitygw:
+	@mkdir -p $(TOOLS)
+	GOBIN=$(abspath $(TOOLS)) $(GO) install github.com/versity/versitygw/cmd/versitygw@$(VERSITYGW_VERSION)
+
+unit: s3server
 	$(GO) test -race ./...
 
 e2e:
@@ -70,20 +81,20 @@ soak: build
 # 256 MiB corpus, the scheduling rate for 2,000 tiny inputs, the same word
 # counts on 256 MiB of real text (testdata's books' lines), then the Go
 # micro-benchmarks (hot paths, new-file cost, the coordinator at
-# M=100,000, the streaming pipes), and the same word count as Python
-# streaming commands. Not part of make test.
+# M=100,000, the streaming pipes, the S3 client against the local
+# server), and the same word count as Python streaming commands. Not part of make test.
 # Quick run: make bench BENCH_FLAGS='-size 16MiB -files 8 -tiny 200'
 # Then the sort benchmark (make bench-sort): 1 GiB of gensort records,
 # uniform and Zipf keys, GNU sort against coordinator + 2 workers with
 # -total-order; the 4 GiB run: make bench-sort SORT_FLAGS='-size 4GiB'.
 BENCH_FLAGS ?=
 SORT_FLAGS ?=
-bench: build
+bench: build s3server
 	$(BIN)/mrbench run -bin $(BIN) $(BENCH_FLAGS)
 	$(BIN)/mrbench run -bin $(BIN) -kind text -skip sequential,tiny $(BENCH_FLAGS)
 	$(BIN)/mrbench sort -bin $(BIN) $(SORT_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./mr/coordinator
-	$(GO) test -run '^$$' -bench . ./mr/ifile ./mr/merge ./mr/worker ./mr/bench/baseline ./mr/atomicfile ./mr/streaming
+	$(GO) test -run '^$$' -bench . ./mr/ifile ./mr/merge ./mr/worker ./mr/bench/baseline ./mr/atomicfile ./mr/streaming ./mr/s3
 
 bench-sort: build
 	$(BIN)/mrbench sort -bin $(BIN) $(SORT_FLAGS)
