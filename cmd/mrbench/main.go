@@ -57,7 +57,7 @@ var subcommands = []subcommand{
 	{"run", "[-bin bin] [-corpus DIR] [-size 256MiB] [-files 32] [-seed 1] [-tiny 2000] [-workers 2]\n" +
 		"      [-nreduce 10] [-json FILE] [-skip sequential,combiner,nocombiner,labwc,tiny] [-work DIR] [-keep] [-timeout 30m]", cmdRun},
 	{"scale", "[-coordinator bin/mrcoordinator] [-workers 100] [-maps 10000] [-nreduce 100] [-task-time 0s]\n" +
-		"      [-drop N -drop-after 1] [-http 127.0.0.1:PORT] [-work DIR] [-keep] [-timeout 15m]", cmdScale},
+		"      [-conns 2] [-drop N -drop-after 1] [-http 127.0.0.1:PORT] [-work DIR] [-keep] [-timeout 15m]", cmdScale},
 }
 
 func usage() {
@@ -260,6 +260,7 @@ func cmdScale(args []string) error {
 	fs.DurationVar(&cfg.TaskTime, "task-time", cfg.TaskTime, "how long each attempt runs, heartbeating meanwhile")
 	fs.IntVar(&cfg.DropWorker, "drop", 0, "drop this worker's connections (1..workers) at its -drop-after-th task; 0: none")
 	fs.IntVar(&cfg.DropAfter, "drop-after", 1, "the task of the -drop worker at which it is dropped")
+	fs.IntVar(&cfg.Conns, "conns", cfg.Conns, "connections per worker: 2 (calls and heartbeats apart, as mrworker) or 1 (half the file descriptors)")
 	fs.IntVar(&cfg.MaxDialing, "max-dialing", cfg.MaxDialing, "connection handshakes in flight at most")
 	fs.StringVar(&cfg.HTTPAddr, "http", "", "the coordinator's -http address (status page, /debug/pprof/), e.g. 127.0.0.1:6060")
 	fs.StringVar(&cfg.Dir, "work", "", "where to make the job folder (default $TMPDIR)")

@@ -12,6 +12,9 @@ const (
 	DefaultWorkers = 100
 	DefaultMaps    = 10_000
 	DefaultNReduce = 100
+	// DefaultConns is a worker's connections: one for its calls and one
+	// for its heartbeats, as mr/worker has.
+	DefaultConns = 2
 	// DefaultMaxDialing bounds the handshakes in flight: half of the
 	// coordinator's 64, so that it never drops one to make room.
 	DefaultMaxDialing = 32
@@ -20,6 +23,9 @@ const (
 	// coordinator is killed: the machine is shared, and a run that needs
 	// more has already answered the question.
 	DefaultMaxCoordinatorRSS = 6 << 30
+	// DefaultMaxSimulatorRSS is the resident size of this process past
+	// which the run is stopped, for the same reason.
+	DefaultMaxSimulatorRSS = 6 << 30
 	// DefaultCallTimeout bounds one call that does not long-poll.
 	DefaultCallTimeout = 30 * time.Second
 )
@@ -38,6 +44,10 @@ type Config struct {
 	// connections are dropped when it receives its DropAfter-th task.
 	DropWorker int
 	DropAfter  int
+	// Conns is how many connections each worker has: 2 (calls and
+	// heartbeats apart, as mr/worker has) or 1 (heartbeats on the calls'
+	// connection), which halves the descriptors a run needs.
+	Conns int
 	// MaxDialing bounds the connection handshakes in flight.
 	MaxDialing int
 	// Timeout bounds the whole run.
@@ -47,6 +57,9 @@ type Config struct {
 	// MaxCoordinatorRSS is the coordinator's resident size, in bytes, at
 	// which it is killed and the run fails.
 	MaxCoordinatorRSS int64
+	// MaxSimulatorRSS is this process's resident size, in bytes, at which
+	// the coordinator is killed and the run fails.
+	MaxSimulatorRSS int64
 	// HTTPAddr, if set, is passed to the coordinator as -http (its
 	// status page and /debug/pprof/), e.g. 127.0.0.1:6060.
 	HTTPAddr string
@@ -72,9 +85,11 @@ func DefaultConfig() Config {
 		Maps:              DefaultMaps,
 		NReduce:           DefaultNReduce,
 		MaxDialing:        DefaultMaxDialing,
+		Conns:             DefaultConns,
 		Timeout:           DefaultTimeout,
 		CallTimeout:       DefaultCallTimeout,
 		MaxCoordinatorRSS: DefaultMaxCoordinatorRSS,
+		MaxSimulatorRSS:   DefaultMaxSimulatorRSS,
 	}
 }
 
@@ -96,6 +111,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s must be at least 1, got %d", f.name, f.value))
 		}
 	}
+	if c.Conns < 1 || c.Conns > DefaultConns {
+		errs = append(errs, fmt.Errorf("-conns must be 1 or %d, got %d", DefaultConns, c.Conns))
+	}
 	if c.Workers > maxWorkers {
 		errs = append(errs, fmt.Errorf("-workers must be at most %d, got %d", maxWorkers, c.Workers))
 	}
@@ -113,8 +131,8 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s must be positive, got %v", d.name, d.value))
 		}
 	}
-	if c.MaxCoordinatorRSS < 1 {
-		errs = append(errs, fmt.Errorf("max coordinator RSS must be positive, got %d", c.MaxCoordinatorRSS))
+	if c.MaxCoordinatorRSS < 1 || c.MaxSimulatorRSS < 1 {
+		errs = append(errs, fmt.Errorf("RSS limits must be positive, got %d and %d", c.MaxCoordinatorRSS, c.MaxSimulatorRSS))
 	}
 	return errors.Join(errs...)
 }

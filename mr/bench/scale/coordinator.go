@@ -70,8 +70,10 @@ type coordinatorProc struct {
 	err  error
 	// exited is when it exited, since the run's start.
 	exited time.Duration
-	// overRSS is set if it was killed for its resident size.
-	overRSS atomic.Int64
+	// overRSS is set if it was killed for its resident size, simOverRSS
+	// if it was killed for this process's.
+	overRSS    atomic.Int64
+	simOverRSS atomic.Int64
 }
 
 // startCoordinator starts the coordinator on addr in dir, its log in
@@ -99,12 +101,13 @@ func startCoordinator(cfg Config, dir, addr string, since time.Time) (*coordinat
 		log.Close()
 		close(p.done)
 	}()
-	go p.watchRSS(cfg.MaxCoordinatorRSS)
+	go p.watchRSS(cfg.MaxCoordinatorRSS, cfg.MaxSimulatorRSS)
 	return p, nil
 }
 
-// watchRSS kills the coordinator if its resident size passes limit.
-func (p *coordinatorProc) watchRSS(limit int64) {
+// watchRSS kills the coordinator if its resident size passes limit, or
+// this process's passes simLimit.
+func (p *coordinatorProc) watchRSS(limit, simLimit int64) {
 	ticker := time.NewTicker(rssInterval)
 	defer ticker.Stop()
 	status := fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid)
@@ -119,8 +122,16 @@ func (p *coordinatorProc) watchRSS(limit int64) {
 			p.kill()
 			return
 		}
+		if rss := residentBytes(selfStatus); rss > simLimit {
+			p.simOverRSS.Store(rss)
+			p.kill()
+			return
+		}
 	}
 }
+
+// selfStatus is this process's /proc status file.
+const selfStatus = "/proc/self/status"
 
 // residentBytes returns VmRSS from a /proc status file, 0 if unknown.
 func residentBytes(status string) int64 {
@@ -166,6 +177,9 @@ func cpuTime(ru *syscall.Rusage) time.Duration {
 func (p *coordinatorProc) failure() error {
 	if rss := p.overRSS.Load(); rss > 0 {
 		return fmt.Errorf("coordinator killed at %d MiB resident, past the limit", rss>>20)
+	}
+	if rss := p.simOverRSS.Load(); rss > 0 {
+		return fmt.Errorf("coordinator killed: the simulator reached %d MiB resident, past its limit", rss>>20)
 	}
 	if p.err == nil {
 		return nil

@@ -5,18 +5,16 @@ import (
 	"syscall"
 )
 
-// Descriptors a run needs: each worker has connsPerWorker connections, a
-// descriptor on each side, and fdSlack covers the rest (the listener,
-// logs, the journal, pipes, the Go runtime).
-const (
-	connsPerWorker = 2
-	fdSlack        = 1024
-)
+// fdSlack is the descriptors a run needs beside the workers' connections
+// (a descriptor on each side of each): the listener, logs, the journal,
+// pipes, the status page, the Go runtime.
+const fdSlack = 256
 
 // descriptorsFor returns how many file descriptors the simulator, and
-// the coordinator it starts, each need for workers.
-func descriptorsFor(workers int) uint64 {
-	return uint64(connsPerWorker*workers + fdSlack)
+// the coordinator it starts, each need for workers with conns
+// connections each.
+func descriptorsFor(workers, conns int) uint64 {
+	return uint64(conns*workers + fdSlack)
 }
 
 // raiseFileLimit raises RLIMIT_NOFILE to at least need, the hard limit
@@ -35,7 +33,7 @@ func raiseFileLimit(need uint64) error {
 	}
 	want := syscall.Rlimit{Cur: need, Max: max(lim.Max, need)}
 	if err := setFileLimit(want); err != nil {
-		return fmt.Errorf("need %d file descriptors (2 per worker on each side, plus %d), but the limit is %d (hard %d) and cannot be raised: %w; raise it (ulimit -n %d, as root if the hard limit is lower) or run fewer workers",
+		return fmt.Errorf("need %d file descriptors (one per connection on each side, plus %d), but the limit is %d (hard %d) and cannot be raised: %w; raise it (ulimit -n %d, as root if the hard limit is lower) or run fewer workers",
 			need, fdSlack, lim.Cur, lim.Max, err, need)
 	}
 	return nil

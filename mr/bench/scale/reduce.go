@@ -32,6 +32,7 @@ func (w *simWorker) prepareReduce(reply *protocol.GetTaskReply) (reduceReadiness
 		return 0, fmt.Errorf("worker %d: %v: %w", w.index+1, a, err)
 	}
 	w.s.tally.locations.Add(1)
+	w.s.tally.sawRuns(len(reply.MapAttempts))
 	for len(pending) > 0 {
 		var out protocol.MapOutputsReply
 		args := protocol.MapOutputsArgs{Header: w.header(), Attempt: a, Want: pending}

@@ -26,6 +26,8 @@ type Result struct {
 	// LocationsChecked counts reduce replies whose map locations named
 	// every map task.
 	LocationsChecked int64
+	// MaxRuns is the most runs of map locations one reduce reply held.
+	MaxRuns int64
 	// DroppedTasks is how many tasks the dropped worker held or had
 	// committed, DroppedRerun how many of them were handed out again.
 	DroppedTasks, DroppedRerun int
@@ -66,8 +68,8 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // WriteText writes the run's details and, last, its summary line.
 func (r Result) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "hand-outs %d (re-runs %d), committed %d, superseded by backups %d, workers lost and re-registered %d, reduce replies checked %d\n",
-		r.HandOuts, r.Reruns, r.Committed, r.Superseded, r.Relost, r.LocationsChecked)
+	fmt.Fprintf(w, "hand-outs %d (re-runs %d), committed %d, superseded by backups %d, workers lost and re-registered %d, reduce replies checked %d (at most %d runs of map locations each)\n",
+		r.HandOuts, r.Reruns, r.Committed, r.Superseded, r.Relost, r.LocationsChecked, r.MaxRuns)
 	if r.DroppedTasks > 0 {
 		fmt.Fprintf(w, "dropped worker: %d of its %d tasks (in flight or committed maps) handed out again\n", r.DroppedRerun, r.DroppedTasks)
 	}

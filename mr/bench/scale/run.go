@@ -44,7 +44,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return Result{}, err
 	}
-	if err := raiseFileLimit(descriptorsFor(cfg.Workers)); err != nil {
+	if err := raiseFileLimit(descriptorsFor(cfg.Workers, cfg.Conns)); err != nil {
 		return Result{}, err
 	}
 	dir, err := os.MkdirTemp(cfg.Dir, "mrbench-scale-")
@@ -147,10 +147,10 @@ func (s *sim) result(coord *coordinatorProc, before *syscall.Rusage) Result {
 		Elapsed:   coord.exited,
 		Committed: t.committed.Load(), HandOuts: t.handOuts.Load(), Reruns: t.reruns.Load(),
 		Revoked: t.revoked.Load(), Superseded: t.superseded.Load(), Relost: t.relost.Load(),
-		LocationsChecked: t.locations.Load(),
-		SimulatorRSS:     after.Maxrss * kib,
-		SimulatorCPU:     cpuTime(&after) - cpuTime(before),
-		HandOut:          t.handOut.summary(), Heartbeat: t.beat.summary(),
+		LocationsChecked: t.locations.Load(), MaxRuns: t.maxRuns.Load(),
+		SimulatorRSS: after.Maxrss * kib,
+		SimulatorCPU: cpuTime(&after) - cpuTime(before),
+		HandOut:      t.handOut.summary(), Heartbeat: t.beat.summary(),
 		LoadAverage: loadAverage(),
 	}
 	r.DroppedTasks, r.DroppedRerun = t.watchedRerun()

@@ -85,6 +85,7 @@ func TestValidate(t *testing.T) {
 		{"no workers", func(c *Config) { c.Workers = 0 }, "-workers must be at least 1"},
 		{"too many workers", func(c *Config) { c.Workers = maxWorkers + 1 }, "-workers must be at most"},
 		{"no maps", func(c *Config) { c.Maps = 0 }, "-maps must be at least 1"},
+		{"three connections", func(c *Config) { c.Conns = 3 }, "-conns must be 1 or 2"},
 		{"drop out of range", func(c *Config) { c.DropWorker = c.Workers + 1 }, "-drop must be between"},
 		{"drop at no task", func(c *Config) { c.DropWorker, c.DropAfter = 1, 0 }, "-drop-after must be at least 1"},
 		{"negative task time", func(c *Config) { c.TaskTime = -time.Second }, "-task-time must be positive"},

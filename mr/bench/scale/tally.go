@@ -28,8 +28,10 @@ type tally struct {
 	relost atomic.Int64
 	// locations counts reduce replies whose map locations were checked.
 	locations atomic.Int64
-	handOut   histogram
-	beat      histogram
+	// maxRuns is the most runs (AttemptRuns) a reduce reply held.
+	maxRuns atomic.Int64
+	handOut histogram
+	beat    histogram
 
 	mu sync.Mutex
 	// mu guards the fields below it: the tasks that had a backup
@@ -106,4 +108,14 @@ func (t *tally) watchedRerun() (watched, rerun int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return len(t.watched), len(t.rerunWatched)
+}
+
+// sawRuns records that a reduce reply held n runs of map locations.
+func (t *tally) sawRuns(n int) {
+	for {
+		old := t.maxRuns.Load()
+		if int64(n) <= old || t.maxRuns.CompareAndSwap(old, int64(n)) {
+			return
+		}
+	}
 }

@@ -74,12 +74,17 @@ func (w *simWorker) run(ctx context.Context) error {
 	return ctx.Err()
 }
 
-// connect dials the worker's two connections from its own address.
+// connect dials the worker's connections from its own address: one for
+// its calls and one for its heartbeats, or one for both.
 func (w *simWorker) connect(ctx context.Context) error {
 	src := sourceAddr(w.index)
 	var err error
 	if w.calls, err = w.s.dialer.dial(ctx, src); err != nil {
 		return err
+	}
+	if w.s.cfg.Conns == 1 {
+		w.beats = w.calls
+		return nil
 	}
 	w.beats, err = w.s.dialer.dial(ctx, src)
 	return err
@@ -87,10 +92,11 @@ func (w *simWorker) connect(ctx context.Context) error {
 
 // close closes the worker's connections.
 func (w *simWorker) close() {
-	for _, c := range []*rpc.Client{w.calls, w.beats} {
-		if c != nil {
-			c.Close()
-		}
+	if w.calls != nil {
+		w.calls.Close()
+	}
+	if w.beats != nil && w.beats != w.calls {
+		w.beats.Close()
 	}
 }
 
