@@ -104,10 +104,22 @@ func (s *sim) runWorkers(ctx context.Context, coord *coordinatorProc) error {
 	}()
 	ticker := time.NewTicker(progressInterval)
 	defer ticker.Stop()
+	ended := workersDone
 	for waiting := true; waiting; {
 		select {
 		case <-coord.done:
 			waiting = false
+		case <-ended:
+			if s.tally.toldExit.Load() > 0 {
+				// The job is over: the coordinator is finishing it.
+				ended = nil
+				continue
+			}
+			// Every worker ended (failed, or dropped) with the job not
+			// over: nothing is left to run it.
+			coord.kill()
+			<-coord.done
+			return fmt.Errorf("every simulated worker ended before the job (%d failed; the first: %w) (%s)", s.tally.failed.Load(), s.tally.firstError(), s.status())
 		case <-ctx.Done():
 			coord.kill()
 			<-coord.done
@@ -131,8 +143,8 @@ func (s *sim) runWorkers(ctx context.Context, coord *coordinatorProc) error {
 // status is a line on how far the run is.
 func (s *sim) status() string {
 	t := s.tally
-	return fmt.Sprintf("%.0f s: handed out %d, committed %d of %d, revoked %d, lost workers %d",
-		time.Since(t.start).Seconds(), t.handOuts.Load(), t.committed.Load(), s.cfg.Maps+s.cfg.NReduce, t.revoked.Load(), t.relost.Load())
+	return fmt.Sprintf("%.0f s: handed out %d, committed %d of %d, revoked %d, lost workers %d, failed workers %d",
+		time.Since(t.start).Seconds(), t.handOuts.Load(), t.committed.Load(), s.cfg.Maps+s.cfg.NReduce, t.revoked.Load(), t.relost.Load(), t.failed.Load())
 }
 
 // result gathers the figures of a run whose coordinator has exited;

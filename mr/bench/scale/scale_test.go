@@ -172,3 +172,10 @@ func TestBucketTopHoldsItsValues(t *testing.T) {
 		}
 	}
 }
+
+func TestRunEndsWhenEveryWorkerIsGone(t *testing.T) {
+	cfg := smallConfig(t, buildCoordinator(t))
+	cfg.Workers, cfg.DropWorker, cfg.DropAfter = 1, 1, 1
+	_, err := Run(context.Background(), cfg)
+	require.ErrorContains(t, err, "every simulated worker ended before the job")
+}

@@ -30,6 +30,10 @@ type tally struct {
 	locations atomic.Int64
 	// maxRuns is the most runs (AttemptRuns) a reduce reply held.
 	maxRuns atomic.Int64
+	// toldExit counts workers the coordinator told to exit.
+	toldExit atomic.Int64
+	// failed counts workers that ended with an error.
+	failed  atomic.Int64
 	handOut histogram
 	beat    histogram
 
@@ -88,6 +92,7 @@ func (t *tally) watch(a task.AttemptID) {
 
 // fail records a worker's error; the first one is kept.
 func (t *tally) fail(err error) {
+	t.failed.Add(1)
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.err == nil {

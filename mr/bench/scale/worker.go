@@ -55,6 +55,7 @@ func (w *simWorker) run(ctx context.Context) error {
 		}
 		switch reply.Action {
 		case protocol.ActionExit:
+			w.s.tally.toldExit.Add(1)
 			return nil
 		case protocol.ActionWait:
 		case protocol.ActionRun:
