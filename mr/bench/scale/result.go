@@ -26,6 +26,11 @@ type Result struct {
 	// LocationsChecked counts reduce replies whose map locations named
 	// every map task.
 	LocationsChecked int64
+	// FailedWorkers counts simulated workers that ended with an error
+	// (a call without an answer, a broken connection) although the job
+	// ended; FirstError is the first of those errors.
+	FailedWorkers int64
+	FirstError    error
 	// MaxRuns is the most runs of map locations one reduce reply held.
 	MaxRuns int64
 	// DroppedTasks is how many tasks the dropped worker held or had
@@ -70,6 +75,9 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 func (r Result) WriteText(w io.Writer) {
 	fmt.Fprintf(w, "hand-outs %d (re-runs %d), committed %d, superseded by backups %d, workers lost and re-registered %d, reduce replies checked %d (at most %d runs of map locations each)\n",
 		r.HandOuts, r.Reruns, r.Committed, r.Superseded, r.Relost, r.LocationsChecked, r.MaxRuns)
+	if r.FailedWorkers > 0 {
+		fmt.Fprintf(w, "workers failed: %d; the first: %v\n", r.FailedWorkers, r.FirstError)
+	}
 	if r.DroppedTasks > 0 {
 		fmt.Fprintf(w, "dropped worker: %d of its %d tasks (in flight or committed maps) handed out again\n", r.DroppedRerun, r.DroppedTasks)
 	}

@@ -137,7 +137,9 @@ func (s *sim) runWorkers(ctx context.Context, coord *coordinatorProc) error {
 	case <-time.After(workersGrace):
 		return errors.New("simulated workers still running after the coordinator exited")
 	}
-	return s.tally.firstError()
+	// Workers that failed while the job still ended are figures of the
+	// run (Result.FailedWorkers), not its failure.
+	return nil
 }
 
 // status is a line on how far the run is.
@@ -160,6 +162,7 @@ func (s *sim) result(coord *coordinatorProc, before *syscall.Rusage) Result {
 		Committed: t.committed.Load(), HandOuts: t.handOuts.Load(), Reruns: t.reruns.Load(),
 		Revoked: t.revoked.Load(), Superseded: t.superseded.Load(), Relost: t.relost.Load(),
 		LocationsChecked: t.locations.Load(), MaxRuns: t.maxRuns.Load(),
+		FailedWorkers: t.failed.Load(), FirstError: t.firstError(),
 		SimulatorRSS: after.Maxrss * kib,
 		SimulatorCPU: cpuTime(&after) - cpuTime(before),
 		HandOut:      t.handOut.summary(), Heartbeat: t.beat.summary(),

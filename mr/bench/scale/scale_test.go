@@ -49,6 +49,7 @@ func TestSmallRunCompletes(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, int64(cfg.Maps+cfg.NReduce), r.Committed, "committed attempts")
 	require.Zero(t, r.Revoked, "attempts of live workers revoked (V)")
+	require.Zero(t, r.FailedWorkers, "failed workers: %v", r.FirstError)
 	require.Equal(t, int64(cfg.NReduce), r.LocationsChecked, "reduce replies whose map locations named every map")
 	require.Positive(t, r.Wall)
 	require.Positive(t, r.CoordinatorRSS)
@@ -68,6 +69,7 @@ func TestDroppedWorkerIsDetected(t *testing.T) {
 	require.Equal(t, cfg.DropAfter, r.DroppedTasks, "the dropped worker's attempt in flight and committed maps")
 	require.Equal(t, r.DroppedTasks, r.DroppedRerun, "of the dropped worker's tasks, those handed out again")
 	require.GreaterOrEqual(t, r.Reruns, int64(r.DroppedTasks))
+	require.Zero(t, r.FailedWorkers, "failed workers: %v", r.FirstError)
 	require.Zero(t, r.Revoked, "attempts of live workers revoked (V)")
 	require.Equal(t, int64(cfg.NReduce), r.LocationsChecked)
 }
