@@ -6,6 +6,7 @@
 //	mrbench sort [-size 1GiB] [-skew uniform,zipf] [-workers 2] [-nreduce 4] [-json FILE]
 //	mrbench baseline [-workers N] [-o mr-out-0] FILE...
 //	mrbench run [-bin bin] [-corpus DIR] [-kind zipf|text] [-size 256MiB] [-files 32] [-tiny 2000] [-workers 2] [-json FILE] [-skip RUNS]
+//	mrbench scale [-coordinator bin/mrcoordinator] [-workers 100] [-maps 10000] [-nreduce 100] [-task-time 0s] [-drop N]
 //
 // gen writes a deterministic corpus (same seed, same bytes): Zipf
 // pseudo-words, with -kind text lines of testdata's books, or with -kind
@@ -16,11 +17,13 @@
 // with -total-order on the same records. baseline counts
 // words with mr/bench/baseline, a plain parallel hash-map count, and writes
 // sorted "word count" lines like mrsequential. run does the whole benchmark
-// (bench.Run) and prints a table. A mistake on the command line exits 2, a
-// failed measurement 1.
+// (bench.Run) and prints a table. scale runs many simulated workers against
+// the real coordinator (mr/bench/scale) and prints its figures. A mistake on
+// the command line exits 2, a failed measurement 1.
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -31,6 +34,7 @@ import (
 	"6.5840/mr/bench"
 	"6.5840/mr/bench/baseline"
 	"6.5840/mr/bench/corpus"
+	"6.5840/mr/bench/scale"
 	"6.5840/mr/cli"
 )
 
@@ -67,6 +71,8 @@ var subcommands = []subcommand{
 	{"baseline", "[-workers N] [-o mr-out-0] FILE...", cmdBaseline},
 	{"run", "[-bin bin] [-corpus DIR] [-kind zipf|text] [-text-dir testdata] [-size 256MiB] [-files 32] [-seed 1] [-tiny 2000] [-workers 2]\n" +
 		"      [-nreduce 10] [-json FILE] [-skip sequential,combiner,nocombiner,labwc,tiny] [-work DIR] [-keep] [-timeout 30m]", cmdRun},
+	{"scale", "[-coordinator bin/mrcoordinator] [-workers 100] [-maps 10000] [-nreduce 100] [-task-time 0s]\n" +
+		"      [-conns 2] [-drop N -drop-after 1] [-http 127.0.0.1:PORT] [-work DIR] [-keep] [-timeout 15m]", cmdScale},
 }
 
 func usage() {
@@ -285,4 +291,38 @@ func runFlags(args []string) (bench.Config, string, error) {
 		return cfg, "", usageError(err)
 	}
 	return cfg, *jsonPath, nil
+}
+
+func cmdScale(args []string) error {
+	cfg := scale.DefaultConfig()
+	fs := flag.NewFlagSet("scale", flag.ContinueOnError)
+	fs.StringVar(&cfg.Coordinator, "coordinator", "bin/mrcoordinator", "the mrcoordinator binary (make build)")
+	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "simulated workers, each with its own two connections and loopback address")
+	fs.IntVar(&cfg.Maps, "maps", cfg.Maps, "map tasks")
+	fs.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "reduce tasks")
+	fs.DurationVar(&cfg.TaskTime, "task-time", cfg.TaskTime, "how long each attempt runs, heartbeating meanwhile")
+	fs.IntVar(&cfg.DropWorker, "drop", 0, "drop this worker's connections (1..workers) at its -drop-after-th task; 0: none")
+	fs.IntVar(&cfg.DropAfter, "drop-after", 1, "the task of the -drop worker at which it is dropped")
+	fs.IntVar(&cfg.Conns, "conns", cfg.Conns, "connections per worker: 2 (calls and heartbeats apart, as mrworker) or 1 (half the file descriptors)")
+	fs.IntVar(&cfg.MaxDialing, "max-dialing", cfg.MaxDialing, "connection handshakes in flight at most")
+	fs.StringVar(&cfg.HTTPAddr, "http", "", "the coordinator's -http address (status page, /debug/pprof/), e.g. 127.0.0.1:6060")
+	fs.StringVar(&cfg.Dir, "work", "", "where to make the job folder (default $TMPDIR)")
+	fs.BoolVar(&cfg.Keep, "keep", false, "keep the job folder (the coordinator's log)")
+	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "the most the run may take")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected arguments %q", errUsage, fs.Args())
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError(err)
+	}
+	cfg.Progress = func(line string) { fmt.Fprintf(os.Stderr, "%s: %s\n", prog, line) }
+	r, err := scale.Run(context.Background(), cfg)
+	if err != nil {
+		return err
+	}
+	r.WriteText(os.Stdout)
+	return nil
 }
