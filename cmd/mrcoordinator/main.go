@@ -192,6 +192,7 @@ func parseFlags() (coordinator.Config, options) {
 	var splitSize cli.ByteSize
 	flag.Var(&splitSize, "split-size", "cut input files larger than this (e.g. 64MiB) into map tasks of about this size, at line boundaries; 0: one map task per file")
 	backups := flag.Bool("backup", true, "run backup attempts of stragglers near the end of each phase")
+	flag.DurationVar(&cfg.BackupMinAge, "backup-min-age", cfg.BackupMinAge, "the least time an attempt runs before it may get a backup attempt")
 	useJournal := flag.Bool("journal", true, "journal commits to "+jobfiles.Journal+" so that the same command, run again after a crash or a failure, resumes the job")
 	flag.BoolVar(&cfg.KeepScratch, "keep", false, "keep intermediate files after the job, for debugging")
 	flag.BoolVar(&cfg.SkipBadInputs, "skip-bad-inputs", false, "leave out an input whose map task fails more than -max-failures times, instead of failing the job")
