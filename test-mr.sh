@@ -528,6 +528,8 @@ test_bad_inputs() {
 	# An explicit value is the user's: -nreduce 0 is refused, not replaced.
 	MR_ADDR=$SCRATCH/c5.sock expect_failure nreduce-zero 20 "-nreduce must be at least 1" -- \
 		"$BIN/mrcoordinator" -nreduce 0 "${INPUTS[0]}"
+	MR_ADDR=$SCRATCH/c7.sock expect_failure backup-min-age-negative 20 "-backup-min-age must not be negative" -- \
+		"$BIN/mrcoordinator" -backup-min-age -1s "${INPUTS[0]}"
 	# Another job's outputs would mix into this one's.
 	mkdir -p "$SCRATCH/stale-outputs" && touch "$SCRATCH/stale-outputs/mr-out-12"
 	(cd "$SCRATCH/stale-outputs" && MR_ADDR=$SCRATCH/c6.sock "$TIMEOUT_CMD" -k 2s 20s "$BIN/mrcoordinator" "${INPUTS[0]}") \

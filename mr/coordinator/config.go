@@ -127,7 +127,7 @@ func (c Config) validate() error {
 	}{
 		{"-lease", c.Lease, true}, {"heartbeat interval", c.HeartbeatInterval, true},
 		{"-task-timeout", c.TaskTimeout, false}, {"poll timeout", c.PollTimeout, true},
-		{"exit grace", c.ExitGrace, false}, {"backup min age", c.BackupMinAge, false},
+		{"exit grace", c.ExitGrace, false}, {"-backup-min-age", c.BackupMinAge, false},
 	} {
 		switch {
 		case d.positive && d.value <= 0:

@@ -93,10 +93,12 @@ func (cl *cluster) checkAnswer() {
 }
 
 func TestMultiHostWordCount(t *testing.T) {
+	t.Parallel()
 	multiHostWordCount(t, false)
 }
 
 func TestMultiHostWordCountOverTLS(t *testing.T) {
+	t.Parallel()
 	multiHostWordCount(t, true)
 }
 
@@ -135,6 +137,7 @@ func multiHostWordCount(t *testing.T, tls bool) {
 }
 
 func TestMultiHostTwoOfThreeWorkersKilledUnderTheReducePhase(t *testing.T) {
+	t.Parallel()
 	gate := "gate"
 	cl := newCluster(t, clusterConfig{workers: 3, coordArgs: []string{"-nreduce", "6"}, env: []string{"PROBE_REDUCE_GATE=" + gate}})
 	j := cl.j
@@ -158,6 +161,7 @@ func TestMultiHostTwoOfThreeWorkersKilledUnderTheReducePhase(t *testing.T) {
 }
 
 func TestMultiHostLinkDownMidMap(t *testing.T) {
+	t.Parallel()
 	// Maps last longer than a lease: the cut-off worker loses its lease
 	// mid-map.
 	cl := newCluster(t, clusterConfig{workers: 3, coordArgs: []string{"-nreduce", "4"}, env: []string{"PROBE_MAP_SLEEP=4s"}})
