@@ -79,6 +79,9 @@ type record struct {
 	// Size and CRC describe a committed reduce attempt's output file.
 	Size int64  `json:"size,omitempty"`
 	CRC  uint32 `json:"crc,omitempty"`
+	// ETag is a committed reduce attempt's output object's, when the
+	// output is in a bucket.
+	ETag string `json:"etag,omitempty"`
 	// TotalOrder marks the split points of a job in total order, Splits
 	// (as bytes, so that any key survives JSON: base64); there may be
 	// none.
@@ -102,6 +105,9 @@ type Commit struct {
 	// attempt's output file.
 	Size int64
 	CRC  uint32
+	// ETag is the ETag of a reduce attempt's output object, when the
+	// job's output is in a bucket (then CRC is not recorded).
+	ETag string
 }
 
 // Shape is how many tasks of each kind the job has: a record naming a
@@ -152,16 +158,33 @@ type Journal struct {
 // Fingerprint identifies a job by its inputs (name, size, modification
 // time) and shape, a string of the settings that decide its tasks.
 func Fingerprint(inputs []string, shape string) (string, error) {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\n", shape)
-	for _, name := range inputs {
+	ids := make([]InputID, len(inputs))
+	for i, name := range inputs {
 		info, err := os.Stat(name)
 		if err != nil {
 			return "", fmt.Errorf("input %s: %w", name, err)
 		}
-		fmt.Fprintf(h, "%q %d %d\n", name, info.Size(), info.ModTime().UnixNano())
+		ids[i] = InputID{Name: name, Size: info.Size(), Version: strconv.FormatInt(info.ModTime().UnixNano(), 10)}
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+	return FingerprintInputs(ids, shape), nil
+}
+
+// InputID identifies one version of an input: its name, size, and
+// modification time (a file) or ETag (an object).
+type InputID struct {
+	Name    string
+	Size    int64
+	Version string
+}
+
+// FingerprintInputs is Fingerprint of inputs already identified.
+func FingerprintInputs(inputs []InputID, shape string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n", shape)
+	for _, in := range inputs {
+		fmt.Fprintf(h, "%q %d %s\n", in.Name, in.Size, in.Version)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // Open opens or creates the journal at path for the job with fingerprint
@@ -265,7 +288,7 @@ func replay(r io.Reader, path, job string, shape Shape) (State, int64, error) {
 			state.Commits = slices.DeleteFunc(state.Commits, func(c Commit) bool { return c.Attempt == rec.attempt() })
 		default:
 			state.Commits = append(state.Commits, Commit{Attempt: rec.attempt(), Skipped: rec.Skipped,
-				Counters: rec.Counters, Server: rec.Server, Size: rec.Size, CRC: rec.CRC})
+				Counters: rec.Counters, Server: rec.Server, Size: rec.Size, CRC: rec.CRC, ETag: rec.ETag})
 		}
 		offset += int64(len(line))
 	}
@@ -341,7 +364,7 @@ func (r record) check(shape Shape) error {
 // loses neither. Syncing every map commit would only slow tiny tasks down.
 func (j *Journal) Commit(c Commit) error {
 	rec := record{Kind: c.Attempt.Task.Kind, Task: c.Attempt.Task.Index, Attempt: c.Attempt.Attempt,
-		Skipped: c.Skipped, Counters: c.Counters, Server: c.Server, Size: c.Size, CRC: c.CRC}
+		Skipped: c.Skipped, Counters: c.Counters, Server: c.Server, Size: c.Size, CRC: c.CRC, ETag: c.ETag}
 	if c.Attempt.Task.Kind == task.Map {
 		return j.write(rec)
 	}
