@@ -25,6 +25,7 @@ import (
 	"6.5840/mr/coordinator"
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/netguard"
+	"6.5840/mr/s3"
 	"6.5840/mr/status"
 	"6.5840/mr/tlsconf"
 	"6.5840/mr/transport"
@@ -116,7 +117,12 @@ func main() {
 	if skipped := c.Skipped(); len(skipped) > 0 {
 		fmt.Fprintf(os.Stderr, "%s: job done WITHOUT these inputs, whose map tasks kept failing: %v\n", prog, skipped)
 	}
-	logger.Info("job done", "outputs", fmt.Sprintf("mr-out-0..mr-out-%d", cfg.NReduce-1))
+	logger.Info("job done", "outputs", outputsName(cfg))
+}
+
+// outputsName names the job's outputs for the last log line.
+func outputsName(cfg coordinator.Config) string {
+	return fmt.Sprintf("%smr-out-0..mr-out-%d", cfg.Output, cfg.NReduce-1)
 }
 
 // start checks the address, secret and TLS flags, starts the coordinator
@@ -134,6 +140,13 @@ func start(cfg coordinator.Config, opts options, logger *slog.Logger) (*coordina
 	tlsConf, err := cli.TLS(addr, *opts.tlsFiles)
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, err)
+	}
+	if cfg.UsesBucket() {
+		client, err := bucketClient()
+		if err != nil {
+			cli.Fatal(prog, cli.ExitUsage, err)
+		}
+		cfg.S3 = client
 	}
 	c, err := coordinator.New(cfg)
 	if err != nil {
@@ -155,6 +168,17 @@ func start(cfg coordinator.Config, opts options, logger *slog.Logger) (*coordina
 		}
 	}
 	return c, l
+}
+
+// bucketClient returns a client of S3 (or a compatible server) set up
+// from the environment as the AWS CLI is: AWS_ACCESS_KEY_ID and friends,
+// AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL.
+func bucketClient() (*s3.Client, error) {
+	cfg, err := s3.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("s3: %w", err)
+	}
+	return s3.New(cfg)
 }
 
 // showProgress shows the job's progress on out, unless quiet, until the
@@ -185,6 +209,7 @@ func parseFlags() (coordinator.Config, options) {
 	flag.StringVar(&opts.addr, "addr", "", "address to listen on: a Unix socket path or tcp:HOST:PORT (default $"+transport.AddrEnv+", else "+transport.DefaultDir+"/5840-mr-UID, the MIT 6.5840 lab's)")
 	flag.StringVar(&opts.secretFile, "secret-file", "", "file whose whole content is the job's shared secret (required with -addr tcp:...; at least 16 bytes, mode 0600)")
 	opts.tlsFiles = cli.TLSFlags(flag.CommandLine)
+	flag.StringVar(&cfg.Output, "output", "", "write mr-out-R to PREFIX/mr-out-R in a bucket, s3://BUCKET/PREFIX/ (default: the working folder); credentials and endpoint from the AWS_* environment variables or profile")
 	flag.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "number of reduce tasks (and mr-out-* files)")
 	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", cfg.TaskTimeout, "the most one attempt may run, heartbeats or not (0: no limit)")
 	flag.DurationVar(&cfg.Lease, "lease", cfg.Lease, "how long a running attempt lives without a heartbeat")

@@ -110,13 +110,17 @@ func (c *Coordinator) endingLocked() ending {
 // removes those of a failed one that cannot resume, or removes the
 // journal of a job done.
 func (c *Coordinator) cleanUp(end ending, resumable bool) error {
-	var errs []error
+	errs := []error{c.cleanUpBucket(end)}
 	if !c.cfg.KeepScratch {
 		errs = append(errs, jobfiles.RemoveOwned(c.cfg.Dir, func(id task.AttemptID, intermediate bool) bool {
 			return end.begun[id] && !(resumable && intermediate && end.committed[id])
 		}))
 	}
 	switch {
+	case c.output != nil && end.failure == nil && c.committer.journaled():
+		errs = append(errs, c.committer.remove())
+	case c.output != nil:
+		// cleanUpBucket removed the outputs of a failed job.
 	case resumable:
 		errs = append(errs, c.hideOutputs(end.committedReduces))
 	case end.failure != nil:
