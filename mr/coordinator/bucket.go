@@ -155,7 +155,7 @@ func (c *Coordinator) cleanUpBucket(end ending) error {
 	}
 	n, err := c.output.Sweep(bucketCtx, c.cfg.NReduce)
 	if n > 0 {
-		c.log.Info("aborted pending uploads of attempts that never reported", "uploads", n, "output", c.output.String())
+		c.log.Info("aborted pending uploads left by attempts that did not commit", "uploads", n, "output", c.output.String())
 	}
 	errs = append(errs, err)
 	return errors.Join(errs...)

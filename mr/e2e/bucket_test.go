@@ -196,7 +196,7 @@ func TestBucketReducerKilledBeforeReporting(t *testing.T) {
 	require.NoError(t, other.wait(t))
 	require.Equal(t, b.want(), b.sortedLines("out/"))
 	require.Empty(t, b.pendingUploads(), "the killed reducer's upload is aborted at the end of the job")
-	require.Contains(t, c.log(), "aborted pending uploads of attempts that never reported")
+	require.Contains(t, c.log(), "aborted pending uploads left by attempts that did not commit")
 }
 
 func TestBucketStartChecks(t *testing.T) {
@@ -225,4 +225,29 @@ func TestBucketStartChecks(t *testing.T) {
 		})
 	}
 	require.Empty(t, b.pendingUploads())
+}
+
+func TestBucketServerRestartedMidJob(t *testing.T) {
+	b := newBucketJob(t, threeTexts...)
+	c, addr := b.coordinator("-nreduce", "3", "-max-failures", "-1")
+	probeDir := t.TempDir()
+	gate := filepath.Join(probeDir, "gate")
+	own := &job{t: t, dir: t.TempDir(), env: b.env}
+	w := own.start("mrworker", []string{"PROBE_DIR=" + probeDir, "PROBE_REDUCE_GATE=" + gate},
+		"-addr", addr, "-secret-file", b.secret, "-local-dir", t.TempDir(), filepath.Join(bin, "probe.so"))
+	b.waitFor("a reducer at the gate", func() bool {
+		m, _ := filepath.Glob(filepath.Join(probeDir, "probe-reduce-waiting-*"))
+		return len(m) > 0
+	})
+	// The server goes away under a reducer that has begun its upload; the
+	// reducer goes on and fails to finish it.
+	b.srv.Stop()
+	require.NoError(t, os.WriteFile(gate, nil, 0o644))
+	b.waitFor("a reduce attempt to fail", func() bool { return strings.Contains(c.log(), `msg="attempt failed"`) })
+	require.NoError(t, b.srv.Restart())
+	require.NoError(t, c.wait(t), c.log())
+	require.NoError(t, w.wait(t))
+	require.Equal(t, b.want(), b.sortedLines("out/"))
+	require.Len(t, b.objects("out/"), 3)
+	require.Empty(t, b.pendingUploads(), "the failed attempts' uploads are aborted")
 }
