@@ -219,3 +219,16 @@ func TestBucketJobChecksItsBucketsAtStart(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, pending, "the start check leaves no upload behind")
 }
+
+func TestObjectDeletedAfterListingFailsItsMapTask(t *testing.T) {
+	srv := s3test.Start(t)
+	b := newBucketCluster(t, srv, 2, func(c *coordinator.Config) { c.MaxFailures = 1 })
+	require.NoError(t, b.s3.DeleteObject(context.Background(), bucket, "in/two.txt"))
+	require.ErrorIs(t, <-b.startWorker(wordCount, nil, b.withBucket), worker.ErrJobFailed)
+	err := b.c().Finish()
+	require.ErrorContains(t, err, "(input s3://"+bucket+"/in/two.txt) failed 2 times")
+	require.ErrorContains(t, err, "s3 HeadObject s3://"+bucket+"/in/two.txt: 404 NoSuchKey")
+	require.ErrorContains(t, err, "the reduce outputs are removed from "+outputPrefix)
+	require.Empty(t, b.output(), "a failed job leaves no part of an answer")
+	require.Empty(t, b.pendingUploads())
+}

@@ -20,7 +20,7 @@ func OpenInput(ctx context.Context, c *s3.Client, name, etag string) (io.ReaderA
 	}
 	info, err := c.HeadObject(ctx, loc.Bucket, loc.Key)
 	if err != nil {
-		return nil, 0, fmt.Errorf("input %s: %w", name, err)
+		return nil, 0, err // names the object
 	}
 	if etag != "" && info.ETag != etag {
 		return nil, 0, fmt.Errorf("input %s: %w: the object changed since the job listed it (ETag %s, listed as %s)",
