@@ -117,7 +117,7 @@ func (at reduceAttempt) writeUpload(ctx context.Context) (*protocol.Upload, redu
 		if err != nil {
 			return nil, err
 		}
-		upload = newS3Sink(w)
+		upload = newS3Sink(w, out, at.id.Task.Index)
 		return upload, nil
 	})
 	if err != nil {
