@@ -31,15 +31,20 @@ type bucketJob struct {
 	secret string
 }
 
-func newBucketJob(t *testing.T, texts ...string) *bucketJob {
-	srv := s3test.Start(t)
-	b := &bucketJob{job: newJob(t), srv: srv, s3: srv.Client(t), secret: writeSecret(t)}
+func newBucketJob(t testing.TB, texts ...string) *bucketJob {
+	b := bucketJobOn(t, s3test.Start(t))
 	for _, name := range texts {
 		data, err := os.ReadFile(filepath.Join("..", "..", "testdata", name))
 		require.NoError(t, err)
 		_, err = b.s3.PutObject(context.Background(), bucket, "in/"+name, data, s3.PutOptions{})
 		require.NoError(t, err)
 	}
+	return b
+}
+
+// bucketJobOn returns a job of the objects under in/ on srv.
+func bucketJobOn(t testing.TB, srv *s3test.Server) *bucketJob {
+	b := &bucketJob{job: newJob(t), srv: srv, s3: srv.Client(t), secret: writeSecret(t)}
 	b.inputs = []string{"s3://" + bucket + "/in/"}
 	b.env = append(b.env, b.awsEnv()...)
 	return b
@@ -133,7 +138,7 @@ func (b *bucketJob) pendingUploads() []string {
 
 // skipWithoutAWSCLI skips a test that reads with the AWS CLI when it is
 // missing.
-func skipWithoutAWSCLI(t *testing.T) {
+func skipWithoutAWSCLI(t testing.TB) {
 	if _, err := exec.LookPath("aws"); err != nil {
 		t.Skip("SKIP: aws (the AWS CLI) not found; it is the independent reader of this test")
 	}
