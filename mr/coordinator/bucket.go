@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
+	"6.5840/mr/jobfiles"
 	"6.5840/mr/journal"
 	"6.5840/mr/protocol"
 	"6.5840/mr/s3job"
@@ -56,7 +59,8 @@ func openOutput(ctx context.Context, cfg Config) (*s3job.Output, error) {
 // commits whose objects are there as committed, and removes the objects
 // of reduce tasks no kept commit names. On a fresh start (not resumed)
 // every output object found is another job's, and the job refuses to
-// start rather than remove or be refused by it.
+// start rather than remove or be refused by it. It does nothing for
+// outputs in the job folder.
 func (c *Coordinator) checkBucketOutputs(commits []journal.Commit, resumed bool) ([]journal.Commit, error) {
 	if c.output == nil {
 		return commits, nil
@@ -110,6 +114,22 @@ func (c *Coordinator) checkBucketOutputs(commits []journal.Commit, resumed bool)
 		return nil, err
 	}
 	return kept, nil
+}
+
+// freshStart reports whether the job starts afresh rather than resumes:
+// it keeps no journal, or has none yet.
+func (c *Coordinator) freshStart() (bool, error) {
+	if c.cfg.NoJournal {
+		return true, nil
+	}
+	_, err := os.Stat(filepath.Join(c.cfg.Dir, jobfiles.Journal))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("journal: %w", err)
+	}
+	return false, nil
 }
 
 // publishUpload completes reduce attempt id's reported upload as the

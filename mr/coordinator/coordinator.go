@@ -184,12 +184,20 @@ func newLocked(cfg Config, inputs []task.Input, ids []journal.InputID, output *s
 	if err := c.rpc.RegisterName(protocol.ServiceName, &Service{c: c}); err != nil {
 		return nil, fmt.Errorf("register RPC service: %w", err)
 	}
+	// A fresh job (no journal to resume) refuses an output prefix that
+	// holds outputs already, before it writes anything: not even a
+	// journal, whose start line would make the next start a resume.
+	if fresh, err := c.freshStart(); err != nil {
+		return nil, err
+	} else if fresh {
+		if _, err := c.checkBucketOutputs(nil, false); err != nil {
+			return nil, err
+		}
+	}
 	if !cfg.NoJournal {
 		if err := c.openJournal(); err != nil {
 			return nil, err
 		}
-	} else if _, err := c.checkBucketOutputs(nil, false); err != nil {
-		return nil, err
 	}
 	// Split points picked already (a job with nothing to sample) are made
 	// durable before any map task may use them.
