@@ -25,15 +25,18 @@ import (
 // upload of the job's keys still pending (a reducer that died before
 // reporting) is aborted too.
 //
-// The journal is written after the completion, so a coordinator that
-// dies between the two leaves an object no commit line names. Only this
-// job completes uploads of its keys (a fresh job refuses a prefix that
-// holds outputs already), so a resumed job knows such an object for one
-// of its own and removes it: its reduce task runs again, and no object is
-// ever kept that the journal does not vouch for. A committed output is
-// kept only if it is there with the size and ETag its commit recorded
-// ("resume trusts the disk"); otherwise it is removed and its reduce task
-// runs again.
+// Before it completes an upload, the committer journals (synced) that it
+// is completing that reduce attempt's output; after, the commit with the
+// object's size and ETag. A coordinator that dies between the two leaves
+// an object that no commit line names, but that a completing line does:
+// a resumed job removes such an object (its reduce task runs again), and
+// refuses to start beside an output object that no line of its journal
+// names at all, another job's. A fresh job refuses a prefix that holds
+// outputs already. A committed output is kept only if it is there with
+// the size and ETag its commit recorded ("resume trusts the disk");
+// otherwise it is removed and its reduce task runs again. So no object is
+// ever kept that the journal does not vouch for, and none removed that
+// the job did not write.
 
 // bucketCtx is the context of the coordinator's requests to the bucket:
 // each request has its own deadline and retries (s3.Config).
@@ -59,9 +62,11 @@ func openOutput(ctx context.Context, cfg Config) (*s3job.Output, error) {
 // commits whose objects are there as committed, and removes the objects
 // of reduce tasks no kept commit names. On a fresh start (not resumed)
 // every output object found is another job's, and the job refuses to
-// start rather than remove or be refused by it. It does nothing for
+// start rather than remove or be refused by it; on a resumed one an
+// object is removed only if a line of the journal, a commit or completing,
+// names its reduce task, and otherwise refused too. It does nothing for
 // outputs in the job folder.
-func (c *Coordinator) checkBucketOutputs(commits []journal.Commit, resumed bool) ([]journal.Commit, error) {
+func (c *Coordinator) checkBucketOutputs(commits []journal.Commit, resumed bool, completing []task.AttemptID) ([]journal.Commit, error) {
 	if c.output == nil {
 		return commits, nil
 	}
@@ -83,6 +88,26 @@ func (c *Coordinator) checkBucketOutputs(commits []journal.Commit, resumed bool)
 	}
 	kept := commits[:0:0]
 	vouched := make(map[int]bool)
+	ours := make(map[int]bool)
+	for _, id := range completing {
+		ours[id.Task.Index] = true
+	}
+	for _, commit := range commits {
+		if commit.Attempt.Task.Kind == task.Reduce {
+			ours[commit.Attempt.Task.Index] = true
+		}
+	}
+	var foreign []string
+	for r := range found {
+		if !ours[r] {
+			foreign = append(foreign, c.output.Name(r))
+		}
+	}
+	if len(foreign) > 0 {
+		sort.Strings(foreign)
+		return nil, fmt.Errorf("-output %s holds %s, which no line of %s says this job wrote: "+
+			"remove them, or remove %s to start the job afresh", c.output, strings.Join(foreign, ", "), jobfiles.Journal, jobfiles.Journal)
+	}
 	for _, commit := range commits {
 		id := commit.Attempt
 		if id.Task.Kind != task.Reduce {
@@ -137,6 +162,11 @@ func (c *Coordinator) freshStart() (bool, error) {
 func (cm *committer) publishUpload(id task.AttemptID, u *protocol.Upload) (int64, string, error) {
 	if u == nil {
 		return 0, "", fmt.Errorf("commit %v: the report carries no upload of the output (is the worker older than the coordinator?)", id)
+	}
+	if cm.journal != nil {
+		if err := cm.journal.Completing(id); err != nil {
+			return 0, "", fmt.Errorf("%w: %w", errJournal, err)
+		}
 	}
 	info, err := cm.output.Complete(bucketCtx, *u, id.Task.Index)
 	if err != nil {

@@ -3,6 +3,7 @@ package coordinator_test
 import (
 	"context"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"6.5840/mr/s3"
 	"6.5840/mr/s3/s3test"
 	"6.5840/mr/sequential"
+	"6.5840/mr/task"
 	"6.5840/mr/worker"
 )
 
@@ -147,11 +149,20 @@ func TestFailedBucketJobRemovesItsOutputsAndResumes(t *testing.T) {
 	require.Empty(t, b.output(), "a failed job leaves no part of an answer under the prefix")
 	require.Empty(t, b.pendingUploads())
 
-	// A completion whose commit line never reached the journal (the
-	// coordinator died between the two): the resumed job removes it and
-	// runs its reduce again.
-	_, err = b.s3.PutObject(context.Background(), bucket, "out/"+jobfiles.Output(2), []byte("unvouched\n"), s3.PutOptions{})
+	// An output no line of the journal names is another job's: the
+	// resumed job refuses to start beside it, and leaves it.
+	ctx := context.Background()
+	_, err = b.s3.PutObject(ctx, bucket, "out/"+jobfiles.Output(2), []byte("unvouched\n"), s3.PutOptions{})
 	require.NoError(t, err)
+	_, err = coordinator.New(b.cfg)
+	require.ErrorContains(t, err, outputPrefix+"mr-out-2, which no line of mr-journal says this job wrote")
+	_, err = b.s3.HeadObject(ctx, bucket, "out/"+jobfiles.Output(2))
+	require.NoError(t, err)
+
+	// A completion whose commit line never reached the journal (the
+	// coordinator died between the two; its completing line did): the
+	// resumed job removes it and runs its reduce again.
+	appendJournalLine(t, filepath.Join(b.dir, jobfiles.Journal), fmt.Sprintf(`{"kind":%d,"task":2,"attempt":9,"completing":true}`, task.Reduce))
 	b.restart()
 	require.NoError(t, <-b.startWorker(reduces.wrap(maps.wrap(wordCount)), nil, b.withBucket))
 	require.NoError(t, b.c().Finish())
@@ -236,4 +247,14 @@ func TestObjectDeletedAfterListingFailsItsMapTask(t *testing.T) {
 	require.ErrorContains(t, err, "the reduce outputs are removed from "+outputPrefix)
 	require.Empty(t, b.output(), "a failed job leaves no part of an answer")
 	require.Empty(t, b.pendingUploads())
+}
+
+// appendJournalLine appends a record to the journal at path, with its
+// checksum, as the coordinator writes them.
+func appendJournalLine(t *testing.T, path, record string) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	require.NoError(t, err)
+	_, err = fmt.Fprintf(f, "%08x %s\n", crc32.Checksum([]byte(record), crc32.MakeTable(crc32.Castagnoli)), record)
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
 }

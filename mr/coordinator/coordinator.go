@@ -190,7 +190,7 @@ func newLocked(cfg Config, inputs []task.Input, ids []journal.InputID, output *s
 	if fresh, err := c.freshStart(); err != nil {
 		return nil, err
 	} else if fresh {
-		if _, err := c.checkBucketOutputs(nil, false); err != nil {
+		if _, err := c.checkBucketOutputs(nil, false, nil); err != nil {
 			return nil, err
 		}
 	}

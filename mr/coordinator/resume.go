@@ -23,7 +23,7 @@ func (c *Coordinator) openJournal() error {
 	check := c.checkOutputs
 	if c.output != nil {
 		check = func(commits []journal.Commit) ([]journal.Commit, error) {
-			return c.checkBucketOutputs(commits, state.Starts > 0)
+			return c.checkBucketOutputs(commits, state.Starts > 0, state.Completing)
 		}
 	}
 	commits, err := check(state.Commits)

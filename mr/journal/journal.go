@@ -66,6 +66,9 @@ type record struct {
 	Attempt int       `json:"attempt,omitempty"`
 	// Begin marks an attempt handed out.
 	Begin bool `json:"begin,omitempty"`
+	// Completing marks a reduce attempt whose output upload the
+	// coordinator is about to complete (its output is in a bucket).
+	Completing bool `json:"completing,omitempty"`
 	// Lost marks a committed map output found lost: the commit no longer
 	// holds.
 	Lost bool `json:"lost,omitempty"`
@@ -130,6 +133,9 @@ type State struct {
 	Commits []Commit
 	// Begun lists every attempt handed out.
 	Begun []task.AttemptID
+	// Completing lists the reduce attempts whose output uploads a
+	// coordinator began to complete (Journal.Completing).
+	Completing []task.AttemptID
 	// LastWorker is the highest worker id registered.
 	LastWorker int
 	// App identifies the job's application, once a worker has registered.
@@ -284,6 +290,8 @@ func replay(r io.Reader, path, job string, shape Shape) (State, int64, error) {
 			state.HasSplits, state.Splits = true, splitKeys(rec.Splits)
 		case rec.Begin:
 			state.Begun = append(state.Begun, rec.attempt())
+		case rec.Completing:
+			state.Completing = append(state.Completing, rec.attempt())
 		case rec.Lost:
 			state.Commits = slices.DeleteFunc(state.Commits, func(c Commit) bool { return c.Attempt == rec.attempt() })
 		default:
@@ -350,6 +358,8 @@ func (r record) check(shape Shape) error {
 		return fmt.Errorf("attempt %d of %v-%d: attempts are numbered from 1", r.Attempt, r.Kind, r.Task)
 	case r.Lost && r.Kind != task.Map:
 		return errors.New("only a map output can be lost")
+	case r.Completing && (r.Kind != task.Reduce || r.Begin || r.Lost || r.Skipped):
+		return errors.New("only a reduce output is completed")
 	case r.Size < 0:
 		return fmt.Errorf("negative output size %d", r.Size)
 	}
@@ -369,6 +379,14 @@ func (j *Journal) Commit(c Commit) error {
 		return j.write(rec)
 	}
 	return j.append(rec)
+}
+
+// Completing durably records that the coordinator is about to complete
+// reduce attempt id's output upload: an output object found on resume
+// without a commit, but with this line, is the job's own (the
+// coordinator died between completing and journaling the commit).
+func (j *Journal) Completing(id task.AttemptID) error {
+	return j.append(record{Kind: id.Task.Kind, Task: id.Task.Index, Attempt: id.Attempt, Completing: true})
 }
 
 // Lost durably records that the output of committed attempt id was lost:
