@@ -2,6 +2,8 @@ package s3job
 
 import (
 	"context"
+	"crypto/md5"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -122,20 +124,48 @@ func (o Output) upload(u protocol.Upload, r int) (s3.Upload, error) {
 
 // Complete makes u, reduce task r's pending upload, its output, unless
 // the key exists already (If-None-Match: *), and returns the object's
-// size and ETag as the server has them.
+// size and ETag as the server has them. A completion that fails because
+// the upload is gone or the key taken, but finds the key holding exactly
+// u's parts (the multipart ETag of their MD5s), succeeds: an earlier try
+// of it completed the upload and its reply was lost.
 func (o Output) Complete(ctx context.Context, u protocol.Upload, r int) (s3.ObjectInfo, error) {
 	su, err := o.upload(u, r)
 	if err != nil {
 		return s3.ObjectInfo{}, err
 	}
-	if _, err := o.c.CompleteUpload(ctx, su, s3.CompleteOptions{IfNoneMatch: true}); err != nil {
+	_, err = o.c.CompleteUpload(ctx, su, s3.CompleteOptions{IfNoneMatch: true})
+	if err != nil && !errors.Is(err, s3.ErrNoSuchUpload) && !errors.Is(err, s3.ErrPreconditionFailed) {
 		return s3.ObjectInfo{}, fmt.Errorf("complete %s: %w", o.Name(r), err)
 	}
-	info, err := o.c.HeadObject(ctx, su.Bucket, su.Key)
-	if err != nil {
-		return s3.ObjectInfo{}, fmt.Errorf("completed %s: %w", o.Name(r), err)
+	info, headErr := o.c.HeadObject(ctx, su.Bucket, su.Key)
+	switch {
+	case err != nil && headErr == nil && info.ETag == multipartETag(u.Parts):
+		// The upload is gone, or the key taken, by this very upload: a
+		// try whose reply was lost completed it, and the client's retry
+		// found it done. The object is these parts.
+		return info, nil
+	case err != nil:
+		return s3.ObjectInfo{}, fmt.Errorf("complete %s: %w", o.Name(r), err)
+	case headErr != nil:
+		return s3.ObjectInfo{}, fmt.Errorf("completed %s: %w", o.Name(r), headErr)
 	}
 	return info, nil
+}
+
+// multipartETag returns the ETag that S3 gives the object made of parts:
+// the MD5 of their MD5s, a dash and their count, quoted. It returns ""
+// if a part's ETag is not an MD5 (a server that makes ETags otherwise),
+// which no object's ETag equals.
+func multipartETag(parts []protocol.UploadPart) string {
+	h := md5.New()
+	for _, p := range parts {
+		sum, err := hex.DecodeString(strings.Trim(p.ETag, `"`))
+		if err != nil || len(sum) != md5.Size {
+			return ""
+		}
+		h.Write(sum)
+	}
+	return fmt.Sprintf(`"%x-%d"`, h.Sum(nil), len(parts))
 }
 
 // Abort discards u, a pending upload of reduce task r's output; one

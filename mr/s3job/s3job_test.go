@@ -189,6 +189,30 @@ func TestOutputCommitsOnceAndAbortsTheRest(t *testing.T) {
 	require.NoError(t, out.Remove(ctx, 3), "removing a missing output is no error")
 }
 
+func TestCompletionWhoseReplyWasLostSucceeds(t *testing.T) {
+	srv := s3test.Start(t)
+	cfg := srv.Config()
+	cfg.PartSize = s3.MinPartSize
+	c, err := s3.New(cfg)
+	require.NoError(t, err)
+	ctx := context.Background()
+	out, err := s3job.ParseOutput(c, "s3://"+bucket+"/job/")
+	require.NoError(t, err)
+	u := finishedUpload(t, out, 1, strings.Repeat("two parts ", s3.MinPartSize/5))
+	require.Len(t, u.Parts, 2)
+	// The first try completed the upload; its reply never came back.
+	done, err := c.CompleteUpload(ctx, u, s3.CompleteOptions{IfNoneMatch: true})
+	require.NoError(t, err)
+	info, err := out.Complete(ctx, *s3job.Pending(u), 1)
+	require.NoError(t, err, "the object is these very parts")
+	require.Equal(t, done, info.ETag)
+
+	other := finishedUpload(t, out, 1, "another attempt's output\n")
+	_, err = out.Complete(ctx, *s3job.Pending(other), 1)
+	require.ErrorIs(t, err, s3.ErrPreconditionFailed, "another upload never passes for the one completed")
+	require.NoError(t, out.Abort(ctx, *s3job.Pending(other), 1))
+}
+
 func TestOutputChecksFailNamingTheBucket(t *testing.T) {
 	srv := s3test.Start(t)
 	ctx := context.Background()
