@@ -79,6 +79,16 @@ func main() {
 		cli.Fatal(prog, cli.ExitUsage, err)
 	}
 	cfg.Logger = logger
+	if s3.IsLocation(opts.report) {
+		if loc, err := s3.ParseLocation(opts.report); err != nil || loc.IsPrefix() {
+			cli.Fatal(prog, cli.ExitUsage, fmt.Errorf("-report %s: want s3://BUCKET/KEY, the report's name without .json or .html", opts.report))
+		}
+	}
+	if cfg.UsesBucket() || s3.IsLocation(opts.report) {
+		if cfg.S3, err = bucketClient(); err != nil {
+			cli.Fatal(prog, cli.ExitUsage, err)
+		}
+	}
 	if opts.cpuProfile != "" {
 		stopProfile, err := cli.StartCPUProfile(opts.cpuProfile)
 		if err != nil {
@@ -109,7 +119,7 @@ func main() {
 	c.WaitForWorkers()
 	l.Close()
 	stopProgress()
-	writeReport(opts.report, c, logger)
+	writeReport(opts.report, c, cfg.S3, logger)
 
 	if err := c.Finish(); err != nil {
 		cli.Fatal(prog, cli.ExitFailure, err)
@@ -140,13 +150,6 @@ func start(cfg coordinator.Config, opts options, logger *slog.Logger) (*coordina
 	tlsConf, err := cli.TLS(addr, *opts.tlsFiles)
 	if err != nil {
 		cli.Fatal(prog, cli.ExitUsage, err)
-	}
-	if cfg.UsesBucket() {
-		client, err := bucketClient()
-		if err != nil {
-			cli.Fatal(prog, cli.ExitUsage, err)
-		}
-		cfg.S3 = client
 	}
 	c, err := coordinator.New(cfg)
 	if err != nil {
@@ -222,7 +225,7 @@ func parseFlags() (coordinator.Config, options) {
 	flag.BoolVar(&cfg.SkipBadInputs, "skip-bad-inputs", false, "leave out an input whose map task fails more than -max-failures times, instead of failing the job")
 	flag.BoolVar(&cfg.TotalOrder, "total-order", false, "sort across outputs: sample the keys first and range-partition by them, so that mr-out-0, mr-out-1, ... in order are one sorted sequence (refuses a plugin that exports Partition)")
 	flag.StringVar(&opts.httpAddr, "http", "", "serve a live status page on this address, e.g. localhost:8080 (off by default)")
-	flag.StringVar(&opts.report, "report", defaultReport, "write the job report to this path plus .json and .html; empty: no report")
+	flag.StringVar(&opts.report, "report", defaultReport, "write the job report to this path plus .json and .html, or put it in a bucket, s3://BUCKET/KEY plus .json and .html; empty: no report")
 	flag.BoolVar(&opts.quiet, "q", false, "do not show progress")
 	flag.BoolVar(&opts.verbose, "v", false, "log debug messages")
 	flag.StringVar(&opts.logFormat, "log-format", cli.FormatText, "log format: text or json")
@@ -300,8 +303,16 @@ func printDebugToken(file string) {
 
 // writeReport writes the job report, if asked for; a failure to write it
 // is logged, not fatal: the job's outputs matter more.
-func writeReport(path string, c *coordinator.Coordinator, logger *slog.Logger) {
+func writeReport(path string, c *coordinator.Coordinator, client *s3.Client, logger *slog.Logger) {
 	if path == "" {
+		return
+	}
+	if s3.IsLocation(path) {
+		if err := putReport(path, c, client); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: job report: %v\n", prog, err)
+			return
+		}
+		logger.Info("job report written", "json", path+status.JSONExt, "html", path+status.HTMLExt)
 		return
 	}
 	dir, base := filepath.Split(path)
@@ -314,4 +325,26 @@ func writeReport(path string, c *coordinator.Coordinator, logger *slog.Logger) {
 		return
 	}
 	logger.Info("job report written", "json", jsonPath, "html", htmlPath)
+}
+
+// putReport puts the job report in a bucket, at path (s3://BUCKET/KEY)
+// plus .json and .html.
+func putReport(path string, c *coordinator.Coordinator, client *s3.Client) error {
+	loc, err := s3.ParseLocation(path) // checked at start
+	if err != nil {
+		return err
+	}
+	data, page, err := status.EncodeReport(c.Snapshot())
+	if err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		ext  string
+		data []byte
+	}{{status.JSONExt, data}, {status.HTMLExt, page}} {
+		if _, err := client.PutObject(context.Background(), loc.Bucket, loc.Key+f.ext, f.data, s3.PutOptions{}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,6 +17,7 @@ import (
 
 	"6.5840/mr/s3"
 	"6.5840/mr/s3/s3test"
+	"6.5840/mr/status"
 )
 
 const bucket = s3test.Bucket
@@ -147,7 +149,7 @@ func skipWithoutAWSCLI(t testing.TB) {
 func TestBucketWordCount(t *testing.T) {
 	skipWithoutAWSCLI(t)
 	b := newBucketJob(t, threeTexts...)
-	c, addr := b.coordinator("-nreduce", "4", "-split-size", "64KiB")
+	c, addr := b.coordinator("-nreduce", "4", "-split-size", "64KiB", "-report", "s3://"+bucket+"/reports/mr-report")
 	var workers []*proc
 	var locals []string
 	for range 3 {
@@ -169,7 +171,13 @@ func TestBucketWordCount(t *testing.T) {
 	require.Empty(t, b.pendingUploads(), "no upload is left pending")
 	require.Equal(t, "0", strings.TrimSpace(string(b.aws("s3api", "list-multipart-uploads", "--bucket", bucket, "--prefix", "out/",
 		"--query", "length(Uploads || `[]`)", "--output", "text"))), "the AWS CLI finds no upload pending either")
-	require.Empty(t, b.leftovers(), "the coordinator's folder holds its report only")
+	empty(t, b.dir) // the journal is gone, the report in the bucket
+	reports := b.objects("reports/")
+	require.Contains(t, reports, "reports/mr-report.html")
+	var report status.Snapshot
+	require.NoError(t, json.Unmarshal(reports["reports/mr-report.json"], &report))
+	require.Len(t, report.Workers, 3)
+	require.Equal(t, 4, report.Reduces.Done)
 	for _, local := range locals {
 		empty(t, local)
 	}
