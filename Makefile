@@ -82,7 +82,9 @@ soak: build
 # counts on 256 MiB of real text (testdata's books' lines), then the Go
 # micro-benchmarks (hot paths, new-file cost, the coordinator at
 # M=100,000, the streaming pipes, the S3 client against the local
-# server), and the same word count as Python streaming commands. Not part of make test.
+# server), the same word count as Python streaming commands, and a word
+# count with inputs and outputs in the local S3 server against the same on
+# local files (BenchmarkBucketWordCount, the ratio). Not part of make test.
 # Quick run: make bench BENCH_FLAGS='-size 16MiB -files 8 -tiny 200'
 # Then the sort benchmark (make bench-sort): 1 GiB of gensort records,
 # uniform and Zipf keys, GNU sort against coordinator + 2 workers with
@@ -95,6 +97,7 @@ bench: build s3server
 	$(BIN)/mrbench sort -bin $(BIN) $(SORT_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./mr/coordinator
 	$(GO) test -run '^$$' -bench . ./mr/ifile ./mr/merge ./mr/worker ./mr/bench/baseline ./mr/atomicfile ./mr/streaming ./mr/s3
+	$(GO) test -run '^$$' -bench BucketWordCount -benchtime 3x ./mr/e2e
 
 bench-sort: build
 	$(BIN)/mrbench sort -bin $(BIN) $(SORT_FLAGS)

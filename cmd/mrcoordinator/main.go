@@ -25,6 +25,7 @@ import (
 	"6.5840/mr/coordinator"
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/netguard"
+	"6.5840/mr/s3"
 	"6.5840/mr/status"
 	"6.5840/mr/tlsconf"
 	"6.5840/mr/transport"
@@ -78,6 +79,16 @@ func main() {
 		cli.Fatal(prog, cli.ExitUsage, err)
 	}
 	cfg.Logger = logger
+	if s3.IsLocation(opts.report) {
+		if loc, err := s3.ParseLocation(opts.report); err != nil || loc.IsPrefix() {
+			cli.Fatal(prog, cli.ExitUsage, fmt.Errorf("-report %s: want s3://BUCKET/KEY, the report's name without .json or .html", opts.report))
+		}
+	}
+	if cfg.UsesBucket() || s3.IsLocation(opts.report) {
+		if cfg.S3, err = bucketClient(); err != nil {
+			cli.Fatal(prog, cli.ExitUsage, err)
+		}
+	}
 	if opts.cpuProfile != "" {
 		stopProfile, err := cli.StartCPUProfile(opts.cpuProfile)
 		if err != nil {
@@ -108,7 +119,7 @@ func main() {
 	c.WaitForWorkers()
 	l.Close()
 	stopProgress()
-	writeReport(opts.report, c, logger)
+	writeReport(opts.report, c, cfg.S3, logger)
 
 	if err := c.Finish(); err != nil {
 		cli.Fatal(prog, cli.ExitFailure, err)
@@ -116,7 +127,12 @@ func main() {
 	if skipped := c.Skipped(); len(skipped) > 0 {
 		fmt.Fprintf(os.Stderr, "%s: job done WITHOUT these inputs, whose map tasks kept failing: %v\n", prog, skipped)
 	}
-	logger.Info("job done", "outputs", fmt.Sprintf("mr-out-0..mr-out-%d", cfg.NReduce-1))
+	logger.Info("job done", "outputs", outputsName(cfg))
+}
+
+// outputsName names the job's outputs for the last log line.
+func outputsName(cfg coordinator.Config) string {
+	return fmt.Sprintf("%smr-out-0..mr-out-%d", cfg.Output, cfg.NReduce-1)
 }
 
 // start checks the address, secret and TLS flags, starts the coordinator
@@ -157,6 +173,17 @@ func start(cfg coordinator.Config, opts options, logger *slog.Logger) (*coordina
 	return c, l
 }
 
+// bucketClient returns a client of S3 (or a compatible server) set up
+// from the environment as the AWS CLI is: AWS_ACCESS_KEY_ID and friends,
+// AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL.
+func bucketClient() (*s3.Client, error) {
+	cfg, err := s3.FromEnv(os.Getenv)
+	if err != nil {
+		return nil, fmt.Errorf("s3: %w", err)
+	}
+	return s3.New(cfg)
+}
+
 // showProgress shows the job's progress on out, unless quiet, until the
 // function it returns is called.
 func showProgress(out *cli.StatusWriter, c *coordinator.Coordinator, quiet bool) (stop func()) {
@@ -185,6 +212,7 @@ func parseFlags() (coordinator.Config, options) {
 	flag.StringVar(&opts.addr, "addr", "", "address to listen on: a Unix socket path or tcp:HOST:PORT (default $"+transport.AddrEnv+", else "+transport.DefaultDir+"/5840-mr-UID, the MIT 6.5840 lab's)")
 	flag.StringVar(&opts.secretFile, "secret-file", "", "file whose whole content is the job's shared secret (required with -addr tcp:...; at least 16 bytes, mode 0600)")
 	opts.tlsFiles = cli.TLSFlags(flag.CommandLine)
+	flag.StringVar(&cfg.Output, "output", "", "write mr-out-R to PREFIX/mr-out-R in a bucket, s3://BUCKET/PREFIX/ (default: the working folder); credentials and endpoint from the AWS_* environment variables or profile")
 	flag.IntVar(&cfg.NReduce, "nreduce", cfg.NReduce, "number of reduce tasks (and mr-out-* files)")
 	flag.DurationVar(&cfg.TaskTimeout, "task-timeout", cfg.TaskTimeout, "the most one attempt may run, heartbeats or not (0: no limit)")
 	flag.DurationVar(&cfg.Lease, "lease", cfg.Lease, "how long a running attempt lives without a heartbeat")
@@ -198,7 +226,7 @@ func parseFlags() (coordinator.Config, options) {
 	flag.BoolVar(&cfg.SkipBadInputs, "skip-bad-inputs", false, "leave out an input whose map task fails more than -max-failures times, instead of failing the job")
 	flag.BoolVar(&cfg.TotalOrder, "total-order", false, "sort across outputs: sample the keys first and range-partition by them, so that mr-out-0, mr-out-1, ... in order are one sorted sequence (refuses a plugin that exports Partition)")
 	flag.StringVar(&opts.httpAddr, "http", "", "serve a live status page on this address, e.g. localhost:8080 (off by default)")
-	flag.StringVar(&opts.report, "report", defaultReport, "write the job report to this path plus .json and .html; empty: no report")
+	flag.StringVar(&opts.report, "report", defaultReport, "write the job report to this path plus .json and .html, or put it in a bucket, s3://BUCKET/KEY plus .json and .html; empty: no report")
 	flag.BoolVar(&opts.quiet, "q", false, "do not show progress")
 	flag.BoolVar(&opts.verbose, "v", false, "log debug messages")
 	flag.StringVar(&opts.logFormat, "log-format", cli.FormatText, "log format: text or json")
@@ -276,8 +304,16 @@ func printDebugToken(file string) {
 
 // writeReport writes the job report, if asked for; a failure to write it
 // is logged, not fatal: the job's outputs matter more.
-func writeReport(path string, c *coordinator.Coordinator, logger *slog.Logger) {
+func writeReport(path string, c *coordinator.Coordinator, client *s3.Client, logger *slog.Logger) {
 	if path == "" {
+		return
+	}
+	if s3.IsLocation(path) {
+		if err := putReport(path, c, client); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: job report: %v\n", prog, err)
+			return
+		}
+		logger.Info("job report written", "json", path+status.JSONExt, "html", path+status.HTMLExt)
 		return
 	}
 	dir, base := filepath.Split(path)
@@ -290,4 +326,26 @@ func writeReport(path string, c *coordinator.Coordinator, logger *slog.Logger) {
 		return
 	}
 	logger.Info("job report written", "json", jsonPath, "html", htmlPath)
+}
+
+// putReport puts the job report in a bucket, at path (s3://BUCKET/KEY)
+// plus .json and .html.
+func putReport(path string, c *coordinator.Coordinator, client *s3.Client) error {
+	loc, err := s3.ParseLocation(path) // checked at start
+	if err != nil {
+		return err
+	}
+	data, page, err := status.EncodeReport(c.Snapshot())
+	if err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		ext  string
+		data []byte
+	}{{status.JSONExt, data}, {status.HTMLExt, page}} {
+		if _, err := client.PutObject(context.Background(), loc.Bucket, loc.Key+f.ext, f.data, s3.PutOptions{}); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/journal"
 	"6.5840/mr/protocol"
+	"6.5840/mr/s3job"
 	"6.5840/mr/task"
 )
 
@@ -39,8 +40,10 @@ type record struct {
 	// table holds what the table decided: lost outputs, skipped tasks.
 	table table.Changes
 	// commit is an attempt's commit, made durable before the table ends
-	// it.
+	// it; upload is its output's pending upload, for an output in a
+	// bucket.
 	commit *table.Commit
+	upload *protocol.Upload
 }
 
 // committer writes records to the job folder and its journal.
@@ -50,6 +53,8 @@ type committer struct {
 	journal *journal.Journal
 	log     *slog.Logger
 	inputs  []task.Input
+	// output is the job's output prefix in a bucket; nil for dir.
+	output *s3job.Output
 }
 
 // unlockAndPersist lets go of c.mu, which the caller holds, and makes r
@@ -80,7 +85,12 @@ func (cm *committer) write(r record) error {
 		commit = journal.Commit{Attempt: r.commit.Attempt, Counters: r.commit.Counters, Server: r.commit.Server}
 		if id := commit.Attempt; id.Task.Kind == task.Reduce {
 			var err error
-			if commit.Size, commit.CRC, err = cm.publish(id); err != nil {
+			if cm.output != nil {
+				commit.Size, commit.ETag, err = cm.publishUpload(id, r.upload)
+			} else {
+				commit.Size, commit.CRC, err = cm.publish(id)
+			}
+			if err != nil {
 				return err
 			}
 		}

@@ -8,6 +8,7 @@ import (
 
 	"6.5840/mr/coordinator/table"
 	"6.5840/mr/protocol"
+	"6.5840/mr/s3"
 )
 
 // Defaults of the Config that DefaultConfig returns.
@@ -27,8 +28,17 @@ const (
 
 // Config describes a job and how the coordinator runs it.
 type Config struct {
-	// Inputs are the input files, one map task each, passed to Map as given.
+	// Inputs are the input files, one map task each, passed to Map as
+	// given: paths, s3://BUCKET/KEY for one object, s3://BUCKET/PREFIX/
+	// for every object under PREFIX/ (each passed to Map as
+	// s3://BUCKET/KEY).
 	Inputs []string
+	// Output, if set, is where the reduce outputs go instead of Dir: a
+	// prefix in a bucket, s3://BUCKET/PREFIX/, which gets PREFIX/mr-out-R.
+	Output string
+	// S3 is the client of the inputs and the Output in a bucket; it is
+	// required when there are any.
+	S3 *s3.Client
 	// NReduce is the number of reduce tasks and output files.
 	NReduce int
 	// Lease is how long a running attempt lives without a heartbeat before
@@ -139,6 +149,12 @@ func (c Config) validate() error {
 	if c.TotalOrder && c.SampleBytes <= 0 {
 		errs = append(errs, fmt.Errorf("sample bytes must be positive under -total-order, got %d", c.SampleBytes))
 	}
+	if c.Output != "" && !s3.IsLocation(c.Output) {
+		errs = append(errs, fmt.Errorf("-output takes a prefix in a bucket, s3://BUCKET/PREFIX/, got %q", c.Output))
+	}
+	if c.S3 == nil && c.UsesBucket() {
+		errs = append(errs, errors.New("inputs or -output in a bucket (s3://...) need an S3 client"))
+	}
 	if c.SplitSize < 0 {
 		errs = append(errs, fmt.Errorf("-split-size must not be negative, got %d", c.SplitSize))
 	}
@@ -147,6 +163,19 @@ func (c Config) validate() error {
 			c.HeartbeatInterval, c.Lease))
 	}
 	return errors.Join(errs...)
+}
+
+// UsesBucket reports whether an input or the output is in a bucket.
+func (c Config) UsesBucket() bool {
+	if s3.IsLocation(c.Output) {
+		return true
+	}
+	for _, in := range c.Inputs {
+		if s3.IsLocation(in) {
+			return true
+		}
+	}
+	return false
 }
 
 // policy returns the table rules the config asks for.

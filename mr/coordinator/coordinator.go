@@ -26,6 +26,7 @@
 package coordinator
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -34,6 +35,7 @@ import (
 	"net"
 	"net/rpc"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -42,7 +44,10 @@ import (
 	"6.5840/mr/filekind"
 	"6.5840/mr/flock"
 	"6.5840/mr/jobfiles"
+	"6.5840/mr/journal"
 	"6.5840/mr/protocol"
+	"6.5840/mr/s3"
+	"6.5840/mr/s3job"
 	"6.5840/mr/task"
 )
 
@@ -54,6 +59,11 @@ const epochBytes = 8
 type Coordinator struct {
 	cfg    Config
 	inputs []task.Input // one per map task
+	// inputIDs identify the inputs' versions, for the journal's
+	// fingerprint.
+	inputIDs []journal.InputID
+	// output is the job's output prefix in a bucket; nil for Dir.
+	output *s3job.Output
 	log    *slog.Logger
 	rpc    *rpc.Server
 	// replies counts the RPC replies not yet written.
@@ -107,7 +117,11 @@ func New(cfg Config) (*Coordinator, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	inputs, err := planInputs(cfg.Inputs, cfg.SplitSize)
+	inputs, ids, err := planInputs(context.Background(), cfg.S3, cfg.Inputs, cfg.SplitSize)
+	if err != nil {
+		return nil, err
+	}
+	output, err := openOutput(context.Background(), cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +139,7 @@ func New(cfg Config) (*Coordinator, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := newLocked(cfg, inputs, lock)
+	c, err := newLocked(cfg, inputs, ids, output, lock)
 	if err != nil {
 		lock.Release()
 		return nil, err
@@ -135,12 +149,12 @@ func New(cfg Config) (*Coordinator, error) {
 }
 
 // newLocked is New once the job folder is locked.
-func newLocked(cfg Config, inputs []task.Input, lock *flock.Lock) (*Coordinator, error) {
+func newLocked(cfg Config, inputs []task.Input, ids []journal.InputID, output *s3job.Output, lock *flock.Lock) (*Coordinator, error) {
 	stale, err := jobfiles.StaleOutputs(cfg.Dir, cfg.NReduce)
 	if err != nil {
 		return nil, err
 	}
-	if len(stale) > 0 {
+	if len(stale) > 0 && output == nil {
 		return nil, fmt.Errorf("%s holds outputs of another job that this one (-nreduce %d) would not replace: %s; "+
 			"remove them or run the job in another folder", cfg.Dir, cfg.NReduce, strings.Join(stale, ", "))
 	}
@@ -151,6 +165,8 @@ func newLocked(cfg Config, inputs []task.Input, lock *flock.Lock) (*Coordinator,
 		cfg:       cfg,
 		log:       cfg.Logger,
 		inputs:    inputs,
+		inputIDs:  ids,
+		output:    output,
 		epoch:     hex.EncodeToString(epoch),
 		table:     newTable(cfg, inputs, now),
 		workers:   newRegistry(cfg.Lease, 0),
@@ -161,12 +177,22 @@ func newLocked(cfg Config, inputs []task.Input, lock *flock.Lock) (*Coordinator,
 		rpc:       rpc.NewServer(),
 		replies:   newPendingReplies(),
 		lock:      lock,
-		committer: committer{dir: cfg.Dir, log: cfg.Logger, inputs: inputs},
+		committer: committer{dir: cfg.Dir, log: cfg.Logger, inputs: inputs, output: output},
 	}
 	c.mapOutputsVersion = -1
 	c.jobID = c.epoch
 	if err := c.rpc.RegisterName(protocol.ServiceName, &Service{c: c}); err != nil {
 		return nil, fmt.Errorf("register RPC service: %w", err)
+	}
+	// A fresh job (no journal to resume) refuses an output prefix that
+	// holds outputs already, before it writes anything: not even a
+	// journal, whose start line would make the next start a resume.
+	if fresh, err := c.freshStart(); err != nil {
+		return nil, err
+	} else if fresh {
+		if _, err := c.checkBucketOutputs(nil, false, nil); err != nil {
+			return nil, err
+		}
 	}
 	if !cfg.NoJournal {
 		if err := c.openJournal(); err != nil {
@@ -184,14 +210,29 @@ func newLocked(cfg Config, inputs []task.Input, lock *flock.Lock) (*Coordinator,
 }
 
 // planInputs checks that every input is a regular file that can be read,
-// naming each one that is not, and cuts the files into map task inputs:
-// one per file, or per splitSize bytes of a larger file when splitSize > 0.
-// A named pipe or a device is refused: reading it could block forever, or
-// give each attempt different data.
-func planInputs(paths []string, splitSize int64) ([]task.Input, error) {
+// or objects in a bucket that can be listed (see s3job.Objects), naming
+// each one that is not, and cuts them into map task inputs: one per file
+// or object, or per splitSize bytes of a larger one when splitSize > 0.
+// It returns what identifies each input's version too, for the journal.
+// A named pipe or a device is refused: reading it could block forever,
+// or give each attempt different data.
+func planInputs(ctx context.Context, c *s3.Client, paths []string, splitSize int64) ([]task.Input, []journal.InputID, error) {
 	var errs []error
 	var inputs []task.Input
+	var ids []journal.InputID
 	for _, name := range paths {
+		if s3.IsLocation(name) {
+			objects, err := s3job.Objects(ctx, c, name)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			for _, o := range objects {
+				inputs = append(inputs, o.Split(splitSize)...)
+				ids = append(ids, journal.InputID{Name: o.Name, Size: o.Size, Version: o.ETag})
+			}
+			continue
+		}
 		f, info, err := filekind.OpenRegular(name)
 		var notRegular *filekind.NotRegularError
 		switch {
@@ -204,8 +245,9 @@ func planInputs(paths []string, splitSize int64) ([]task.Input, error) {
 		}
 		f.Close()
 		inputs = append(inputs, task.Split(name, info.Size(), splitSize)...)
+		ids = append(ids, journal.InputID{Name: name, Size: info.Size(), Version: strconv.FormatInt(info.ModTime().UnixNano(), 10)})
 	}
-	return inputs, errors.Join(errs...)
+	return inputs, ids, errors.Join(errs...)
 }
 
 // Serve answers RPCs on l until l is closed.

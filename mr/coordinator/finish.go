@@ -51,11 +51,17 @@ func (c *Coordinator) Finish() error {
 	p := end.progress
 	switch {
 	case resumable:
+		kept := fmt.Sprintf("%d of %d maps, %d of %d reduces, their outputs hidden until the job is done",
+			p.MapsDone, p.Maps, p.ReducesDone, p.Reduces)
+		if c.output != nil {
+			kept = fmt.Sprintf("%d of %d maps; the reduce outputs are removed from %s, and their tasks run again",
+				p.MapsDone, p.Maps, c.output)
+		}
 		return fmt.Errorf("job failed: %w\n"+
-			"the work committed so far is kept (%d of %d maps, %d of %d reduces, their outputs hidden until the job is done); "+
+			"the work committed so far is kept (%s); "+
 			"run the same command again to resume the job, adding -skip-bad-inputs to leave out inputs that keep failing "+
 			"(remove %s to start afresh instead)",
-			end.failure, p.MapsDone, p.Maps, p.ReducesDone, p.Reduces, jobfiles.Journal)
+			end.failure, kept, jobfiles.Journal)
 	case end.failure != nil:
 		return fmt.Errorf("job failed: %w", end.failure)
 	}
@@ -110,13 +116,17 @@ func (c *Coordinator) endingLocked() ending {
 // removes those of a failed one that cannot resume, or removes the
 // journal of a job done.
 func (c *Coordinator) cleanUp(end ending, resumable bool) error {
-	var errs []error
+	errs := []error{c.cleanUpBucket(end)}
 	if !c.cfg.KeepScratch {
 		errs = append(errs, jobfiles.RemoveOwned(c.cfg.Dir, func(id task.AttemptID, intermediate bool) bool {
 			return end.begun[id] && !(resumable && intermediate && end.committed[id])
 		}))
 	}
 	switch {
+	case c.output != nil && end.failure == nil && c.committer.journaled():
+		errs = append(errs, c.committer.remove())
+	case c.output != nil:
+		// cleanUpBucket removed the outputs of a failed job.
 	case resumable:
 		errs = append(errs, c.hideOutputs(end.committedReduces))
 	case end.failure != nil:

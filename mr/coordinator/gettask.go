@@ -61,6 +61,7 @@ func (c *Coordinator) offerLocked(worker protocol.WorkerID, info *workerInfo, ha
 	reply.NReduce = c.cfg.NReduce
 	if a.Attempt.Task.Kind == task.Reduce {
 		reply.MapAttempts, reply.Servers = c.mapOutputsLocked()
+		reply.Output = c.cfg.Output
 	}
 	c.splitsForLocked(reply, haveSplits)
 	// The reaper must learn of the new lease.

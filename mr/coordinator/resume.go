@@ -14,16 +14,19 @@ import (
 // openJournal opens the job's journal and replays what an earlier
 // coordinator on this job committed.
 func (c *Coordinator) openJournal() error {
-	job, err := journal.Fingerprint(c.cfg.Inputs, jobShape(c.cfg))
-	if err != nil {
-		return err
-	}
+	job := journal.FingerprintInputs(c.inputIDs, jobShape(c.cfg))
 	j, state, err := journal.Open(filepath.Join(c.cfg.Dir, jobfiles.Journal), job,
 		journal.Shape{Maps: len(c.inputs), Reduces: c.cfg.NReduce})
 	if err != nil {
 		return err
 	}
-	commits, err := c.checkOutputs(state.Commits)
+	check := c.checkOutputs
+	if c.output != nil {
+		check = func(commits []journal.Commit) ([]journal.Commit, error) {
+			return c.checkBucketOutputs(commits, state.Starts > 0, state.Completing)
+		}
+	}
+	commits, err := check(state.Commits)
 	if err != nil {
 		j.Close()
 		return err
@@ -58,6 +61,9 @@ func jobShape(cfg Config) string {
 	shape := fmt.Sprintf("nreduce=%d split=%d", cfg.NReduce, cfg.SplitSize)
 	if cfg.TotalOrder {
 		shape += " total-order"
+	}
+	if cfg.Output != "" {
+		shape += " output=" + cfg.Output
 	}
 	return shape
 }

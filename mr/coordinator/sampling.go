@@ -52,7 +52,7 @@ func sampleInputs(inputs []task.Input, sampleBytes int64) []task.Input {
 		if in.Length >= 0 {
 			length = min(length, in.Length)
 		}
-		samples[i] = task.Input{Path: in.Path, Offset: max(in.Offset, 0), Length: length}
+		samples[i] = task.Input{Path: in.Path, Offset: max(in.Offset, 0), Length: length, ETag: in.ETag}
 	}
 	return samples
 }

@@ -22,6 +22,7 @@ func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportRe
 	if decision == table.DecisionCommitting {
 		decision = c.commit(args, log)
 	}
+	c.abortReported(args, decision == table.DecisionCommitted)
 
 	c.mu.Lock()
 	p := c.table.Progress()
@@ -109,7 +110,7 @@ func (c *Coordinator) commit(args *protocol.ReportArgs, log *slog.Logger) table.
 	if info, ok := c.workers.get(args.Worker); ok && args.Attempt.Task.Kind == task.Map {
 		commit.Server = info.server
 	}
-	r := record{commit: &commit}
+	r := record{commit: &commit, upload: args.Upload}
 	if args.Attempt.Task.Kind == task.Sample {
 		// A sample's keys matter only until the split points are
 		// journaled: its commit is not.

@@ -94,7 +94,7 @@ func (p *proc) log() string {
 }
 
 // wait waits for the process to exit and returns its error.
-func (p *proc) wait(t *testing.T) error {
+func (p *proc) wait(t testing.TB) error {
 	t.Helper()
 	select {
 	case <-p.done:
@@ -114,14 +114,14 @@ func (p *proc) exited() bool {
 	}
 }
 
-func (p *proc) signal(t *testing.T, sig syscall.Signal) {
+func (p *proc) signal(t testing.TB, sig syscall.Signal) {
 	t.Helper()
 	require.NoError(t, p.cmd.Process.Signal(sig), "signal %s", p.name)
 }
 
 // job is one test's job directory, socket and processes.
 type job struct {
-	t      *testing.T
+	t      testing.TB
 	dir    string
 	addr   string
 	inputs []string
@@ -129,7 +129,7 @@ type job struct {
 }
 
 // newJob makes a job directory holding copies of the named testdata texts.
-func newJob(t *testing.T, texts ...string) *job {
+func newJob(t testing.TB, texts ...string) *job {
 	dir := t.TempDir()
 	j := &job{t: t, dir: dir, addr: filepath.Join(dir, "mr.sock")}
 	for _, name := range texts {

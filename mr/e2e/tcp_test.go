@@ -31,7 +31,7 @@ const junkHangUp = 3 * transport.HandshakeTimeout
 
 // writeSecret writes a fresh random secret file, mode 0600, and returns
 // its path.
-func writeSecret(t *testing.T) string {
+func writeSecret(t testing.TB) string {
 	t.Helper()
 	secret := make([]byte, secretLen)
 	_, err := rand.Read(secret)
@@ -81,7 +81,7 @@ func (j *job) report() status.Snapshot {
 	return report
 }
 
-func empty(t *testing.T, dir string) {
+func empty(t testing.TB, dir string) {
 	t.Helper()
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)

@@ -66,6 +66,9 @@ type record struct {
 	Attempt int       `json:"attempt,omitempty"`
 	// Begin marks an attempt handed out.
 	Begin bool `json:"begin,omitempty"`
+	// Completing marks a reduce attempt whose output upload the
+	// coordinator is about to complete (its output is in a bucket).
+	Completing bool `json:"completing,omitempty"`
 	// Lost marks a committed map output found lost: the commit no longer
 	// holds.
 	Lost bool `json:"lost,omitempty"`
@@ -79,6 +82,9 @@ type record struct {
 	// Size and CRC describe a committed reduce attempt's output file.
 	Size int64  `json:"size,omitempty"`
 	CRC  uint32 `json:"crc,omitempty"`
+	// ETag is a committed reduce attempt's output object's, when the
+	// output is in a bucket.
+	ETag string `json:"etag,omitempty"`
 	// TotalOrder marks the split points of a job in total order, Splits
 	// (as bytes, so that any key survives JSON: base64); there may be
 	// none.
@@ -102,6 +108,9 @@ type Commit struct {
 	// attempt's output file.
 	Size int64
 	CRC  uint32
+	// ETag is the ETag of a reduce attempt's output object, when the
+	// job's output is in a bucket (then CRC is not recorded).
+	ETag string
 }
 
 // Shape is how many tasks of each kind the job has: a record naming a
@@ -124,6 +133,9 @@ type State struct {
 	Commits []Commit
 	// Begun lists every attempt handed out.
 	Begun []task.AttemptID
+	// Completing lists the reduce attempts whose output uploads a
+	// coordinator began to complete (Journal.Completing).
+	Completing []task.AttemptID
 	// LastWorker is the highest worker id registered.
 	LastWorker int
 	// App identifies the job's application, once a worker has registered.
@@ -152,16 +164,33 @@ type Journal struct {
 // Fingerprint identifies a job by its inputs (name, size, modification
 // time) and shape, a string of the settings that decide its tasks.
 func Fingerprint(inputs []string, shape string) (string, error) {
-	h := sha256.New()
-	fmt.Fprintf(h, "%s\n", shape)
-	for _, name := range inputs {
+	ids := make([]InputID, len(inputs))
+	for i, name := range inputs {
 		info, err := os.Stat(name)
 		if err != nil {
 			return "", fmt.Errorf("input %s: %w", name, err)
 		}
-		fmt.Fprintf(h, "%q %d %d\n", name, info.Size(), info.ModTime().UnixNano())
+		ids[i] = InputID{Name: name, Size: info.Size(), Version: strconv.FormatInt(info.ModTime().UnixNano(), 10)}
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+	return FingerprintInputs(ids, shape), nil
+}
+
+// InputID identifies one version of an input: its name, size, and
+// modification time (a file) or ETag (an object).
+type InputID struct {
+	Name    string
+	Size    int64
+	Version string
+}
+
+// FingerprintInputs is Fingerprint of inputs already identified.
+func FingerprintInputs(inputs []InputID, shape string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\n", shape)
+	for _, in := range inputs {
+		fmt.Fprintf(h, "%q %d %s\n", in.Name, in.Size, in.Version)
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // Open opens or creates the journal at path for the job with fingerprint
@@ -261,11 +290,13 @@ func replay(r io.Reader, path, job string, shape Shape) (State, int64, error) {
 			state.HasSplits, state.Splits = true, splitKeys(rec.Splits)
 		case rec.Begin:
 			state.Begun = append(state.Begun, rec.attempt())
+		case rec.Completing:
+			state.Completing = append(state.Completing, rec.attempt())
 		case rec.Lost:
 			state.Commits = slices.DeleteFunc(state.Commits, func(c Commit) bool { return c.Attempt == rec.attempt() })
 		default:
 			state.Commits = append(state.Commits, Commit{Attempt: rec.attempt(), Skipped: rec.Skipped,
-				Counters: rec.Counters, Server: rec.Server, Size: rec.Size, CRC: rec.CRC})
+				Counters: rec.Counters, Server: rec.Server, Size: rec.Size, CRC: rec.CRC, ETag: rec.ETag})
 		}
 		offset += int64(len(line))
 	}
@@ -327,6 +358,8 @@ func (r record) check(shape Shape) error {
 		return fmt.Errorf("attempt %d of %v-%d: attempts are numbered from 1", r.Attempt, r.Kind, r.Task)
 	case r.Lost && r.Kind != task.Map:
 		return errors.New("only a map output can be lost")
+	case r.Completing && (r.Kind != task.Reduce || r.Begin || r.Lost || r.Skipped):
+		return errors.New("only a reduce output is completed")
 	case r.Size < 0:
 		return fmt.Errorf("negative output size %d", r.Size)
 	}
@@ -341,11 +374,19 @@ func (r record) check(shape Shape) error {
 // loses neither. Syncing every map commit would only slow tiny tasks down.
 func (j *Journal) Commit(c Commit) error {
 	rec := record{Kind: c.Attempt.Task.Kind, Task: c.Attempt.Task.Index, Attempt: c.Attempt.Attempt,
-		Skipped: c.Skipped, Counters: c.Counters, Server: c.Server, Size: c.Size, CRC: c.CRC}
+		Skipped: c.Skipped, Counters: c.Counters, Server: c.Server, Size: c.Size, CRC: c.CRC, ETag: c.ETag}
 	if c.Attempt.Task.Kind == task.Map {
 		return j.write(rec)
 	}
 	return j.append(rec)
+}
+
+// Completing durably records that the coordinator is about to complete
+// reduce attempt id's output upload: an output object found on resume
+// without a commit, but with this line, is the job's own (the
+// coordinator died between completing and journaling the commit).
+func (j *Journal) Completing(id task.AttemptID) error {
+	return j.append(record{Kind: id.Task.Kind, Task: id.Task.Index, Attempt: id.Attempt, Completing: true})
 }
 
 // Lost durably records that the output of committed attempt id was lost:

@@ -126,6 +126,8 @@ func TestImpossibleRecordsAreRefusedNamingTheLine(t *testing.T) {
 		"second job line":   `{"job":"job"}`,
 		"negative worker":   `{"worker":-1}`,
 		"negative out size": `{"kind":2,"task":1,"attempt":1,"size":-1}`,
+		"completing map":    `{"kind":1,"task":1,"attempt":1,"completing":true}`,
+		"completing 0":      `{"kind":2,"task":1,"completing":true}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "mr-journal")
@@ -160,6 +162,24 @@ func TestReduceCommitKeepsItsOutputSum(t *testing.T) {
 	require.Equal(t, []Commit{c}, state.Commits)
 }
 
+func TestReduceCommitInABucketKeepsItsETagAndCompletingLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mr-journal")
+	j, _, err := Open(path, "job", shape)
+	require.NoError(t, err)
+	c := commit(task.Reduce, 3, 2)
+	c.Size, c.ETag = 12, `"abc-1"`
+	require.NoError(t, j.Completing(c.Attempt))
+	require.NoError(t, j.Completing(task.AttemptID{Task: task.ID{Kind: task.Reduce, Index: 4}, Attempt: 1}))
+	require.NoError(t, j.Commit(c))
+	require.NoError(t, j.Close())
+	_, state, err := Open(path, "job", shape)
+	require.NoError(t, err)
+	require.Equal(t, []Commit{c}, state.Commits)
+	require.Equal(t, []task.AttemptID{c.Attempt, {Task: task.ID{Kind: task.Reduce, Index: 4}, Attempt: 1}}, state.Completing,
+		"a completing line without its commit is kept: the coordinator died between the two")
+	require.Empty(t, state.Begun)
+}
+
 // FuzzReplay replays arbitrary journals: it never panics, and whatever it
 // accepts names only tasks of the job and attempts from 1 on.
 func FuzzReplay(f *testing.F) {
@@ -167,6 +187,7 @@ func FuzzReplay(f *testing.F) {
 	f.Add([]byte(line(`{"job":"job"}`) + line(`{"kind":1,"task":1}`)))
 	f.Add([]byte(line(`{"job":"job"}`) + line(`{"kind":1,"task":1,"skipped":true}`) + line(`{"kind":2,"task":0,"attempt":1,"size":5,"crc":7}`)))
 	f.Add([]byte(line(`{"job":"job"}`) + line(`{"kind":1,"task":1,"attempt":1,"begin":true}`) + line(`{"kind":1,"task":1,"attempt":1,"lost":true}`)))
+	f.Add([]byte(line(`{"job":"job"}`) + line(`{"kind":2,"task":1,"attempt":3,"completing":true}`) + line(`{"kind":2,"task":1,"attempt":3,"size":5,"etag":"\"e-1\""}`)))
 	f.Add([]byte("{\"job\":\"job\"}\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		state, end, err := replay(bytes.NewReader(data), "fuzz", "job", shape)
@@ -190,6 +211,10 @@ func FuzzReplay(f *testing.F) {
 		}
 		for _, id := range state.Begun {
 			require.GreaterOrEqual(t, id.Attempt, 1, "a begun attempt %v", id)
+		}
+		for _, id := range state.Completing {
+			require.Equal(t, task.Reduce, id.Task.Kind, "a completing %v", id)
+			require.GreaterOrEqual(t, id.Attempt, 1, "a completing %v", id)
 		}
 	})
 }

@@ -191,6 +191,11 @@ type GetTaskReply struct {
 	// Keep is set with ActionExit when the job keeps its intermediate
 	// files: the worker leaves its map output where it is.
 	Keep bool
+	// Output, for a reduce task, is where the job's outputs go when not
+	// in its folder: a prefix in a bucket, s3://BUCKET/PREFIX/. The
+	// reducer streams its output to PREFIX/mr-out-R as a multipart upload
+	// that it leaves pending and reports (ReportArgs.Upload).
+	Output string
 }
 
 // HeartbeatArgs says an attempt is still running.
@@ -239,6 +244,23 @@ type ReportArgs struct {
 	// Keys are a sample attempt's sampled keys, at most SampleKeys of at
 	// most totalorder.MaxKeyBytes each.
 	Keys []string
+	// Upload is a reduce attempt's output in a bucket: a pending
+	// multipart upload that the coordinator completes if the attempt
+	// commits and aborts otherwise.
+	Upload *Upload
+}
+
+// Upload is a pending multipart upload of a reduce output.
+type Upload struct {
+	Bucket, Key, UploadID string
+	Parts                 []UploadPart
+}
+
+// UploadPart is one uploaded part of an Upload.
+type UploadPart struct {
+	Number int
+	ETag   string
+	Size   int64
 }
 
 // Verdict is the coordinator's answer to a report: whether the attempt

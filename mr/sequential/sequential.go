@@ -24,6 +24,12 @@ import (
 // one) writes instead what its ReduceTask writes, given every pair in key
 // order, as the one partition of a job with one reduce task.
 func Run(a app.App, inputs []string, out string) error {
+	return RunWith(a, inputs, os.ReadFile, out)
+}
+
+// RunWith is Run with the inputs' contents read by read, given each
+// input's name (an object in a bucket, say).
+func RunWith(a app.App, inputs []string, read func(name string) ([]byte, error), out string) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
@@ -32,7 +38,7 @@ func Run(a app.App, inputs []string, out string) error {
 		all = append(all, mr.KeyValue{Key: key, Value: value})
 	}
 	for i, name := range inputs {
-		contents, err := os.ReadFile(name)
+		contents, err := read(name)
 		if err != nil {
 			return fmt.Errorf("input %s: %w", name, err)
 		}

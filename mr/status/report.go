@@ -15,9 +15,9 @@ const (
 	tempPrefix = ".mr-tmp-"
 	// reportPerm is the mode of report files: readable by everyone.
 	reportPerm = 0o644
-	// jsonExt and htmlExt end the names of the two report files.
-	jsonExt = ".json"
-	htmlExt = ".html"
+	// JSONExt and HTMLExt end the names of the two report files.
+	JSONExt = ".json"
+	HTMLExt = ".html"
 )
 
 // WriteReport writes the final status of a job into dir as base+".json"
@@ -29,9 +29,27 @@ func WriteReport(dir, base string, s Snapshot) (jsonPath, htmlPath string, err e
 	if base == "" || base != filepath.Base(base) {
 		return "", "", fmt.Errorf("write report: base %q is not a plain file name", base)
 	}
-	data, err := encodeIndented(s)
+	data, page, err := EncodeReport(s)
+	if err != nil {
+		return "", "", err
+	}
+	jsonPath, err = writeAtomic(dir, base+JSONExt, data)
 	if err != nil {
 		return "", "", fmt.Errorf("write report: %w", err)
+	}
+	htmlPath, err = writeAtomic(dir, base+HTMLExt, page)
+	if err != nil {
+		return "", "", fmt.Errorf("write report: %w", err)
+	}
+	return jsonPath, htmlPath, nil
+}
+
+// EncodeReport returns the job report of s as WriteReport writes it: the
+// JSON and the HTML page.
+func EncodeReport(s Snapshot) (jsonData, html []byte, err error) {
+	data, err := encodeIndented(s)
+	if err != nil {
+		return nil, nil, fmt.Errorf("write report: %w", err)
 	}
 	now := s.Job.Ended
 	if now.IsZero() {
@@ -39,17 +57,9 @@ func WriteReport(dir, base string, s Snapshot) (jsonPath, htmlPath string, err e
 	}
 	var page bytes.Buffer
 	if err := RenderPage(&page, s, now, 0); err != nil {
-		return "", "", fmt.Errorf("write report: %w", err)
+		return nil, nil, fmt.Errorf("write report: %w", err)
 	}
-	jsonPath, err = writeAtomic(dir, base+jsonExt, data)
-	if err != nil {
-		return "", "", fmt.Errorf("write report: %w", err)
-	}
-	htmlPath, err = writeAtomic(dir, base+htmlExt, page.Bytes())
-	if err != nil {
-		return "", "", fmt.Errorf("write report: %w", err)
-	}
-	return jsonPath, htmlPath, nil
+	return data, page.Bytes(), nil
 }
 
 // writeAtomic writes data to dir/name via a temporary file in dir that is

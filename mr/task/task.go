@@ -54,12 +54,15 @@ type AttemptID struct {
 // String returns a form such as "map-3.2" suitable for logs.
 func (a AttemptID) String() string { return fmt.Sprintf("%s.%d", a.Task, a.Attempt) }
 
-// Input is what a map task reads: a whole file when Length is negative,
-// else the lines of the file that start in [Offset, Offset+Length).
+// Input is what a map task reads: a whole file (or object) when Length
+// is negative, else the lines of it that start in [Offset, Offset+Length).
 type Input struct {
 	Path   string
 	Offset int64
 	Length int64
+	// ETag, for an object in a bucket, is the version the job listed:
+	// every read of the task asks for it.
+	ETag string
 }
 
 // WholeFile returns the Input that is all of path.

@@ -20,6 +20,6 @@ func TestNames(t *testing.T) {
 func TestSplit(t *testing.T) {
 	require.Equal(t, []Input{WholeFile("f")}, Split("f", 100, 0))
 	require.Equal(t, []Input{WholeFile("f")}, Split("f", 100, 100))
-	require.Equal(t, []Input{{"f", 0, 40}, {"f", 40, 40}, {"f", 80, 20}}, Split("f", 100, 40))
+	require.Equal(t, []Input{{Path: "f", Length: 40}, {Path: "f", Offset: 40, Length: 40}, {Path: "f", Offset: 80, Length: 20}}, Split("f", 100, 40))
 	require.Equal(t, []Input{WholeFile("empty")}, Split("empty", 0, 40))
 }

@@ -25,7 +25,9 @@ type result struct {
 	counters map[string]int64
 	// keys are a sample attempt's sampled keys.
 	keys []string
-	err  error
+	// upload is a reduce attempt's output in a bucket, pending.
+	upload *protocol.Upload
+	err    error
 }
 
 // runAttempt runs one attempt with heartbeats and reports its result. It
@@ -70,6 +72,7 @@ func (w *Worker) runAttempt(ctx context.Context, requestID string, reply *protoc
 	}
 	if abandoned {
 		removeFiles(out.files)
+		w.abortUpload(out.upload)
 		log.Warn("attempt abandoned", "reason", cause, "elapsed", time.Since(start))
 		w.cutOff = errors.Is(cause, errLeaseLost) || errors.Is(out.err, errLeaseLost)
 		if w.cutOff {
@@ -113,7 +116,7 @@ func (w *Worker) perform(ctx context.Context, reply *protocol.GetTaskReply, cloc
 	switch reply.Attempt.Task.Kind {
 	case task.Sample:
 		at := mapAttempt{app: w.cfg.App, jobDir: w.cfg.Dir, id: reply.Attempt, input: reply.Input,
-			nReduce: reply.NReduce, setStatus: status.set}
+			nReduce: reply.NReduce, setStatus: status.set, bucket: w.bucket}
 		keys, err := at.sample(ctx)
 		return result{counters: map[string]int64{}, keys: keys, err: err}
 	case task.Map:
@@ -142,6 +145,7 @@ func (w *Worker) performMap(ctx context.Context, reply *protocol.GetTaskReply, c
 		mayCommit:  func() error { return leaseHeld(ctx, clock) },
 		buf:        w.mapBuffer(app, reply.NReduce, reply.TotalOrder),
 		setStatus:  status.set,
+		bucket:     w.bucket,
 	}
 	files, stats, err := at.write(ctx)
 	counters := map[string]int64{
@@ -171,20 +175,31 @@ func (w *Worker) performReduce(ctx context.Context, reply *protocol.GetTaskReply
 		servers:     serverNames(servers, reply.Servers),
 		locate:      locate,
 		setStatus:   status.set,
+		output:      reply.Output,
+		bucket:      w.bucket,
 	}
 	if w.shuffle != nil {
 		at.self, at.fetcher = w.shuffle.addr, w.shuffle.currentFetcher()
 	}
-	files, stats, err := at.write(ctx)
-	counters := map[string]int64{
+	var out result
+	var stats reduceStats
+	var written int64
+	if at.output != "" {
+		out.upload, stats, out.err = at.writeUpload(ctx)
+		written = uploadSize(out.upload)
+	} else {
+		out.files, stats, out.err = at.write(ctx)
+		written = totalSize(out.files)
+	}
+	out.counters = map[string]int64{
 		protocol.CounterReduceInputGroups:   stats.groups,
 		protocol.CounterReduceOutputRecords: stats.records,
-		protocol.CounterBytesWritten:        totalSize(files),
+		protocol.CounterBytesWritten:        written,
 	}
 	if stats.fetched > 0 {
-		counters[protocol.CounterShuffleBytesFetched] = stats.fetched
+		out.counters[protocol.CounterShuffleBytesFetched] = stats.fetched
 	}
-	return result{files: files, counters: counters, err: err}
+	return out
 }
 
 // mapBuffer returns the worker's buffer of a's map output for nReduce
@@ -273,7 +288,7 @@ func (w *Worker) locator(id task.AttemptID) (locateFunc, func()) {
 // if, and only if, the coordinator answers that it did not commit.
 func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID, out result, start time.Time) (*protocol.GetTaskReply, string, error) {
 	args := protocol.ReportArgs{Header: w.header(), Attempt: id, Counters: out.counters, WantTask: true,
-		HaveSplits: w.splits != nil, Keys: out.keys}
+		HaveSplits: w.splits != nil, Keys: out.keys, Upload: out.upload}
 	var lost *filemerge.LostError
 	switch {
 	case errors.As(out.err, &lost):
@@ -330,6 +345,17 @@ func totalSize(paths []string) int64 {
 	for _, p := range paths {
 		if info, err := os.Stat(p); err == nil {
 			n += info.Size()
+		}
+	}
+	return n
+}
+
+// uploadSize returns the size of u's parts; 0 for none.
+func uploadSize(u *protocol.Upload) int64 {
+	var n int64
+	if u != nil {
+		for _, p := range u.Parts {
+			n += p.Size
 		}
 	}
 	return n

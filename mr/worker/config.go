@@ -10,6 +10,7 @@ import (
 
 	"6.5840/mr/app"
 	"6.5840/mr/auth"
+	"6.5840/mr/s3"
 	"6.5840/mr/tlsconf"
 	"6.5840/mr/transport"
 )
@@ -76,6 +77,10 @@ type Config struct {
 	// SortBuffer bounds the map output a map attempt keeps in memory
 	// before spilling sorted runs to disk.
 	SortBuffer int64
+	// S3 is the client of inputs and outputs in a bucket (s3://...);
+	// nil makes one from the environment (s3.FromEnv) when a task first
+	// needs it.
+	S3 *s3.Client
 	// Logger receives the worker's logs; nil discards them.
 	Logger *slog.Logger
 }

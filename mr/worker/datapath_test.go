@@ -127,15 +127,15 @@ func TestSplitsCoverEveryLineOnce(t *testing.T) {
 	for size := int64(1); size <= int64(len(text))+1; size++ {
 		var parts []string
 		for off := int64(0); off < int64(len(text)); off += size {
-			s, err := readInput(task.Input{Path: path, Offset: off, Length: min(size, int64(len(text))-off)})
+			s, err := readInput(context.Background(), nil, task.Input{Path: path, Offset: off, Length: min(size, int64(len(text))-off)})
 			require.NoError(t, err)
 			parts = append(parts, s)
 		}
 		require.Equal(t, text, strings.Join(parts, ""), "split size %d", size)
 	}
-	whole, err := readInput(task.WholeFile(path))
+	whole, err := readInput(context.Background(), nil, task.WholeFile(path))
 	require.NoError(t, err)
 	require.Equal(t, text, whole)
-	_, err = readInput(task.WholeFile(filepath.Join(dir, "missing")))
+	_, err = readInput(context.Background(), nil, task.WholeFile(filepath.Join(dir, "missing")))
 	require.ErrorContains(t, err, "missing")
 }

@@ -33,6 +33,8 @@ type mapAttempt struct {
 	buf *kvbuf.Buffer
 	// setStatus, if set, takes the application's status messages.
 	setStatus func(string)
+	// bucket returns the client of an input in a bucket.
+	bucket bucketFunc
 }
 
 // output returns the path of the attempt's output file.
@@ -90,7 +92,7 @@ func (at mapAttempt) commitCheck(ctx context.Context) error {
 // revoked) or mayCommit objects. It returns the files it committed and
 // what it counted.
 func (at mapAttempt) write(ctx context.Context) ([]string, mapStats, error) {
-	contents, err := readInput(at.input)
+	contents, err := readInput(ctx, at.bucket, at.input)
 	if err != nil {
 		host, _ := os.Hostname()
 		return nil, mapStats{}, fmt.Errorf("on host %s: %w", host, err)

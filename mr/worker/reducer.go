@@ -13,6 +13,7 @@ import (
 	"6.5840/mr/merge"
 	"6.5840/mr/protocol"
 	"6.5840/mr/reduceinput"
+	"6.5840/mr/s3job"
 	"6.5840/mr/shuffle"
 	"6.5840/mr/task"
 )
@@ -49,6 +50,10 @@ type reduceAttempt struct {
 	locate locateFunc
 	// setStatus, if set, takes the application's status messages.
 	setStatus func(string)
+	// output, if set, is the job's output prefix in a bucket
+	// (s3://BUCKET/PREFIX/), written through bucket's client.
+	output string
+	bucket bucketFunc
 }
 
 // reduceStats counts what a reduce attempt did.
@@ -80,14 +85,64 @@ func (at reduceAttempt) staged() string {
 	return filepath.Join(at.dir, jobfiles.StagedOutput(at.id.Task.Index, at.id.Attempt))
 }
 
-// write gathers this partition of every committed map output, merges them,
-// calls Reduce once per key in key order, and leaves the result, synced,
-// as the staged output, which it returns. A map output found missing or
-// damaged before Reduce sees any record (while fetching it, opening it, or
-// merging it in a batch) is reported lost and waited for; one found
-// damaged while its records stream into Reduce ends the attempt with a
-// filemerge.LostError (see mr/reduceinput).
+// write reduces (see reduce) into the staged output, synced, and returns
+// its path.
 func (at reduceAttempt) write(ctx context.Context) ([]string, reduceStats, error) {
+	stats, err := at.reduce(ctx, func() (reduceSink, error) {
+		return atomicfile.Create(at.staged(), atomicfile.Durable, jobfiles.TempPrefix)
+	})
+	if err != nil {
+		return nil, stats, err
+	}
+	return []string{at.staged()}, stats, nil
+}
+
+// writeUpload is write for an output in a bucket: it streams the output
+// to the task's key in the job's output prefix as a multipart upload,
+// parts sent as they fill, and returns the upload, pending, for the
+// coordinator to complete if the attempt commits. An attempt that fails
+// aborts its upload.
+func (at reduceAttempt) writeUpload(ctx context.Context) (*protocol.Upload, reduceStats, error) {
+	var upload *s3Sink
+	stats, err := at.reduce(ctx, func() (reduceSink, error) {
+		c, err := at.bucket()
+		if err != nil {
+			return nil, err
+		}
+		out, err := s3job.ParseOutput(c, at.output)
+		if err != nil {
+			return nil, err
+		}
+		w, err := out.Create(ctx, at.id.Task.Index)
+		if err != nil {
+			return nil, err
+		}
+		upload = newS3Sink(w, out, at.id.Task.Index)
+		return upload, nil
+	})
+	if err != nil {
+		return nil, stats, err
+	}
+	return upload.pending, stats, nil
+}
+
+// reduceSink is where a reduce attempt's output goes: a staged file, or
+// an upload to a bucket. Commit makes it whole (a synced file, a
+// finished upload) for the coordinator to publish; Abort discards it.
+type reduceSink interface {
+	lineWriter
+	Commit() error
+	Abort()
+}
+
+// reduce gathers this partition of every committed map output, merges
+// them, calls Reduce once per key in key order into the sink that create
+// makes once the inputs are open, and commits the sink. A map output
+// found missing or damaged before Reduce sees any record (while fetching
+// it, opening it, or merging it in a batch) is reported lost and waited
+// for; one found damaged while its records stream into Reduce ends the
+// attempt with a filemerge.LostError (see mr/reduceinput).
+func (at reduceAttempt) reduce(ctx context.Context, create func() (reduceSink, error)) (reduceStats, error) {
 	var stats reduceStats
 	g := reduceinput.New(reduceinput.Config{
 		Attempt: at.id, Dir: at.dir, LocalDir: at.localDir,
@@ -98,14 +153,19 @@ func (at reduceAttempt) write(ctx context.Context) ([]string, reduceStats, error
 	merged, err := g.Open(ctx)
 	stats.fetched = g.FetchedBytes()
 	if err != nil {
-		return nil, stats, err
+		return stats, err
 	}
 	defer merged.Close()
-	out, err := atomicfile.Create(at.staged(), atomicfile.Durable, jobfiles.TempPrefix)
+	out, err := create()
 	if err != nil {
-		return nil, stats, err
+		return stats, err
 	}
-	defer out.Abort()
+	committed := false
+	defer func() {
+		if !committed {
+			out.Abort()
+		}
+	}()
 	var groups reduceStats
 	if at.app.ReduceTask != nil {
 		groups, err = reduceTask(ctx, at.app, at.appAttempt(), merged, out)
@@ -114,15 +174,16 @@ func (at reduceAttempt) write(ctx context.Context) ([]string, reduceStats, error
 	}
 	stats.groups, stats.records = groups.groups, groups.records
 	if err != nil {
-		return nil, stats, err
+		return stats, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, stats, err
+		return stats, err
 	}
 	if err := out.Commit(); err != nil {
-		return nil, stats, err
+		return stats, err
 	}
-	return []string{at.staged()}, stats, nil
+	committed = true
+	return stats, nil
 }
 
 // lineWriter is where reduce output lines go: a buffered file.

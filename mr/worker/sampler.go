@@ -22,7 +22,7 @@ func (k keySample) call(what string, f func()) error { return safeCall(what, f) 
 // protocol.SampleKeys of the keys it emits, seeded by the task so that
 // the same input gives the same sample. It writes nothing.
 func (at mapAttempt) sample(ctx context.Context) ([]string, error) {
-	contents, err := readInput(at.input)
+	contents, err := readInput(ctx, at.bucket, at.input)
 	if err != nil {
 		host, _ := os.Hostname()
 		return nil, fmt.Errorf("on host %s: %w", host, err)

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"os"
 	"unsafe"
 
+	"6.5840/mr/s3"
+	"6.5840/mr/s3job"
 	"6.5840/mr/task"
 )
 
@@ -17,9 +20,16 @@ import (
 // line.
 const scanChunk = 32 << 10
 
+// bucketFunc returns the client of the job's bucket, made on first use.
+type bucketFunc func() (*s3.Client, error)
+
 // readInput returns the contents of a map task's input: the whole file,
-// or the lines of a split (see readSplit).
-func readInput(s task.Input) (string, error) {
+// or the lines of a split (see readSplit). An input in a bucket
+// (s3://...) is read in ranges through bucket's client.
+func readInput(ctx context.Context, bucket bucketFunc, s task.Input) (string, error) {
+	if s3.IsLocation(s.Path) {
+		return readObject(ctx, bucket, s)
+	}
 	if s.Length < 0 {
 		data, err := os.ReadFile(s.Path)
 		if err != nil {
@@ -37,6 +47,32 @@ func readInput(s task.Input) (string, error) {
 		return "", fmt.Errorf("read input: %w", err)
 	}
 	data, err := readSplit(io.NewSectionReader(f, 0, info.Size()), s.Offset, s.Length, make([]byte, scanChunk))
+	if err != nil {
+		return "", fmt.Errorf("read input %s: %w", s.Path, err)
+	}
+	return data, nil
+}
+
+// readObject returns the contents of a map task's input in a bucket: the
+// whole object, or the lines of a split, read in ranges of the version
+// the job listed.
+func readObject(ctx context.Context, bucket bucketFunc, s task.Input) (string, error) {
+	c, err := bucket()
+	if err != nil {
+		return "", fmt.Errorf("read input %s: %w", s.Path, err)
+	}
+	r, size, err := s3job.OpenInput(ctx, c, s.Path, s.ETag)
+	if err != nil {
+		return "", fmt.Errorf("read input: %w", err)
+	}
+	if s.Length < 0 {
+		data := make([]byte, size)
+		if _, err := r.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("read input: %w", err)
+		}
+		return bytesToString(data), nil
+	}
+	data, err := readSplit(io.NewSectionReader(r, 0, size), s.Offset, s.Length, make([]byte, scanChunk))
 	if err != nil {
 		return "", fmt.Errorf("read input %s: %w", s.Path, err)
 	}

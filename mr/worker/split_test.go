@@ -2,6 +2,7 @@ package worker
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
@@ -44,7 +45,7 @@ func splitsOf(t testing.TB, path string, size int64) []string {
 	}
 	var parts []string
 	for off := int64(0); off < info.Size(); off += size {
-		s, err := readInput(task.Input{Path: path, Offset: off, Length: min(size, info.Size()-off)})
+		s, err := readInput(context.Background(), nil, task.Input{Path: path, Offset: off, Length: min(size, info.Size()-off)})
 		if err != nil {
 			t.Fatalf("split size %d at %d: %v", size, off, err)
 		}
@@ -114,16 +115,16 @@ func TestSplitPastTheEndOfAShrunkFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, in := range []task.Input{{Path: path, Offset: 5, Length: 100}, {Path: path, Offset: 50, Length: 10}} {
-		got, err := readInput(in)
+		got, err := readInput(context.Background(), nil, in)
 		if err != nil || got != "" {
 			t.Fatalf("readInput(%v) = %q, %v; want nothing, no error", in, got, err)
 		}
 	}
-	got, err := readInput(task.Input{Path: path, Offset: 0, Length: 100})
+	got, err := readInput(context.Background(), nil, task.Input{Path: path, Offset: 0, Length: 100})
 	if err != nil || got != "abc\ndef" {
 		t.Fatalf("readInput of the whole range = %q, %v; want the file", got, err)
 	}
-	_, err = readInput(task.Input{Path: path + ".gone", Offset: 4, Length: 4})
+	_, err = readInput(context.Background(), nil, task.Input{Path: path + ".gone", Offset: 4, Length: 4})
 	if err == nil || !strings.Contains(err.Error(), path+".gone") {
 		t.Fatalf("readInput of a missing file: %v; want an error naming it", err)
 	}

@@ -80,6 +80,8 @@ type Worker struct {
 	// splits are the split points of a job in total order, once the
 	// coordinator sent them; nil before, and after registering again.
 	splits *protocol.SplitPoints
+	// s3 holds the client of the job's bucket, made on first use.
+	s3 s3Client
 }
 
 // New returns a worker with cfg. A bad cfg is refused as Validate says.
