@@ -117,14 +117,32 @@ func (b *bucketJob) sortedLines(prefix string) []string {
 	return lines
 }
 
-// want runs mrsequential on the bucket's inputs with its output in
-// want/, and returns its sorted lines.
-func (b *bucketJob) want() []string {
+// want runs mrsequential of wc.so on the bucket's inputs with its
+// output in want/, and returns its sorted lines.
+func (b *bucketJob) want() []string { return b.wantOf("wc.so") }
+
+// wantOf runs mrsequential of plugin, with env, on the bucket's inputs
+// with its output in want/, and returns its sorted lines.
+func (b *bucketJob) wantOf(plugin string, env ...string) []string {
 	own := &job{t: b.t, dir: b.t.TempDir(), env: b.env}
-	p := own.start("mrsequential", nil, "-output", "s3://"+bucket+"/want/", filepath.Join(bin, "wc.so"), b.inputs[0])
+	p := own.start("mrsequential", env, "-output", "s3://"+bucket+"/want/", filepath.Join(bin, plugin), b.inputs[0])
 	require.NoError(b.t, p.wait(b.t), "mrsequential: %s", p.log())
 	empty(b.t, own.dir)
 	return b.sortedLines("want/")
+}
+
+// uploadedParts returns how many parts the pending uploads hold in all.
+func (b *bucketJob) uploadedParts() int {
+	ctx := context.Background()
+	pending, err := b.s3.ListUploads(ctx, bucket, "")
+	require.NoError(b.t, err)
+	n := 0
+	for _, p := range pending {
+		parts, err := b.s3.ListParts(ctx, s3.Upload{Bucket: bucket, Key: p.Key, UploadID: p.UploadID})
+		require.NoError(b.t, err)
+		n += len(parts)
+	}
+	return n
 }
 
 // pendingUploads returns the keys of the uploads pending in the bucket.
@@ -147,6 +165,7 @@ func skipWithoutAWSCLI(t testing.TB) {
 }
 
 func TestBucketWordCount(t *testing.T) {
+	t.Parallel()
 	skipWithoutAWSCLI(t)
 	b := newBucketJob(t, threeTexts...)
 	c, addr := b.coordinator("-nreduce", "4", "-split-size", "64KiB", "-report", "s3://"+bucket+"/reports/mr-report")
@@ -188,31 +207,39 @@ func TestBucketWordCount(t *testing.T) {
 }
 
 func TestBucketReducerKilledBeforeReporting(t *testing.T) {
+	t.Parallel()
 	b := newBucketJob(t, threeTexts...)
 	c, addr := b.coordinator("-nreduce", "2")
 	probeDir := t.TempDir()
 	gate := filepath.Join(probeDir, "gate")
-	// The probe's first Reduce call waits at a gate that never opens:
-	// the reducer has begun its upload and never reports.
+	// Each output line is padded to about 4 KiB, so the stuck reducer has
+	// written more than one part (8 MiB) before its call 2,500 waits at a
+	// gate that never opens: it has uploaded parts and never reports.
+	const pad, keysBeforeGate = 4 << 10, 2500
+	padding := fmt.Sprintf("PROBE_REDUCE_PAD=%d", pad)
 	own := &job{t: t, dir: t.TempDir(), env: b.env}
-	stuck := own.start("mrworker", []string{"PROBE_DIR=" + probeDir, "PROBE_REDUCE_GATE=" + gate},
+	stuck := own.start("mrworker", []string{"PROBE_DIR=" + probeDir, "PROBE_REDUCE_GATE=" + gate,
+		fmt.Sprintf("PROBE_REDUCE_GATE_AFTER=%d", keysBeforeGate), padding},
 		"-addr", addr, "-secret-file", b.secret, "-local-dir", t.TempDir(), filepath.Join(bin, "probe.so"))
 	b.waitFor("a reducer at the gate", func() bool {
 		m, _ := filepath.Glob(filepath.Join(probeDir, "probe-reduce-waiting-*"))
 		return len(m) > 0
 	})
-	require.NotEmpty(t, b.pendingUploads(), "the stuck reducer's upload is pending")
+	b.waitFor("the stuck reducer's first part", func() bool { return b.uploadedParts() > 0 })
 	stuck.signal(t, syscall.SIGKILL)
-	other := own.start("mrworker", []string{"PROBE_DIR=" + probeDir},
+	other := own.start("mrworker", []string{"PROBE_DIR=" + probeDir, padding},
 		"-addr", addr, "-secret-file", b.secret, "-local-dir", t.TempDir(), filepath.Join(bin, "probe.so"))
 	require.NoError(t, c.wait(t), c.log())
 	require.NoError(t, other.wait(t))
-	require.Equal(t, b.want(), b.sortedLines("out/"))
+	want, got := b.wantOf("probe.so", padding), b.sortedLines("out/")
+	require.Greater(t, len(want), keysBeforeGate)
+	require.True(t, slices.Equal(want, got), "the bucket's %d lines differ from mrsequential's %d", len(got), len(want))
 	require.Empty(t, b.pendingUploads(), "the killed reducer's upload is aborted at the end of the job")
 	require.Contains(t, c.log(), "aborted pending uploads left by attempts that did not commit")
 }
 
 func TestBucketStartChecks(t *testing.T) {
+	t.Parallel()
 	b := newBucketJob(t, "pg-metamorphosis.txt")
 	for _, tc := range []struct {
 		name string
@@ -240,6 +267,8 @@ func TestBucketStartChecks(t *testing.T) {
 	require.Empty(t, b.pendingUploads())
 }
 
+// TestBucketServerRestartedMidJob is not parallel: its server restarts on
+// the port it had, which a server started meanwhile could take.
 func TestBucketServerRestartedMidJob(t *testing.T) {
 	b := newBucketJob(t, threeTexts...)
 	c, addr := b.coordinator("-nreduce", "3", "-max-failures", "-1")

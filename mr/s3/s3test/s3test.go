@@ -92,16 +92,11 @@ func Start(t testing.TB) *Server {
 	var err error
 	for range portTries {
 		if err = s.startOnFreePort(); err == nil {
-			break
+			return s
 		}
 	}
-	if err != nil {
-		t.Fatalf("start versitygw: %v", err)
-	}
-	if err := s.Client(t).CreateBucket(context.Background(), Bucket); err != nil {
-		t.Fatalf("create bucket %s: %v", Bucket, err)
-	}
-	return s
+	t.Fatalf("start versitygw: %v", err)
+	return nil
 }
 
 func randomHex(t testing.TB) string {
@@ -129,7 +124,17 @@ func (s *Server) startOnFreePort() error {
 	}
 	s.addr = addr
 	s.Endpoint = "http://" + addr
-	return s.launch()
+	if err := s.launch(); err != nil {
+		return err
+	}
+	// Only this server knows its keys: a bucket created with them proves
+	// that what answers on the port is this server, not a process that
+	// took the port between freePort and the launch.
+	if err := s.Client(s.t).CreateBucket(context.Background(), Bucket); err != nil {
+		s.Stop()
+		return fmt.Errorf("create bucket %s on %s: %w", Bucket, addr, err)
+	}
+	return nil
 }
 
 // launch starts the process on s.addr and waits until it answers. The

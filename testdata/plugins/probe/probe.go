@@ -11,8 +11,12 @@
 //	PROBE_REDUCE_GATE  a file name: the first Reduce call of the process
 //	                   leaves the marker probe-reduce-waiting-PID in
 //	                   PROBE_DIR, then waits until that file exists
+//	PROBE_REDUCE_GATE_AFTER  a number N: the gate waits in the process's
+//	                   call N+1 instead of its first
 //	PROBE_REDUCE_SLEEP a duration the first Reduce call of the process
 //	                   sleeps, e.g. "3s"
+//	PROBE_REDUCE_PAD   a number N: Reduce's value ends in N dots, to make
+//	                   outputs of several upload parts
 package main
 
 import (
@@ -29,7 +33,7 @@ import (
 	"6.5840/mr"
 )
 
-var calls atomic.Int64
+var calls, reduceCalls atomic.Int64
 
 // gateOnce makes only the first Reduce call wait at the gate, and
 // sleepOnce only the first sleep.
@@ -70,13 +74,16 @@ func Map(filename string, contents string) []mr.KeyValue {
 
 // Reduce returns the number of occurrences, after waiting at the gate.
 func Reduce(key string, values []string) string {
-	if gate := os.Getenv("PROBE_REDUCE_GATE"); gate != "" {
+	earlier := reduceCalls.Add(1) - 1
+	after, _ := strconv.ParseInt(os.Getenv("PROBE_REDUCE_GATE_AFTER"), 10, 64)
+	if gate := os.Getenv("PROBE_REDUCE_GATE"); gate != "" && earlier >= after {
 		gateOnce.Do(func() { waitAtGate(gate) })
 	}
 	if d, err := time.ParseDuration(os.Getenv("PROBE_REDUCE_SLEEP")); err == nil {
 		sleepOnce.Do(func() { time.Sleep(d) })
 	}
-	return strconv.Itoa(len(values))
+	pad, _ := strconv.Atoi(os.Getenv("PROBE_REDUCE_PAD"))
+	return strconv.Itoa(len(values)) + strings.Repeat(".", pad)
 }
 
 // waitAtGate leaves the waiting marker and waits until the file gate exists.
