@@ -41,7 +41,7 @@ func TestRestartRestoresWhatTheCommitterWrote(t *testing.T) {
 		s2 := &Service{c: again}
 		r := getTask(t, s2, register(t, s2))
 		require.Equal(t, protocol.ActionRun, r.Action)
-		require.Equal(t, []string{"", "10.0.0.2:7001"}, r.Servers, "the map output is still served there")
+		require.Equal(t, []string{"", "10.0.0.2:7001"}, r.MapLocations.Servers, "the map output is still served there")
 		require.Greater(t, r.Attempt.Attempt, 1, "attempts of a new start are numbered after the earlier start's")
 	})
 }

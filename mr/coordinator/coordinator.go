@@ -90,12 +90,8 @@ type Coordinator struct {
 	// must run the same.
 	app      string
 	appKnown bool
-	// mapOutputs caches the committed map attempts that reduce replies
-	// carry, and the servers they index, valid while the table's map
-	// commits version is mapOutputsVersion.
-	mapOutputs        protocol.AttemptRuns
-	mapServers        []string
-	mapOutputsVersion int
+	// locations is where the map outputs are, as reducers are told.
+	locations *mapLocations
 	// started is when the coordinator started; ended when the job ended.
 	started, ended time.Time
 	// changed is closed and replaced whenever the table changes, waking
@@ -176,10 +172,10 @@ func newLocked(cfg Config, inputs []task.Input, ids []journal.InputID, output *s
 		closed:    make(chan struct{}),
 		rpc:       rpc.NewServer(),
 		replies:   newPendingReplies(),
+		locations: newMapLocations(),
 		lock:      lock,
 		committer: committer{dir: cfg.Dir, log: cfg.Logger, inputs: inputs, output: output},
 	}
-	c.mapOutputsVersion = -1
 	c.jobID = c.epoch
 	if err := c.rpc.RegisterName(protocol.ServiceName, &Service{c: c}); err != nil {
 		return nil, fmt.Errorf("register RPC service: %w", err)

@@ -60,41 +60,13 @@ func (c *Coordinator) offerLocked(worker protocol.WorkerID, info *workerInfo, ha
 	reply.Backup = a.Backup
 	reply.NReduce = c.cfg.NReduce
 	if a.Attempt.Task.Kind == task.Reduce {
-		reply.MapAttempts, reply.Servers = c.mapOutputsLocked()
+		reply.MapLocations = c.firstLocationsLocked()
 		reply.Output = c.cfg.Output
 	}
 	c.splitsForLocked(reply, haveSplits)
 	// The reaper must learn of the new lease.
 	c.notifyLocked()
 	return true
-}
-
-// mapOutputsLocked returns the committed attempt of every map task and
-// where its output is, run length encoded, from a cache while no commit
-// has changed.
-func (c *Coordinator) mapOutputsLocked() (protocol.AttemptRuns, []string) {
-	if v := c.table.MapCommitsVersion(); v != c.mapOutputsVersion || c.mapOutputs == nil {
-		attempts := make([]int, c.table.Maps())
-		at := make([]int, len(attempts))
-		servers := []string{""}
-		index := map[string]int{"": 0}
-		for m := range attempts {
-			commit, ok := c.table.MapCommit(m)
-			out := mapOutput(commit)
-			if !ok {
-				out.Attempt = protocol.Pending
-			}
-			i, known := index[out.Server]
-			if !known {
-				i = len(servers)
-				index[out.Server] = i
-				servers = append(servers, out.Server)
-			}
-			attempts[m], at[m] = out.Attempt, i
-		}
-		c.mapOutputs, c.mapServers, c.mapOutputsVersion = protocol.CompressAttempts(attempts, at), servers, v
-	}
-	return c.mapOutputs, c.mapServers
 }
 
 // mapOutput is what a reducer is told of a map task's commit: which

@@ -48,6 +48,12 @@ func (s *Service) MapOutputs(args *protocol.MapOutputsArgs, reply *protocol.MapO
 	return answer(s.c.waitMapOutputs(args, reply), &reply.ReplyHeader)
 }
 
+// MapLocations answers a reduce attempt's request for a page of map
+// locations.
+func (s *Service) MapLocations(args *protocol.MapLocationsArgs, reply *protocol.MapLocationsReply) error {
+	return answer(s.c.mapLocations(args, reply), &reply.ReplyHeader)
+}
+
 // answer returns what net/rpc sends for a handler's error: a request of a
 // worker this start does not know, which the handler refused before doing
 // anything, is answered in its reply, telling the worker to register

@@ -1,10 +1,13 @@
 package coordinator
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -129,12 +132,32 @@ func TestCountersOnlyFromCommittedAttempts(t *testing.T) {
 
 		red := getTask(t, s, fast)
 		require.Equal(t, task.Reduce, red.Attempt.Task.Kind)
-		attempts, _ := red.MapAttempts.Expand()
+		attempts, _ := locationsOf(t, s, fast, red)
 		require.Equal(t, []int{2}, attempts, "the reducer must read the committed attempt")
 		require.Equal(t, protocol.VerdictCommitted, report(t, s, fast, red.Attempt, map[string]int64{"lines": 1, "keys": 2}))
 		require.Equal(t, map[string]int64{"lines": 4, "keys": 2}, c.Counters())
 		require.Equal(t, protocol.ActionExit, getTask(t, s, slow).Action)
 	})
+}
+
+// locationsOf gathers the map locations of reduce assignment r of worker
+// h, asking s for the pages after the first, and returns the attempt and
+// the server of every map task.
+func locationsOf(t *testing.T, s *Service, h protocol.Header, r protocol.GetTaskReply) (attempts []int, servers []string) {
+	t.Helper()
+	fetch := func(from, known int) (protocol.LocationPage, error) {
+		var reply protocol.MapLocationsReply
+		err := s.MapLocations(&protocol.MapLocationsArgs{Header: h, Attempt: r.Attempt, From: from, KnownServers: known}, &reply)
+		require.False(t, reply.Revoked, "the attempt asking for map locations is live")
+		return reply.Page, err
+	}
+	var locs protocol.Locations
+	table, err := protocol.GatherLocations(r.MapLocations, fetch, locs.Add)
+	require.NoError(t, err)
+	for _, i := range locs.Servers {
+		servers = append(servers, table[i])
+	}
+	return locs.Attempts, servers
 }
 
 // commitServedMap registers a worker that serves its map output at
@@ -161,9 +184,8 @@ func TestSilentWorkerWithAServerLosesItsMapOutput(t *testing.T) {
 		other := register(t, s)
 		r := getTask(t, s, other)
 		require.Equal(t, task.Reduce, r.Attempt.Task.Kind)
-		require.Equal(t, []string{"", "10.0.0.2:7001"}, r.Servers)
-		_, servers := r.MapAttempts.Expand()
-		require.Equal(t, []int{1}, servers)
+		_, servers := locationsOf(t, s, other, r)
+		require.Equal(t, []string{"10.0.0.2:7001"}, servers)
 		for range 6 {
 			time.Sleep(DefaultLease / 2)
 			var hb protocol.HeartbeatReply
@@ -325,5 +347,46 @@ func TestWorkerThatDiesOnEveryAttemptFailsTheJobInBoundedTime(t *testing.T) {
 		// lease later.
 		bound := time.Duration(DefaultMaxFailures+2) * (DefaultLease + DefaultHeartbeatInterval)
 		require.LessOrEqual(t, elapsed, bound)
+	})
+}
+
+// TestMapLocationsComeInPages: a reducer of a job with more map locations
+// and servers than a page holds gathers them all, page by page, each map
+// task on the server of the worker that committed it.
+func TestMapLocationsComeInPages(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const maps, servers = 30_000, serversPerPage + 100
+		dir := t.TempDir()
+		in := filepath.Join(dir, "in.txt")
+		require.NoError(t, os.WriteFile(in, []byte(strings.Repeat("x\n", maps)), 0o644))
+		cfg := DefaultConfig()
+		cfg.Inputs, cfg.NReduce, cfg.Dir, cfg.SplitSize, cfg.NoJournal = []string{in}, 1, dir, 2, true
+		c, err := New(cfg)
+		require.NoError(t, err)
+		t.Cleanup(c.Close)
+		s := &Service{c: c}
+		require.Equal(t, maps, c.table.Maps())
+
+		workers := make([]protocol.Header, servers)
+		for i := range workers {
+			var reply protocol.RegisterReply
+			require.NoError(t, s.Register(&protocol.RegisterArgs{Host: "h", PID: i, Server: fmt.Sprintf("10.1.%d.%d:7000", i/256, i%256)}, &reply))
+			workers[i] = protocol.Header{Worker: reply.Worker, Epoch: reply.Epoch, Session: reply.Session}
+		}
+		want := make([]string, maps)
+		for i := range maps {
+			w := workers[i%servers]
+			m := getTask(t, s, w)
+			require.Equal(t, task.Map, m.Attempt.Task.Kind)
+			want[m.Attempt.Task.Index] = fmt.Sprintf("10.1.%d.%d:7000", i%servers/256, i%servers%256)
+			require.Equal(t, protocol.VerdictCommitted, report(t, s, w, m.Attempt, nil))
+		}
+		red := getTask(t, s, workers[0])
+		require.Equal(t, task.Reduce, red.Attempt.Task.Kind)
+		require.LessOrEqual(t, len(red.MapLocations.Runs), locationPageBytes+binary.MaxVarintLen64*3, "the first page is bounded")
+		require.Len(t, red.MapLocations.Servers, serversPerPage)
+		attempts, got := locationsOf(t, s, workers[0], red)
+		require.Equal(t, want, got)
+		require.Equal(t, slices.Repeat([]int{1}, maps), attempts)
 	})
 }

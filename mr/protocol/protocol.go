@@ -47,6 +47,9 @@ const (
 	MethodReport    = ServiceName + ".Report"
 	// MethodMapOutputs is called by a reduce attempt that lacks map outputs.
 	MethodMapOutputs = ServiceName + ".MapOutputs"
+	// MethodMapLocations is called by a reduce attempt for the pages of
+	// map locations after the first.
+	MethodMapLocations = ServiceName + ".MapLocations"
 )
 
 // WorkerID identifies a registered worker. A coordinator restarted on a
@@ -170,14 +173,12 @@ type GetTaskReply struct {
 	// coordinator, and a split also has a byte range.
 	Input   task.Input
 	NReduce int
-	// MapAttempts, for a reduce task, holds the committed attempt of every
-	// map task, and where its output is: the reducer reads exactly those
-	// outputs. NoOutput marks a skipped map task, Pending one whose output
+	// MapLocations, for a reduce task, is the first page of the committed
+	// attempt of every map task and where its output is: the reducer
+	// reads exactly those outputs, and asks MapLocations for the other
+	// pages. NoOutput marks a skipped map task, Pending one whose output
 	// is being made again (ask MapOutputs).
-	MapAttempts AttemptRuns
-	// Servers lists the addresses that MapAttempts' Server fields index;
-	// Servers[0] is "", the job's shared folder.
-	Servers []string
+	MapLocations LocationPage
 	// Backup is set for a backup attempt of a straggler.
 	Backup bool
 	// TotalOrder is set for a map task of a job in total order: it
@@ -304,7 +305,7 @@ type ReportReply struct {
 	Next *GetTaskReply
 }
 
-// The special values of a map task's attempt in MapAttempts.
+// The special values of a map task's attempt in MapLocations.
 const (
 	// NoOutput marks a map task that was skipped: there is nothing to read.
 	NoOutput = 0

@@ -162,9 +162,12 @@ func (w *Worker) performMap(ctx context.Context, reply *protocol.GetTaskReply, c
 
 // performReduce runs a reduce attempt.
 func (w *Worker) performReduce(ctx context.Context, reply *protocol.GetTaskReply, status *attemptStatus) result {
-	locate, closeLocate := w.locator(reply.Attempt)
-	defer closeLocate()
-	attempts, servers := reply.MapAttempts.Expand()
+	calls := &reduceCalls{w: w, id: reply.Attempt}
+	defer calls.close()
+	attempts, servers, err := calls.locations(ctx, reply.MapLocations)
+	if err != nil {
+		return result{err: err}
+	}
 	at := reduceAttempt{
 		app:         w.cfg.App,
 		dir:         w.cfg.Dir,
@@ -172,8 +175,8 @@ func (w *Worker) performReduce(ctx context.Context, reply *protocol.GetTaskReply
 		id:          reply.Attempt,
 		nReduce:     reply.NReduce,
 		mapAttempts: attempts,
-		servers:     serverNames(servers, reply.Servers),
-		locate:      locate,
+		servers:     servers,
+		locate:      calls.locate,
 		setStatus:   status.set,
 		output:      reply.Output,
 		bucket:      w.bucket,
@@ -260,27 +263,62 @@ func leaseHeld(ctx context.Context, clock *leaseClock) error {
 	return nil
 }
 
-// locator returns the function a reduce attempt calls to report lost map
-// outputs and wait for map outputs, on a connection of its own, and the
-// function that closes that connection.
-func (w *Worker) locator(id task.AttemptID) (locateFunc, func()) {
-	var calls *client
-	locate := func(ctx context.Context, lost []protocol.LostOutput, want []int) (protocol.MapOutputsReply, error) {
-		if calls == nil {
-			calls = w.newClient(w.cfg.RetryWindow, w.cfg.CallTimeout)
-		}
-		args := protocol.MapOutputsArgs{Header: w.header(), Attempt: id, Lost: lost, Want: want}
-		var reply protocol.MapOutputsReply
-		err := calls.callWait(ctx, protocol.MethodMapOutputs, w.pollTimeout, &args, &reply)
-		if err == nil && reply.UnknownWorker {
-			return protocol.MapOutputsReply{Revoked: true}, nil
-		}
-		return reply, err
+// reduceCalls are a reduce attempt's calls to the coordinator, on a
+// connection of its own dialed at the first: the pages of map locations
+// after the first, and the reports of lost map outputs.
+type reduceCalls struct {
+	w     *Worker
+	id    task.AttemptID
+	calls *client
+}
+
+// client returns the attempt's connection, dialing it on first use.
+func (r *reduceCalls) client() *client {
+	if r.calls == nil {
+		r.calls = r.w.newClient(r.w.cfg.RetryWindow, r.w.cfg.CallTimeout)
 	}
-	return locate, func() {
-		if calls != nil {
-			calls.close()
+	return r.calls
+}
+
+// locate reports map outputs the attempt could not read and waits for map
+// outputs; it is the attempt's locateFunc.
+func (r *reduceCalls) locate(ctx context.Context, lost []protocol.LostOutput, want []int) (protocol.MapOutputsReply, error) {
+	args := protocol.MapOutputsArgs{Header: r.w.header(), Attempt: r.id, Lost: lost, Want: want}
+	var reply protocol.MapOutputsReply
+	err := r.client().callWait(ctx, protocol.MethodMapOutputs, r.w.pollTimeout, &args, &reply)
+	if err == nil && reply.UnknownWorker {
+		return protocol.MapOutputsReply{Revoked: true}, nil
+	}
+	return reply, err
+}
+
+// locations returns the committed attempt and the server of every map
+// task, from first, the page of map locations the assignment came with,
+// and the pages after it.
+func (r *reduceCalls) locations(ctx context.Context, first protocol.LocationPage) (attempts []int, servers []string, err error) {
+	fetch := func(from, known int) (protocol.LocationPage, error) {
+		args := protocol.MapLocationsArgs{Header: r.w.header(), Attempt: r.id, From: from, KnownServers: known}
+		var reply protocol.MapLocationsReply
+		if err := r.client().call(ctx, protocol.MethodMapLocations, &args, &reply); err != nil {
+			return protocol.LocationPage{}, err
 		}
+		if reply.UnknownWorker || reply.Revoked {
+			return protocol.LocationPage{}, errRevoked
+		}
+		return reply.Page, nil
+	}
+	locs := protocol.Locations{Attempts: make([]int, 0, first.Maps), Servers: make([]int, 0, first.Maps)}
+	table, err := protocol.GatherLocations(first, fetch, locs.Add)
+	if err != nil {
+		return nil, nil, fmt.Errorf("map locations: %w", err)
+	}
+	return locs.Attempts, serverNames(locs.Servers, table), nil
+}
+
+// close closes the attempt's connection, if it was dialed.
+func (r *reduceCalls) close() {
+	if r.calls != nil {
+		r.calls.close()
 	}
 }
 

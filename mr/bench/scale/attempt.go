@@ -12,53 +12,86 @@ import (
 // so that the map outputs it waits for can run again.
 const errYielded = "yielded: waiting for lost map outputs"
 
-// attempt runs one handed-out attempt: a reduce's map locations are
-// checked first, then the attempt "runs" for the task time while it
-// heartbeats, and reports. It returns the next task if the report's
-// reply brought one.
+// attempt runs one handed-out attempt, heartbeating from its start to
+// its report as a worker does: a reduce's map locations are gathered and
+// checked first, then the attempt "runs" for the task time, and reports.
+// It returns the next task if the report's reply brought one.
 func (w *simWorker) attempt(ctx context.Context, reply *protocol.GetTaskReply) (*protocol.GetTaskReply, error) {
 	a := reply.Attempt
+	beats := w.startHeartbeats(ctx, a)
+	var ready reduceReadiness
 	if a.Task.Kind == task.Reduce {
-		ready, err := w.prepareReduce(reply)
-		switch {
-		case err != nil:
+		var err error
+		if ready, err = w.prepareReduce(reply); err != nil {
+			beats.stop()
 			return nil, err
-		case ready == reduceYield:
-			return w.report(a, protocol.ReportArgs{Yielded: true, Error: errYielded})
-		case ready == reduceLost:
-			return nil, nil
 		}
 	}
-	held, err := w.hold(ctx, a)
-	if err != nil || !held {
+	if ready != reduceLost && ready != reduceYield {
+		timer := time.NewTimer(w.s.cfg.TaskTime)
+		select {
+		case <-ctx.Done():
+		case <-beats.ended:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+	held, err := beats.stop()
+	switch {
+	case err != nil:
 		return nil, err
+	case ctx.Err() != nil:
+		return nil, ctx.Err()
+	case !held || ready == reduceLost:
+		return nil, nil
+	case ready == reduceYield:
+		return w.report(a, protocol.ReportArgs{Yielded: true, Error: errYielded})
 	}
 	return w.report(a, protocol.ReportArgs{})
 }
 
-// hold waits out the task time, heartbeating at the interval, and
-// reports whether the attempt still stands.
-func (w *simWorker) hold(ctx context.Context, a task.AttemptID) (bool, error) {
-	end := time.Now().Add(w.s.cfg.TaskTime)
-	for {
-		left := time.Until(end)
-		if left <= 0 {
-			return true, nil
+// heartbeats renew an attempt's lease in the background.
+type heartbeats struct {
+	// ended is closed when the heartbeats end on their own: the attempt
+	// was revoked, or a call failed.
+	ended chan struct{}
+	quit  chan struct{}
+	// held and err are the outcome, set before ended or done is closed.
+	held bool
+	err  error
+	done chan struct{}
+}
+
+// startHeartbeats heartbeats attempt a at the interval Register gave
+// until stopped.
+func (w *simWorker) startHeartbeats(ctx context.Context, a task.AttemptID) *heartbeats {
+	h := &heartbeats{ended: make(chan struct{}), quit: make(chan struct{}), held: true, done: make(chan struct{})}
+	go func() {
+		defer close(h.done)
+		ticker := time.NewTicker(w.interval)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-h.quit:
+				return
+			case <-ticker.C:
+			}
+			if h.held, h.err = w.heartbeat(a); h.err != nil || !h.held {
+				close(h.ended)
+				return
+			}
 		}
-		timer := time.NewTimer(min(left, w.interval))
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return false, ctx.Err()
-		case <-timer.C:
-		}
-		if left <= w.interval {
-			return true, nil
-		}
-		if held, err := w.heartbeat(a); err != nil || !held {
-			return false, err
-		}
-	}
+	}()
+	return h
+}
+
+// stop ends the heartbeats and reports whether the attempt still stands.
+func (h *heartbeats) stop() (bool, error) {
+	close(h.quit)
+	<-h.done
+	return h.held, h.err
 }
 
 // heartbeat renews attempt a's lease and reports whether it still stands.

@@ -88,7 +88,13 @@ func startCoordinator(cfg Config, dir, addr string, since time.Time) (*coordinat
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(cfg.Coordinator, args...)
+	// The binary is named from where mrbench runs, and runs in dir.
+	bin, err := filepath.Abs(cfg.Coordinator)
+	if err != nil {
+		log.Close()
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, log, log
 	if err := cmd.Start(); err != nil {
 		log.Close()

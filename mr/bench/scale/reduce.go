@@ -1,6 +1,7 @@
 package scale
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,10 @@ import (
 	"6.5840/mr/jobfiles"
 	"6.5840/mr/protocol"
 )
+
+// errAttemptRevoked ends the gathering of a revoked attempt's map
+// locations.
+var errAttemptRevoked = errors.New("attempt revoked")
 
 // reduceReadiness is what a reduce attempt found of its map outputs.
 type reduceReadiness uint8
@@ -22,17 +27,40 @@ const (
 // stagedOutputMode is the mode of a reduce attempt's (empty) output.
 const stagedOutputMode = 0o644
 
-// prepareReduce checks that the reply locates every map task's output,
-// waits (MapOutputs) for those being made again, and leaves the attempt's
-// empty staged output for the coordinator to publish.
+// prepareReduce gathers the reply's map locations page by page, checking
+// that they locate every map task's output, waits (MapOutputs) for those
+// being made again, and leaves the attempt's empty staged output for the
+// coordinator to publish.
 func (w *simWorker) prepareReduce(reply *protocol.GetTaskReply) (reduceReadiness, error) {
 	a := reply.Attempt
-	pending, err := checkLocations(reply.MapAttempts, reply.Servers, w.s.cfg.Maps)
+	var revoked error
+	fetch := func(from, known int) (protocol.LocationPage, error) {
+		var out protocol.MapLocationsReply
+		args := protocol.MapLocationsArgs{Header: w.header(), Attempt: a, From: from, KnownServers: known}
+		if err := w.call(w.calls, protocol.MethodMapLocations, &args, &out, 0); err != nil {
+			return out.Page, err
+		}
+		w.s.tally.pages.Add(1)
+		if out.UnknownWorker || out.Revoked {
+			revoked = w.lost(a, out.UnknownWorker)
+			return out.Page, errAttemptRevoked
+		}
+		return out.Page, nil
+	}
+	var check locationCheck
+	servers, err := protocol.GatherLocations(reply.MapLocations, fetch, check.run)
+	switch {
+	case errors.Is(err, errAttemptRevoked):
+		return reduceLost, revoked
+	case err == nil:
+		err = check.servers(servers)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("worker %d: %v: %w", w.index+1, a, err)
 	}
 	w.s.tally.locations.Add(1)
-	w.s.tally.sawRuns(len(reply.MapAttempts))
+	w.s.tally.sawRuns(check.runs)
+	pending := check.pending
 	for len(pending) > 0 {
 		var out protocol.MapOutputsReply
 		args := protocol.MapOutputsArgs{Header: w.header(), Attempt: a, Want: pending}
@@ -56,32 +84,48 @@ func (w *simWorker) prepareReduce(reply *protocol.GetTaskReply) (reduceReadiness
 	return reduceReady, nil
 }
 
-// checkLocations checks that runs name, in order, every one of maps map
-// tasks, each with a committed attempt on a server of servers, and
-// returns the map tasks whose output is being made again.
-func checkLocations(runs protocol.AttemptRuns, servers []string, maps int) ([]int, error) {
-	var pending []int
-	next := 0
-	for _, r := range runs {
-		if r.Start != next || r.Count < 1 {
-			return nil, fmt.Errorf("map locations: a run starts at map %d with %d maps, want map %d on", r.Start, r.Count, next)
+// locationCheck checks, run by run as protocol.GatherLocations passes
+// them on (whole: a million map tasks' locations are never held), that
+// every map task has a committed attempt on a server, and keeps the map
+// tasks whose output is being made again.
+type locationCheck struct {
+	pending []int
+	runs    int
+	// used holds the server table's entries the runs name.
+	used map[int]bool
+}
+
+// run checks one run.
+func (c *locationCheck) run(r protocol.AttemptRun) error {
+	c.runs++
+	last := r.Start + r.Count - 1
+	switch {
+	case r.Attempt == protocol.Pending:
+		for m := r.Start; m <= last; m++ {
+			c.pending = append(c.pending, m)
 		}
-		next += r.Count
-		switch {
-		case r.Attempt == protocol.Pending:
-			for m := r.Start; m < next; m++ {
-				pending = append(pending, m)
-			}
-		case r.Attempt < 1:
-			return nil, fmt.Errorf("map locations: maps %d..%d have no output (attempt %d)", r.Start, next-1, r.Attempt)
-		case r.Server < 1 || r.Server >= len(servers) || servers[r.Server] == "":
-			return nil, fmt.Errorf("map locations: maps %d..%d name no server (index %d of %d)", r.Start, next-1, r.Server, len(servers))
+	case r.Attempt < 1:
+		return fmt.Errorf("map locations: maps %d..%d have no output (attempt %d)", r.Start, last, r.Attempt)
+	case r.Server < 1:
+		return fmt.Errorf("map locations: maps %d..%d name no server (index %d)", r.Start, last, r.Server)
+	default:
+		if c.used == nil {
+			c.used = map[int]bool{}
+		}
+		c.used[r.Server] = true
+	}
+	return nil
+}
+
+// servers checks that every entry of the server table the runs named is
+// an address.
+func (c *locationCheck) servers(table []string) error {
+	for i := range c.used {
+		if i >= len(table) || table[i] == "" {
+			return fmt.Errorf("map locations: server %d of %d has no address", i, len(table))
 		}
 	}
-	if next != maps {
-		return nil, fmt.Errorf("map locations: %d map tasks named, want %d", next, maps)
-	}
-	return pending, nil
+	return nil
 }
 
 // located returns the map tasks of pending that outputs does not locate.

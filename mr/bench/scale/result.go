@@ -23,7 +23,7 @@ type Result struct {
 	// Relost counts live workers that the coordinator lost and that
 	// registered again.
 	Relost int64
-	// LocationsChecked counts reduce replies whose map locations named
+	// LocationsChecked counts reduce attempts whose map locations named
 	// every map task.
 	LocationsChecked int64
 	// FailedWorkers counts simulated workers that ended with an error
@@ -31,8 +31,10 @@ type Result struct {
 	// ended; FirstError is the first of those errors.
 	FailedWorkers int64
 	FirstError    error
-	// MaxRuns is the most runs of map locations one reduce reply held.
-	MaxRuns int64
+	// MaxRuns is the most runs of map locations one reduce attempt
+	// gathered; LocationPages counts the pages of them asked for after
+	// the first, which comes with the assignment.
+	MaxRuns, LocationPages int64
 	// DroppedTasks is how many tasks the dropped worker held or had
 	// committed, DroppedRerun how many of them were handed out again.
 	DroppedTasks, DroppedRerun int
@@ -73,8 +75,8 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 
 // WriteText writes the run's details and, last, its summary line.
 func (r Result) WriteText(w io.Writer) {
-	fmt.Fprintf(w, "hand-outs %d (re-runs %d), committed %d, superseded by backups %d, workers lost and re-registered %d, reduce replies checked %d (at most %d runs of map locations each)\n",
-		r.HandOuts, r.Reruns, r.Committed, r.Superseded, r.Relost, r.LocationsChecked, r.MaxRuns)
+	fmt.Fprintf(w, "hand-outs %d (re-runs %d), committed %d, superseded by backups %d, workers lost and re-registered %d, reduce attempts' map locations checked %d (at most %d runs each; %d pages asked for after the first)\n",
+		r.HandOuts, r.Reruns, r.Committed, r.Superseded, r.Relost, r.LocationsChecked, r.MaxRuns, r.LocationPages)
 	if r.FailedWorkers > 0 {
 		fmt.Fprintf(w, "workers failed: %d; the first: %v\n", r.FailedWorkers, r.FirstError)
 	}

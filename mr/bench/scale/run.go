@@ -161,7 +161,7 @@ func (s *sim) result(coord *coordinatorProc, before *syscall.Rusage) Result {
 		Elapsed:   coord.exited,
 		Committed: t.committed.Load(), HandOuts: t.handOuts.Load(), Reruns: t.reruns.Load(),
 		Revoked: t.revoked.Load(), Superseded: t.superseded.Load(), Relost: t.relost.Load(),
-		LocationsChecked: t.locations.Load(), MaxRuns: t.maxRuns.Load(),
+		LocationsChecked: t.locations.Load(), MaxRuns: t.maxRuns.Load(), LocationPages: t.pages.Load(),
 		FailedWorkers: t.failed.Load(), FirstError: t.firstError(),
 		SimulatorRSS: after.Maxrss * kib,
 		SimulatorCPU: cpuTime(&after) - cpuTime(before),

@@ -2,6 +2,7 @@ package scale
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,29 +122,38 @@ func TestSourceAddrsAreDistinctLoopback(t *testing.T) {
 }
 
 func TestCheckLocations(t *testing.T) {
-	servers := []string{"", "127.1.0.1:9", "127.1.0.2:9"}
+	servers := []string{"", "127.1.0.1:9", "127.1.0.2:9", ""}
 	for _, tc := range []struct {
 		name    string
-		runs    protocol.AttemptRuns
+		runs    []protocol.AttemptRun
 		pending []int
 		err     string
 	}{
-		{"all located", protocol.AttemptRuns{{Start: 0, Count: 3, Attempt: 1, Server: 1}, {Start: 3, Count: 1, Attempt: 2, Server: 2}}, nil, ""},
-		{"pending", protocol.AttemptRuns{{Start: 0, Count: 2, Attempt: 1, Server: 1}, {Start: 2, Count: 2, Attempt: protocol.Pending}}, []int{2, 3}, ""},
-		{"too few", protocol.AttemptRuns{{Start: 0, Count: 3, Attempt: 1, Server: 1}}, nil, "3 map tasks named, want 4"},
-		{"gap", protocol.AttemptRuns{{Start: 0, Count: 1, Attempt: 1, Server: 1}, {Start: 2, Count: 2, Attempt: 1, Server: 1}}, nil, "want map 1 on"},
-		{"shared folder", protocol.AttemptRuns{{Start: 0, Count: 4, Attempt: 1, Server: 0}}, nil, "name no server"},
-		{"server out of range", protocol.AttemptRuns{{Start: 0, Count: 4, Attempt: 1, Server: 3}}, nil, "name no server"},
-		{"skipped", protocol.AttemptRuns{{Start: 0, Count: 4, Attempt: protocol.NoOutput, Server: 1}}, nil, "have no output"},
+		{"all located", []protocol.AttemptRun{{Count: 3, Attempt: 1, Server: 1}, {Count: 1, Attempt: 2, Server: 2}}, nil, ""},
+		{"pending", []protocol.AttemptRun{{Count: 2, Attempt: 1, Server: 1}, {Count: 2, Attempt: protocol.Pending}}, []int{2, 3}, ""},
+		{"shared folder", []protocol.AttemptRun{{Count: 4, Attempt: 1, Server: 0}}, nil, "name no server"},
+		{"server without an address", []protocol.AttemptRun{{Count: 4, Attempt: 1, Server: 3}}, nil, "has no address"},
+		{"skipped", []protocol.AttemptRun{{Count: 4, Attempt: protocol.NoOutput, Server: 1}}, nil, "have no output"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			pending, err := checkLocations(tc.runs, servers, 4)
+			page := protocol.LocationPage{Maps: 4, Servers: servers, TotalServers: len(servers)}
+			for _, r := range tc.runs {
+				page.Runs = protocol.AppendRun(page.Runs, r.Count, r.Attempt, r.Server)
+			}
+			noFetch := func(int, int) (protocol.LocationPage, error) {
+				return protocol.LocationPage{}, errors.New("the page holds every map task")
+			}
+			var check locationCheck
+			table, err := protocol.GatherLocations(page, noFetch, check.run)
+			if err == nil {
+				err = check.servers(table)
+			}
 			if tc.err != "" {
 				require.ErrorContains(t, err, tc.err)
 				return
 			}
 			require.NoError(t, err)
-			require.Equal(t, tc.pending, pending)
+			require.Equal(t, tc.pending, check.pending)
 		})
 	}
 }

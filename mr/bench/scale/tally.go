@@ -28,8 +28,10 @@ type tally struct {
 	relost atomic.Int64
 	// locations counts reduce replies whose map locations were checked.
 	locations atomic.Int64
-	// maxRuns is the most runs (AttemptRuns) a reduce reply held.
+	// maxRuns is the most runs of map locations a reduce attempt
+	// gathered; pages counts the pages it asked for after the first.
 	maxRuns atomic.Int64
+	pages   atomic.Int64
 	// toldExit counts workers the coordinator told to exit.
 	toldExit atomic.Int64
 	// failed counts workers that ended with an error.
@@ -115,7 +117,7 @@ func (t *tally) watchedRerun() (watched, rerun int) {
 	return len(t.watched), len(t.rerunWatched)
 }
 
-// sawRuns records that a reduce reply held n runs of map locations.
+// sawRuns records that a reduce attempt gathered n runs of map locations.
 func (t *tally) sawRuns(n int) {
 	for {
 		old := t.maxRuns.Load()

@@ -1,0 +1,136 @@
+package protocol
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// pager serves a run-length encoding of attempts and servers (indexes
+// into table) in pages of at most runsPerPage runs and serversPerPage
+// servers, as a coordinator does.
+type pager struct {
+	pages                       []LocationPage
+	table                       []string
+	serversPerPage, maps, calls int
+}
+
+func newPager(attempts, servers []int, table []string, runsPerPage, serversPerPage int) *pager {
+	p := &pager{table: table, serversPerPage: serversPerPage, maps: len(attempts)}
+	runs := 0
+	for m := 0; m < len(attempts); {
+		n := 1
+		for m+n < len(attempts) && attempts[m+n] == attempts[m] && servers[m+n] == servers[m] {
+			n++
+		}
+		if runs%runsPerPage == 0 {
+			p.pages = append(p.pages, LocationPage{From: m})
+		}
+		last := &p.pages[len(p.pages)-1]
+		last.Runs = AppendRun(last.Runs, n, attempts[m], servers[m])
+		runs++
+		m += n
+	}
+	return p
+}
+
+func (p *pager) page(from, known int) (LocationPage, error) {
+	p.calls++
+	out := LocationPage{Maps: p.maps, TotalServers: len(p.table), ServersFrom: known}
+	for _, pg := range p.pages {
+		if pg.From <= from {
+			out.From, out.Runs = pg.From, pg.Runs
+		}
+	}
+	out.Servers = p.table[known:min(known+p.serversPerPage, len(p.table))]
+	return out, nil
+}
+
+func gather(t *testing.T, p *pager) (*Locations, []string, error) {
+	t.Helper()
+	first, _ := p.page(0, 0)
+	var locs Locations
+	table, err := GatherLocations(first, p.page, locs.Add)
+	return &locs, table, err
+}
+
+func TestGatherLocationsPageByPage(t *testing.T) {
+	table := []string{""}
+	for i := range 50 {
+		table = append(table, fmt.Sprintf("10.0.%d.1:7000", i))
+	}
+	const maps = 1000
+	attempts, servers := make([]int, maps), make([]int, maps)
+	for m := range maps {
+		attempts[m], servers[m] = 1, 1+m%50
+		if m >= 900 {
+			servers[m] = 7 // one long run
+		}
+	}
+	attempts[3], attempts[500] = Pending, 2
+	servers[3] = 0
+	p := newPager(attempts, servers, table, 64, 8)
+	locs, got, err := gather(t, p)
+	require.NoError(t, err)
+	require.Equal(t, attempts, locs.Attempts)
+	require.Equal(t, servers, locs.Servers)
+	require.Equal(t, table, got)
+	require.Greater(t, p.calls, 14, "both the runs and the servers came in several pages")
+}
+
+func TestGatherLocationsFromOnePage(t *testing.T) {
+	p := newPager(make([]int, 100_000), make([]int, 100_000), []string{""}, 64, 8)
+	require.Len(t, p.pages[0].Runs, 5, "100,000 equal map tasks are one run of five bytes")
+	locs, table, err := gather(t, p)
+	require.NoError(t, err)
+	require.Len(t, locs.Attempts, 100_000)
+	require.Equal(t, []string{""}, table)
+	require.Equal(t, 1, p.calls, "no page is asked for after the first")
+}
+
+// TestGatherLocationsAcrossVersions: a page made after the map commits
+// changed may start before the map tasks already seen; they are not
+// passed on twice.
+func TestGatherLocationsAcrossVersions(t *testing.T) {
+	old := LocationPage{Maps: 6, TotalServers: 1, Servers: []string{""}, Runs: AppendRun(AppendRun(nil, 2, 1, 0), 1, 1, 0)}
+	newer := LocationPage{Maps: 6, TotalServers: 1, ServersFrom: 1, Runs: AppendRun(AppendRun(nil, 2, 1, 0), 4, 2, 0)}
+	var runs []AttemptRun
+	_, err := GatherLocations(old, func(from, known int) (LocationPage, error) {
+		require.Equal(t, 3, from)
+		require.Equal(t, 1, known)
+		return newer, nil
+	}, func(r AttemptRun) error { runs = append(runs, r); return nil })
+	require.NoError(t, err)
+	require.Equal(t, []AttemptRun{{Start: 0, Count: 2, Attempt: 1}, {Start: 2, Count: 1, Attempt: 1}, {Start: 3, Count: 3, Attempt: 2}}, runs)
+}
+
+func TestGatherLocationsRefusesBadPages(t *testing.T) {
+	one := []string{""}
+	for _, tc := range []struct {
+		name string
+		page LocationPage
+		want string
+	}{
+		{"cut short", LocationPage{Maps: 4, TotalServers: 1, Servers: one, Runs: AppendRun(nil, 4, 1, 0)[:2]}, "cut short"},
+		{"past the last map", LocationPage{Maps: 4, TotalServers: 1, Servers: one, Runs: AppendRun(nil, 5, 1, 0)}, "a run of 5 maps"},
+		{"empty run", LocationPage{Maps: 4, TotalServers: 1, Servers: one, Runs: AppendRun(nil, 0, 1, 0)}, "a run of 0 maps"},
+		{"unknown server", LocationPage{Maps: 4, TotalServers: 1, Servers: one, Runs: AppendRun(nil, 4, 1, 1)}, "server 1 of 1"},
+		{"bad attempt", LocationPage{Maps: 4, TotalServers: 1, Servers: one, Runs: AppendRun(nil, 4, -2, 0)}, "attempt -2"},
+		{"servers out of order", LocationPage{Maps: 4, TotalServers: 2, ServersFrom: 1, Servers: one, Runs: AppendRun(nil, 4, 1, 0)}, "servers from entry 1"},
+		{"nothing new", LocationPage{Maps: 4, TotalServers: 1, Servers: one, Runs: AppendRun(nil, 2, 1, 0)}, "nothing new"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			again := func(from, known int) (LocationPage, error) { return tc.page, nil }
+			var locs Locations
+			_, err := GatherLocations(tc.page, again, locs.Add)
+			require.ErrorIs(t, err, errBadRuns)
+			require.ErrorContains(t, err, tc.want)
+		})
+	}
+	failed := errors.New("revoked")
+	page := LocationPage{Maps: 4, TotalServers: 1, Servers: one, Runs: AppendRun(nil, 2, 1, 0)}
+	_, err := GatherLocations(page, func(int, int) (LocationPage, error) { return LocationPage{}, failed }, func(AttemptRun) error { return nil })
+	require.ErrorIs(t, err, failed, "a failed fetch ends the gathering")
+}
