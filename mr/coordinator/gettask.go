@@ -1,6 +1,8 @@
 package coordinator
 
 import (
+	"context"
+	"log/slog"
 	"time"
 
 	"6.5840/mr/coordinator/table"
@@ -94,7 +96,17 @@ func begun(reply *protocol.GetTaskReply) *task.AttemptID {
 func (c *Coordinator) logOffer(h protocol.Header, reply *protocol.GetTaskReply) {
 	switch reply.Action {
 	case protocol.ActionRun:
-		c.log.Info("attempt started", "worker", h.Worker, "req", h.RequestID, "attempt", reply.Attempt,
+		// Every attempt's start is a debug line (-v): at thousands of
+		// tasks a second, formatting and writing a line each is a fifth
+		// of the coordinator's work. A backup attempt is news.
+		level := slog.LevelDebug
+		if reply.Backup {
+			level = slog.LevelInfo
+		}
+		if !c.log.Enabled(context.Background(), level) {
+			return
+		}
+		c.log.Log(context.Background(), level, "attempt started", "worker", h.Worker, "req", h.RequestID, "attempt", reply.Attempt,
 			"input", reply.Input.String(), "backup", reply.Backup)
 	case protocol.ActionExit:
 		c.log.Debug("told worker to exit", "worker", h.Worker, "req", h.RequestID)

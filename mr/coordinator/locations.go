@@ -2,70 +2,66 @@ package coordinator
 
 import (
 	"fmt"
-	"sort"
 
 	"6.5840/mr/coordinator/table"
 	"6.5840/mr/protocol"
 	"6.5840/mr/task"
 )
 
-// A page of map locations holds at most locationPageBytes of encoded runs
-// (16,000 or more map tasks) and serversPerPage server addresses: every
-// reply stays small however large the job, and so does the buffer that
-// each connection's encoder keeps after its largest reply.
+// The map locations are encoded in parts of locationPartMaps map tasks
+// each, so that a change of one map task's commit (a lost output run
+// again, while a thousand reducers gather pages) encodes one part again,
+// not a million map tasks. A page is as many consecutive parts as fit in
+// locationPageBytes (at least one), and at most serversPerPage server
+// addresses: every reply stays small however large the job, and so does
+// the buffer that each connection's encoder keeps after its largest
+// reply, while a job whose map tasks run in few runs (all in the shared
+// folder) needs one page.
 const (
+	locationPartMaps  = 16 << 10
 	locationPageBytes = 64 << 10
 	serversPerPage    = 1024
 )
 
 // mapLocations is what reducers are told of where the map outputs are:
-// the runs of every map task's committed attempt and server, encoded once
-// per version of the map commits and cut into pages, and the server table
-// their indexes refer to. Its owner's lock guards it; a page handed out
-// stays valid after the lock is released, because a rebuild makes new runs
-// and the table only grows.
+// the runs of every map task's committed attempt and server, encoded in
+// parts, and the server table their indexes refer to. Its owner's lock
+// guards it; a page handed out stays valid after the lock is released,
+// because a part encoded again is a new slice and the table only grows.
 type mapLocations struct {
-	// version is the table's map commits version that runs encode; valid
-	// is false until the first build.
+	// version is the table's map commits version that parts encode.
 	version int
-	valid   bool
-	runs    []byte
-	// pages holds where each page starts in runs, in order.
-	pages []pageStart
+	// parts holds each part's encoded runs; nil for a part to encode.
+	parts [][]byte
 	// servers is the server table; index finds an address's entry.
 	servers []string
 	index   map[string]int
-}
-
-// pageStart is where a page of map locations starts: its first map task,
-// and its offset in the encoded runs.
-type pageStart struct {
-	from, offset int
 }
 
 func newMapLocations() *mapLocations {
 	return &mapLocations{servers: []string{""}, index: map[string]int{"": 0}}
 }
 
-// update encodes t's map commits again if they changed since the last
-// build.
+// update marks the parts whose map commits changed since the last update
+// for encoding again.
 func (l *mapLocations) update(t *table.Table) {
-	v := t.MapCommitsVersion()
-	if l.valid && v == l.version {
-		return
+	if l.parts == nil {
+		l.parts = make([][]byte, (t.Maps()+locationPartMaps-1)/locationPartMaps)
 	}
-	l.runs, l.pages = l.runs[:0:0], l.pages[:0:0]
-	run := protocol.AttemptRun{Count: 0}
-	flush := func() {
-		if run.Count == 0 {
-			return
-		}
-		if len(l.pages) == 0 || len(l.runs)-l.pages[len(l.pages)-1].offset >= locationPageBytes {
-			l.pages = append(l.pages, pageStart{from: run.Start, offset: len(l.runs)})
-		}
-		l.runs = protocol.AppendRun(l.runs, run.Count, run.Attempt, run.Server)
+	for _, m := range t.MapCommitsChangedSince(l.version) {
+		l.parts[m/locationPartMaps] = nil
 	}
-	for m := range t.Maps() {
+	l.version = t.MapCommitsVersion()
+}
+
+// part returns part p's encoded runs, encoding them if needed.
+func (l *mapLocations) part(t *table.Table, p int) []byte {
+	if b := l.parts[p]; b != nil {
+		return b
+	}
+	var b []byte
+	run := protocol.AttemptRun{}
+	for m := p * locationPartMaps; m < min((p+1)*locationPartMaps, t.Maps()); m++ {
 		commit, ok := t.MapCommit(m)
 		out := mapOutput(commit)
 		if !ok {
@@ -76,11 +72,16 @@ func (l *mapLocations) update(t *table.Table) {
 			run.Count++
 			continue
 		}
-		flush()
-		run = protocol.AttemptRun{Start: m, Count: 1, Attempt: out.Attempt, Server: server}
+		if run.Count > 0 {
+			b = protocol.AppendRun(b, run.Count, run.Attempt, run.Server)
+		}
+		run = protocol.AttemptRun{Count: 1, Attempt: out.Attempt, Server: server}
 	}
-	flush()
-	l.version, l.valid = v, true
+	if run.Count > 0 {
+		b = protocol.AppendRun(b, run.Count, run.Attempt, run.Server)
+	}
+	l.parts[p] = b
+	return b
 }
 
 // serverIndex returns addr's entry in the server table, adding it if new.
@@ -94,28 +95,36 @@ func (l *mapLocations) serverIndex(addr string) int {
 	return i
 }
 
-// page returns the page that holds map task from, with the server table
-// from entry known on, of a job of maps map tasks.
-func (l *mapLocations) page(maps, from, known int) protocol.LocationPage {
-	p := protocol.LocationPage{Maps: maps, TotalServers: len(l.servers)}
-	if n := sort.Search(len(l.pages), func(i int) bool { return l.pages[i].from > from }); n > 0 {
-		start, end := l.pages[n-1], len(l.runs)
-		if n < len(l.pages) {
-			end = l.pages[n].offset
+// page returns the page of t's map locations that starts with the part
+// holding map task from, with the server table from entry known on.
+func (l *mapLocations) page(t *table.Table, from, known int) protocol.LocationPage {
+	l.update(t)
+	p := protocol.LocationPage{Maps: t.Maps()}
+	if first := from / locationPartMaps; first < len(l.parts) {
+		p.From = first * locationPartMaps
+		p.Runs = l.part(t, first)
+		for next := first + 1; next < len(l.parts); next++ {
+			b := l.part(t, next)
+			if len(p.Runs)+len(b) > locationPageBytes {
+				break
+			}
+			if next == first+1 {
+				p.Runs = append([]byte(nil), p.Runs...)
+			}
+			p.Runs = append(p.Runs, b...)
 		}
-		p.From, p.Runs = start.from, l.runs[start.offset:end:end]
 	}
+	// The server table as of now: encoding the parts may have added to it.
 	known = min(max(known, 0), len(l.servers))
-	p.ServersFrom = known
-	p.Servers = l.servers[known:min(known+serversPerPage, len(l.servers)):min(known+serversPerPage, len(l.servers))]
+	end := min(known+serversPerPage, len(l.servers))
+	p.ServersFrom, p.Servers, p.TotalServers = known, l.servers[known:end:end], len(l.servers)
 	return p
 }
 
 // firstLocationsLocked returns the first page of map locations, which a
 // reduce assignment carries.
 func (c *Coordinator) firstLocationsLocked() protocol.LocationPage {
-	c.locations.update(c.table)
-	return c.locations.page(c.table.Maps(), 0, 0)
+	return c.locations.page(c.table, 0, 0)
 }
 
 // mapLocations is the MapLocations RPC: the page of map locations a live
@@ -133,7 +142,6 @@ func (c *Coordinator) mapLocations(args *protocol.MapLocationsArgs, reply *proto
 	if args.From < 0 || args.From >= c.table.Maps() {
 		return fmt.Errorf("no map task %d", args.From)
 	}
-	c.locations.update(c.table)
-	reply.Page = c.locations.page(c.table.Maps(), args.From, args.KnownServers)
+	reply.Page = c.locations.page(c.table, args.From, args.KnownServers)
 	return nil
 }

@@ -23,7 +23,23 @@ func (c *Coordinator) loseSilentWorkersLocked(now time.Time) {
 
 // reapLeases revokes expired attempts and loses silent workers as their
 // deadlines pass.
+//
+// A reap scans every running attempt and every worker, so the reaper
+// reaps at its next deadline, not at every change of the table: at
+// thousands of tasks a second, scanning at each would be most of the
+// coordinator's work. That is safe because a change makes no deadline
+// sooner than a lease (or the task timeout) from now, later than the next
+// deadline whenever that is closer: only when there is none, or it is
+// further away, does the reaper wake at changes too, to look again. And
+// it waits at least minReapGap between reaps: at thousands of workers,
+// whose deadlines come microseconds apart, a lease runs out at most that
+// late, against a scan of them all thousands of times a second.
 func (c *Coordinator) reapLeases() {
+	soonest := c.cfg.Lease
+	if c.cfg.TaskTimeout > 0 {
+		soonest = min(soonest, c.cfg.TaskTimeout)
+	}
+	var lastReap time.Time
 	for {
 		select {
 		case <-c.closed:
@@ -35,15 +51,20 @@ func (c *Coordinator) reapLeases() {
 			c.mu.Unlock()
 			return
 		}
-		next, ok := c.reapLocked(time.Now())
+		now := time.Now()
+		next, ok := c.reapLocked(now)
 		changed := c.changed
 		c.unlockAndPersist(record{})
+		lastReap = now
 
 		var timer *time.Timer
 		var timeout <-chan time.Time
 		if ok {
-			timer = time.NewTimer(time.Until(next))
+			timer = time.NewTimer(time.Until(later(next, lastReap.Add(minReapGap))))
 			timeout = timer.C
+		}
+		if ok && !next.After(now.Add(soonest)) {
+			changed = nil
 		}
 		select {
 		case <-changed:
@@ -54,6 +75,17 @@ func (c *Coordinator) reapLeases() {
 			timer.Stop()
 		}
 	}
+}
+
+// minReapGap is the least time between two reaps.
+const minReapGap = 100 * time.Millisecond
+
+// later returns the later of a and b.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // reapLocked revokes the attempts expired at now and loses the workers

@@ -388,5 +388,15 @@ func TestMapLocationsComeInPages(t *testing.T) {
 		attempts, got := locationsOf(t, s, workers[0], red)
 		require.Equal(t, want, got)
 		require.Equal(t, slices.Repeat([]int{1}, maps), attempts)
+
+		// A lost output is pending in the pages asked for after it.
+		lost := task.AttemptID{Task: task.ID{Kind: task.Map, Index: 20_000}, Attempt: 1}
+		c.mu.Lock()
+		require.Equal(t, table.DecisionRerun, c.table.LoseOutput(lost, "test", time.Now()))
+		c.mu.Unlock()
+		attempts, _ = locationsOf(t, s, workers[0], red)
+		wantAttempts := slices.Repeat([]int{1}, maps)
+		wantAttempts[20_000] = protocol.Pending
+		require.Equal(t, wantAttempts, attempts)
 	})
 }

@@ -1,8 +1,10 @@
 package coordinator
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"6.5840/mr/coordinator/table"
@@ -14,7 +16,11 @@ import (
 // attempt means (committing the first success of a live attempt), and
 // the worker hears the verdict, with its next task if it asked for one.
 func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportReply) error {
-	log := c.log.With("worker", args.Worker, "req", args.RequestID, "attempt", args.Attempt)
+	// slog's With formats its attributes at once: most reports log
+	// nothing at the default level, so the logger is made when needed.
+	log := sync.OnceValue(func() *slog.Logger {
+		return c.log.With("worker", args.Worker, "req", args.RequestID, "attempt", args.Attempt)
+	})
 	decision, err := c.judge(args, log)
 	if err != nil {
 		return err
@@ -39,19 +45,21 @@ func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportRe
 	switch decision {
 	case table.DecisionCommitted:
 		reply.Verdict = protocol.VerdictCommitted
-		log.Info("attempt committed", "maps_done", p.MapsDone, "reduces_done", p.ReducesDone)
+		if c.log.Enabled(context.Background(), slog.LevelDebug) {
+			log().Debug("attempt committed", "maps_done", p.MapsDone, "reduces_done", p.ReducesDone)
+		}
 	case table.DecisionFailed:
 		reply.Verdict = protocol.VerdictFailed
-		log.Warn("attempt failed", "err", args.Error)
+		log().Warn("attempt failed", "err", args.Error)
 	case table.DecisionReleased:
 		reply.Verdict = protocol.VerdictReleased
-		log.Info("attempt released", "yielded", args.Yielded, "err", args.Error)
+		log().Info("attempt released", "yielded", args.Yielded, "err", args.Error)
 	case table.DecisionIgnored:
 		reply.Verdict = protocol.VerdictIgnored
-		log.Info("report ignored: attempt is no longer live (revoked, superseded or the job is over)", "err", args.Error)
+		log().Info("report ignored: attempt is no longer live (revoked, superseded or the job is over)", "err", args.Error)
 	default:
 		reply.Verdict = protocol.VerdictRejected
-		log.Warn("report rejected: no such attempt of this worker")
+		log().Warn("report rejected: no such attempt of this worker")
 	}
 	if reply.Next != nil {
 		c.logOffer(args.Header, reply.Next)
@@ -62,7 +70,7 @@ func (c *Coordinator) report(args *protocol.ReportArgs, reply *protocol.ReportRe
 // judge applies a report to the table and returns its decision. A success
 // report that finds another report's commit of the task under way waits
 // for it to end.
-func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (table.Decision, error) {
+func (c *Coordinator) judge(args *protocol.ReportArgs, log func() *slog.Logger) (table.Decision, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for {
@@ -76,11 +84,11 @@ func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (table.
 			if err := c.table.CheckCounters(args.Counters); err != nil {
 				// Counts that cannot be right are not added: the attempt
 				// failed.
-				log.Warn("report rejected: counters refused", "err", err)
+				log().Warn("report rejected: counters refused", "err", err)
 				return c.table.Fail(worker, args.Attempt, fmt.Sprintf("counters refused: %v", err), now), nil
 			}
 			if err := checkSampleKeys(args.Keys); err != nil {
-				log.Warn("report rejected: sampled keys refused", "err", err)
+				log().Warn("report rejected: sampled keys refused", "err", err)
 				return c.table.Fail(worker, args.Attempt, fmt.Sprintf("sampled keys refused: %v", err), now), nil
 			}
 			if decision := c.table.BeginCommit(worker, args.Attempt); decision != table.DecisionBusy {
@@ -88,7 +96,7 @@ func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (table.
 			}
 		case len(args.Lost) > 0 || args.Yielded:
 			if c.table.IsLive(worker, args.Attempt) && args.Attempt.Task.Kind == task.Reduce {
-				c.lostOutputsLocked(args.Lost, log)
+				c.lostOutputsLocked(args.Lost, log())
 			}
 			return c.table.Release(worker, args.Attempt, args.Error, now), nil
 		default:
@@ -104,7 +112,7 @@ func (c *Coordinator) judge(args *protocol.ReportArgs, log *slog.Logger) (table.
 // commit makes the commit that BeginCommit began durable, ends it, and
 // returns table.DecisionCommitted, or table.DecisionFailed if it could not be
 // made.
-func (c *Coordinator) commit(args *protocol.ReportArgs, log *slog.Logger) table.Decision {
+func (c *Coordinator) commit(args *protocol.ReportArgs, log func() *slog.Logger) table.Decision {
 	c.mu.Lock()
 	commit := table.Commit{Attempt: args.Attempt, Counters: args.Counters}
 	if info, ok := c.workers.get(args.Worker); ok && args.Attempt.Task.Kind == task.Map {
@@ -121,7 +129,7 @@ func (c *Coordinator) commit(args *protocol.ReportArgs, log *slog.Logger) table.
 	defer c.mu.Unlock()
 	c.table.EndCommit(commit, err, time.Now())
 	if err != nil {
-		log.Error("commit failed", "err", err)
+		log().Error("commit failed", "err", err)
 		return table.DecisionFailed
 	}
 	c.table.SetAttemptBytes(args.Attempt, args.Counters[protocol.CounterBytesWritten])

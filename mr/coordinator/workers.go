@@ -1,6 +1,7 @@
 package coordinator
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"time"
@@ -89,13 +90,13 @@ type lostWorker struct {
 // alive, and returns them in id order.
 func (r *registry) loseSilent(now time.Time) []lostWorker {
 	var lost []lostWorker
-	for _, id := range slices.Sorted(maps.Keys(r.byID)) {
-		w := r.byID[id]
+	for id, w := range r.byID {
 		if losable(w) && !r.alive(w, now) {
 			w.lost = true
 			lost = append(lost, lostWorker{id, w})
 		}
 	}
+	slices.SortFunc(lost, func(a, b lostWorker) int { return cmp.Compare(a.id, b.id) })
 	return lost
 }
 

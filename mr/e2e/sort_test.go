@@ -52,8 +52,9 @@ func newSortCluster(t *testing.T, files int, coordArgs []string) *sortCluster {
 	require.NoError(t, g.WriteFiles(j.inputs))
 	secret := writeSecret(t)
 	sc := &sortCluster{j: j, lab: l}
+	// -v: the tests follow the attempts' starts in the log.
 	args := append([]string{"-addr", "tcp:" + l.hosts[0].ip + ":0", "-secret-file", secret, "-total-order",
-		"-nreduce", fmt.Sprint(sortReduces)}, coordArgs...)
+		"-nreduce", fmt.Sprint(sortReduces), "-v"}, coordArgs...)
 	sc.coord = l.hosts[0].start(j, "mrcoordinator", "", nil, append(args, j.inputs...)...)
 	addr := j.waitForAddr(sc.coord)
 	for i := 1; i <= sortWorkers; i++ {
@@ -78,7 +79,8 @@ func (sc *sortCluster) validate() {
 }
 
 // startedRE matches the coordinator's log line of an attempt handed to
-// a worker: the worker's id and the attempt.
+// a worker (a debug line, but for backups): the worker's id and the
+// attempt.
 var startedRE = regexp.MustCompile(`msg="attempt started" worker=(\d+) \S+ attempt=(\w+)-\d+\.\d+`)
 
 // started returns, in order, the kind of every attempt the coordinator

@@ -143,7 +143,7 @@ func (t *Table) markDone(e *taskEntry, attempt, worker int, now time.Time) {
 	s.done++
 	switch {
 	case e.id.Kind == task.Map && t.reducing:
-		t.mapCommitsVersion++
+		t.mapCommitChanges = append(t.mapCommitChanges, e.id.Index)
 	case e.id.Kind == task.Map && s.done == len(s.tasks):
 		t.startReducing(now)
 	case e.id.Kind == task.Reduce && s.done == len(s.tasks):

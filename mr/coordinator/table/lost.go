@@ -25,7 +25,7 @@ func (t *Table) LoseOutput(lost task.AttemptID, reason string, now time.Time) De
 	t.takeBack(e)
 	t.mapsRerun++
 	t.changes.Lost = append(t.changes.Lost, lost)
-	t.mapCommitsVersion++
+	t.mapCommitChanges = append(t.mapCommitChanges, e.id.Index)
 	t.recordFailure(e, fmt.Sprintf("output of attempt %d lost: %s", lost.Attempt, reason), false, now)
 	return DecisionRerun
 }

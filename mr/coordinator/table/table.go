@@ -178,10 +178,11 @@ type Table struct {
 	finished bool
 	// failure is why the job failed, or nil.
 	failure error
-	// mapCommitsVersion changes whenever a committed map output is lost or
-	// replaced once reducing, so that cached lists of map commits can tell
-	// they are stale.
-	mapCommitsVersion int
+	// mapCommitChanges lists, in order, the map tasks whose commit was
+	// lost or replaced once reducing: its length is the version of the
+	// map commits, so that cached lists of them can tell they are stale,
+	// and which of their parts.
+	mapCommitChanges []int
 	// changes holds what the table decided since TakeChanges last ran
 	// that must be made durable.
 	changes Changes
@@ -348,7 +349,13 @@ func (t *Table) Maps() int { return len(t.maps.tasks) }
 // MapCommitsVersion returns a version of the map tasks' commits that
 // changes whenever one is lost or replaced once reducing, so that a list
 // of them made from MapCommit can tell it is stale.
-func (t *Table) MapCommitsVersion() int { return t.mapCommitsVersion }
+func (t *Table) MapCommitsVersion() int { return len(t.mapCommitChanges) }
+
+// MapCommitsChangedSince returns the map tasks whose commit changed since
+// version, in order (with repeats); the caller must not change it.
+func (t *Table) MapCommitsChangedSince(version int) []int {
+	return t.mapCommitChanges[min(max(version, 0), len(t.mapCommitChanges)):]
+}
 
 // Committed calls fn with the committed attempt of every done task (not
 // skipped ones).
