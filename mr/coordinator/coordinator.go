@@ -90,13 +90,17 @@ type Coordinator struct {
 	// must run the same.
 	app      string
 	appKnown bool
+	// timing is what workers registering now are told (timing.go).
+	timing timing
 	// locations is where the map outputs are, as reducers are told.
 	locations *mapLocations
 	// started is when the coordinator started; ended when the job ended.
 	started, ended time.Time
 	// changed is closed and replaced whenever the table changes, waking
-	// long-polling calls and the lease reaper.
+	// the calls that wait for map outputs or a commit, and the lease
+	// reaper; pollers are the GetTask calls waiting for a task.
 	changed chan struct{}
+	pollers pollers
 	// over is closed once, when the table says the job is over.
 	over chan struct{}
 	// closed is closed by Close to stop the lease reaper.
@@ -173,6 +177,7 @@ func newLocked(cfg Config, inputs []task.Input, ids []journal.InputID, output *s
 		rpc:       rpc.NewServer(),
 		replies:   newPendingReplies(),
 		locations: newMapLocations(),
+		timing:    timing{interval: cfg.HeartbeatInterval, lease: cfg.Lease, poll: cfg.PollTimeout},
 		lock:      lock,
 		committer: committer{dir: cfg.Dir, log: cfg.Logger, inputs: inputs, output: output},
 	}
@@ -347,12 +352,15 @@ func (c *Coordinator) Skipped() []string {
 	return c.table.Skipped()
 }
 
-// notifyLocked wakes everyone waiting for a change, and closes over when
+// notifyLocked wakes everyone waiting for a change but the pollers, of
+// whom it wakes one, and all once the job is over; it closes over when
 // the job has just ended.
 func (c *Coordinator) notifyLocked() {
 	close(c.changed)
 	c.changed = make(chan struct{})
+	c.pollers.wakeOne()
 	if c.table.Over() {
+		c.pollers.wakeAll()
 		select {
 		case <-c.over:
 		default:

@@ -12,10 +12,14 @@ import (
 
 // getTask is the GetTask RPC: it long-polls, at most PollTimeout, until
 // the worker has an attempt to run or is told to exit, and otherwise tells
-// it to wait.
+// it to wait. It waits among the pollers, woken one at a time.
 func (c *Coordinator) getTask(args *protocol.GetTaskArgs, reply *protocol.GetTaskReply) error {
-	poll := time.NewTimer(c.cfg.PollTimeout)
-	defer poll.Stop()
+	var poll *time.Timer
+	defer func() {
+		if poll != nil {
+			poll.Stop()
+		}
+	}()
 	for {
 		c.mu.Lock()
 		info, err := c.checkCallerLocked(args.Header)
@@ -23,19 +27,31 @@ func (c *Coordinator) getTask(args *protocol.GetTaskArgs, reply *protocol.GetTas
 			c.mu.Unlock()
 			return err
 		}
+		if poll == nil {
+			poll = time.NewTimer(pollTimeout(info, c.cfg.PollTimeout))
+		}
+		// An offer wakes the next poller (notifyLocked): there may be
+		// more to hand out.
 		if c.offerLocked(args.Worker, info, args.HaveSplits, reply) {
 			c.unlockAndPersist(record{begun: begun(reply)})
 			c.logOffer(args.Header, reply)
 			return nil
 		}
-		changed := c.changed
+		w := c.pollers.add()
 		c.mu.Unlock()
 		select {
-		case <-changed:
+		case <-w.wake:
+			continue
 		case <-poll.C:
-			reply.Action = protocol.ActionWait
-			return nil
 		}
+		c.mu.Lock()
+		if !c.pollers.remove(w) {
+			// Woken as the poll timed out: the wake goes to another.
+			c.pollers.wakeOne()
+		}
+		c.mu.Unlock()
+		reply.Action = protocol.ActionWait
+		return nil
 	}
 }
 

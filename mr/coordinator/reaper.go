@@ -12,7 +12,7 @@ func (c *Coordinator) loseSilentWorkersLocked(now time.Time) {
 	rerun := 0
 	for _, w := range c.workers.loseSilent(now) {
 		c.log.Warn("worker lost; the map outputs it served run again", "worker", w.id, "host", w.host, "server", w.server)
-		reason := fmt.Sprintf("worker %d on %s (serving %s) lost: no call for %v", w.id, w.host, w.server, c.cfg.Lease)
+		reason := fmt.Sprintf("worker %d on %s (serving %s) lost: no call for %v", w.id, w.host, w.server, c.workers.lease)
 		rerun += len(c.table.LoseServer(w.server, reason, now))
 	}
 	if rerun > 0 {

@@ -40,6 +40,9 @@ func (c *Coordinator) register(args *protocol.RegisterArgs, reply *protocol.Regi
 	rand.Read(session)
 	reply.Session = hex.EncodeToString(session)
 	id := c.workers.add(workerInfo{host: args.Host, pid: args.PID, server: args.Server, session: reply.Session}, time.Now())
+	c.growTimingLocked()
+	timing := c.timing
+	c.workers.byID[id].poll = timing.poll
 	r := record{worker: id}
 	if firstApp {
 		r.app = args.App
@@ -49,9 +52,9 @@ func (c *Coordinator) register(args *protocol.RegisterArgs, reply *protocol.Regi
 	reply.Epoch = c.epoch
 	reply.Job = c.jobID
 	reply.NReduce = c.cfg.NReduce
-	reply.HeartbeatInterval = c.cfg.HeartbeatInterval
-	reply.Lease = c.cfg.Lease
-	reply.PollTimeout = c.cfg.PollTimeout
+	reply.HeartbeatInterval = timing.interval
+	reply.Lease = timing.lease
+	reply.PollTimeout = timing.poll
 	c.log.Info("worker registered", "worker", id, "host", args.Host, "pid", args.PID, "server", args.Server)
 }
 

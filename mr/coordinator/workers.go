@@ -20,6 +20,8 @@ type workerInfo struct {
 	// it in the shared folder.
 	server   string
 	lastSeen time.Time
+	// poll is the longest this worker was told a poll may wait.
+	poll     time.Duration
 	toldExit bool
 	// lost is set once a worker with a server was found not alive: its
 	// map output is lost, and it must register again.
@@ -60,6 +62,9 @@ func (r *registry) add(w workerInfo, now time.Time) protocol.WorkerID {
 	r.byID[r.last] = &w
 	return r.last
 }
+
+// count returns how many workers registered with this start.
+func (r *registry) count() int { return len(r.byID) }
 
 // get returns worker id, or false if it never registered here.
 func (r *registry) get(id protocol.WorkerID) (*workerInfo, bool) {

@@ -1,8 +1,10 @@
 package status
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"time"
 )
@@ -301,11 +303,63 @@ func fromSeconds(sec float64) time.Duration {
 // encodeIndented is the snapshot as indented JSON ending in a newline, the
 // form served at /status.json and written to reports.
 func encodeIndented(s Snapshot) ([]byte, error) {
-	b, err := json.MarshalIndent(s, "", jsonIndent)
-	if err != nil {
-		return nil, fmt.Errorf("encode snapshot: %w", err)
+	var b bytes.Buffer
+	if err := writeIndented(&b, s); err != nil {
+		return nil, err
 	}
-	return append(b, '\n'), nil
+	return b.Bytes(), nil
+}
+
+// writeIndented writes what encodeIndented returns, encoding one worker,
+// task or attempt at a time: the report of a job of a million tasks is
+// hundreds of megabytes of JSON, which json.MarshalIndent would hold
+// three times over (Snapshot's encoding, a copy, the indented copy).
+func writeIndented(w io.Writer, s Snapshot) error {
+	const field = "\n" + jsonIndent
+	const element = field + jsonIndent
+	var err error
+	put := func(parts ...string) {
+		for _, p := range parts {
+			if err == nil {
+				_, err = io.WriteString(w, p)
+			}
+		}
+	}
+	value := func(v any, prefix string) string {
+		if err != nil {
+			return ""
+		}
+		var b []byte
+		if b, err = json.MarshalIndent(v, prefix, jsonIndent); err != nil {
+			err = fmt.Errorf("encode snapshot: %w", err)
+		}
+		return string(b)
+	}
+	list := func(name string, n int, item func(int) any) {
+		put(field, `"`, name, `": [`)
+		for i := range n {
+			if i > 0 {
+				put(",")
+			}
+			put(element, value(item(i), jsonIndent+jsonIndent))
+		}
+		if n > 0 {
+			put(field)
+		}
+		put("],")
+	}
+	counters := s.Counters
+	if counters == nil {
+		counters = map[string]int64{}
+	}
+	put("{", field, `"job": `, value(s.Job, jsonIndent), ",")
+	put(field, `"maps": `, value(s.Maps, jsonIndent), ",")
+	put(field, `"reduces": `, value(s.Reduces, jsonIndent), ",")
+	list("workers", len(s.Workers), func(i int) any { return s.Workers[i] })
+	list("tasks", len(s.Tasks), func(i int) any { return s.Tasks[i] })
+	list("attempts", len(s.Attempts), func(i int) any { return s.Attempts[i] })
+	put(field, `"counters": `, value(counters, jsonIndent), "\n}\n")
+	return err
 }
 
 // jsonIndent is the indentation of encoded snapshots.

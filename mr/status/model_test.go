@@ -102,3 +102,15 @@ func keys(m map[string]any) []string {
 	}
 	return out
 }
+
+// TestWriteIndentedIsMarshalIndent: the report's JSON, written one element
+// at a time, is byte for byte what json.MarshalIndent makes of the whole.
+func TestWriteIndentedIsMarshalIndent(t *testing.T) {
+	for name, s := range map[string]Snapshot{"fixture": fixture(), "empty": {}, "progress": fixture().ProgressView()} {
+		want, err := json.MarshalIndent(s, "", jsonIndent)
+		require.NoError(t, err)
+		got, err := encodeIndented(s)
+		require.NoError(t, err)
+		require.Equal(t, string(want)+"\n", string(got), name)
+	}
+}

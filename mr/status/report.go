@@ -1,9 +1,11 @@
 package status
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -29,19 +31,24 @@ func WriteReport(dir, base string, s Snapshot) (jsonPath, htmlPath string, err e
 	if base == "" || base != filepath.Base(base) {
 		return "", "", fmt.Errorf("write report: base %q is not a plain file name", base)
 	}
-	data, page, err := EncodeReport(s)
-	if err != nil {
-		return "", "", err
-	}
-	jsonPath, err = writeAtomic(dir, base+JSONExt, data)
+	jsonPath, err = writeAtomic(dir, base+JSONExt, func(w io.Writer) error { return writeIndented(w, s) })
 	if err != nil {
 		return "", "", fmt.Errorf("write report: %w", err)
 	}
-	htmlPath, err = writeAtomic(dir, base+HTMLExt, page)
+	htmlPath, err = writeAtomic(dir, base+HTMLExt, func(w io.Writer) error { return RenderPage(w, s, reportTime(s), 0) })
 	if err != nil {
 		return "", "", fmt.Errorf("write report: %w", err)
 	}
 	return jsonPath, htmlPath, nil
+}
+
+// reportTime is the moment a report of s describes: the job's end, or now
+// while it runs.
+func reportTime(s Snapshot) time.Time {
+	if s.Job.Ended.IsZero() {
+		return time.Now()
+	}
+	return s.Job.Ended
 }
 
 // EncodeReport returns the job report of s as WriteReport writes it: the
@@ -51,27 +58,27 @@ func EncodeReport(s Snapshot) (jsonData, html []byte, err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("write report: %w", err)
 	}
-	now := s.Job.Ended
-	if now.IsZero() {
-		now = time.Now()
-	}
 	var page bytes.Buffer
-	if err := RenderPage(&page, s, now, 0); err != nil {
+	if err := RenderPage(&page, s, reportTime(s), 0); err != nil {
 		return nil, nil, fmt.Errorf("write report: %w", err)
 	}
 	return data, page.Bytes(), nil
 }
 
-// writeAtomic writes data to dir/name via a temporary file in dir that is
-// renamed into place, and returns the path written. On error nothing is
-// left behind.
-func writeAtomic(dir, name string, data []byte) (string, error) {
+// writeAtomic writes what write writes to dir/name, through a buffer,
+// via a temporary file in dir that is renamed into place, and returns the
+// path written. On error nothing is left behind.
+func writeAtomic(dir, name string, write func(io.Writer) error) (string, error) {
 	path := filepath.Join(dir, name)
 	tmp, err := os.CreateTemp(dir, tempPrefix+name+"-*")
 	if err != nil {
 		return "", fmt.Errorf("create temp file for %s: %w", path, err)
 	}
-	_, err = tmp.Write(data)
+	buf := bufio.NewWriter(tmp)
+	err = write(buf)
+	if err == nil {
+		err = buf.Flush()
+	}
 	if err == nil {
 		err = tmp.Chmod(reportPerm)
 	}

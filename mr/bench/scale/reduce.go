@@ -91,8 +91,9 @@ func (w *simWorker) prepareReduce(reply *protocol.GetTaskReply) (reduceReadiness
 type locationCheck struct {
 	pending []int
 	runs    int
-	// used holds the server table's entries the runs name.
-	used map[int]bool
+	// used marks the server table's entries the runs name (a slice, not a
+	// map: this is called a million times per reduce attempt).
+	used []bool
 }
 
 // run checks one run.
@@ -109,8 +110,8 @@ func (c *locationCheck) run(r protocol.AttemptRun) error {
 	case r.Server < 1:
 		return fmt.Errorf("map locations: maps %d..%d name no server (index %d)", r.Start, last, r.Server)
 	default:
-		if c.used == nil {
-			c.used = map[int]bool{}
+		if r.Server >= len(c.used) {
+			c.used = append(c.used, make([]bool, r.Server+1-len(c.used))...)
 		}
 		c.used[r.Server] = true
 	}
@@ -120,8 +121,8 @@ func (c *locationCheck) run(r protocol.AttemptRun) error {
 // servers checks that every entry of the server table the runs named is
 // an address.
 func (c *locationCheck) servers(table []string) error {
-	for i := range c.used {
-		if i >= len(table) || table[i] == "" {
+	for i, used := range c.used {
+		if used && (i >= len(table) || table[i] == "") {
 			return fmt.Errorf("map locations: server %d of %d has no address", i, len(table))
 		}
 	}

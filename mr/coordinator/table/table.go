@@ -302,6 +302,9 @@ func (t *Table) IsLive(worker int, id task.AttemptID) bool {
 	return a != nil && !t.Over()
 }
 
+// SetLease sets the length of the leases begun or renewed from now on.
+func (t *Table) SetLease(d time.Duration) { t.policy.Lease = d }
+
 // Heartbeat renews a live attempt's lease. It returns false if the attempt
 // is not live (revoked, superseded or unknown): its worker should abandon it.
 func (t *Table) Heartbeat(worker int, id task.AttemptID, now time.Time) bool {
