@@ -35,17 +35,8 @@ func (c *Coordinator) loseSilentWorkersLocked(now time.Time) {
 // whose deadlines come microseconds apart, a lease runs out at most that
 // late, against a scan of them all thousands of times a second.
 func (c *Coordinator) reapLeases() {
-	soonest := c.cfg.Lease
-	if c.cfg.TaskTimeout > 0 {
-		soonest = min(soonest, c.cfg.TaskTimeout)
-	}
 	var lastReap time.Time
 	for {
-		select {
-		case <-c.closed:
-			return
-		default:
-		}
 		c.mu.Lock()
 		if c.table.Over() {
 			c.mu.Unlock()
@@ -54,17 +45,23 @@ func (c *Coordinator) reapLeases() {
 		now := time.Now()
 		next, ok := c.reapLocked(now)
 		changed := c.changed
+		// Leases only grow (timing.go): a change makes no deadline sooner
+		// than the current lease from now.
+		soonest := c.timing.lease
+		if c.cfg.TaskTimeout > 0 {
+			soonest = min(soonest, c.cfg.TaskTimeout)
+		}
 		c.unlockAndPersist(record{})
 		lastReap = now
 
 		var timer *time.Timer
 		var timeout <-chan time.Time
 		if ok {
-			timer = time.NewTimer(time.Until(later(next, lastReap.Add(minReapGap))))
+			timer = time.NewTimer(time.Until(next))
 			timeout = timer.C
-		}
-		if ok && !next.After(now.Add(soonest)) {
-			changed = nil
+			if !next.After(now.Add(soonest)) {
+				changed = nil
+			}
 		}
 		select {
 		case <-changed:
@@ -74,19 +71,23 @@ func (c *Coordinator) reapLeases() {
 		if timer != nil {
 			timer.Stop()
 		}
+		select {
+		case <-c.closed:
+			return
+		default:
+		}
+		gap := time.NewTimer(time.Until(lastReap.Add(minReapGap)))
+		select {
+		case <-gap.C:
+		case <-c.closed:
+			gap.Stop()
+			return
+		}
 	}
 }
 
 // minReapGap is the least time between two reaps.
 const minReapGap = 100 * time.Millisecond
-
-// later returns the later of a and b.
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
 
 // reapLocked revokes the attempts expired at now and loses the workers
 // silent since a lease, and returns when it next has work, if ever.
