@@ -73,17 +73,40 @@ var legendOrder = []string{
 	OutcomeIgnored, OutcomeSuperseded, OutcomeReleased, OutcomeLost,
 }
 
-// Timeline draws every attempt of s as an inline SVG document: one row per
+// A timeline draws at most maxTimelineRows workers (those with the lowest
+// ids) and maxTimelineBars of their attempts: every failed, revoked or lost
+// one, and an even sample of the rest. A job of ten thousand workers and a
+// million attempts would otherwise draw a page hundreds of megabytes long,
+// and 200,000 pixels tall, on every refresh of the status page.
+const (
+	maxTimelineRows = 200
+	maxTimelineBars = 20_000
+)
+
+// Timeline draws the attempts of s as an inline SVG document: one row per
 // worker, one bar per attempt from its start to its end (or to now while it
 // runs), coloured by outcome, with backup attempts outlined in dashes.
 // Each bar has a tooltip; a legend sits above and a time axis, in seconds
 // since the job started, below. The width is fixed and the height grows
-// with the number of workers. All text is XML-escaped.
+// with the number of workers, up to maxTimelineRows; past that, or past
+// maxTimelineBars attempts, a line under the legend says what is shown.
+// All text is XML-escaped.
 func Timeline(s Snapshot, now time.Time) string {
 	rows := timelineRows(s)
+	allRows := len(rows)
+	rows = rows[:min(len(rows), maxTimelineRows)]
+	rowOf := make(map[int]int, len(rows))
+	for i, id := range rows {
+		rowOf[id] = i
+	}
+	bars := timelineBars(s.Attempts, rowOf)
 	origin, span := timelineSpan(s, now)
 	plotHeight := max(len(rows), 1) * rowHeight
 	height := legendHeight + plotHeight + axisHeight
+	capped := len(bars) < len(s.Attempts) || len(rows) < allRows
+	if capped {
+		height += noteHeight
+	}
 	p := plot{origin: origin, span: span}
 
 	var b strings.Builder
@@ -96,15 +119,42 @@ func Timeline(s Snapshot, now time.Time) string {
 		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" dominant-baseline="middle" fill="%s">no attempts yet</text>`+"\n",
 			plotLeft+plotWidth/2, legendHeight+plotHeight/2, colourAxis)
 	}
-	rowOf := make(map[int]int, len(rows))
-	for i, id := range rows {
-		rowOf[id] = i
-	}
-	for _, a := range s.Attempts {
+	for _, a := range bars {
 		writeBar(&b, p, rowOf[a.Worker], a, now)
+	}
+	if capped {
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" fill="%s">showing %d of %d attempts, on %d of %d workers</text>`+"\n",
+			plotLeft, height-noteHeight/2, colourAxis, len(bars), len(s.Attempts), len(rows), allRows)
 	}
 	b.WriteString("</svg>\n")
 	return b.String()
+}
+
+// noteHeight is the strip under the axis that says what a capped
+// timeline shows.
+const noteHeight = 18
+
+// timelineBars returns the attempts to draw: those on the rows of rowOf,
+// all of them up to maxTimelineBars, else every failed, revoked or lost
+// one and an even sample of the rest.
+func timelineBars(attempts []Attempt, rowOf map[int]int) []Attempt {
+	var onRows []Attempt
+	for _, a := range attempts {
+		if _, ok := rowOf[a.Worker]; ok {
+			onRows = append(onRows, a)
+		}
+	}
+	if len(onRows) <= maxTimelineBars {
+		return onRows
+	}
+	every := (len(onRows) + maxTimelineBars - 1) / maxTimelineBars
+	var bars []Attempt
+	for i, a := range onRows {
+		if i%every == 0 || isFailure(a.Outcome) {
+			bars = append(bars, a)
+		}
+	}
+	return bars
 }
 
 // The plot area, right of the labels and between legend and axis.

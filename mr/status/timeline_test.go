@@ -266,3 +266,46 @@ func BenchmarkTimeline(b *testing.B) {
 		_ = Timeline(s, now)
 	}
 }
+
+// TestTimelineOfManyWorkersIsCapped: past maxTimelineRows workers the
+// timeline draws the first workers' attempts only, and says so.
+func TestTimelineOfManyWorkersIsCapped(t *testing.T) {
+	const workers = maxTimelineRows + 100
+	s := Snapshot{Job: Job{Started: t0}}
+	for w := 1; w <= workers; w++ {
+		s.Workers = append(s.Workers, Worker{ID: w})
+		s.Attempts = append(s.Attempts, Attempt{ID: fmt.Sprintf("map-%d.1", w), Worker: w, Start: t0, End: at(1), Outcome: OutcomeCommitted})
+	}
+	doc := parseSVG(t, Timeline(s, at(1)))
+	require.Len(t, doc.bars, maxTimelineRows)
+	require.Contains(t, doc.bars, fmt.Sprintf("map-%d.1", maxTimelineRows))
+	require.NotContains(t, doc.bars, fmt.Sprintf("map-%d.1", maxTimelineRows+1), "workers past the cap have no row")
+	require.Contains(t, doc.texts, fmt.Sprintf("showing %d of %d attempts, on %d of %d workers", maxTimelineRows, workers, maxTimelineRows, workers))
+	require.Equal(t, float64(legendHeight+maxTimelineRows*rowHeight+axisHeight+noteHeight), doc.height)
+}
+
+// TestTimelineBarsOfAHugeJob: past maxTimelineBars attempts the timeline
+// draws every failure and an even sample of the rest.
+func TestTimelineBarsOfAHugeJob(t *testing.T) {
+	const attempts = 3 * maxTimelineBars
+	var all []Attempt
+	for i := range attempts {
+		outcome := OutcomeCommitted
+		if i%1000 == 1 {
+			outcome = OutcomeRevoked
+		}
+		all = append(all, Attempt{Attempt: i, Worker: 1 + i%2, Outcome: outcome})
+	}
+	bars := timelineBars(all, map[int]int{1: 0, 2: 1})
+	require.LessOrEqual(t, len(bars), maxTimelineBars+attempts/1000)
+	require.GreaterOrEqual(t, len(bars), maxTimelineBars)
+	revoked := 0
+	for _, a := range bars {
+		if a.Outcome == OutcomeRevoked {
+			revoked++
+		}
+	}
+	require.Equal(t, attempts/1000, revoked, "every failure is drawn")
+	require.Len(t, timelineBars(all[:maxTimelineBars], map[int]int{1: 0, 2: 1}), maxTimelineBars, "up to the cap, all are drawn")
+	require.Len(t, timelineBars(all[:10], map[int]int{1: 0}), 5, "only those on a drawn row")
+}
