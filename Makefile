@@ -13,7 +13,7 @@ ifeq ($(RACE),1)
 BUILDFLAGS := -race
 endif
 
-.PHONY: all build binaries plugins run test vet unit e2e soak bench bench-sort clean s3server
+.PHONY: all build binaries plugins run test vet unit e2e soak bench bench-sort bench-scale clean s3server
 
 all: build
 
@@ -89,8 +89,13 @@ soak: build
 # Then the sort benchmark (make bench-sort): 1 GiB of gensort records,
 # uniform and Zipf keys, GNU sort against coordinator + 2 workers with
 # -total-order; the 4 GiB run: make bench-sort SORT_FLAGS='-size 4GiB'.
+# Last the coordinator at scale (make bench-scale): the real mrcoordinator
+# against 100, 1,000 and 10,000 simulated workers over authenticated TCP,
+# M=1,000,000 map tasks and R=1,000 reduce tasks that do no work (one
+# connection per worker at 10,000, for the descriptor limit).
 BENCH_FLAGS ?=
 SORT_FLAGS ?=
+SCALE_FLAGS ?= -maps 1000000 -nreduce 1000
 bench: build s3server
 	$(BIN)/mrbench run -bin $(BIN) $(BENCH_FLAGS)
 	$(BIN)/mrbench run -bin $(BIN) -kind text -skip sequential,tiny $(BENCH_FLAGS)
@@ -98,9 +103,15 @@ bench: build s3server
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./mr/coordinator
 	$(GO) test -run '^$$' -bench . ./mr/ifile ./mr/merge ./mr/worker ./mr/bench/baseline ./mr/atomicfile ./mr/streaming ./mr/s3
 	$(GO) test -run '^$$' -bench BucketWordCount -benchtime 3x ./mr/e2e
+	$(MAKE) bench-scale
 
 bench-sort: build
 	$(BIN)/mrbench sort -bin $(BIN) $(SORT_FLAGS)
+
+bench-scale: build
+	$(BIN)/mrbench scale -coordinator $(BIN)/mrcoordinator -workers 100 $(SCALE_FLAGS)
+	$(BIN)/mrbench scale -coordinator $(BIN)/mrcoordinator -workers 1000 $(SCALE_FLAGS)
+	$(BIN)/mrbench scale -coordinator $(BIN)/mrcoordinator -workers 10000 -conns 1 $(SCALE_FLAGS)
 
 clean:
 	rm -rf $(BIN) $(RUN_DIR)
