@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -356,16 +355,7 @@ func TestWorkerThatDiesOnEveryAttemptFailsTheJobInBoundedTime(t *testing.T) {
 func TestMapLocationsComeInPages(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const maps, servers = 30_000, serversPerPage + 100
-		dir := t.TempDir()
-		in := filepath.Join(dir, "in.txt")
-		require.NoError(t, os.WriteFile(in, []byte(strings.Repeat("x\n", maps)), 0o644))
-		cfg := DefaultConfig()
-		cfg.Inputs, cfg.NReduce, cfg.Dir, cfg.SplitSize, cfg.NoJournal = []string{in}, 1, dir, 2, true
-		c, err := New(cfg)
-		require.NoError(t, err)
-		t.Cleanup(c.Close)
-		s := &Service{c: c}
-		require.Equal(t, maps, c.table.Maps())
+		s, c := newSplitService(t, maps, 1)
 
 		workers := make([]protocol.Header, servers)
 		for i := range workers {
