@@ -7,7 +7,10 @@
 // coordinator has a task for it, tells it to wait, or tells it to exit.
 // While a task runs the worker calls Heartbeat, whose reply says whether
 // the attempt has been revoked; at the end it calls Report with how the
-// attempt ended, and hears the coordinator's verdict. A reduce attempt
+// attempt ended, and hears the coordinator's verdict. A reduce attempt's
+// assignment carries the first page of the map locations (which attempt
+// of every map task committed, and where its output is served); the
+// attempt calls MapLocations for the pages after it. A reduce attempt
 // that cannot read a committed map output calls MapOutputs: it reports
 // the output lost, and long-polls for where the re-run map's output is.
 // Verdicts and the like travel in reply fields, not errors, because
