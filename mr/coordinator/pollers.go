@@ -9,8 +9,10 @@ import "container/list"
 // the next, so that a change that frees many tasks (the reduce phase
 // starting, a lost worker's maps) reaches as many pollers, one after
 // another; one that finds none waits again, and every poller looks again
-// when its poll times out. The end of the job wakes them all. The
-// Coordinator's lock guards it.
+// when its poll times out. Idle tasks go to any worker, so the chain
+// misses none; a backup attempt, which is never its original's worker's,
+// may wait for the next change or poll. The end of the job wakes them
+// all. The Coordinator's lock guards it.
 type pollers struct {
 	waiting list.List // of *poller
 }
