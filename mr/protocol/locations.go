@@ -78,14 +78,14 @@ var errBadRuns = errors.New("malformed map locations")
 // the table; it stops at the first error, its own or yield's.
 func (p *LocationPage) EachRun(yield func(AttemptRun) error) error {
 	b, start := p.Runs, p.From
-	for len(b) > 0 {
-		count, n1 := binary.Uvarint(b)
-		attempt, n2 := varintAt(b, n1)
-		server, n3 := uvarintAt(b, n1+n2)
-		if n1 <= 0 || n2 <= 0 || n3 <= 0 {
+	for i := 0; i < len(b); {
+		count, i1 := uvarintAt(b, i)
+		attempt, i2 := varintAt(b, i1)
+		server, i3 := uvarintAt(b, i2)
+		if i1 < 0 || i2 < 0 || i3 < 0 {
 			return fmt.Errorf("%w: a run at map %d is cut short", errBadRuns, start)
 		}
-		b = b[n1+n2+n3:]
+		i = i3
 		switch {
 		case count < 1 || count > uint64(p.Maps-start):
 			return fmt.Errorf("%w: a run of %d maps at map %d, of %d", errBadRuns, count, start, p.Maps)
@@ -106,22 +106,28 @@ func (p *LocationPage) EachRun(yield func(AttemptRun) error) error {
 // maxAttempt bounds the attempt numbers a page may hold.
 const maxAttempt = 1 << 30
 
-// varintAt decodes the varint at b[i:], as binary.Varint does; n <= 0
-// past the end.
-func varintAt(b []byte, i int) (int64, int) {
-	if i <= 0 || i > len(b) {
-		return 0, 0
+// uvarintAt decodes the uvarint at b[i:] and returns it with the index
+// after it, or a negative index if there is none (i negative, past the
+// end, or cut short). A one-byte value, the usual case, takes no call: a
+// reducer of a million map tasks decodes three million of them.
+func uvarintAt(b []byte, i int) (uint64, int) {
+	if i < 0 || i >= len(b) {
+		return 0, -1
 	}
-	return binary.Varint(b[i:])
+	if c := b[i]; c < 0x80 {
+		return uint64(c), i + 1
+	}
+	v, n := binary.Uvarint(b[i:])
+	if n <= 0 {
+		return 0, -1
+	}
+	return v, i + n
 }
 
-// uvarintAt decodes the uvarint at b[i:], as binary.Uvarint does; n <= 0
-// past the end.
-func uvarintAt(b []byte, i int) (uint64, int) {
-	if i <= 0 || i > len(b) {
-		return 0, 0
-	}
-	return binary.Uvarint(b[i:])
+// varintAt is uvarintAt for a zig-zag encoded signed varint.
+func varintAt(b []byte, i int) (int64, int) {
+	u, next := uvarintAt(b, i)
+	return int64(u>>1) ^ -int64(u&1), next
 }
 
 // FetchPage asks for the page of map locations holding map task from,

@@ -134,3 +134,21 @@ func TestGatherLocationsRefusesBadPages(t *testing.T) {
 	_, err := GatherLocations(page, func(int, int) (LocationPage, error) { return LocationPage{}, failed }, func(AttemptRun) error { return nil })
 	require.ErrorIs(t, err, failed, "a failed fetch ends the gathering")
 }
+
+// BenchmarkGatherLocations: what a reducer of a million map tasks spread
+// over ten thousand servers spends decoding its map locations.
+func BenchmarkGatherLocations(b *testing.B) {
+	const maps, servers = 1_000_000, 10_000
+	var runs []byte
+	for m := range maps {
+		runs = AppendRun(runs, 1, 1, 1+m%servers)
+	}
+	page := LocationPage{Maps: maps, Runs: runs, TotalServers: servers + 1, Servers: make([]string, servers+1)}
+	b.SetBytes(int64(len(runs)))
+	for b.Loop() {
+		n := 0
+		if _, err := GatherLocations(page, nil, func(r AttemptRun) error { n += r.Count; return nil }); err != nil || n != maps {
+			b.Fatal(err, n)
+		}
+	}
+}
