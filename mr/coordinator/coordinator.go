@@ -234,7 +234,7 @@ func planInputs(ctx context.Context, c *s3.Client, paths []string, splitSize int
 			}
 			continue
 		}
-		f, info, err := filekind.OpenRegular(name)
+		info, err := filekind.StatReadable(name)
 		var notRegular *filekind.NotRegularError
 		switch {
 		case errors.As(err, &notRegular):
@@ -244,7 +244,6 @@ func planInputs(ctx context.Context, c *s3.Client, paths []string, splitSize int
 			errs = append(errs, fmt.Errorf("input %s: %w", name, err))
 			continue
 		}
-		f.Close()
 		inputs = append(inputs, task.Split(name, info.Size(), splitSize)...)
 		ids = append(ids, journal.InputID{Name: name, Size: info.Size(), Version: strconv.FormatInt(info.ModTime().UnixNano(), 10)})
 	}

@@ -35,3 +35,33 @@ func TestOpenRegular(t *testing.T) {
 	_, _, err = OpenRegular(filepath.Join(dir, "missing"))
 	require.ErrorIs(t, err, os.ErrNotExist)
 }
+
+func TestStatReadable(t *testing.T) {
+	dir := t.TempDir()
+	regular := filepath.Join(dir, "regular")
+	require.NoError(t, os.WriteFile(regular, []byte("data"), 0o600))
+	fifo := filepath.Join(dir, "fifo")
+	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+
+	info, err := StatReadable(regular)
+	require.NoError(t, err)
+	require.Equal(t, int64(4), info.Size())
+
+	for path, kind := range map[string]string{fifo: "a named pipe", dir: "a directory", "/dev/null": "a character device"} {
+		_, err := StatReadable(path)
+		var notRegular *NotRegularError
+		require.True(t, errors.As(err, &notRegular), "%s: %v", path, err)
+		require.EqualError(t, err, path+" is "+kind+", not a regular file")
+	}
+	_, err = StatReadable(filepath.Join(dir, "missing"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+
+	if os.Geteuid() != 0 {
+		// root reads whatever the mode says.
+		unreadable := filepath.Join(dir, "unreadable")
+		require.NoError(t, os.WriteFile(unreadable, nil, 0o200))
+		_, err = StatReadable(unreadable)
+		require.ErrorIs(t, err, os.ErrPermission)
+		require.ErrorContains(t, err, unreadable)
+	}
+}

@@ -6,6 +6,7 @@
 package msglimit
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -28,14 +29,21 @@ const (
 // NewReader returns a reader that passes r's bytes through unchanged
 // while checking the length prefix of every gob message in them: a
 // message longer than max ends the stream with ErrTooLarge before
-// a decoder reading from it can allocate for it.
+// a decoder reading from it can allocate for it. It reads r through a
+// buffer of its own, and is an io.ByteReader, so that a gob.Decoder
+// adds no buffer of its own: a message costs one read of r, not one for
+// each part of its length prefix and one for its body.
 func NewReader(r io.Reader, max uint64) io.Reader {
-	return &messageLimiter{r: r, max: max}
+	return &messageLimiter{r: bufio.NewReaderSize(r, readBufferSize), max: max}
 }
+
+// readBufferSize is the limiter's buffer: a request or two of the
+// protocol's.
+const readBufferSize = 4 << 10
 
 // messageLimiter is NewReader's reader.
 type messageLimiter struct {
-	r   io.Reader
+	r   *bufio.Reader
 	max uint64
 	// left is how many bytes of the current message are still to come.
 	left uint64
@@ -72,6 +80,21 @@ func (l *messageLimiter) Read(p []byte) (int, error) {
 		err = io.ErrUnexpectedEOF
 	}
 	return k, err
+}
+
+// ReadByte makes the limiter an io.ByteReader, which gob reads without a
+// buffer of its own.
+func (l *messageLimiter) ReadByte() (byte, error) {
+	var b [1]byte
+	for {
+		n, err := l.Read(b[:])
+		if n == 1 {
+			return b[0], nil
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
 }
 
 // readPrefix reads the next message's length prefix into l.prefix and

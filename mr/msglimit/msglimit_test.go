@@ -105,3 +105,34 @@ func FuzzLimitMessages(f *testing.F) {
 		}
 	})
 }
+
+// countingReader counts the reads made of it.
+type countingReader struct {
+	r     io.Reader
+	reads int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	c.reads++
+	return c.r.Read(p)
+}
+
+func TestLimitMessagesReadsARequestInOneRead(t *testing.T) {
+	args := protocol.ReportArgs{Header: protocol.Header{Worker: 3, RequestID: "w3-7"}, Counters: map[string]int64{"words": 12}}
+	stream := gobStream(t, &rpc.Request{ServiceMethod: protocol.MethodReport, Seq: 7}, &args)
+	conn := &countingReader{r: bytes.NewReader(stream)}
+	dec := gob.NewDecoder(NewReader(conn, protocol.MaxRequestBytes))
+	var req rpc.Request
+	var back protocol.ReportArgs
+	if err := dec.Decode(&req); err != nil {
+		t.Fatalf("decode request header: %v", err)
+	}
+	if err := dec.Decode(&back); err != nil || back.Counters["words"] != 12 {
+		t.Fatalf("decode body: %v, %+v", err, back)
+	}
+	// Unbuffered, each of the two messages took a read for its length
+	// prefix's first byte, one for the rest of it, and one for the body.
+	if conn.reads != 1 {
+		t.Fatalf("%d reads of the connection for a request of %d bytes; want 1", conn.reads, len(stream))
+	}
+}

@@ -31,7 +31,7 @@ func readInput(ctx context.Context, bucket bucketFunc, s task.Input) (string, er
 		return readObject(ctx, bucket, s)
 	}
 	if s.Length < 0 {
-		data, err := os.ReadFile(s.Path)
+		data, err := readWholeFile(s.Path)
 		if err != nil {
 			return "", fmt.Errorf("read input: %w", err)
 		}

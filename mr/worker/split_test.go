@@ -3,12 +3,15 @@ package worker
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"6.5840/mr/task"
 )
@@ -199,4 +202,21 @@ func FuzzSplits(f *testing.F) {
 		}
 		checkSplits(t, text, n, parts)
 	})
+}
+
+func TestReadWholeFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, size := range []int{0, 1, 4095, 4096, 1 << 20} {
+		path := filepath.Join(dir, fmt.Sprintf("f%d", size))
+		want := bytes.Repeat([]byte("x"), size)
+		require.NoError(t, os.WriteFile(path, want, 0o644))
+		got, err := readWholeFile(path)
+		require.NoError(t, err)
+		require.Equal(t, want, got)
+	}
+	_, err := readWholeFile(filepath.Join(dir, "missing"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+	require.ErrorContains(t, err, "open "+filepath.Join(dir, "missing"))
+	_, err = readWholeFile(dir)
+	require.ErrorContains(t, err, "read "+dir)
 }
