@@ -125,6 +125,8 @@ func parseFlags() (worker.Config, options) {
 	flag.StringVar(&opts.cpuProfile, "cpuprofile", "", "write a CPU profile of the worker to this file")
 	sortBuffer := cli.ByteSize(cfg.SortBuffer)
 	flag.Var(&sortBuffer, "sort-buffer", "map output kept in memory before sorted runs spill to disk")
+	segmentMax := cli.ByteSize(cfg.SegmentMax)
+	flag.Var(&segmentMax, "segment-max", "map outputs up to this size go, one after another, into one segment file per worker in the shared folder instead of a file each (0: a file each; a worker that serves its map outputs keeps a file each)")
 	flag.BoolVar(&opts.noCombine, "no-combine", os.Getenv(noCombineEnv) == "1", "do not use the plugin's Combine (or the -combiner) even if it has one (default from $"+noCombineEnv+"=1)")
 	flag.StringVar(&opts.secretFile, "secret-file", "", "file whose whole content is the job's shared secret (required with -addr tcp:...; at least 16 bytes, mode 0600)")
 	flag.StringVar(&cfg.LocalDir, "local-dir", "", "where this worker keeps its map output (default: the working folder); with -addr tcp:... it is served to other workers")
@@ -137,6 +139,7 @@ func parseFlags() (worker.Config, options) {
 	}
 	flag.Parse()
 	cfg.SortBuffer = int64(sortBuffer)
+	cfg.SegmentMax = int64(segmentMax)
 	switch {
 	case opts.app.Streaming() && flag.NArg() != 0:
 		flag.Usage()

@@ -274,8 +274,7 @@ func TestWorkerPartitionedMidTaskIsReplaced(t *testing.T) {
 		time.Sleep(time.Second)
 		close(release)
 		<-lostDone
-		_, err := os.Stat(filepath.Join(cl.dir, jobfiles.Intermediate(0, 1)))
-		require.True(t, os.IsNotExist(err), "revoked attempt wrote its output: %v", err)
+		requireNoOutput(t, cl, 0, 1, "the revoked attempt wrote its output")
 		require.Equal(t, cl.want(wordCount), cl.output())
 	})
 }

@@ -82,7 +82,7 @@ func (cm *committer) write(r record) error {
 	}
 	var commit journal.Commit
 	if r.commit != nil {
-		commit = journal.Commit{Attempt: r.commit.Attempt, Counters: r.commit.Counters, Server: r.commit.Server}
+		commit = journal.Commit{Attempt: r.commit.Attempt, Counters: r.commit.Counters, Server: r.commit.Server, Extent: r.commit.Extent}
 		if id := commit.Attempt; id.Task.Kind == task.Reduce {
 			var err error
 			if cm.output != nil {

@@ -84,6 +84,9 @@ type ending struct {
 	// reduce attempts among them.
 	begun, committed map[task.AttemptID]bool
 	committedReduces []task.AttemptID
+	// committedSegments names the segment files (by the attempt that
+	// started each) that hold a committed map output.
+	committedSegments map[task.AttemptID]bool
 }
 
 // endingLocked returns what Finish needs of the job.
@@ -94,6 +97,8 @@ func (c *Coordinator) endingLocked() ending {
 		progress:  c.table.Progress(),
 		begun:     make(map[task.AttemptID]bool, len(c.earlierAttempts)+len(c.table.Attempts())),
 		committed: make(map[task.AttemptID]bool),
+
+		committedSegments: make(map[task.AttemptID]bool),
 	}
 	for _, id := range c.earlierAttempts {
 		end.begun[id] = true
@@ -103,6 +108,11 @@ func (c *Coordinator) endingLocked() ending {
 	}
 	c.table.Committed(func(id task.AttemptID) {
 		end.committed[id] = true
+		if id.Task.Kind == task.Map {
+			if commit, ok := c.table.MapCommit(id.Task.Index); ok && commit.Extent.InSegment() {
+				end.committedSegments[commit.Extent.Segment] = true
+			}
+		}
 		if id.Task.Kind == task.Reduce {
 			end.committedReduces = append(end.committedReduces, id)
 		}
@@ -119,7 +129,8 @@ func (c *Coordinator) cleanUp(end ending, resumable bool) error {
 	errs := []error{c.cleanUpBucket(end)}
 	if !c.cfg.KeepScratch {
 		errs = append(errs, jobfiles.RemoveOwned(c.cfg.Dir, func(id task.AttemptID, intermediate bool) bool {
-			return end.begun[id] && !(resumable && intermediate && end.committed[id])
+			keep := end.committed[id] || end.committedSegments[id]
+			return end.begun[id] && !(resumable && intermediate && keep)
 		}))
 	}
 	switch {

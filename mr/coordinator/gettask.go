@@ -90,7 +90,7 @@ func (c *Coordinator) offerLocked(worker protocol.WorkerID, info *workerInfo, ha
 // mapOutput is what a reducer is told of a map task's commit: which
 // attempt's output to read (none for a skipped task), and where.
 func mapOutput(commit table.Commit) protocol.OutputLocation {
-	out := protocol.OutputLocation{Map: commit.Attempt.Task.Index, Attempt: commit.Attempt.Attempt, Server: commit.Server}
+	out := protocol.OutputLocation{Map: commit.Attempt.Task.Index, Attempt: commit.Attempt.Attempt, Server: commit.Server, Extent: commit.Extent}
 	if commit.Skipped {
 		out.Attempt = protocol.NoOutput
 	}

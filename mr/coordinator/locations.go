@@ -68,12 +68,17 @@ func (l *mapLocations) part(t *table.Table, p int) []byte {
 			out.Attempt = protocol.Pending
 		}
 		server := l.serverIndex(out.Server)
-		if run.Count > 0 && run.Attempt == out.Attempt && run.Server == server {
+		if run.Count > 0 && run.Attempt == out.Attempt && run.Server == server && !out.Extent.InSegment() {
 			run.Count++
 			continue
 		}
 		if run.Count > 0 {
 			b = protocol.AppendRun(b, run.Count, run.Attempt, run.Server)
+			run.Count = 0
+		}
+		if out.Extent.InSegment() {
+			b = protocol.AppendExtentRun(b, out.Attempt, server, out.Extent)
+			continue
 		}
 		run = protocol.AttemptRun{Count: 1, Attempt: out.Attempt, Server: server}
 	}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -21,7 +22,9 @@ import (
 	"6.5840/mr/coordinator"
 	"6.5840/mr/flock"
 	"6.5840/mr/jobfiles"
+	"6.5840/mr/journal"
 	"6.5840/mr/status"
+	"6.5840/mr/task"
 	"6.5840/mr/worker"
 )
 
@@ -37,13 +40,13 @@ func outcomes(s status.Snapshot) map[string]int {
 // losing wraps wc so that, at its n-th Map call, it damages the output of
 // the committed map-1.1 (one.txt) with damage, then calls then. One worker
 // runs the maps in order, so map-1 has committed by the third call.
-func losing(cl *cluster, counter *mapCounter, n int64, damage func(path string), then func()) app.App {
+func losing(counter *mapCounter, n int64, damage func(), then func()) app.App {
 	a := counter.wrap(wordCount)
 	inner := a.Map
 	var calls atomic.Int64
 	a.Map = func(name, contents string) []mr.KeyValue {
 		if calls.Add(1) == n {
-			damage(filepath.Join(cl.dir, jobfiles.Intermediate(1, 1)))
+			damage()
 			then()
 		}
 		return inner(name, contents)
@@ -51,25 +54,74 @@ func losing(cl *cluster, counter *mapCounter, n int64, damage func(path string),
 	return a
 }
 
-func TestLostMapOutputIsRerunInTheReducePhase(t *testing.T) {
-	damages := map[string]func(t *testing.T) func(path string){
-		"missing": func(t *testing.T) func(string) {
-			return func(path string) { require.NoError(t, os.Remove(path)) }
-		},
-		"bytes flipped": func(t *testing.T) func(string) {
-			return func(path string) {
-				data, err := os.ReadFile(path)
-				require.NoError(t, err)
-				for i := 8; i < len(data)/2; i += 3 {
-					data[i] ^= 0x55
-				}
-				require.NoError(t, os.WriteFile(path, data, 0o644))
-			}
-		},
+// requireNoOutput fails the test if attempt a of map task m left an output
+// in cl's folder: a file of its own, or the segment file it would have
+// started as its worker's first map output.
+func requireNoOutput(t *testing.T, cl *cluster, m, a int, msg string) {
+	t.Helper()
+	require.NoFileExists(t, filepath.Join(cl.dir, jobfiles.Intermediate(m, a)), msg)
+	require.NoFileExists(t, filepath.Join(cl.dir, jobfiles.Segment(m, a)), msg)
+}
+
+// committedExtent returns where the committed output of map task m is in
+// its segment file, as cl's journal says.
+func committedExtent(t *testing.T, cl *cluster, m int) (string, jobfiles.Extent) {
+	t.Helper()
+	state, err := journal.Read(filepath.Join(cl.dir, jobfiles.Journal), journal.Shape{Maps: len(cl.inputs), Reduces: 3})
+	require.NoError(t, err)
+	for _, c := range state.Commits {
+		if c.Attempt.Task.Kind == task.Map && c.Attempt.Task.Index == m {
+			require.True(t, c.Extent.InSegment(), "map %d's output is not in a segment file", m)
+			return filepath.Join(cl.dir, c.Extent.Name(c.Attempt)), c.Extent
+		}
 	}
-	for name, damage := range damages {
+	t.Fatalf("map %d has no commit in the journal", m)
+	return "", jobfiles.Extent{}
+}
+
+// flipBytes flips bytes of the file at path from offset on, up to length.
+func flipBytes(t *testing.T, path string, offset, length int64) {
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	for i := offset + 8; i < offset+length/2; i += 3 {
+		data[i] ^= 0x55
+	}
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+}
+
+func TestLostMapOutputIsRerunInTheReducePhase(t *testing.T) {
+	ownFile := func(c *worker.Config) { c.SegmentMax = 0 }
+	inSegment := func(c *worker.Config) { c.SegmentMax = worker.DefaultSegmentMax }
+	cases := []struct {
+		name   string
+		layout func(*worker.Config)
+		damage func(t *testing.T, cl *cluster)
+		// rerun are the inputs whose maps must run again.
+		rerun []string
+	}{
+		{"own file missing", ownFile, func(t *testing.T, cl *cluster) {
+			require.NoError(t, os.Remove(filepath.Join(cl.dir, jobfiles.Intermediate(1, 1))))
+		}, []string{"one.txt"}},
+		{"own file with bytes flipped", ownFile, func(t *testing.T, cl *cluster) {
+			path := filepath.Join(cl.dir, jobfiles.Intermediate(1, 1))
+			info, err := os.Stat(path)
+			require.NoError(t, err)
+			flipBytes(t, path, 0, info.Size())
+		}, []string{"one.txt"}},
+		// In a segment file, only the maps whose bytes were damaged or
+		// cut off run again.
+		{"bytes flipped in a segment", inSegment, func(t *testing.T, cl *cluster) {
+			path, e := committedExtent(t, cl, 1)
+			flipBytes(t, path, e.Offset, e.Length)
+		}, []string{"one.txt"}},
+		{"segment cut short", inSegment, func(t *testing.T, cl *cluster) {
+			path, e := committedExtent(t, cl, 1)
+			require.NoError(t, os.Truncate(path, e.Offset+e.Length/2))
+		}, []string{"one.txt", "three.txt"}},
+	}
+	for _, tc := range cases {
 		for _, workers := range []int{1, 2} {
-			t.Run(fmt.Sprintf("%s/%d workers", name, workers), func(t *testing.T) {
+			t.Run(fmt.Sprintf("%s/%d workers", tc.name, workers), func(t *testing.T) {
 				synctest.Test(t, func(t *testing.T) {
 					// No failure of a reduce attempt is allowed: reading a
 					// lost output must not count as one.
@@ -79,21 +131,27 @@ func TestLostMapOutputIsRerunInTheReducePhase(t *testing.T) {
 					// the lost output in the reduce phase with the first.
 					joined := make(chan (<-chan error), workers)
 					var a app.App
-					a = losing(cl, counter, int64(len(texts)), damage(t), func() {
+					a = losing(counter, int64(len(texts)), func() { tc.damage(t, cl) }, func() {
 						for range workers - 1 {
-							joined <- cl.startWorker(a, nil)
+							joined <- cl.startWorker(a, nil, tc.layout)
 						}
 					})
-					require.NoError(t, <-cl.startWorker(a, nil))
+					require.NoError(t, <-cl.startWorker(a, nil, tc.layout))
 					for range workers - 1 {
 						require.NoError(t, <-<-joined)
 					}
 					require.NoError(t, cl.c().Err())
 					require.Equal(t, cl.want(wordCount), cl.output())
-					require.Equal(t, 2, counter.count("one.txt"), "the lost output's map runs again, once")
+					for name := range texts {
+						want := 1
+						if slices.Contains(tc.rerun, name) {
+							want = 2
+						}
+						require.Equal(t, want, counter.count(name), "runs of the map of %s", name)
+					}
 					s := cl.c().Snapshot()
 					got := outcomes(s)
-					require.Equal(t, 1, got[status.OutcomeLost], "map-1.1's output was lost")
+					require.Equal(t, len(tc.rerun), got[status.OutcomeLost], "outputs lost")
 					require.Zero(t, got[status.OutcomeFailed], "nothing failed")
 					require.NoError(t, cl.c().Finish())
 				})
@@ -201,7 +259,7 @@ func TestStuckMapMakesItsWorkerExit(t *testing.T) {
 		// folder is removed.
 		close(release)
 		synctest.Wait()
-		require.NoFileExists(t, filepath.Join(cl.dir, jobfiles.Intermediate(0, 1)), "the stuck attempt left its output behind")
+		requireNoOutput(t, cl, 0, 1, "the stuck attempt left its output behind")
 	})
 }
 
@@ -226,7 +284,7 @@ func TestSlowMapWithinALongerStuckGraceKeepsItsWorker(t *testing.T) {
 		}
 		close(release)
 		require.NotErrorIs(t, <-first, worker.ErrAttemptStuck)
-		require.NoFileExists(t, filepath.Join(cl.dir, jobfiles.Intermediate(0, 1)), "the revoked attempt left its output behind")
+		requireNoOutput(t, cl, 0, 1, "the revoked attempt left its output behind")
 	})
 }
 
@@ -320,8 +378,12 @@ func (r *reduceCounter) count(reduce int) int {
 }
 
 func TestFailedJobKeepsCommittedWorkAndResumes(t *testing.T) {
-	for _, keep := range []bool{false, true} {
-		t.Run(fmt.Sprintf("keep=%v", keep), func(t *testing.T) {
+	for _, tc := range []struct {
+		keep       bool
+		segmentMax int64
+	}{{false, worker.DefaultSegmentMax}, {true, worker.DefaultSegmentMax}, {false, 0}} {
+		keep, layout := tc.keep, func(c *worker.Config) { c.SegmentMax = tc.segmentMax }
+		t.Run(fmt.Sprintf("keep=%v/segment-max=%d", keep, tc.segmentMax), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				cl := newCluster(t, texts, 3, func(c *coordinator.Config) { c.MaxFailures = 0; c.KeepScratch = keep })
 				// An earlier job's outputs, and a file that looks like a map
@@ -341,7 +403,7 @@ func TestFailedJobKeepsCommittedWorkAndResumes(t *testing.T) {
 					}
 					return good(key, values)
 				}
-				require.ErrorIs(t, <-cl.startWorker(poisoned, nil), worker.ErrJobFailed)
+				require.ErrorIs(t, <-cl.startWorker(poisoned, nil, layout), worker.ErrJobFailed)
 				err := cl.c().Finish()
 				require.ErrorContains(t, err, "reduce-1 failed 1 times")
 				require.ErrorContains(t, err, "run the same command again to resume")
@@ -358,17 +420,24 @@ func TestFailedJobKeepsCommittedWorkAndResumes(t *testing.T) {
 				require.Equal(t, "old\n", string(old), "an output this job did not write must stay")
 				_, err = os.Stat(foreign)
 				require.NoError(t, err, "a file of no attempt of this job must stay")
-				for m := range len(texts) {
-					_, err = os.Stat(filepath.Join(cl.dir, jobfiles.Intermediate(m, 1)))
-					require.NoError(t, err, "the output of a committed map must survive a failure")
+				state, err := journal.Read(filepath.Join(cl.dir, jobfiles.Journal), journal.Shape{Maps: len(texts), Reduces: 3})
+				require.NoError(t, err)
+				committedMaps := 0
+				for _, c := range state.Commits {
+					if c.Attempt.Task.Kind == task.Map {
+						committedMaps++
+						_, err = os.Stat(filepath.Join(cl.dir, c.Extent.Name(c.Attempt)))
+						require.NoError(t, err, "the output of a committed map must survive a failure")
+					}
 				}
+				require.Equal(t, len(texts), committedMaps, "every map committed")
 				reduced := reduces.count(0)
 				require.Positive(t, reduced)
 
 				// The same command again, with a fixed application: only
 				// reduces 1 and 2 run.
 				cl.restart()
-				require.NoError(t, <-cl.startWorker(reduces.wrap(maps.wrap(wordCount)), nil))
+				require.NoError(t, <-cl.startWorker(reduces.wrap(maps.wrap(wordCount)), nil, layout))
 				require.NoError(t, cl.c().Finish())
 				for name := range texts {
 					require.Equal(t, 1, maps.count(name), "%s mapped again after the resume", name)

@@ -72,7 +72,7 @@ func jobShape(cfg Config) string {
 func restored(commits []journal.Commit) []table.Commit {
 	kept := make([]table.Commit, len(commits))
 	for i, c := range commits {
-		kept[i] = table.Commit{Attempt: c.Attempt, Skipped: c.Skipped, Server: c.Server, Counters: c.Counters}
+		kept[i] = table.Commit{Attempt: c.Attempt, Skipped: c.Skipped, Server: c.Server, Extent: c.Extent, Counters: c.Counters}
 	}
 	return kept
 }

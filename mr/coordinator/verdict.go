@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
 	"time"
 
 	"6.5840/mr/coordinator/table"
+	"6.5840/mr/jobfiles"
 	"6.5840/mr/protocol"
 	"6.5840/mr/task"
 )
@@ -87,6 +89,10 @@ func (c *Coordinator) judge(args *protocol.ReportArgs, log func() *slog.Logger) 
 				log().Warn("report rejected: counters refused", "err", err)
 				return c.table.Fail(worker, args.Attempt, fmt.Sprintf("counters refused: %v", err), now), nil
 			}
+			if err := c.checkExtentLocked(args); err != nil {
+				log().Warn("report rejected: segment extent refused", "err", err)
+				return c.table.Fail(worker, args.Attempt, fmt.Sprintf("segment extent refused: %v", err), now), nil
+			}
 			if err := checkSampleKeys(args.Keys); err != nil {
 				log().Warn("report rejected: sampled keys refused", "err", err)
 				return c.table.Fail(worker, args.Attempt, fmt.Sprintf("sampled keys refused: %v", err), now), nil
@@ -109,6 +115,30 @@ func (c *Coordinator) judge(args *protocol.ReportArgs, log func() *slog.Logger) 
 	}
 }
 
+// checkExtentLocked refuses a success report's segment extent that
+// cannot be right: one of a task other than a map task, of a worker that
+// serves its map outputs (a segment file is in the shared folder), or out
+// of range.
+func (c *Coordinator) checkExtentLocked(args *protocol.ReportArgs) error {
+	e := args.Extent
+	if e == (jobfiles.Extent{}) {
+		return nil
+	}
+	info, _ := c.workers.get(args.Worker)
+	seg := e.Segment.Task
+	switch {
+	case args.Attempt.Task.Kind != task.Map:
+		return fmt.Errorf("a %v attempt's output is never in a segment file", args.Attempt.Task.Kind)
+	case info.server != "":
+		return fmt.Errorf("a worker that serves its map outputs (%s) keeps no segment file in the shared folder", info.server)
+	case e.Length < 1 || e.Offset < 0 || e.Offset > math.MaxInt64-e.Length:
+		return fmt.Errorf("%d bytes at offset %d", e.Length, e.Offset)
+	case seg.Kind != task.Map || seg.Index < 0 || seg.Index >= c.table.Maps() || e.Segment.Attempt < 1:
+		return fmt.Errorf("in the segment file of %v, which cannot exist", e.Segment)
+	}
+	return nil
+}
+
 // commit makes the commit that BeginCommit began durable, ends it, and
 // returns table.DecisionCommitted, or table.DecisionFailed if it could not be
 // made.
@@ -116,7 +146,7 @@ func (c *Coordinator) commit(args *protocol.ReportArgs, log func() *slog.Logger)
 	c.mu.Lock()
 	commit := table.Commit{Attempt: args.Attempt, Counters: args.Counters}
 	if info, ok := c.workers.get(args.Worker); ok && args.Attempt.Task.Kind == task.Map {
-		commit.Server = info.server
+		commit.Server, commit.Extent = info.server, args.Extent
 	}
 	r := record{commit: &commit, upload: args.Upload}
 	if args.Attempt.Task.Kind == task.Sample {

@@ -43,7 +43,10 @@ func TestDamagedMapOutputIsRerunInTheReducePhase(t *testing.T) {
 	gate := filepath.Join(j.dir, "gate")
 	c := j.coordinator("-nreduce", "1", "-max-failures", "1")
 	j.waitForSocket()
-	w := j.worker("PROBE_REDUCE_GATE=" + gate)
+	// Each map output in a file of its own, which the reducer streams:
+	// a small output in a segment file is read and checked before Reduce
+	// sees a record (mr/coordinator's tests damage those).
+	w := j.start("mrworker", []string{"PROBE_REDUCE_GATE=" + gate}, "-segment-max", "0", filepath.Join(bin, "probe.so"))
 	j.waitFor("the reducer to wait at the gate", func() bool { return len(j.reducersAtGate()) == 1 })
 
 	// The reducer has opened grimm's map output and read its first block.

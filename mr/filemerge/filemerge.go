@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"6.5840/mr/ifile"
 	"6.5840/mr/merge"
@@ -38,6 +39,12 @@ const (
 type Input struct {
 	Path    string
 	Section int
+	// Offset and Length, if Length is set, are where in Path the file of
+	// sections is: a map output in a segment file.
+	Offset, Length int64
+	// Data, if not nil, is the stream itself, already read and checked
+	// (one section of a small map output): Path only names it.
+	Data []byte
 	// Owner is the map attempt whose output this is; errors reading it
 	// are LostErrors. It is zero for a file of no map output's (a spill,
 	// a scratch file).
@@ -79,6 +86,10 @@ func (a annotated) Next() (string, string, error) {
 
 // open opens the input's file and a Reader for its stream.
 func (in Input) open() (*os.File, *ifile.Reader, error) {
+	if in.Data != nil {
+		rd, err := ifile.NewBytesReader(in.Data, in.Path)
+		return nil, rd, in.annotate(err)
+	}
 	f, err := os.Open(in.Path)
 	if err != nil {
 		return nil, nil, in.annotate(fmt.Errorf("map output: %w", err))
@@ -86,6 +97,9 @@ func (in Input) open() (*os.File, *ifile.Reader, error) {
 	var rd *ifile.Reader
 	if in.Section < 0 {
 		rd, err = ifile.NewReader(f, in.Path)
+	} else if in.Length > 0 {
+		name := fmt.Sprintf("%s (%d bytes at offset %d)", in.Path, in.Length, in.Offset)
+		rd, err = ifile.OpenSection(io.NewSectionReader(f, in.Offset, in.Length), in.Length, name, in.Section)
 	} else {
 		var info os.FileInfo
 		if info, err = f.Stat(); err == nil {
@@ -121,10 +135,45 @@ func (m *Merged) Close() {
 }
 
 // Open opens the sorted inputs as one merged stream. With more than
-// MaxFanIn inputs it first merges batches of them into scratch files
-// named by scratchPath(n).
+// MaxFanIn inputs in files it first merges batches of those into scratch
+// files named by scratchPath(n); inputs already in memory (Data) hold no
+// file open, and join the last merge as they are.
 func Open(inputs []Input, scratchPath func(n int) string) (*Merged, error) {
 	m := &Merged{}
+	inFiles := slices.DeleteFunc(slices.Clone(inputs), func(in Input) bool { return in.Data != nil })
+	if len(inFiles) > MaxFanIn {
+		inMemory := slices.DeleteFunc(slices.Clone(inputs), func(in Input) bool { return in.Data == nil })
+		merged, err := m.mergeBatches(inFiles, scratchPath)
+		if err != nil {
+			return nil, err
+		}
+		inputs = append(merged, inMemory...)
+	}
+	sources := make([]merge.Source, 0, len(inputs))
+	for _, in := range inputs {
+		f, rd, err := in.open()
+		if err != nil {
+			m.Close()
+			return nil, err
+		}
+		if f != nil {
+			m.open = append(m.open, f)
+		}
+		m.readers = append(m.readers, rd)
+		sources = append(sources, annotated{src: rd, in: in})
+	}
+	src, err := merge.New(sources)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	m.Source = src
+	return m, nil
+}
+
+// mergeBatches merges the inputs, MaxFanIn at a time and again, into
+// scratch files until at most MaxFanIn are left, and returns those.
+func (m *Merged) mergeBatches(inputs []Input, scratchPath func(n int) string) ([]Input, error) {
 	for len(inputs) > MaxFanIn {
 		var next []Input
 		for i := 0; i < len(inputs); i += MaxFanIn {
@@ -143,24 +192,7 @@ func Open(inputs []Input, scratchPath func(n int) string) (*Merged, error) {
 		}
 		inputs = next
 	}
-	sources := make([]merge.Source, 0, len(inputs))
-	for _, in := range inputs {
-		f, rd, err := in.open()
-		if err != nil {
-			m.Close()
-			return nil, err
-		}
-		m.open = append(m.open, f)
-		m.readers = append(m.readers, rd)
-		sources = append(sources, annotated{src: rd, in: in})
-	}
-	src, err := merge.New(sources)
-	if err != nil {
-		m.Close()
-		return nil, err
-	}
-	m.Source = src
-	return m, nil
+	return inputs, nil
 }
 
 // mergeInto merges the sorted inputs into a new sorted file out.

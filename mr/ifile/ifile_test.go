@@ -356,3 +356,29 @@ func lenientCount(p []byte) int {
 	}
 	return n
 }
+
+func TestBytesReaderReadsInPlace(t *testing.T) {
+	big := record{strings.Repeat("k", 300), strings.Repeat("v", 3*blockTarget)}
+	for _, records := range [][]record{nil, {{"a", "1"}}, {{"a", "1"}, big, {"b", "2"}}, numbered(20_000)} {
+		data := encode(t, records)
+		original := bytes.Clone(data)
+		r, err := NewBytesReader(data, testName)
+		require.NoError(t, err)
+		got, err := drain(r)
+		require.NoError(t, err)
+		require.Equal(t, len(records), len(got))
+		if len(records) > 0 {
+			require.Equal(t, records, got)
+		}
+		require.Equal(t, original, data, "the section was changed while read")
+	}
+	data := encode(t, numbered(100))
+	for _, damaged := range [][]byte{data[:len(data)-3], append(bytes.Clone(data), 'x')} {
+		r, err := NewBytesReader(damaged, testName)
+		if err == nil {
+			_, err = drain(r)
+		}
+		require.ErrorIs(t, err, ErrFormat)
+		require.ErrorContains(t, err, testName)
+	}
+}

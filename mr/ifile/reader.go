@@ -1,6 +1,7 @@
 package ifile
 
 import (
+	"bytes"
 	"io"
 )
 
@@ -19,6 +20,18 @@ type Reader struct {
 // Reader for its records; name is used in error messages.
 func NewReader(r io.Reader, name string) (*Reader, error) {
 	return newReader(r, name, unknownSize, blockTarget)
+}
+
+// NewBytesReader is NewReader for a section held whole in data, which it
+// reads in place, with no buffer of its own: a reducer keeps thousands of
+// small sections in memory at once. data must not change while the
+// Reader is in use.
+func NewBytesReader(data []byte, name string) (*Reader, error) {
+	s := &scanner{r: bytes.NewReader(nil), name: name, target: blockTarget, buf: data, end: len(data)}
+	if _, err := s.header(); err != nil {
+		return nil, err
+	}
+	return &Reader{s: s}, nil
 }
 
 // newReader returns a Reader for the section read from r, which is size

@@ -139,7 +139,9 @@ func SectionRange(r io.ReaderAt, size int64, name string, i int) (offset, length
 func readIndex(r io.ReaderAt, name string, indexStart int64, tail []byte, i int) (ends [2]int64, err error) {
 	count := tail[:countSize]
 	n := int64(binary.BigEndian.Uint32(count))
-	var chunk [indexChunkLen]byte
+	// Sized to the index: one of a few sections is read in one small
+	// allocation, not a whole chunk's.
+	chunk := make([]byte, min(indexChunkLen, (n+1)*offsetSize))
 	crc := uint32(0)
 	prev := int64(0)
 	var bad error

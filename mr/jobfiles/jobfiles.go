@@ -26,6 +26,8 @@ const (
 	OutputPrefix = "mr-out-"
 	// intermediatePrefix starts the name of every map output file.
 	intermediatePrefix = "mr-im-"
+	// segmentPrefix starts the name of every segment file.
+	segmentPrefix = "mr-seg-"
 	// Journal is the coordinator's journal of commits.
 	Journal = "mr-journal"
 	// Lock is the file a coordinator locks to own the job folder: one
@@ -55,6 +57,35 @@ func tag(kind task.Kind, index, attempt int) string {
 // partitions.
 func Intermediate(mapTask, attempt int) string {
 	return intermediatePrefix + tag(task.Map, mapTask, attempt)
+}
+
+// Segment returns the name of the segment file that map attempt attempt
+// of map task mapTask started: a worker appends its small map outputs,
+// this attempt's first, to one file, so that a tiny task creates none.
+// Naming the file after an attempt lets cleanup follow the list of
+// attempts begun, as for every other file an attempt writes.
+func Segment(mapTask, attempt int) string {
+	return segmentPrefix + tag(task.Map, mapTask, attempt)
+}
+
+// Extent is where in a segment file one map output is: Length bytes from
+// Offset of the segment that map attempt Segment started. The zero Extent
+// means the output has a file of its own (Intermediate).
+type Extent struct {
+	Segment        task.AttemptID
+	Offset, Length int64
+}
+
+// InSegment says the output is in a segment file.
+func (e Extent) InSegment() bool { return e.Length > 0 }
+
+// Name returns the name of the file the output is in, given the attempt
+// that wrote it: its segment's, or its own (Intermediate).
+func (e Extent) Name(owner task.AttemptID) string {
+	if e.InSegment() {
+		return Segment(e.Segment.Task.Index, e.Segment.Attempt)
+	}
+	return Intermediate(owner.Task.Index, owner.Attempt)
 }
 
 // Spill returns the name of the n-th sorted run, one section per
@@ -91,11 +122,15 @@ func StagedOutput(reduce, attempt int) string {
 }
 
 // Owner returns the attempt that wrote the file called name, and whether
-// the file is that attempt's map output (as opposed to a scratch file). It
-// returns false for a file no attempt writes: inputs, outputs, the journal.
+// the file is that attempt's map output or the segment it started (as
+// opposed to a scratch file). It returns false for a file no attempt
+// writes: inputs, outputs, the journal.
 func Owner(name string) (id task.AttemptID, intermediate bool, ok bool) {
 	rest, scratch := strings.CutPrefix(name, TempPrefix)
 	rest, im := strings.CutPrefix(rest, intermediatePrefix)
+	if !scratch && !im {
+		rest, im = strings.CutPrefix(rest, segmentPrefix)
+	}
 	if !scratch && !im {
 		return task.AttemptID{}, false, false
 	}

@@ -28,6 +28,7 @@ func TestNamesAreDistinct(t *testing.T) {
 	for m := range 12 {
 		for a := 1; a < 12; a++ {
 			add(Intermediate(m, a))
+			add(Segment(m, a))
 			add(StagedOutput(m, a))
 			add(MergeRun(m, a, 0))
 			add(Spill(m, a, 0))
@@ -47,6 +48,9 @@ func TestOwner(t *testing.T) {
 		ok           bool
 	}{
 		{Intermediate(3, 1002), mapAttempt(3, 1002), true, true},
+		{Segment(3, 1002), mapAttempt(3, 1002), true, true},
+		{Segment(3, 2) + "x", task.AttemptID{}, false, false},
+		{"mr-seg-r3-a1", task.AttemptID{}, false, false}, // map attempts only
 		{Spill(3, 2, 1), mapAttempt(3, 2), false, true},
 		{SpillMerge(3, 2, 1, 0), mapAttempt(3, 2), false, true},
 		{MergeRun(4, 7, 2), reduceAttempt(4, 7), false, true},

@@ -47,6 +47,7 @@ import (
 	"sync"
 
 	"6.5840/mr/atomicfile"
+	"6.5840/mr/jobfiles"
 	"6.5840/mr/task"
 )
 
@@ -79,6 +80,13 @@ type record struct {
 	// Server is where a committed map attempt's output is served, if not
 	// in the shared folder.
 	Server string `json:"server,omitempty"`
+	// SegmentTask and SegmentAttempt name the segment file a committed
+	// map attempt's output is in, Length bytes from Offset, if it is in
+	// one.
+	SegmentTask    int   `json:"seg_task,omitempty"`
+	SegmentAttempt int   `json:"seg_attempt,omitempty"`
+	Offset         int64 `json:"offset,omitempty"`
+	Length         int64 `json:"length,omitempty"`
 	// Size and CRC describe a committed reduce attempt's output file.
 	Size int64  `json:"size,omitempty"`
 	CRC  uint32 `json:"crc,omitempty"`
@@ -96,14 +104,24 @@ func (r record) attempt() task.AttemptID {
 	return task.AttemptID{Task: task.ID{Kind: r.Kind, Index: r.Task}, Attempt: r.Attempt}
 }
 
+// extent returns where in a segment file a map commit's output is.
+func (r record) extent() jobfiles.Extent {
+	if r.Length == 0 {
+		return jobfiles.Extent{}
+	}
+	seg := task.AttemptID{Task: task.ID{Kind: task.Map, Index: r.SegmentTask}, Attempt: r.SegmentAttempt}
+	return jobfiles.Extent{Segment: seg, Offset: r.Offset, Length: r.Length}
+}
+
 // Commit is a task that committed (or, with Skipped, was skipped).
 type Commit struct {
 	Attempt  task.AttemptID
 	Skipped  bool
 	Counters map[string]int64
 	// Server is where a map attempt's output is served; "" for the shared
-	// folder.
+	// folder. Extent is where in a segment file it is, if it is in one.
 	Server string
+	Extent jobfiles.Extent
 	// Size and CRC are the size and CRC-32C (Castagnoli) of a reduce
 	// attempt's output file.
 	Size int64
@@ -296,7 +314,7 @@ func replay(r io.Reader, path, job string, shape Shape) (State, int64, error) {
 			state.Commits = slices.DeleteFunc(state.Commits, func(c Commit) bool { return c.Attempt == rec.attempt() })
 		default:
 			state.Commits = append(state.Commits, Commit{Attempt: rec.attempt(), Skipped: rec.Skipped,
-				Counters: rec.Counters, Server: rec.Server, Size: rec.Size, CRC: rec.CRC, ETag: rec.ETag})
+				Counters: rec.Counters, Server: rec.Server, Extent: rec.extent(), Size: rec.Size, CRC: rec.CRC, ETag: rec.ETag})
 		}
 		offset += int64(len(line))
 	}
@@ -362,6 +380,23 @@ func (r record) check(shape Shape) error {
 		return errors.New("only a reduce output is completed")
 	case r.Size < 0:
 		return fmt.Errorf("negative output size %d", r.Size)
+	case r.Length != 0 || r.Offset != 0 || r.SegmentTask != 0 || r.SegmentAttempt != 0:
+		return r.checkExtent(shape)
+	}
+	return nil
+}
+
+// checkExtent refuses a segment file's extent that cannot be right: one
+// outside a map commit, of no bytes or at a negative offset, or in the
+// segment of a map attempt that cannot exist.
+func (r record) checkExtent(shape Shape) error {
+	switch {
+	case r.Kind != task.Map || r.Begin || r.Lost || r.Skipped:
+		return errors.New("only a committed map output is in a segment file")
+	case r.Length < 1 || r.Offset < 0:
+		return fmt.Errorf("a map output of %d bytes at offset %d of a segment file", r.Length, r.Offset)
+	case r.SegmentTask < 0 || r.SegmentTask >= shape.Maps || r.SegmentAttempt < 1:
+		return fmt.Errorf("a map output in the segment file of map task %d attempt %d, which cannot exist", r.SegmentTask, r.SegmentAttempt)
 	}
 	return nil
 }
@@ -375,6 +410,9 @@ func (r record) check(shape Shape) error {
 func (j *Journal) Commit(c Commit) error {
 	rec := record{Kind: c.Attempt.Task.Kind, Task: c.Attempt.Task.Index, Attempt: c.Attempt.Attempt,
 		Skipped: c.Skipped, Counters: c.Counters, Server: c.Server, Size: c.Size, CRC: c.CRC, ETag: c.ETag}
+	if e := c.Extent; e.InSegment() {
+		rec.SegmentTask, rec.SegmentAttempt, rec.Offset, rec.Length = e.Segment.Task.Index, e.Segment.Attempt, e.Offset, e.Length
+	}
 	if c.Attempt.Task.Kind == task.Map {
 		return j.write(rec)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"6.5840/mr/jobfiles"
 	"6.5840/mr/task"
 )
 
@@ -128,6 +129,12 @@ func TestImpossibleRecordsAreRefusedNamingTheLine(t *testing.T) {
 		"negative out size": `{"kind":2,"task":1,"attempt":1,"size":-1}`,
 		"completing map":    `{"kind":1,"task":1,"attempt":1,"completing":true}`,
 		"completing 0":      `{"kind":2,"task":1,"completing":true}`,
+		"reduce in segment": `{"kind":2,"task":1,"attempt":1,"seg_task":1,"seg_attempt":1,"length":9}`,
+		"empty extent":      `{"kind":1,"task":1,"attempt":1,"seg_task":1,"seg_attempt":1,"offset":4}`,
+		"negative offset":   `{"kind":1,"task":1,"attempt":1,"seg_task":1,"seg_attempt":1,"offset":-4,"length":9}`,
+		"segment of no map": `{"kind":1,"task":1,"attempt":1,"seg_task":100,"seg_attempt":1,"length":9}`,
+		"segment attempt 0": `{"kind":1,"task":1,"attempt":1,"seg_task":1,"length":9}`,
+		"begun in segment":  `{"kind":1,"task":1,"attempt":1,"begin":true,"seg_task":1,"seg_attempt":1,"length":9}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "mr-journal")
@@ -147,6 +154,24 @@ func TestJournalOfAnEarlierVersionIsRefused(t *testing.T) {
 	data, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Equal(t, "{\"job\":\"job\"}\n{\"start\":1}\n", string(data), "a refused journal must stay as it was")
+}
+
+func TestMapCommitKeepsItsSegmentExtent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "mr-journal")
+	j, _, err := Open(path, "job", shape)
+	require.NoError(t, err)
+	inSegment := commit(task.Map, 4, 2)
+	inSegment.Extent = jobfiles.Extent{Segment: commit(task.Map, 3, 1).Attempt, Offset: 0, Length: 77}
+	later := commit(task.Map, 5, 1)
+	later.Extent = jobfiles.Extent{Segment: commit(task.Map, 3, 1).Attempt, Offset: 77, Length: 12}
+	ownFile := commit(task.Map, 6, 1)
+	for _, c := range []Commit{inSegment, later, ownFile} {
+		require.NoError(t, j.Commit(c))
+	}
+	require.NoError(t, j.Close())
+	_, state, err := Open(path, "job", shape)
+	require.NoError(t, err)
+	require.Equal(t, []Commit{inSegment, later, ownFile}, state.Commits)
 }
 
 func TestReduceCommitKeepsItsOutputSum(t *testing.T) {

@@ -5,15 +5,18 @@ import (
 	"errors"
 	"fmt"
 
+	"6.5840/mr/jobfiles"
 	"6.5840/mr/task"
 )
 
 // AttemptRun says that Count consecutive map tasks, from Start on,
 // committed the same attempt number, and that their outputs are served by
 // the same server: an index into the job's server table, where 0 means
-// the job's shared folder.
+// the job's shared folder. A map output in a segment file is a run of
+// one, with its Extent.
 type AttemptRun struct {
 	Start, Count, Attempt, Server int
+	Extent                        jobfiles.Extent
 }
 
 // LocationPage is a page of the map locations, the committed attempt and
@@ -63,11 +66,25 @@ type MapLocationsReply struct {
 }
 
 // AppendRun appends to b the encoding of a run of count map tasks that
-// committed attempt (or NoOutput, or Pending) on server: three varints.
+// committed attempt (or NoOutput, or Pending) on server: three varints,
+// the last server<<1 | 1 when the output is in a segment file, which four
+// more varints locate (AppendExtentRun).
 func AppendRun(b []byte, count, attempt, server int) []byte {
 	b = binary.AppendUvarint(b, uint64(count))
 	b = binary.AppendVarint(b, int64(attempt))
-	return binary.AppendUvarint(b, uint64(server))
+	return binary.AppendUvarint(b, uint64(server)<<1)
+}
+
+// AppendExtentRun appends to b the encoding of a run of one map task that
+// committed attempt on server, its output at e in a segment file.
+func AppendExtentRun(b []byte, attempt, server int, e jobfiles.Extent) []byte {
+	b = binary.AppendUvarint(b, 1)
+	b = binary.AppendVarint(b, int64(attempt))
+	b = binary.AppendUvarint(b, uint64(server)<<1|1)
+	b = binary.AppendUvarint(b, uint64(e.Segment.Task.Index))
+	b = binary.AppendUvarint(b, uint64(e.Segment.Attempt))
+	b = binary.AppendUvarint(b, uint64(e.Offset))
+	return binary.AppendUvarint(b, uint64(e.Length))
 }
 
 // errBadRuns is wrapped by every error about a page's encoded runs.
@@ -81,11 +98,19 @@ func (p *LocationPage) EachRun(yield func(AttemptRun) error) error {
 	for i := 0; i < len(b); {
 		count, i1 := uvarintAt(b, i)
 		attempt, i2 := varintAt(b, i1)
-		server, i3 := uvarintAt(b, i2)
+		serverBits, i3 := uvarintAt(b, i2)
 		if i1 < 0 || i2 < 0 || i3 < 0 {
 			return fmt.Errorf("%w: a run at map %d is cut short", errBadRuns, start)
 		}
 		i = i3
+		server := serverBits >> 1
+		r := AttemptRun{Start: start, Count: int(count), Attempt: int(attempt), Server: int(server)}
+		if serverBits&1 != 0 {
+			var err error
+			if r.Extent, i, err = p.extentAt(b, i, start, count); err != nil {
+				return err
+			}
+		}
 		switch {
 		case count < 1 || count > uint64(p.Maps-start):
 			return fmt.Errorf("%w: a run of %d maps at map %d, of %d", errBadRuns, count, start, p.Maps)
@@ -94,7 +119,6 @@ func (p *LocationPage) EachRun(yield func(AttemptRun) error) error {
 		case server >= uint64(p.TotalServers):
 			return fmt.Errorf("%w: map %d is on server %d of %d", errBadRuns, start, server, p.TotalServers)
 		}
-		r := AttemptRun{Start: start, Count: int(count), Attempt: int(attempt), Server: int(server)}
 		if err := yield(r); err != nil {
 			return err
 		}
@@ -103,8 +127,33 @@ func (p *LocationPage) EachRun(yield func(AttemptRun) error) error {
 	return nil
 }
 
-// maxAttempt bounds the attempt numbers a page may hold.
-const maxAttempt = 1 << 30
+// maxAttempt bounds the attempt numbers a page may hold; maxSegmentBytes
+// the offsets and lengths of outputs in segment files.
+const (
+	maxAttempt      = 1 << 30
+	maxSegmentBytes = 1 << 62
+)
+
+// extentAt decodes the extent at b[i:] of the run of count map tasks at
+// map start, and returns it with the index after it.
+func (p *LocationPage) extentAt(b []byte, i, start int, count uint64) (jobfiles.Extent, int, error) {
+	segMap, i1 := uvarintAt(b, i)
+	segAttempt, i2 := uvarintAt(b, i1)
+	offset, i3 := uvarintAt(b, i2)
+	length, i4 := uvarintAt(b, i3)
+	switch {
+	case i1 < 0 || i2 < 0 || i3 < 0 || i4 < 0:
+		return jobfiles.Extent{}, -1, fmt.Errorf("%w: the segment of map %d is cut short", errBadRuns, start)
+	case count != 1:
+		return jobfiles.Extent{}, -1, fmt.Errorf("%w: a run of %d maps at map %d in a segment", errBadRuns, count, start)
+	case segMap >= uint64(p.Maps) || segAttempt < 1 || segAttempt > maxAttempt:
+		return jobfiles.Extent{}, -1, fmt.Errorf("%w: map %d is in the segment of map %d attempt %d", errBadRuns, start, segMap, segAttempt)
+	case length < 1 || offset >= maxSegmentBytes || length >= maxSegmentBytes:
+		return jobfiles.Extent{}, -1, fmt.Errorf("%w: map %d is %d bytes at offset %d of its segment", errBadRuns, start, length, offset)
+	}
+	seg := task.AttemptID{Task: task.ID{Kind: task.Map, Index: int(segMap)}, Attempt: int(segAttempt)}
+	return jobfiles.Extent{Segment: seg, Offset: int64(offset), Length: int64(length)}, i4, nil
+}
 
 // uvarintAt decodes the uvarint at b[i:] and returns it with the index
 // after it, or a negative index if there is none (i negative, past the
@@ -183,16 +232,25 @@ func GatherLocations(first LocationPage, fetch FetchPage, run func(AttemptRun) e
 }
 
 // Locations holds the attempt and the server of every map task, from the
-// runs GatherLocations passes on (Add), in order from map task 0.
+// runs GatherLocations passes on (Add), in order from map task 0, and
+// where in a segment file each output is; Extents is nil while no output
+// is in one.
 type Locations struct {
 	Attempts, Servers []int
+	Extents           []jobfiles.Extent
 }
 
 // Add appends r's map tasks.
 func (e *Locations) Add(r AttemptRun) error {
+	if r.Extent.InSegment() && e.Extents == nil {
+		e.Extents = make([]jobfiles.Extent, len(e.Attempts), cap(e.Attempts))
+	}
 	for range r.Count {
 		e.Attempts = append(e.Attempts, r.Attempt)
 		e.Servers = append(e.Servers, r.Server)
+		if e.Extents != nil {
+			e.Extents = append(e.Extents, r.Extent)
+		}
 	}
 	return nil
 }

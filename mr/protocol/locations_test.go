@@ -6,6 +6,9 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"6.5840/mr/jobfiles"
+	"6.5840/mr/task"
 )
 
 // pager serves a run-length encoding of attempts and servers (indexes
@@ -106,6 +109,39 @@ func TestGatherLocationsAcrossVersions(t *testing.T) {
 	require.Equal(t, []AttemptRun{{Start: 0, Count: 2, Attempt: 1}, {Start: 2, Count: 1, Attempt: 1}, {Start: 3, Count: 3, Attempt: 2}}, runs)
 }
 
+// segmentAt returns the extent of length bytes at offset of the segment
+// that attempt a of map m started.
+func segmentAt(m, a int, offset, length int64) jobfiles.Extent {
+	return jobfiles.Extent{Segment: task.AttemptID{Task: task.ID{Kind: task.Map, Index: m}, Attempt: a}, Offset: offset, Length: length}
+}
+
+// withCount returns the encoded run b with its count, one byte, set to n.
+func withCount(b []byte, n byte) []byte {
+	b[0] = n
+	return b
+}
+
+func TestGatherLocationsWithSegments(t *testing.T) {
+	// Maps 0 and 2 are in segments (map 2 twice as far in as map 0's),
+	// map 1 has a file of its own, map 3 is pending.
+	runs := AppendExtentRun(nil, 1, 0, segmentAt(0, 1, 0, 300))
+	runs = AppendRun(runs, 1, 2, 0)
+	runs = AppendExtentRun(runs, 1, 1, segmentAt(0, 1, 1<<40, 70_000))
+	runs = AppendRun(runs, 1, Pending, 0)
+	page := LocationPage{Maps: 4, TotalServers: 2, Servers: []string{"", "w2:1"}, Runs: runs}
+	var locs Locations
+	_, err := GatherLocations(page, nil, locs.Add)
+	require.NoError(t, err)
+	require.Equal(t, []int{1, 2, 1, Pending}, locs.Attempts)
+	require.Equal(t, []int{0, 0, 1, 0}, locs.Servers)
+	require.Equal(t, []jobfiles.Extent{segmentAt(0, 1, 0, 300), {}, segmentAt(0, 1, 1<<40, 70_000), {}}, locs.Extents)
+
+	var plain Locations
+	_, err = GatherLocations(LocationPage{Maps: 2, TotalServers: 1, Servers: []string{""}, Runs: AppendRun(nil, 2, 1, 0)}, nil, plain.Add)
+	require.NoError(t, err)
+	require.Nil(t, plain.Extents, "a job without segments keeps no extents")
+}
+
 func TestGatherLocationsRefusesBadPages(t *testing.T) {
 	one := []string{""}
 	for _, tc := range []struct {
@@ -120,6 +156,11 @@ func TestGatherLocationsRefusesBadPages(t *testing.T) {
 		{"bad attempt", LocationPage{Maps: 4, TotalServers: 1, Servers: one, Runs: AppendRun(nil, 4, -2, 0)}, "attempt -2"},
 		{"servers out of order", LocationPage{Maps: 4, TotalServers: 2, ServersFrom: 1, Servers: one, Runs: AppendRun(nil, 4, 1, 0)}, "servers from entry 1"},
 		{"nothing new", LocationPage{Maps: 4, TotalServers: 1, Servers: one, Runs: AppendRun(nil, 2, 1, 0)}, "nothing new"},
+		{"segment cut short", LocationPage{Maps: 1, TotalServers: 1, Servers: one, Runs: AppendExtentRun(nil, 1, 0, segmentAt(0, 1, 0, 9))[:5]}, "segment of map 0 is cut short"},
+		{"segment of no map", LocationPage{Maps: 1, TotalServers: 1, Servers: one, Runs: AppendExtentRun(nil, 1, 0, segmentAt(1, 1, 0, 9))}, "segment of map 1"},
+		{"segment of no attempt", LocationPage{Maps: 1, TotalServers: 1, Servers: one, Runs: AppendExtentRun(nil, 1, 0, segmentAt(0, 0, 0, 9))}, "attempt 0"},
+		{"empty extent", LocationPage{Maps: 1, TotalServers: 1, Servers: one, Runs: AppendExtentRun(nil, 1, 0, segmentAt(0, 1, 5, 0))}, "0 bytes at offset 5"},
+		{"segment of a long run", LocationPage{Maps: 2, TotalServers: 1, Servers: one, Runs: withCount(AppendExtentRun(nil, 1, 0, segmentAt(0, 1, 0, 9)), 2)}, "a run of 2 maps at map 0 in a segment"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			again := func(from, known int) (LocationPage, error) { return tc.page, nil }

@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"time"
 
+	"6.5840/mr/jobfiles"
 	"6.5840/mr/task"
 )
 
@@ -252,6 +253,10 @@ type ReportArgs struct {
 	// multipart upload that the coordinator completes if the attempt
 	// commits and aborts otherwise.
 	Upload *Upload
+	// Extent is where a map attempt's output is in this worker's segment
+	// file, in the shared folder; the zero Extent when it has a file of
+	// its own.
+	Extent jobfiles.Extent
 }
 
 // Upload is a pending multipart upload of a reduce output.
@@ -342,6 +347,8 @@ type OutputLocation struct {
 	Map     int
 	Attempt int
 	Server  string
+	// Extent is where the output is in a segment file, if it is in one.
+	Extent jobfiles.Extent
 }
 
 // MapOutputsReply answers MapOutputs.

@@ -57,6 +57,9 @@ type Config struct {
 	// ("" for the shared folder; nil means "" for all).
 	MapAttempts []int
 	Servers     []string
+	// Extents says where in a segment file each map output is, if in one
+	// (nil for none).
+	Extents []jobfiles.Extent
 	// Self is where this worker serves its own map output, which it reads
 	// from LocalDir; Fetcher gets the others'. Both are unset on one
 	// machine.
@@ -75,8 +78,12 @@ type Gathering struct {
 	// ask for, at the next Locate call.
 	lost []protocol.LostOutput
 	want []int
-	// remote holds the outputs to fetch from other workers.
-	remote []shuffle.Source
+	// remote holds the outputs to fetch from other workers; segmented
+	// those in segment files of the shared folder, to read.
+	remote    []shuffle.Source
+	segmented []segmentedOutput
+	// inMemory counts the bytes of the sections read into memory.
+	inMemory int64
 	// fetchedPaths lists the local copies of fetched sections, removed by
 	// Close; fetched counts their bytes.
 	fetchedPaths []string
@@ -109,7 +116,7 @@ func (g *Gathering) Open(ctx context.Context) (*filemerge.Merged, error) {
 			g.want = append(g.want, m)
 			continue
 		}
-		g.take(m, a, g.server(m))
+		g.take(m, a, g.server(m), g.extent(m))
 	}
 	r, attempt := g.cfg.Attempt.Task.Index, g.cfg.Attempt.Attempt
 	for {
@@ -138,6 +145,7 @@ func (g *Gathering) Open(ctx context.Context) (*filemerge.Merged, error) {
 // waits for those and the pending ones to be made again.
 func (g *Gathering) gather(ctx context.Context) ([]filemerge.Input, error) {
 	g.fetchRemote(ctx)
+	g.readSegments()
 	for len(g.want) > 0 {
 		outputs, err := g.cfg.Locate(ctx, g.lost, g.want)
 		if err != nil {
@@ -151,12 +159,13 @@ func (g *Gathering) gather(ctx context.Context) ([]filemerge.Input, error) {
 		}
 		for _, m := range waiting {
 			if o, ok := arrived[m]; ok {
-				g.take(m, o.Attempt, o.Server)
+				g.take(m, o.Attempt, o.Server, o.Extent)
 			} else {
 				g.want = append(g.want, m)
 			}
 		}
 		g.fetchRemote(ctx)
+		g.readSegments()
 	}
 	inputs := make([]filemerge.Input, 0, len(g.found))
 	for _, in := range g.found {
@@ -176,9 +185,19 @@ func (g *Gathering) server(m int) string {
 	return g.cfg.Servers[m]
 }
 
-// take finds map task m's output, attempt a, served by server: in place if
-// it is in a folder of this machine, else queued to be fetched.
-func (g *Gathering) take(m, a int, server string) {
+// extent returns where in a segment file map task m's output is, if in
+// one.
+func (g *Gathering) extent(m int) jobfiles.Extent {
+	if g.cfg.Extents == nil {
+		return jobfiles.Extent{}
+	}
+	return g.cfg.Extents[m]
+}
+
+// take finds map task m's output, attempt a, served by server (at extent
+// of a segment file, if in one): in place if it is in a folder of this
+// machine, else queued to be fetched.
+func (g *Gathering) take(m, a int, server string, extent jobfiles.Extent) {
 	if a == protocol.NoOutput {
 		return
 	}
@@ -195,7 +214,13 @@ func (g *Gathering) take(m, a int, server string) {
 		g.remote = append(g.remote, shuffle.Source{Server: server, Map: m, Attempt: a})
 		return
 	}
-	g.found[m] = &filemerge.Input{Path: filepath.Join(dir, jobfiles.Intermediate(m, a)), Section: g.cfg.Attempt.Task.Index, Owner: owner}
+	in := &filemerge.Input{Path: filepath.Join(dir, extent.Name(owner)), Section: g.cfg.Attempt.Task.Index,
+		Offset: extent.Offset, Length: extent.Length, Owner: owner}
+	if extent.InSegment() {
+		g.segmented = append(g.segmented, segmentedOutput{m: m, in: in})
+		return
+	}
+	g.found[m] = in
 }
 
 // markLost queues owner's output to be reported lost, and its map task

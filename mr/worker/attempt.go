@@ -11,6 +11,7 @@ import (
 	"6.5840/mr"
 	"6.5840/mr/app"
 	"6.5840/mr/filemerge"
+	"6.5840/mr/jobfiles"
 	"6.5840/mr/kvbuf"
 	"6.5840/mr/protocol"
 	"6.5840/mr/task"
@@ -20,8 +21,10 @@ import (
 // result is what running an attempt produced.
 type result struct {
 	// files lists the files only this attempt owns: its map output, or
-	// its staged reduce output.
+	// its staged reduce output. extent is where a map output in the
+	// worker's segment file is: a file it shares.
 	files    []string
+	extent   jobfiles.Extent
 	counters map[string]int64
 	// keys are a sample attempt's sampled keys.
 	keys []string
@@ -146,8 +149,10 @@ func (w *Worker) performMap(ctx context.Context, reply *protocol.GetTaskReply, c
 		buf:        w.mapBuffer(app, reply.NReduce, reply.TotalOrder),
 		setStatus:  status.set,
 		bucket:     w.bucket,
+		segment:    w.segment,
+		segmentMax: w.cfg.SegmentMax,
 	}
-	files, stats, err := at.write(ctx)
+	files, extent, stats, err := at.write(ctx)
 	counters := map[string]int64{
 		protocol.CounterMapInputBytes:    stats.inputBytes,
 		protocol.CounterMapOutputRecords: stats.outputRecords,
@@ -157,14 +162,14 @@ func (w *Worker) performMap(ctx context.Context, reply *protocol.GetTaskReply, c
 	if w.cfg.App.Combine != nil || w.cfg.App.CombineTask != nil {
 		counters[protocol.CounterCombineOutputRecords] = stats.writtenRecords
 	}
-	return result{files: files, counters: counters, err: err}
+	return result{files: files, extent: extent, counters: counters, err: err}
 }
 
 // performReduce runs a reduce attempt.
 func (w *Worker) performReduce(ctx context.Context, reply *protocol.GetTaskReply, status *attemptStatus) result {
 	calls := &reduceCalls{w: w, id: reply.Attempt}
 	defer calls.close()
-	attempts, servers, err := calls.locations(ctx, reply.MapLocations)
+	attempts, servers, extents, err := calls.locations(ctx, reply.MapLocations)
 	if err != nil {
 		return result{err: err}
 	}
@@ -176,6 +181,7 @@ func (w *Worker) performReduce(ctx context.Context, reply *protocol.GetTaskReply
 		nReduce:     reply.NReduce,
 		mapAttempts: attempts,
 		servers:     servers,
+		extents:     extents,
 		locate:      calls.locate,
 		setStatus:   status.set,
 		output:      reply.Output,
@@ -295,7 +301,7 @@ func (r *reduceCalls) locate(ctx context.Context, lost []protocol.LostOutput, wa
 // locations returns the committed attempt and the server of every map
 // task, from first, the page of map locations the assignment came with,
 // and the pages after it.
-func (r *reduceCalls) locations(ctx context.Context, first protocol.LocationPage) (attempts []int, servers []string, err error) {
+func (r *reduceCalls) locations(ctx context.Context, first protocol.LocationPage) (attempts []int, servers []string, extents []jobfiles.Extent, err error) {
 	fetch := func(from, known int) (protocol.LocationPage, error) {
 		args := protocol.MapLocationsArgs{Header: r.w.header(), Attempt: r.id, From: from, KnownServers: known}
 		var reply protocol.MapLocationsReply
@@ -310,9 +316,9 @@ func (r *reduceCalls) locations(ctx context.Context, first protocol.LocationPage
 	locs := protocol.Locations{Attempts: make([]int, 0, first.Maps), Servers: make([]int, 0, first.Maps)}
 	table, err := protocol.GatherLocations(first, fetch, locs.Add)
 	if err != nil {
-		return nil, nil, fmt.Errorf("map locations: %w", err)
+		return nil, nil, nil, fmt.Errorf("map locations: %w", err)
 	}
-	return locs.Attempts, serverNames(locs.Servers, table), nil
+	return locs.Attempts, serverNames(locs.Servers, table), locs.Extents, nil
 }
 
 // close closes the attempt's connection, if it was dialed.
@@ -326,7 +332,7 @@ func (r *reduceCalls) close() {
 // if, and only if, the coordinator answers that it did not commit.
 func (w *Worker) report(ctx context.Context, log *slog.Logger, id task.AttemptID, out result, start time.Time) (*protocol.GetTaskReply, string, error) {
 	args := protocol.ReportArgs{Header: w.header(), Attempt: id, Counters: out.counters, WantTask: true,
-		HaveSplits: w.splits != nil, Keys: out.keys, Upload: out.upload}
+		HaveSplits: w.splits != nil, Keys: out.keys, Upload: out.upload, Extent: out.extent}
 	var lost *filemerge.LostError
 	switch {
 	case errors.As(out.err, &lost):

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -230,7 +231,34 @@ func (o *mapCollector) finish() (*atomicfile.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	sections := ifile.NewSectionWriter(f)
+	if err := o.writeSections(f); err != nil {
+		f.Abort()
+		return nil, fmt.Errorf("write %s: %w", o.final, err)
+	}
+	return f, nil
+}
+
+// fitsInMemory reports whether the whole output is in the buffer, of at
+// most max bytes: nothing spilled, and no CombineTask to run over a run.
+func (o *mapCollector) fitsInMemory(max int64) bool {
+	return len(o.spills) == 0 && o.app.CombineTask == nil && o.buf.Bytes() <= max
+}
+
+// finishInMemory returns the attempt's output, one section per
+// partition, as bytes; only when fitsInMemory.
+func (o *mapCollector) finishInMemory() ([]byte, error) {
+	var out bytes.Buffer
+	if err := o.writeSections(&out); err != nil {
+		return nil, fmt.Errorf("write the map output: %w", err)
+	}
+	return out.Bytes(), nil
+}
+
+// writeSections writes the output to w, one section per partition: the
+// buffer's pairs, or the spilled runs merged.
+func (o *mapCollector) writeSections(w io.Writer) error {
+	sections := ifile.NewSectionWriter(w)
+	var err error
 	if len(o.spills) == 0 {
 		var n int64
 		var ferr error
@@ -248,11 +276,10 @@ func (o *mapCollector) finish() (*atomicfile.File, error) {
 		err = sections.Close()
 	}
 	if err != nil {
-		f.Abort()
-		return nil, fmt.Errorf("write %s: %w", o.final, err)
+		return err
 	}
 	o.stats.outputBytes = sections.Size()
-	return f, nil
+	return nil
 }
 
 // mergeRuns merges, partition by partition, the spilled runs into

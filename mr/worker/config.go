@@ -77,6 +77,11 @@ type Config struct {
 	// SortBuffer bounds the map output a map attempt keeps in memory
 	// before spilling sorted runs to disk.
 	SortBuffer int64
+	// SegmentMax is the largest map output (in bytes of the map buffer)
+	// that a worker without a map output server appends to its segment
+	// file in the shared folder, rather than write to a file of its own;
+	// zero gives every output a file of its own.
+	SegmentMax int64
 	// S3 is the client of inputs and outputs in a bucket (s3://...);
 	// nil makes one from the environment (s3.FromEnv) when a task first
 	// needs it.
@@ -94,6 +99,7 @@ func DefaultConfig() Config {
 		CallTimeout: DefaultCallTimeout,
 		StuckGrace:  DefaultStuckGrace,
 		SortBuffer:  DefaultSortBuffer,
+		SegmentMax:  DefaultSegmentMax,
 	}
 }
 
@@ -125,6 +131,9 @@ func (c Config) Validate() error {
 // as given, before withFallbacks.
 func (c Config) validate() error {
 	var errs []error
+	if c.SegmentMax < 0 {
+		errs = append(errs, fmt.Errorf("-segment-max must not be negative, got %d", c.SegmentMax))
+	}
 	if c.SortBuffer <= 0 {
 		errs = append(errs, fmt.Errorf("-sort-buffer must be positive, got %d", c.SortBuffer))
 	}

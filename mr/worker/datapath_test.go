@@ -57,7 +57,7 @@ func runJob(t *testing.T, a app.App, limit int64, nReduce int, inputs ...string)
 		in := filepath.Join(dir, fmt.Sprintf("in%d", m))
 		require.NoError(t, os.WriteFile(in, []byte(contents), 0o644))
 		id := task.AttemptID{Task: task.ID{Kind: task.Map, Index: m}, Attempt: 1}
-		_, _, err := mapAttempt{app: a, dir: dir, id: id, input: task.WholeFile(in), nReduce: nReduce, sortBuffer: limit}.write(context.Background())
+		_, _, _, err := mapAttempt{app: a, dir: dir, id: id, input: task.WholeFile(in), nReduce: nReduce, sortBuffer: limit}.write(context.Background())
 		require.NoError(t, err)
 		attempts[m] = 1
 	}
@@ -97,7 +97,7 @@ func TestSpillStats(t *testing.T) {
 	combining := words
 	combining.Combine = sum
 	id := task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}
-	_, stats, err := mapAttempt{app: combining, dir: dir, id: id, input: task.WholeFile(in), nReduce: 2, sortBuffer: 4 << 10}.write(context.Background())
+	_, _, stats, err := mapAttempt{app: combining, dir: dir, id: id, input: task.WholeFile(in), nReduce: 2, sortBuffer: 4 << 10}.write(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, int64(len(text)), stats.inputBytes)
 	require.Equal(t, int64(2000), stats.outputRecords)

@@ -37,7 +37,7 @@ func runMaps(t *testing.T, a app.App, dir string, nReduce int, inputs ...string)
 		in := filepath.Join(dir, "in"+string(rune('a'+m)))
 		require.NoError(t, os.WriteFile(in, []byte(contents), 0o644))
 		id := task.AttemptID{Task: task.ID{Kind: task.Map, Index: m}, Attempt: 1}
-		_, _, err := mapAttempt{app: a, dir: dir, id: id, input: task.WholeFile(in), nReduce: nReduce}.write(context.Background())
+		_, _, _, err := mapAttempt{app: a, dir: dir, id: id, input: task.WholeFile(in), nReduce: nReduce}.write(context.Background())
 		require.NoError(t, err)
 		attempts[m] = 1
 	}
@@ -117,7 +117,7 @@ func TestBadPartitionIsAnError(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
 	require.NoError(t, os.WriteFile(in, []byte("x"), 0o644))
-	_, _, err := mapAttempt{app: a, dir: dir, id: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}.write(context.Background())
+	_, _, _, err := mapAttempt{app: a, dir: dir, id: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}.write(context.Background())
 	require.ErrorContains(t, err, `Partition("x", 2) returned 7`)
 }
 
@@ -127,7 +127,7 @@ func TestPanicsBecomeErrors(t *testing.T) {
 	require.NoError(t, os.WriteFile(in, []byte("x"), 0o644))
 	a := letters
 	a.Map = func(string, string) []mr.KeyValue { panic("bad record 17") }
-	_, _, err := mapAttempt{app: a, dir: dir, id: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 1}.write(context.Background())
+	_, _, _, err := mapAttempt{app: a, dir: dir, id: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 1}.write(context.Background())
 	require.ErrorContains(t, err, "Map panicked: bad record 17")
 
 	attempts := runMaps(t, letters, dir, 1, "x")
@@ -174,7 +174,7 @@ func TestAttemptEndedDuringMapWritesNoOutput(t *testing.T) {
 		return letters.Map(name, contents)
 	}
 	at := mapAttempt{app: ending, dir: dir, id: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}
-	files, stats, err := at.write(ctx)
+	files, _, stats, err := at.write(ctx)
 	require.ErrorIs(t, err, context.Canceled)
 	require.Empty(t, files)
 	require.Zero(t, stats.outputBytes, "bytes were written for an attempt that had ended")
@@ -187,7 +187,7 @@ func TestCancelledAttemptWritesNothing(t *testing.T) {
 	require.NoError(t, os.WriteFile(in, []byte("abc"), 0o644))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, _, err := mapAttempt{app: letters, dir: dir, id: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}.write(ctx)
+	_, _, _, err := mapAttempt{app: letters, dir: dir, id: task.AttemptID{Task: task.ID{Kind: task.Map}, Attempt: 1}, input: task.WholeFile(in), nReduce: 2}.write(ctx)
 	require.ErrorIs(t, err, context.Canceled)
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)

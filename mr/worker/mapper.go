@@ -35,6 +35,10 @@ type mapAttempt struct {
 	setStatus func(string)
 	// bucket returns the client of an input in a bucket.
 	bucket bucketFunc
+	// segment, if set, takes every output of at most segmentMax bytes,
+	// in place of a file of its own.
+	segment    *segment
+	segmentMax int64
 }
 
 // output returns the path of the attempt's output file.
@@ -87,15 +91,17 @@ func (at mapAttempt) commitCheck(ctx context.Context) error {
 }
 
 // write calls Map on the input, partitions, sorts and combines the
-// output, and writes the attempt's output file, one sorted section per
-// partition. Nothing is committed once ctx is cancelled (the attempt was
-// revoked) or mayCommit objects. It returns the files it committed and
-// what it counted.
-func (at mapAttempt) write(ctx context.Context) ([]string, mapStats, error) {
+// output, and writes the attempt's output, one sorted section per
+// partition: appended to the worker's segment file if it is small and
+// the worker has one, else to a file of its own. Nothing is committed
+// once ctx is cancelled (the attempt was revoked) or mayCommit objects. It
+// returns the file it committed, or where in the segment file the output
+// is, and what it counted.
+func (at mapAttempt) write(ctx context.Context) ([]string, jobfiles.Extent, mapStats, error) {
 	contents, err := readInput(ctx, at.bucket, at.input)
 	if err != nil {
 		host, _ := os.Hostname()
-		return nil, mapStats{}, fmt.Errorf("on host %s: %w", host, err)
+		return nil, jobfiles.Extent{}, mapStats{}, fmt.Errorf("on host %s: %w", host, err)
 	}
 	limit := at.sortBuffer
 	if limit <= 0 {
@@ -109,27 +115,45 @@ func (at mapAttempt) write(ctx context.Context) ([]string, mapStats, error) {
 	out.ctx, out.at = ctx, at.appAttempt()
 	if err := at.callMap(ctx, out, contents); err != nil {
 		out.discard()
-		return nil, out.stats, err
+		return nil, jobfiles.Extent{}, out.stats, err
 	}
 	// An attempt that ended while Map ran (revoked, its lease lost, or
 	// given up on as stuck) writes no output at all.
 	if err := at.commitCheck(ctx); err != nil {
 		out.discard()
-		return nil, out.stats, err
+		return nil, jobfiles.Extent{}, out.stats, err
+	}
+	if at.segment != nil && out.fitsInMemory(at.segmentMax) {
+		extent, err := at.appendToSegment(ctx, out)
+		return nil, extent, out.stats, err
 	}
 	file, err := out.finish()
 	if err != nil {
 		out.discard()
-		return nil, out.stats, err
+		return nil, jobfiles.Extent{}, out.stats, err
 	}
 	if err := at.commitCheck(ctx); err != nil {
 		file.Abort()
-		return nil, out.stats, err
+		return nil, jobfiles.Extent{}, out.stats, err
 	}
 	if err := file.Commit(); err != nil {
-		return nil, out.stats, err
+		return nil, jobfiles.Extent{}, out.stats, err
 	}
-	return []string{at.output()}, out.stats, nil
+	return []string{at.output()}, jobfiles.Extent{}, out.stats, nil
+}
+
+// appendToSegment writes the output, all of it in the buffer, to the
+// worker's segment file, unless the attempt ended meanwhile.
+func (at mapAttempt) appendToSegment(ctx context.Context, out *mapCollector) (jobfiles.Extent, error) {
+	data, err := out.finishInMemory()
+	if err != nil {
+		out.discard()
+		return jobfiles.Extent{}, err
+	}
+	if err := at.commitCheck(ctx); err != nil {
+		return jobfiles.Extent{}, err
+	}
+	return at.segment.append(at.id, data)
 }
 
 // appAttempt describes the attempt to a task-level Map or Combine.

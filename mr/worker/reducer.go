@@ -41,6 +41,9 @@ type reduceAttempt struct {
 	// ("" for the shared folder; nil means "" for all).
 	mapAttempts []int
 	servers     []string
+	// extents says where in a segment file each map output is, if in one
+	// (nil for none).
+	extents []jobfiles.Extent
 	// self is where this worker serves its own map output, which it reads
 	// from localDir; fetcher gets the others'. Both are unset on one
 	// machine.
@@ -146,7 +149,7 @@ func (at reduceAttempt) reduce(ctx context.Context, create func() (reduceSink, e
 	var stats reduceStats
 	g := reduceinput.New(reduceinput.Config{
 		Attempt: at.id, Dir: at.dir, LocalDir: at.localDir,
-		MapAttempts: at.mapAttempts, Servers: at.servers,
+		MapAttempts: at.mapAttempts, Servers: at.servers, Extents: at.extents,
 		Self: at.self, Fetcher: at.fetcher, Locate: at.locateOutputs,
 	})
 	defer g.Close()

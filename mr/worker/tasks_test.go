@@ -72,7 +72,7 @@ func TestMapTaskError(t *testing.T) {
 	require.NoError(t, os.WriteFile(in, []byte("x"), 0o644))
 	id := task.AttemptID{Task: task.ID{Kind: task.Map, Index: 0}, Attempt: 1}
 	at := mapAttempt{app: bad, dir: dir, id: id, input: task.WholeFile(in), nReduce: 1}
-	_, _, err := at.write(context.Background())
+	_, _, _, err := at.write(context.Background())
 	require.ErrorIs(t, err, failed)
 	_, err = os.Stat(at.output())
 	require.True(t, os.IsNotExist(err), "a failed attempt left %s", at.output())
@@ -155,7 +155,7 @@ func TestCombineTaskBreakingOrder(t *testing.T) {
 		if tt.name == "renamed keys out of order" {
 			nReduce = 4
 		}
-		_, _, err := mapAttempt{app: a, dir: dir, id: id, input: task.WholeFile(in), nReduce: nReduce}.write(context.Background())
+		_, _, _, err := mapAttempt{app: a, dir: dir, id: id, input: task.WholeFile(in), nReduce: nReduce}.write(context.Background())
 		require.ErrorContains(t, err, tt.want, tt.name)
 	}
 }

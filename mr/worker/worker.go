@@ -71,6 +71,9 @@ type Worker struct {
 	// shuffle serves this worker's map output and fetches others'; nil
 	// without a Secret.
 	shuffle *shuffler
+	// segment takes the small map outputs of a worker that serves none,
+	// in the shared folder; nil if it keeps a file for each.
+	segment *segment
 	// mapBuf buffers map output for mapBufReduces partitions; kept
 	// between map attempts, which run one at a time, so that its storage
 	// is reused.
@@ -139,6 +142,12 @@ func (w *Worker) Run(ctx context.Context) error {
 				w.held.removeAll()
 			}
 		}()
+	}
+	if w.shuffle == nil && w.cfg.SegmentMax > 0 {
+		// Map outputs stay in the shared folder: the small ones go to
+		// one segment file.
+		w.segment = newSegment(w.cfg.LocalDir)
+		defer w.segment.close()
 	}
 	if err := w.register(ctx); err != nil {
 		return w.explain(err)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"6.5840/mr/jobfiles"
 	"6.5840/mr/task"
 )
 
@@ -87,13 +88,14 @@ func (e *taskEntry) liveIndex(number int) int {
 }
 
 // Commit is an attempt's commit: the attempt (0 for a skipped map task),
-// and for a map attempt where its output is served. Counters are the
-// attempt's counts, added to the job's totals. Keys are a sample
-// attempt's sampled keys, its only output.
+// and for a map attempt where its output is served and, if in a segment
+// file, where in it. Counters are the attempt's counts, added to the
+// job's totals. Keys are a sample attempt's sampled keys, its only output.
 type Commit struct {
 	Attempt  task.AttemptID
 	Skipped  bool
 	Server   string
+	Extent   jobfiles.Extent
 	Counters map[string]int64
 	Keys     []string
 }

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 
+	"6.5840/mr/jobfiles"
 	"6.5840/mr/task"
 )
 
@@ -65,6 +66,7 @@ func (t *Table) keep(e *taskEntry, c Commit) {
 	}
 	if e.id.Kind == task.Map {
 		e.server = c.Server
+		t.setExtent(e.id.Index, c.Extent)
 		if len(c.Counters) > 0 {
 			e.counters = c.Counters
 		}
@@ -79,4 +81,5 @@ func (t *Table) takeBack(e *taskEntry) {
 		t.counters[name] -= n
 	}
 	e.counters, e.server = nil, ""
+	t.setExtent(e.id.Index, jobfiles.Extent{})
 }

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"6.5840/mr/jobfiles"
 	"6.5840/mr/task"
 )
 
@@ -195,6 +196,10 @@ type Table struct {
 	counters map[string]int64
 	// mapsRerun counts committed map outputs found lost.
 	mapsRerun int
+	// extents holds where in a segment file each committed map output
+	// is, made when the first output in one commits: a job without
+	// segments keeps nothing per map task for them.
+	extents []jobfiles.Extent
 	// order is the sampling phase of a job in total order; its zero value
 	// is a job without one.
 	order sampling
@@ -334,7 +339,27 @@ func (t *Table) MapCommit(m int) (Commit, bool) {
 		return Commit{}, false
 	}
 	return Commit{Attempt: task.AttemptID{Task: e.id, Attempt: e.committed}, Skipped: e.skipped,
-		Server: e.server, Counters: e.counters}, true
+		Server: e.server, Extent: t.extent(m), Counters: e.counters}, true
+}
+
+// extent returns where in a segment file map task m's committed output
+// is; the zero Extent if it has a file of its own.
+func (t *Table) extent(m int) jobfiles.Extent {
+	if t.extents == nil {
+		return jobfiles.Extent{}
+	}
+	return t.extents[m]
+}
+
+// setExtent records e as where map task m's committed output is.
+func (t *Table) setExtent(m int, e jobfiles.Extent) {
+	if t.extents == nil {
+		if !e.InSegment() {
+			return
+		}
+		t.extents = make([]jobfiles.Extent, len(t.maps.tasks))
+	}
+	t.extents[m] = e
 }
 
 // MapIdleFor returns how long map task m has been idle, or 0 if it is not.
