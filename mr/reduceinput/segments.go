@@ -72,6 +72,10 @@ func (g *Gathering) readSegments() {
 				g.markLost(o.in.Owner, serr)
 				continue
 			}
+			if section == nil {
+				// No records for this partition: nothing to merge.
+				continue
+			}
 			in := *o.in
 			in.Data, in.Section = section, -1
 			g.found[o.m] = &in
@@ -95,16 +99,17 @@ func readAt(path string, p []byte, offset int64) error {
 }
 
 // sectionOf returns a copy of in's partition's section of the map output
-// data, once checked whole.
+// data, once checked whole; nil if it holds no record.
 func sectionOf(data []byte, in *filemerge.Input) ([]byte, error) {
 	name := fmt.Sprintf("%s (%d bytes at offset %d)", in.Path, in.Length, in.Offset)
 	offset, length, err := ifile.SectionRange(bytes.NewReader(data), int64(len(data)), name, in.Section)
 	if err != nil {
 		return nil, err
 	}
-	section := bytes.Clone(data[offset : offset+length])
-	if _, err := ifile.Verify(bytes.NewReader(section), fmt.Sprintf("%s section %d", name, in.Section)); err != nil {
+	section := data[offset : offset+length]
+	records, err := ifile.Verify(bytes.NewReader(section), fmt.Sprintf("%s section %d", name, in.Section))
+	if err != nil || records == 0 {
 		return nil, err
 	}
-	return section, nil
+	return bytes.Clone(section), nil
 }

@@ -31,12 +31,18 @@ func WriteReport(dir, base string, s Snapshot) (jsonPath, htmlPath string, err e
 	if base == "" || base != filepath.Base(base) {
 		return "", "", fmt.Errorf("write report: base %q is not a plain file name", base)
 	}
+	// The two files at once: a job's report is written after its last
+	// task, and of a job of thousands of tiny tasks it is a good part of
+	// the time left.
+	var htmlErr error
+	htmlDone := make(chan struct{})
+	go func() {
+		defer close(htmlDone)
+		htmlPath, htmlErr = writeAtomic(dir, base+HTMLExt, func(w io.Writer) error { return RenderPage(w, s, reportTime(s), 0) })
+	}()
 	jsonPath, err = writeAtomic(dir, base+JSONExt, func(w io.Writer) error { return writeIndented(w, s) })
-	if err != nil {
-		return "", "", fmt.Errorf("write report: %w", err)
-	}
-	htmlPath, err = writeAtomic(dir, base+HTMLExt, func(w io.Writer) error { return RenderPage(w, s, reportTime(s), 0) })
-	if err != nil {
+	<-htmlDone
+	if err = errors.Join(err, htmlErr); err != nil {
 		return "", "", fmt.Errorf("write report: %w", err)
 	}
 	return jsonPath, htmlPath, nil

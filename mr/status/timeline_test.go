@@ -309,3 +309,13 @@ func TestTimelineBarsOfAHugeJob(t *testing.T) {
 	require.Len(t, timelineBars(all[:maxTimelineBars], map[int]int{1: 0, 2: 1}), maxTimelineBars, "up to the cap, all are drawn")
 	require.Len(t, timelineBars(all[:10], map[int]int{1: 0}), 5, "only those on a drawn row")
 }
+
+func BenchmarkWriteReport(b *testing.B) {
+	s := manyAttempts(2010, 4)
+	dir := b.TempDir()
+	for b.Loop() {
+		if _, _, err := WriteReport(dir, "mr-report", s); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -49,24 +49,18 @@ func (w *Worker) runAttempt(ctx context.Context, requestID string, reply *protoc
 	defer cancel(nil)
 	clock := newLeaseClock(w.lease)
 	status := new(attemptStatus)
-	beats := make(chan struct{})
-	go func() {
-		defer close(beats)
-		w.heartbeat(attemptCtx, cancel, reply.Attempt, clock, status)
-	}()
+	stopBeats := w.startHeartbeat(attemptCtx, cancel, reply.Attempt, clock, status)
 
 	mr.TakeCounts() // drop counts made outside any attempt
 	out, err := w.watch(attemptCtx, reply.Attempt, func() result { return w.perform(attemptCtx, reply, clock, status) })
 	if err != nil {
 		// The heartbeat connection outlives the attempt: let go of it.
-		cancel(nil)
-		<-beats
+		stopBeats()
 		return nil, "", err
 	}
 	cause := context.Cause(attemptCtx)
 	abandoned := errors.Is(cause, errRevoked) || errors.Is(cause, errLeaseLost) || errors.Is(out.err, errLeaseLost)
-	cancel(nil)
-	<-beats
+	stopBeats()
 	// An attempt that was never reported cannot have committed: its files
 	// can go.
 	if ctx.Err() != nil {

@@ -44,6 +44,28 @@ func (l *leaseClock) held() bool {
 	return l.lease <= 0 || time.Since(l.start)-time.Duration(l.renewed.Load()) < l.lease
 }
 
+// startHeartbeat starts the attempt's heartbeat one interval after the
+// attempt began, and returns the function that stops it and waits for it
+// to end. An attempt that ends sooner (a tiny task, in a fraction of a
+// millisecond) never starts a goroutine for it: on a busy machine each
+// goroutine handed work wakes a thread.
+func (w *Worker) startHeartbeat(ctx context.Context, cancel context.CancelCauseFunc, id task.AttemptID, clock *leaseClock, status *attemptStatus) (stop func()) {
+	if w.heartbeatInterval <= 0 {
+		return func() {}
+	}
+	done := make(chan struct{})
+	timer := time.AfterFunc(w.heartbeatInterval, func() {
+		defer close(done)
+		w.heartbeat(ctx, cancel, id, clock, status)
+	})
+	return func() {
+		cancel(nil)
+		if !timer.Stop() {
+			<-done
+		}
+	}
+}
+
 // heartbeat renews the attempt's lease every interval until ctx ends. It
 // cancels the attempt when the coordinator says it was revoked, does not
 // know this worker (it restarted), or could not be told for a whole lease.
@@ -61,11 +83,15 @@ func (w *Worker) heartbeat(ctx context.Context, cancel context.CancelCauseFunc, 
 	calls.timeout = min(w.cfg.CallTimeout, max(w.lease, w.heartbeatInterval))
 	ticker := time.NewTicker(w.heartbeatInterval)
 	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
+	for first := true; ; first = false {
+		// The first beat is due at once: startHeartbeat runs this an
+		// interval after the attempt began.
+		if !first {
+			select {
+			case <-ctx.Done():
+				return
+			case <-ticker.C:
+			}
 		}
 		args := protocol.HeartbeatArgs{Header: w.header(), Attempt: id, Status: status.get()}
 		var reply protocol.HeartbeatReply
