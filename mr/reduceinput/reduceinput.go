@@ -82,8 +82,11 @@ type Gathering struct {
 	// those in segment files of the shared folder, to read.
 	remote    []shuffle.Source
 	segmented []segmentedOutput
-	// inMemory counts the bytes of the sections read into memory.
-	inMemory int64
+	// inMemory counts the bytes of the sections read into memory;
+	// segmentPaths holds the path of each segment file met, by the
+	// attempt that started it.
+	inMemory     int64
+	segmentPaths map[task.AttemptID]string
 	// fetchedPaths lists the local copies of fetched sections, removed by
 	// Close; fetched counts their bytes.
 	fetchedPaths []string
@@ -92,7 +95,7 @@ type Gathering struct {
 
 // New returns the gathering of the input that cfg describes.
 func New(cfg Config) *Gathering {
-	return &Gathering{cfg: cfg, found: make([]*filemerge.Input, len(cfg.MapAttempts))}
+	return &Gathering{cfg: cfg, found: make([]*filemerge.Input, len(cfg.MapAttempts)), segmentPaths: make(map[task.AttemptID]string)}
 }
 
 // FetchedBytes returns the bytes of map output fetched from other
@@ -214,13 +217,17 @@ func (g *Gathering) take(m, a int, server string, extent jobfiles.Extent) {
 		g.remote = append(g.remote, shuffle.Source{Server: server, Map: m, Attempt: a})
 		return
 	}
-	in := &filemerge.Input{Path: filepath.Join(dir, extent.Name(owner)), Section: g.cfg.Attempt.Task.Index,
-		Offset: extent.Offset, Length: extent.Length, Owner: owner}
 	if extent.InSegment() {
+		path, ok := g.segmentPaths[extent.Segment]
+		if !ok {
+			path = filepath.Join(dir, extent.Name(owner))
+			g.segmentPaths[extent.Segment] = path
+		}
+		in := &filemerge.Input{Path: path, Section: g.cfg.Attempt.Task.Index, Offset: extent.Offset, Length: extent.Length, Owner: owner}
 		g.segmented = append(g.segmented, segmentedOutput{m: m, in: in})
 		return
 	}
-	g.found[m] = in
+	g.found[m] = &filemerge.Input{Path: filepath.Join(dir, extent.Name(owner)), Section: g.cfg.Attempt.Task.Index, Owner: owner}
 }
 
 // markLost queues owner's output to be reported lost, and its map task

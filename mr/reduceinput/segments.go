@@ -101,15 +101,23 @@ func readAt(path string, p []byte, offset int64) error {
 // sectionOf returns a copy of in's partition's section of the map output
 // data, once checked whole; nil if it holds no record.
 func sectionOf(data []byte, in *filemerge.Input) ([]byte, error) {
-	name := fmt.Sprintf("%s (%d bytes at offset %d)", in.Path, in.Length, in.Offset)
-	offset, length, err := ifile.SectionRange(bytes.NewReader(data), int64(len(data)), name, in.Section)
+	// Errors name the file, and are told where in it: a reducer checks
+	// thousands of sections, and naming each up front would cost more
+	// than checking it.
+	where := func(err error) error {
+		return fmt.Errorf("map output of %d bytes at offset %d, section %d: %w", in.Length, in.Offset, in.Section, err)
+	}
+	offset, length, err := ifile.SectionRange(bytes.NewReader(data), int64(len(data)), in.Path, in.Section)
 	if err != nil {
-		return nil, err
+		return nil, where(err)
 	}
 	section := data[offset : offset+length]
-	records, err := ifile.Verify(bytes.NewReader(section), fmt.Sprintf("%s section %d", name, in.Section))
-	if err != nil || records == 0 {
-		return nil, err
+	records, err := ifile.Verify(bytes.NewReader(section), in.Path)
+	if err != nil {
+		return nil, where(err)
+	}
+	if records == 0 {
+		return nil, nil
 	}
 	return bytes.Clone(section), nil
 }
