@@ -11,12 +11,19 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestOpenRegular(t *testing.T) {
-	dir := t.TempDir()
-	regular := filepath.Join(dir, "regular")
+// testFiles makes a folder holding a regular file of 4 bytes and a named
+// pipe.
+func testFiles(t *testing.T) (dir, regular, fifo string) {
+	dir = t.TempDir()
+	regular = filepath.Join(dir, "regular")
 	require.NoError(t, os.WriteFile(regular, []byte("data"), 0o600))
-	fifo := filepath.Join(dir, "fifo")
+	fifo = filepath.Join(dir, "fifo")
 	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	return dir, regular, fifo
+}
+
+func TestOpenRegular(t *testing.T) {
+	dir, regular, fifo := testFiles(t)
 
 	f, info, err := OpenRegular(regular)
 	require.NoError(t, err)
@@ -37,11 +44,7 @@ func TestOpenRegular(t *testing.T) {
 }
 
 func TestStatReadable(t *testing.T) {
-	dir := t.TempDir()
-	regular := filepath.Join(dir, "regular")
-	require.NoError(t, os.WriteFile(regular, []byte("data"), 0o600))
-	fifo := filepath.Join(dir, "fifo")
-	require.NoError(t, syscall.Mkfifo(fifo, 0o600))
+	dir, regular, fifo := testFiles(t)
 
 	info, err := StatReadable(regular)
 	require.NoError(t, err)
