@@ -70,8 +70,31 @@ func TestRevokedAttemptsUploadNeverReplacesTheCommittedOne(t *testing.T) {
 	second := getTask(t, s, fast)
 	require.Equal(t, first.Attempt.Task, second.Attempt.Task)
 	require.NotEqual(t, first.Attempt, second.Attempt)
+	// The second attempt's worker heartbeats while it uploads: on a busy
+	// machine two uploads can take longer than the short lease.
+	uploaded := make(chan struct{})
+	beating := make(chan struct{})
+	go func() {
+		defer close(beating)
+		tick := time.NewTicker(cfg.HeartbeatInterval)
+		defer tick.Stop()
+		for {
+			var hb protocol.HeartbeatReply
+			if err := s.Heartbeat(&protocol.HeartbeatArgs{Header: fast, Attempt: second.Attempt}, &hb); err != nil || hb.Revoked {
+				t.Errorf("heartbeat of the second attempt: %v, revoked %v", err, hb.Revoked)
+				return
+			}
+			select {
+			case <-uploaded:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
 	fresh := stagedUpload(t, client, out, 0, "the committed attempt's output\n")
 	stagedUpload(t, client, out, 0, "an attempt whose worker died before reporting\n")
+	close(uploaded)
+	<-beating
 	require.Equal(t, protocol.VerdictCommitted, reportUpload(t, s, fast, second.Attempt, fresh))
 	require.Equal(t, protocol.VerdictIgnored, reportUpload(t, s, slow, first.Attempt, stale))
 
