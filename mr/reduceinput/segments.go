@@ -60,13 +60,16 @@ func (g *Gathering) readSegments() {
 			continue
 		}
 		chunk = slices.Grow(chunk[:0], int(span))[:span]
-		err := readAt(first.Path, chunk, first.Offset)
+		n, err := readAt(first.Path, chunk, first.Offset)
 		for _, o := range queued[i:j] {
-			if err != nil {
+			start := o.in.Offset - first.Offset
+			if start+o.in.Length > int64(n) {
+				// Past what could be read: a segment cut short loses
+				// the outputs after the cut, not those before it.
 				g.markLost(o.in.Owner, err)
 				continue
 			}
-			data := chunk[o.in.Offset-first.Offset:][:o.in.Length]
+			data := chunk[start:][:o.in.Length]
 			section, serr := sectionOf(data, o.in)
 			if serr != nil {
 				g.markLost(o.in.Owner, serr)
@@ -85,17 +88,19 @@ func (g *Gathering) readSegments() {
 	}
 }
 
-// readAt fills p from the file at path, from offset on.
-func readAt(path string, p []byte, offset int64) error {
+// readAt reads p from the file at path, from offset on, and returns how
+// many bytes it read; fewer than len(p) only with an error, which says why.
+func readAt(path string, p []byte, offset int64) (int, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return fmt.Errorf("map output: %w", err)
+		return 0, fmt.Errorf("map output: %w", err)
 	}
 	defer f.Close()
-	if _, err := f.ReadAt(p, offset); err != nil {
-		return fmt.Errorf("map output: read %d bytes at offset %d of %s: %w", len(p), offset, path, err)
+	n, err := f.ReadAt(p, offset)
+	if err != nil {
+		return n, fmt.Errorf("map output: read %d bytes at offset %d of %s: %w", len(p), offset, path, err)
 	}
-	return nil
+	return n, nil
 }
 
 // sectionOf returns a copy of in's partition's section of the map output

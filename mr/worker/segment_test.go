@@ -134,3 +134,23 @@ func TestSegmentWriteFailureStartsANewFile(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "one", string(data), "the outputs in the first file stay")
 }
+
+func TestSegmentCutShortLosesOnlyTheOutputsPastTheCut(t *testing.T) {
+	dir := t.TempDir()
+	seg := newSegment(dir)
+	defer seg.close()
+	attempts, extents := runSegmentMaps(t, letters, dir, seg, DefaultSegmentMax, 1, "abca", "ba", "cab")
+	e := extents[1]
+	require.NoError(t, os.Truncate(filepath.Join(dir, jobfiles.Segment(0, 1)), e.Offset+e.Length/2))
+
+	loc := &fakeLocator{}
+	id := task.AttemptID{Task: task.ID{Kind: task.Reduce}, Attempt: 1}
+	at := reduceAttempt{app: letters, dir: dir, id: id, mapAttempts: attempts, extents: extents, locate: loc.locate}
+	_, _, err := at.write(context.Background())
+	require.Error(t, err, "the fake locator revokes the attempt once it is asked")
+	var lost []int
+	for _, l := range loc.lost {
+		lost = append(lost, l.Map.Task.Index)
+	}
+	require.ElementsMatch(t, []int{1, 2}, lost, "the output before the cut is intact")
+}
