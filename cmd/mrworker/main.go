@@ -19,6 +19,7 @@ import (
 
 	"6.5840/mr/appflags"
 	"6.5840/mr/cli"
+	"6.5840/mr/memtune"
 	"6.5840/mr/tlsconf"
 	"6.5840/mr/transport"
 	"6.5840/mr/worker"
@@ -35,12 +36,15 @@ const (
 	// with live heaps of tens of MB the limit decides, with huge ones
 	// this proportion does.
 	gcPercent = 1000
-	// memoryPerSortBuffer and minMemoryLimit make the worker's soft
-	// memory limit, unless $GOMEMLIMIT is set: memoryPerSortBuffer times
-	// -sort-buffer, at least minMemoryLimit (768 MiB for the default
-	// 64 MiB), room for the input, Map's output and the sort buffer
-	// while staying well under 1 GiB of RSS.
-	memoryPerSortBuffer = 12
+	// memoryPerSortBuffer and minMemoryLimit make the floor of the
+	// worker's soft memory limit, unless $GOMEMLIMIT is set:
+	// memoryPerSortBuffer times -sort-buffer, at least minMemoryLimit
+	// (512 MiB for the default 64 MiB), room for the input, Map's output
+	// and the sort buffer. The limit follows a live heap that outgrows
+	// it (memtune), so that a Map holding more than that slows down to
+	// the default collector's pace rather than to a collection per
+	// allocation. docs/PERFORMANCE.md has the figures behind the value.
+	memoryPerSortBuffer = 8
 	minMemoryLimit      = 512 << 20
 	// shutdownGrace is how long an interrupted worker waits for its
 	// running task to notice before it exits anyway.
@@ -164,14 +168,15 @@ func parseFlags() (worker.Config, options) {
 	return cfg, opts
 }
 
-// tuneMemory holds the collector back (gcPercent) and sets a soft memory
-// limit from the sort buffer, unless $GOGC or $GOMEMLIMIT says otherwise.
+// tuneMemory holds the collector back (gcPercent) and keeps a soft memory
+// limit of at least the sort buffer's share, unless $GOGC or $GOMEMLIMIT
+// says otherwise.
 func tuneMemory(sortBuffer int64) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(max(minMemoryLimit, memoryPerSortBuffer*sortBuffer))
+		memtune.Follow(max(minMemoryLimit, memoryPerSortBuffer*sortBuffer))
 	}
 }
 
