@@ -9,10 +9,7 @@ import "unsafe"
 func (b *Buffer) pend(s *slot, value string) {
 	n := s.count()
 	if s.meta&inBlock == 0 {
-		if n == 0 || sameString(value, s.run) {
-			if n == 0 {
-				s.run = value
-			}
+		if n > 0 && sameString(value, b.runs[s.run]) || n == 0 && b.startRun(s, value) {
 			if n++; n+accCount(s) == RunBatch {
 				b.foldRun(s, n)
 				n = 0
@@ -36,6 +33,23 @@ func (b *Buffer) pend(s *slot, value string) {
 		n = 1
 	}
 	s.setCount(n)
+}
+
+// startRun makes value the repeated value of s, which holds no pending
+// values, and reports whether it could: runs can name maxRuns values.
+func (b *Buffer) startRun(s *slot, value string) bool {
+	if b.lastRun < len(b.runs) && sameString(value, b.runs[b.lastRun]) {
+		s.run = uint16(b.lastRun)
+		return true
+	}
+	if len(b.runs) == maxRuns {
+		return false
+	}
+	b.runs = append(b.runs, value)
+	b.bytes += stringSize + int64(len(value))
+	b.lastRun = len(b.runs) - 1
+	s.run = uint16(b.lastRun)
+	return true
 }
 
 // sameString reports whether a == b, comparing the pointers first: the
@@ -63,7 +77,7 @@ func (b *Buffer) runValues(s *slot, n int) []string {
 		values = append(values, b.entries[s.entry()].acc)
 	}
 	for range n {
-		values = append(values, s.run)
+		values = append(values, b.runs[s.run])
 	}
 	return values
 }
@@ -75,7 +89,6 @@ func (b *Buffer) foldRun(s *slot, n int) {
 	en := &b.entries[s.entry()]
 	en.acc = b.combine(en.key, values)
 	clear(values)
-	s.run = ""
 	s.meta |= hasAcc
 	b.bytes += int64(len(en.acc))
 }
@@ -91,7 +104,7 @@ func (b *Buffer) toBlock(s *slot, n int) int {
 	block := b.blockOf(s)
 	copy(block, values)
 	clear(values)
-	en.acc, s.run = "", ""
+	en.acc = ""
 	s.meta = s.meta&^hasAcc | inBlock
 	b.bytes += Batch * stringSize
 	return len(values)

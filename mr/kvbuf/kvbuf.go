@@ -6,14 +6,16 @@
 // It is built for one pair at a time with no allocation per pair and, as a
 // map task's keys rarely fit in cache, one cache miss per pair:
 //
-//   - the index is open addressing over slots that hold, beside the key's
-//     hash, its first 8 bytes and its length: a key of at most 8 bytes
-//     (most words) is found, or found new, in its slot alone;
+//   - the index is open addressing over 16-byte slots, four to a cache
+//     line and free of pointers, that hold a key's first 8 bytes, its
+//     length and 16 bits of its hash: a key of at most 8 bytes (most
+//     words) is found, or found new, in its slot alone;
 //   - with a combiner a slot also holds the key's pending values while
-//     they are all one value repeated (word count's "1"): the combined
-//     value of the earlier ones, the repeated value and a count. A key
-//     whose values differ moves them to a block of Batch strings of its
-//     own;
+//     they are all one value repeated (word count's "1"): a count, and
+//     the repeated value as a number into a small table of such values
+//     (the combined value of the earlier ones is in the key's entry). A
+//     key whose values differ moves them to a block of Batch strings of
+//     its own;
 //   - keys are copied into an arena whose bytes are never written again,
 //     so longer keys are compared in compact memory and the key strings
 //     handed out stay valid for good;
@@ -54,6 +56,9 @@ const (
 	maxArena = 1 << 20
 	// prefixLen is how many of a key's bytes a slot holds.
 	prefixLen = 8
+	// maxRuns is how many distinct repeated values the slots can name;
+	// past it, a key's values go to a block at once.
+	maxRuns = 1 << 16
 	// stringSize, slotSize, entrySize and pairSize are the sizes of a
 	// string header, an index slot, an entry and a kept pair: the memory
 	// Bytes counts beside the strings' bytes.
@@ -86,12 +91,13 @@ const (
 type slot struct {
 	// prefix holds prefixOf(key).
 	prefix uint64
-	hash   uint32
 	meta   uint32
-	// With a combiner, while the key's values are one value repeated, run
-	// is the value repeated count times after the combined value of the
-	// earlier ones (its entry's acc, if hasAcc).
-	run string
+	// tag holds the top 16 bits of the key's hashKey.
+	tag uint16
+	// With a combiner, while the key's values are one value repeated,
+	// runs[run] is the value repeated count times after the combined
+	// value of the earlier ones (its entry's acc, if hasAcc).
+	run uint16
 }
 
 func (s *slot) entry() int32   { return int32(s.meta>>entryShift) - 1 }
@@ -132,7 +138,11 @@ type Buffer struct {
 	// passed again at once (the same string: word count's "1", the
 	// indexer's file name) is not added again. So pairs hold no
 	// pointers for the collector to scan, 8 bytes a pair.
-	blocks    []string
+	blocks []string
+	// runs holds the values repeated in slots, each once; lastRun is the
+	// one named last.
+	runs      []string
+	lastRun   int
 	pairEntry []int32
 	pairValue []uint32
 	values    []string
@@ -209,13 +219,14 @@ func (b *Buffer) valueNumber(value string) uint32 {
 func (b *Buffer) find(key string) *slot {
 	p, lc := prefixOf(key), lenCode(len(key))
 	hash := hashKey(key, p)
-	i := hash & b.mask
+	tag := tagOf(hash)
+	i := uint32(hash) & b.mask
 	for ; ; i = (i + 1) & b.mask {
 		s := &b.slots[i]
 		if s.meta == 0 {
 			break
 		}
-		if s.hash == hash && s.prefix == p && s.meta&lenMask == lc &&
+		if s.tag == tag && s.prefix == p && s.meta&lenMask == lc &&
 			(lc != longKey || b.entries[s.entry()].key == key) {
 			return s
 		}
@@ -224,7 +235,7 @@ func (b *Buffer) find(key string) *slot {
 	e := int32(len(b.entries))
 	b.entries = append(b.entries, entry{key: b.intern(key), part: int32(part), block: -1})
 	b.bytes += int64(len(key)) + entrySize + 2*slotSize
-	b.slots[i] = slot{prefix: p, hash: hash, meta: uint32(e+1)<<entryShift | lc}
+	b.slots[i] = slot{prefix: p, tag: tag, meta: uint32(e+1)<<entryShift | lc}
 	if 4*len(b.entries) > 3*len(b.slots) {
 		b.rehash(2 * len(b.slots))
 		return b.find(key)
@@ -264,15 +275,19 @@ const (
 // two halves of one 64x64-bit product XORed together (every input bit
 // reaches every output bit, so keys that differ only in their last bytes
 // spread as well as any), and one product more for every further 8
-// bytes. It is the Buffer's own, never seen outside it: partitions come
-// from the partition function.
-func hashKey(key string, prefix uint64) uint32 {
+// bytes. Its low bits place the key in the index and its top 16 are the
+// slot's tag. It is the Buffer's own, never seen outside it: partitions
+// come from the partition function.
+func hashKey(key string, prefix uint64) uint64 {
 	h := mix(prefix^uint64(len(key))<<56, 0)
 	for i := prefixLen; i < len(key); i += prefixLen {
 		h = mix(h, prefixOf(key[i:]))
 	}
-	return uint32(h ^ h>>32)
+	return h
 }
+
+// tagOf returns the tag of a key of hash h.
+func tagOf(h uint64) uint16 { return uint16(h >> 48) }
 
 // mix returns the XOR of the halves of the 128-bit product of a^hashMul
 // and b^hashSeed.
@@ -304,7 +319,8 @@ func (b *Buffer) intern(key string) string {
 	return unsafe.String(&b.arena[start], len(key))
 }
 
-// rehash rebuilds the index with n slots.
+// rehash rebuilds the index with n slots. A slot keeps only 16 bits of
+// its key's hash, so the hash is found again from the key.
 func (b *Buffer) rehash(n int) {
 	old := b.slots
 	b.slots = make([]slot, n)
@@ -313,7 +329,7 @@ func (b *Buffer) rehash(n int) {
 		if s.meta == 0 {
 			continue
 		}
-		i := s.hash & b.mask
+		i := uint32(hashKey(b.entries[s.entry()].key, s.prefix)) & b.mask
 		for b.slots[i].meta != 0 {
 			i = (i + 1) & b.mask
 		}
@@ -324,14 +340,12 @@ func (b *Buffer) rehash(n int) {
 // Recount makes Bytes exact again: call it before acting on a high count.
 func (b *Buffer) Recount() {
 	b.bytes = int64(len(b.entries))*(entrySize+2*slotSize) + int64(len(b.blocks))*stringSize +
-		int64(len(b.pairValue))*pairSize + int64(len(b.values))*stringSize
+		int64(len(b.pairValue))*pairSize + int64(len(b.values)+len(b.runs))*stringSize
 	for _, en := range b.entries {
-		b.bytes += int64(len(en.key))
+		b.bytes += int64(len(en.key) + len(en.acc))
 	}
-	for i := range b.slots {
-		if s := &b.slots[i]; s.meta != 0 {
-			b.bytes += int64(len(b.entries[s.entry()].acc) + len(s.run))
-		}
+	for _, v := range b.runs {
+		b.bytes += int64(len(v))
 	}
 	for _, v := range b.blocks {
 		b.bytes += int64(len(v))
@@ -353,9 +367,10 @@ func (b *Buffer) reset() {
 	clear(b.entries)
 	clear(b.blocks)
 	clear(b.values)
+	clear(b.runs)
 	clear(b.sorted)
 	clear(b.held)
-	b.entries, b.blocks = b.entries[:0], b.blocks[:0]
+	b.entries, b.blocks, b.runs, b.lastRun = b.entries[:0], b.blocks[:0], b.runs[:0], 0
 	b.pairEntry, b.pairValue, b.values = b.pairEntry[:0], b.pairValue[:0], b.values[:0]
 	b.sortedValues, b.sorted, b.held = b.sortedValues[:0], b.sorted[:0], b.held[:0]
 	b.arena = nil

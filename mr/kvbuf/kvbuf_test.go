@@ -185,6 +185,40 @@ func TestCombinerSeesValuesInOrder(t *testing.T) {
 	}
 }
 
+func TestCombinerKeepsValuesPastTheRunsSlotsCanName(t *testing.T) {
+	// Every key starts a run of a value of its own, so the slots run out
+	// of names for repeated values: the keys after that keep theirs in
+	// blocks, and every value still reaches the combiner, in order.
+	join := func(_ string, values []string) string { return strings.Join(values, ",") }
+	b := New(partitionOf, join)
+	const keys, each = maxRuns + 1_000, 3
+	want := map[string][]string{}
+	for round := range each {
+		for k := range keys {
+			key, value := fmt.Sprintf("k%d", k), fmt.Sprintf("v%d", k)
+			if round == each-1 && k%2 == 0 {
+				value = "other"
+			}
+			b.Add(key, value)
+			want[key] = append(want[key], value)
+		}
+	}
+	require.Equal(t, maxRuns, len(b.runs), "the slots name at most maxRuns repeated values")
+	estimate := b.Bytes()
+	b.Recount()
+	require.LessOrEqual(t, b.Bytes(), estimate, "the estimate is never low")
+	got := map[string][]string{}
+	for _, g := range drain(t, b) {
+		require.Len(t, g.values, 1)
+		got[g.key] = strings.Split(g.values[0], ",")
+	}
+	require.Equal(t, len(want), len(got))
+	for key, values := range want {
+		require.Equal(t, values, got[key], "key %q", key)
+	}
+	require.Zero(t, len(b.runs), "Drain forgets the repeated values")
+}
+
 func TestPartitionIsAskedOncePerKey(t *testing.T) {
 	asked := map[string]int{}
 	b := New(func(key string) int { asked[key]++; return partOf(key) }, nil)
@@ -261,7 +295,7 @@ func BenchmarkAdd(b *testing.B) {
 func TestHashSpreadsKeysThatDifferAtTheEnd(t *testing.T) {
 	const keys, slots = 10_000, 1 << 14
 	for _, format := range []string{"word%04d", "w%07d", "%04dword", "a-long-shared-prefix-%05d"} {
-		used := map[uint32]bool{}
+		used := map[uint64]bool{}
 		for i := range keys {
 			key := fmt.Sprintf(format, i)
 			used[hashKey(key, prefixOf(key))&(slots-1)] = true
