@@ -51,6 +51,10 @@ type mapCollector struct {
 
 	buf    *kvbuf.Buffer
 	spills []string
+	// memRun, once finish has drained the buffer of an attempt that
+	// spilled, is the buffer's last run, in memory as a spill file would
+	// hold it: it joins the merge of the spills without being written.
+	memRun []byte
 	stats  mapStats
 
 	// ctx and at are the attempt's, for a CombineTask; a nil ctx means
@@ -214,13 +218,18 @@ func (o *mapCollector) drain(sections *ifile.SectionWriter) (int64, error) {
 
 // finish writes the attempt's output file, one section per partition,
 // uncommitted: the caller commits or aborts it. Spilled runs are merged
-// and removed. A CombineTask runs over merged runs only, so with one the
-// buffer is always spilled first.
+// and removed; what the buffer holds at the end joins them from memory.
+// A CombineTask runs over merged runs only, so with one the buffer is
+// always spilled first.
 func (o *mapCollector) finish() (*atomicfile.File, error) {
 	if len(o.spills) > 0 || o.app.CombineTask != nil {
 		defer o.removeRuns()
 		var err error
-		if perr := safeCall("Combine", func() { err = o.spill() }); perr != nil {
+		last := o.spill
+		if o.app.CombineTask == nil {
+			last = o.drainToMemory
+		}
+		if perr := safeCall("Combine", func() { err = last() }); perr != nil {
 			return nil, perr
 		}
 		if err != nil {
@@ -236,6 +245,42 @@ func (o *mapCollector) finish() (*atomicfile.File, error) {
 		return nil, fmt.Errorf("write %s: %w", o.final, err)
 	}
 	return f, nil
+}
+
+// drainToMemory drains the buffer into memRun, a run laid out as spill
+// writes one.
+func (o *mapCollector) drainToMemory() error {
+	var run bytes.Buffer
+	sections := ifile.NewSectionWriter(&run)
+	_, err := o.drain(sections)
+	if err == nil {
+		err = sections.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("the map buffer's last run: %w", err)
+	}
+	o.memRun = run.Bytes()
+	return nil
+}
+
+// memRunName names the in-memory run in errors.
+const memRunName = "the map buffer's last run"
+
+// runInputs returns partition r of every run: the spills, and the run in
+// memory if there is one.
+func (o *mapCollector) runInputs(r int) ([]filemerge.Input, error) {
+	inputs := make([]filemerge.Input, 0, len(o.spills)+1)
+	for _, path := range o.spills {
+		inputs = append(inputs, filemerge.Input{Path: path, Section: r})
+	}
+	if o.memRun != nil {
+		offset, length, err := ifile.SectionRange(bytes.NewReader(o.memRun), int64(len(o.memRun)), memRunName, r)
+		if err != nil {
+			return nil, err
+		}
+		inputs = append(inputs, filemerge.Input{Path: memRunName, Section: -1, Data: o.memRun[offset : offset+length]})
+	}
+	return inputs, nil
 }
 
 // fitsInMemory reports whether the whole output is in the buffer, of at
@@ -290,9 +335,9 @@ func (o *mapCollector) mergeRuns(sections *ifile.SectionWriter) error {
 		if err != nil {
 			return err
 		}
-		inputs := make([]filemerge.Input, len(o.spills))
-		for i, path := range o.spills {
-			inputs[i] = filemerge.Input{Path: path, Section: r}
+		inputs, err := o.runInputs(r)
+		if err != nil {
+			return err
 		}
 		n, err := o.mergePartition(inputs, r, out)
 		if err != nil {
@@ -343,10 +388,12 @@ func (o *mapCollector) discard() {
 	o.removeRuns()
 }
 
+// removeRuns removes the spilled runs and drops the one in memory.
 func (o *mapCollector) removeRuns() {
 	for _, path := range o.spills {
 		os.Remove(path)
 	}
+	o.memRun = nil
 }
 
 // forEachGroup reads sorted records from in and calls fn once per key

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -158,6 +159,62 @@ func TestCombinePanicInTheFinalSpillIsAnError(t *testing.T) {
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	require.Empty(t, entries, "spill files left behind")
+}
+
+// TestTheLastRunJoinsTheMergeFromMemory: an attempt that spilled merges
+// what its buffer holds at the end straight from memory, not as one spill
+// more, and the output holds every pair, each key's values in emission
+// order.
+func TestTheLastRunJoinsTheMergeFromMemory(t *testing.T) {
+	dir := t.TempDir()
+	const nReduce = 2
+	out := newMapCollector(letters, nReduce, 256, filepath.Join(dir, "out"),
+		func(n int) string { return filepath.Join(dir, jobfiles.Spill(0, 1, n)) },
+		func(r, n int) string { return filepath.Join(dir, jobfiles.SpillMerge(0, 1, r, n)) }, nil)
+	pairs := letters.Map("in", strings.Repeat("abcdefgh", 200)+"abc")
+	require.NoError(t, out.add(pairs))
+	require.False(t, out.buf.Empty(), "some output must be left for the last run")
+	spills := out.stats.spills
+	require.Positive(t, spills, "the buffer must have spilled for this test to mean anything")
+
+	file, err := out.finish()
+	require.NoError(t, err)
+	require.Equal(t, spills, out.stats.spills, "the last run is not spilled")
+	require.NoError(t, file.Commit())
+
+	want := make([]map[string][]string, nReduce)
+	for _, kv := range pairs {
+		r := mr.Hash(kv.Key) % nReduce
+		if want[r] == nil {
+			want[r] = map[string][]string{}
+		}
+		want[r][kv.Key] = append(want[r][kv.Key], kv.Value)
+	}
+	f, err := os.Open(filepath.Join(dir, "out"))
+	require.NoError(t, err)
+	defer f.Close()
+	info, err := f.Stat()
+	require.NoError(t, err)
+	for r := range nReduce {
+		rd, err := ifile.OpenSection(f, info.Size(), "out", r)
+		require.NoError(t, err)
+		got := map[string][]string{}
+		last := ""
+		for {
+			k, v, err := rd.Next()
+			if err == io.EOF {
+				break
+			}
+			require.NoError(t, err)
+			require.LessOrEqual(t, last, k, "partition %d in key order", r)
+			last = k
+			got[k] = append(got[k], v)
+		}
+		require.Equal(t, want[r], got, "partition %d", r)
+	}
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "only the output is left: %v", entries)
 }
 
 // TestAttemptEndedDuringMapWritesNoOutput: an attempt that ends while Map
