@@ -13,6 +13,9 @@ import (
 // values alike, it may keep. Drain stops at fn's first error.
 func (b *Buffer) Drain(fn func(part int, key string, values []string) error) error {
 	defer b.reset()
+	if b.logging {
+		return b.drainLog(fn)
+	}
 	b.sortEntries()
 	if b.combine != nil {
 		b.collectHeld()
@@ -91,7 +94,39 @@ func (b *Buffer) sortEntries() {
 	countingByPart(sorted, other, int(maxPart)+1)
 	// The result is in other; keep the two buffers distinct for reuse.
 	b.order, b.scratchOrder = other, sorted
-	b.breakTies()
+	b.breakTies(func(e int32) string { return b.entries[e].key })
+}
+
+// drainLog is Drain of a logging Buffer: it sorts the log by partition
+// and key, stably, so that a key's values keep their emission order, and
+// calls fn once per run of equal keys.
+func (b *Buffer) drainLog(fn func(part int, key string, values []string) error) error {
+	b.order = b.order[:0]
+	maxPart := int32(0)
+	for i := range b.log {
+		l := &b.log[i]
+		b.order = append(b.order, ranked{part: l.part, entry: int32(i), prefix: sortPrefix(l.key)})
+		maxPart = max(maxPart, l.part)
+	}
+	b.scratchOrder = grow(b.scratchOrder[:0], len(b.order))
+	sorted, other := radixByPrefix(b.order, b.scratchOrder)
+	countingByPart(sorted, other, int(maxPart)+1)
+	b.order, b.scratchOrder = other, sorted
+	keyOf := func(e int32) string { return b.log[e].key }
+	b.breakTies(keyOf)
+	for i := 0; i < len(b.order); {
+		first := &b.log[b.order[i].entry]
+		b.sorted = append(b.sorted[:0], first.value)
+		j := i + 1
+		for ; j < len(b.order) && keyOf(b.order[j].entry) == first.key; j++ {
+			b.sorted = append(b.sorted, b.log[b.order[j].entry].value)
+		}
+		if err := fn(int(first.part), first.key, b.sorted); err != nil {
+			return err
+		}
+		i = j
+	}
+	return nil
 }
 
 // radixDigits is the number of values of one digit of a radix sort.
@@ -144,9 +179,9 @@ func countingByPart(a, tmp []ranked, parts int) {
 	}
 }
 
-// breakTies sorts by whole key the runs of order whose partition and
-// first 8 bytes tie.
-func (b *Buffer) breakTies() {
+// breakTies sorts by whole key (keyOf of the entry), stably, the runs of
+// order whose partition and first 8 bytes tie.
+func (b *Buffer) breakTies(keyOf func(entry int32) string) {
 	o := b.order
 	for i := 0; i < len(o); {
 		j := i + 1
@@ -154,8 +189,8 @@ func (b *Buffer) breakTies() {
 			j++
 		}
 		if j-i > 1 {
-			slices.SortFunc(o[i:j], func(x, y ranked) int {
-				return strings.Compare(b.entries[x.entry].key, b.entries[y.entry].key)
+			slices.SortStableFunc(o[i:j], func(x, y ranked) int {
+				return strings.Compare(keyOf(x.entry), keyOf(y.entry))
 			})
 		}
 		i = j

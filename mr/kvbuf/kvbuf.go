@@ -29,6 +29,11 @@
 // combined value. Without a combiner every pair is kept, as an entry
 // number and a value number, 8 bytes a pair; a value is stored once for
 // a run of pairs that pass the same string.
+//
+// Without a combiner, a Buffer whose first logProbe pairs all have keys
+// of their own (a sort's records) stops grouping: it logs each further
+// pair as it comes, key and value as passed and the key's partition,
+// and Drain sorts the log whole. No index, no copy of the key.
 package kvbuf
 
 import (
@@ -54,6 +59,15 @@ const (
 	// the last, so that a tiny task allocates little and a big one few.
 	minArena = 4 << 10
 	maxArena = 1 << 20
+	// logProbe is how many pairs without a combiner a Buffer groups by
+	// key before it decides, from whether each had a key of its own,
+	// whether to log the rest instead.
+	logProbe = 4096
+	// maxLogged is the most pairs a logging Buffer holds: Full says when.
+	maxLogged = 1<<31 - 1
+	// loggedSize is the memory of one logged pair beside its strings'
+	// bytes, with its share of Drain's two sort buffers.
+	loggedSize = int64(unsafe.Sizeof(loggedPair{})) + 2*int64(unsafe.Sizeof(ranked{}))
 	// prefixLen is how many of a key's bytes a slot holds.
 	prefixLen = 8
 	// maxRuns is how many distinct repeated values the slots can name;
@@ -116,6 +130,12 @@ type entry struct {
 	block int32
 }
 
+// loggedPair is a pair a logging Buffer holds.
+type loggedPair struct {
+	key, value string
+	part       int32
+}
+
 // Buffer is one map task's buffered output. It is not safe for
 // concurrent use.
 type Buffer struct {
@@ -146,6 +166,10 @@ type Buffer struct {
 	pairEntry []int32
 	pairValue []uint32
 	values    []string
+	// logging is set once the Buffer logs pairs (see the package doc);
+	// then log holds them in emission order and the index is empty.
+	logging bool
+	log     []loggedPair
 	// bytes estimates the memory held (see Bytes); it counts every value
 	// added, also those since combined away, until Recount.
 	bytes int64
@@ -181,27 +205,53 @@ func New(partition func(key string) int, combine func(key string, values []strin
 // last Recount, so it may be high, never low.
 func (b *Buffer) Bytes() int64 { return b.bytes }
 
-// Keys returns the number of distinct keys buffered.
-func (b *Buffer) Keys() int { return len(b.entries) }
+// Keys returns the number of distinct keys buffered; of a logging
+// Buffer, the number of pairs, which bounds it.
+func (b *Buffer) Keys() int { return len(b.entries) + len(b.log) }
 
 // Empty reports whether nothing is buffered.
-func (b *Buffer) Empty() bool { return len(b.entries) == 0 }
+func (b *Buffer) Empty() bool { return b.Keys() == 0 }
 
-// Full reports whether the Buffer holds MaxKeys keys: it must be drained
-// before another pair is added.
-func (b *Buffer) Full() bool { return len(b.entries) >= MaxKeys }
+// Full reports whether the Buffer holds MaxKeys keys (or, logging,
+// maxLogged pairs): it must be drained before another pair is added.
+func (b *Buffer) Full() bool { return len(b.entries) >= MaxKeys || len(b.log) >= maxLogged }
 
 // Add buffers one pair.
 func (b *Buffer) Add(key, value string) {
+	if b.logging {
+		b.logPair(key, value, b.partition(key))
+		return
+	}
 	s := b.find(key)
 	if b.combine == nil {
 		b.pairEntry = append(b.pairEntry, s.entry())
 		b.pairValue = append(b.pairValue, b.valueNumber(value))
 		b.bytes += pairSize
+		if len(b.pairEntry) == logProbe && len(b.entries) == logProbe {
+			b.startLogging()
+		}
 		return
 	}
 	b.bytes += int64(len(value))
 	b.pend(s, value)
+}
+
+// logPair logs a pair whose key's partition is part.
+func (b *Buffer) logPair(key, value string, part int) {
+	b.log = append(b.log, loggedPair{key: key, value: value, part: int32(part)})
+	b.bytes += loggedSize + int64(len(key)+len(value))
+}
+
+// startLogging moves the pairs grouped so far, each of a key of its own,
+// to the log, and empties the index: from now on the Buffer logs pairs.
+func (b *Buffer) startLogging() {
+	for i, e := range b.pairEntry {
+		en := &b.entries[e]
+		b.log = append(b.log, loggedPair{key: en.key, value: b.values[b.pairValue[i]], part: en.part})
+	}
+	b.clearIndex()
+	b.logging = true
+	b.Recount()
 }
 
 // valueNumber returns value's number in values, adding it unless it is
@@ -339,6 +389,13 @@ func (b *Buffer) rehash(n int) {
 
 // Recount makes Bytes exact again: call it before acting on a high count.
 func (b *Buffer) Recount() {
+	if b.logging {
+		b.bytes = int64(len(b.log)) * loggedSize
+		for _, l := range b.log {
+			b.bytes += int64(len(l.key) + len(l.value))
+		}
+		return
+	}
 	b.bytes = int64(len(b.entries))*(entrySize+2*slotSize) + int64(len(b.blocks))*stringSize +
 		int64(len(b.pairValue))*pairSize + int64(len(b.values)+len(b.runs))*stringSize
 	for _, en := range b.entries {
@@ -363,18 +420,26 @@ func (b *Buffer) Reset() { b.reset() }
 // point into it. The index keeps its size: the next task's keys are
 // likely as many.
 func (b *Buffer) reset() {
+	b.clearIndex()
+	clear(b.log)
+	b.log, b.logging = b.log[:0], false
+	clear(b.sorted)
+	clear(b.held)
+	b.sortedValues, b.sorted, b.held = b.sortedValues[:0], b.sorted[:0], b.held[:0]
+	b.arena = nil
+	b.bytes = 0
+}
+
+// clearIndex empties the index, the keys' entries and their values,
+// keeping the storage.
+func (b *Buffer) clearIndex() {
 	clear(b.slots)
 	clear(b.entries)
 	clear(b.blocks)
 	clear(b.values)
 	clear(b.runs)
-	clear(b.sorted)
-	clear(b.held)
 	b.entries, b.blocks, b.runs, b.lastRun = b.entries[:0], b.blocks[:0], b.runs[:0], 0
 	b.pairEntry, b.pairValue, b.values = b.pairEntry[:0], b.pairValue[:0], b.values[:0]
-	b.sortedValues, b.sorted, b.held = b.sortedValues[:0], b.sorted[:0], b.held[:0]
-	b.arena = nil
-	b.bytes = 0
 }
 
 // grow returns s extended by n zero elements, reusing its capacity.

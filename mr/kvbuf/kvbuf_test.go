@@ -219,6 +219,48 @@ func TestCombinerKeepsValuesPastTheRunsSlotsCanName(t *testing.T) {
 	require.Zero(t, len(b.runs), "Drain forgets the repeated values")
 }
 
+func TestUniqueKeysAreLoggedAndDrainedInOrder(t *testing.T) {
+	// The first logProbe keys are each new, so the Buffer logs the rest:
+	// keys that repeat after that, keys that tie on their first 8 bytes,
+	// an empty key and keys padded with NULs must still come out grouped,
+	// sorted, and with their values in emission order.
+	b := New(partitionOf, nil)
+	var pairs [][2]string
+	add := func(key string) {
+		value := strconv.Itoa(len(pairs))
+		pairs = append(pairs, [2]string{key, value})
+		b.Add(key, value)
+	}
+	for i := range logProbe {
+		add(fmt.Sprintf("record-%06d", i))
+	}
+	require.True(t, b.logging, "every key of the first %d was new", logProbe)
+	r := rand.New(rand.NewPCG(9, 9))
+	for range 3 * logProbe {
+		switch r.IntN(4) {
+		case 0:
+			add(fmt.Sprintf("record-%06d", r.IntN(2*logProbe)))
+		case 1:
+			add(strings.Repeat("\x00", r.IntN(3)))
+		default:
+			add(fmt.Sprintf("tie-on-8-%d", r.IntN(50)))
+		}
+	}
+	estimate := b.Bytes()
+	b.Recount()
+	require.Equal(t, estimate, b.Bytes(), "a log's estimate is exact")
+	require.Equal(t, model(pairs), drain(t, b))
+
+	// Drained, the Buffer groups again: these keys repeat at once.
+	require.False(t, b.logging)
+	pairs = randomPairs(4, 2*logProbe, 100)
+	for _, p := range pairs {
+		b.Add(p[0], p[1])
+	}
+	require.False(t, b.logging, "keys that repeat are grouped")
+	require.Equal(t, model(pairs), drain(t, b))
+}
+
 func TestPartitionIsAskedOncePerKey(t *testing.T) {
 	asked := map[string]int{}
 	b := New(func(key string) int { asked[key]++; return partOf(key) }, nil)
