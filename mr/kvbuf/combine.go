@@ -46,7 +46,7 @@ func (b *Buffer) startRun(s *slot, value string) bool {
 		return false
 	}
 	b.runs = append(b.runs, value)
-	b.bytes += stringSize + int64(len(value))
+	b.bytes += stringSize + b.heldBytes(value)
 	b.lastRun = len(b.runs) - 1
 	s.run = uint16(b.lastRun)
 	return true

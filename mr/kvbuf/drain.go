@@ -118,7 +118,9 @@ func (b *Buffer) drainLog(fn func(part int, key string, values []string) error) 
 		first := &b.log[b.order[i].entry]
 		b.sorted = append(b.sorted[:0], first.value)
 		j := i + 1
-		for ; j < len(b.order) && keyOf(b.order[j].entry) == first.key; j++ {
+		// Keys that differ in their first 8 bytes differ: most do, and
+		// their bytes are not touched again.
+		for ; j < len(b.order) && b.order[j].prefix == b.order[i].prefix && keyOf(b.order[j].entry) == first.key; j++ {
 			b.sorted = append(b.sorted, b.log[b.order[j].entry].value)
 		}
 		if err := fn(int(first.part), first.key, b.sorted); err != nil {

@@ -170,6 +170,9 @@ type Buffer struct {
 	// then log holds them in emission order and the index is empty.
 	logging bool
 	log     []loggedPair
+	// inputStart and inputEnd bound the memory of the input (SetInput);
+	// both are 0 without one.
+	inputStart, inputEnd uintptr
 	// bytes estimates the memory held (see Bytes); it counts every value
 	// added, also those since combined away, until Recount.
 	bytes int64
@@ -199,11 +202,37 @@ func New(partition func(key string) int, combine func(key string, values []strin
 }
 
 // Bytes estimates the memory the buffered output takes: its keys (with
-// their share of the index) and its values. The index's own size, which
+// their share of the index) and its values, but for the bytes of strings
+// that lie in the input (SetInput), which the task holds anyway. The index's own size, which
 // outlives a Drain, is left out, so that an empty Buffer counts 0. With a
 // combiner the estimate also counts the values combined away since the
 // last Recount, so it may be high, never low.
 func (b *Buffer) Bytes() int64 { return b.bytes }
+
+// SetInput tells the Buffer that strings lying in input cost it nothing
+// (see Bytes): the map task's input, held until the task ends. "" forgets
+// it; call that before the input is let go.
+func (b *Buffer) SetInput(input string) {
+	if input == "" {
+		b.inputStart, b.inputEnd = 0, 0
+		return
+	}
+	start := uintptr(unsafe.Pointer(unsafe.StringData(input)))
+	b.inputStart, b.inputEnd = start, start+uintptr(len(input))
+}
+
+// heldBytes returns how many bytes the Buffer's hold on s costs: none if
+// s lies in the input.
+func (b *Buffer) heldBytes(s string) int64 {
+	if len(s) == 0 {
+		return 0
+	}
+	start := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	if start >= b.inputStart && start+uintptr(len(s)) <= b.inputEnd {
+		return 0
+	}
+	return int64(len(s))
+}
 
 // Keys returns the number of distinct keys buffered; of a logging
 // Buffer, the number of pairs, which bounds it.
@@ -232,14 +261,14 @@ func (b *Buffer) Add(key, value string) {
 		}
 		return
 	}
-	b.bytes += int64(len(value))
+	b.bytes += b.heldBytes(value)
 	b.pend(s, value)
 }
 
 // logPair logs a pair whose key's partition is part.
 func (b *Buffer) logPair(key, value string, part int) {
 	b.log = append(b.log, loggedPair{key: key, value: value, part: int32(part)})
-	b.bytes += loggedSize + int64(len(key)+len(value))
+	b.bytes += loggedSize + b.heldBytes(key) + b.heldBytes(value)
 }
 
 // startLogging moves the pairs grouped so far, each of a key of its own,
@@ -261,7 +290,7 @@ func (b *Buffer) valueNumber(value string) uint32 {
 		return uint32(n - 1)
 	}
 	b.values = append(b.values, value)
-	b.bytes += int64(len(value)) + stringSize
+	b.bytes += b.heldBytes(value) + stringSize
 	return uint32(len(b.values) - 1)
 }
 
@@ -392,7 +421,7 @@ func (b *Buffer) Recount() {
 	if b.logging {
 		b.bytes = int64(len(b.log)) * loggedSize
 		for _, l := range b.log {
-			b.bytes += int64(len(l.key) + len(l.value))
+			b.bytes += b.heldBytes(l.key) + b.heldBytes(l.value)
 		}
 		return
 	}
@@ -402,13 +431,13 @@ func (b *Buffer) Recount() {
 		b.bytes += int64(len(en.key) + len(en.acc))
 	}
 	for _, v := range b.runs {
-		b.bytes += int64(len(v))
+		b.bytes += b.heldBytes(v)
 	}
 	for _, v := range b.blocks {
-		b.bytes += int64(len(v))
+		b.bytes += b.heldBytes(v)
 	}
 	for _, v := range b.values {
-		b.bytes += int64(len(v))
+		b.bytes += b.heldBytes(v)
 	}
 }
 

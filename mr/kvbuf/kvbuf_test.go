@@ -261,6 +261,37 @@ func TestUniqueKeysAreLoggedAndDrainedInOrder(t *testing.T) {
 	require.Equal(t, model(pairs), drain(t, b))
 }
 
+func TestStringsInTheInputCostOnlyTheirHeaders(t *testing.T) {
+	// Keys and values that are slices of the input cost the Buffer none
+	// of their bytes (but a grouped key's copy): with no combiner (keys
+	// unique: logged) and with one.
+	var sb strings.Builder
+	const records = 2 * logProbe
+	for i := range records {
+		fmt.Fprintf(&sb, "k%07dv%07d", i, i%7)
+	}
+	input := sb.String()
+	join := func(_ string, values []string) string { return strings.Join(values, ",") }
+	for _, combine := range []func(string, []string) string{nil, join} {
+		inside, outside := New(partitionOf, combine), New(partitionOf, combine)
+		inside.SetInput(input)
+		for i := range records {
+			key, value := input[16*i:16*i+8], input[16*i+8:16*i+16]
+			inside.Add(key, value)
+			outside.Add(strings.Clone(key), strings.Clone(value))
+		}
+		require.Less(t, inside.Bytes(), outside.Bytes())
+		estimate := inside.Bytes()
+		inside.Recount()
+		require.LessOrEqual(t, inside.Bytes(), estimate, "the estimate is never low")
+		inside.SetInput("")
+		inside.Recount()
+		outside.Recount()
+		require.Equal(t, outside.Bytes(), inside.Bytes(), "without the input, the same strings count whole")
+		require.Equal(t, drain(t, outside), drain(t, inside))
+	}
+}
+
 func TestPartitionIsAskedOncePerKey(t *testing.T) {
 	asked := map[string]int{}
 	b := New(func(key string) int { asked[key]++; return partOf(key) }, nil)
