@@ -82,38 +82,33 @@ func sortPrefix(key string) uint64 {
 // a radix sort on the key's first 8 bytes, then by partition, then a
 // comparison sort of the few runs whose first 8 bytes tie.
 func (b *Buffer) sortEntries() {
+	b.sortOrder(len(b.entries), func(e int) (int32, string) { return b.entries[e].part, b.entries[e].key })
+}
+
+// sortOrder fills order with n entries, whose partition and key are
+// entryOf(0 .. n-1), sorted by partition and key, stably.
+func (b *Buffer) sortOrder(n int, entryOf func(e int) (part int32, key string)) {
 	b.order = b.order[:0]
 	maxPart := int32(0)
-	for e := range b.entries {
-		en := &b.entries[e]
-		b.order = append(b.order, ranked{part: en.part, entry: int32(e), prefix: sortPrefix(en.key)})
-		maxPart = max(maxPart, en.part)
+	for e := range n {
+		part, key := entryOf(e)
+		b.order = append(b.order, ranked{part: part, entry: int32(e), prefix: sortPrefix(key)})
+		maxPart = max(maxPart, part)
 	}
 	b.scratchOrder = grow(b.scratchOrder[:0], len(b.order))
 	sorted, other := radixByPrefix(b.order, b.scratchOrder)
 	countingByPart(sorted, other, int(maxPart)+1)
 	// The result is in other; keep the two buffers distinct for reuse.
 	b.order, b.scratchOrder = other, sorted
-	b.breakTies(func(e int32) string { return b.entries[e].key })
+	b.breakTies(func(e int32) string { _, key := entryOf(int(e)); return key })
 }
 
 // drainLog is Drain of a logging Buffer: it sorts the log by partition
 // and key, stably, so that a key's values keep their emission order, and
 // calls fn once per run of equal keys.
 func (b *Buffer) drainLog(fn func(part int, key string, values []string) error) error {
-	b.order = b.order[:0]
-	maxPart := int32(0)
-	for i := range b.log {
-		l := &b.log[i]
-		b.order = append(b.order, ranked{part: l.part, entry: int32(i), prefix: sortPrefix(l.key)})
-		maxPart = max(maxPart, l.part)
-	}
-	b.scratchOrder = grow(b.scratchOrder[:0], len(b.order))
-	sorted, other := radixByPrefix(b.order, b.scratchOrder)
-	countingByPart(sorted, other, int(maxPart)+1)
-	b.order, b.scratchOrder = other, sorted
+	b.sortOrder(len(b.log), func(e int) (int32, string) { return b.log[e].part, b.log[e].key })
 	keyOf := func(e int32) string { return b.log[e].key }
-	b.breakTies(keyOf)
 	for i := 0; i < len(b.order); {
 		first := &b.log[b.order[i].entry]
 		b.sorted = append(b.sorted[:0], first.value)
