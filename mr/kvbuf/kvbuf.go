@@ -203,10 +203,10 @@ func New(partition func(key string) int, combine func(key string, values []strin
 
 // Bytes estimates the memory the buffered output takes: its keys (with
 // their share of the index) and its values, but for the bytes of strings
-// that lie in the input (SetInput), which the task holds anyway. The index's own size, which
-// outlives a Drain, is left out, so that an empty Buffer counts 0. With a
-// combiner the estimate also counts the values combined away since the
-// last Recount, so it may be high, never low.
+// that lie in the input (SetInput), which the task holds anyway. The
+// index's own size, which outlives a Drain, is left out, so that an empty
+// Buffer counts 0. With a combiner the estimate also counts the values
+// combined away since the last Recount, so it may be high, never low.
 func (b *Buffer) Bytes() int64 { return b.bytes }
 
 // SetInput tells the Buffer that strings lying in input cost it nothing

@@ -285,12 +285,12 @@ func (o *mapCollector) runInputs(r int) ([]filemerge.Input, error) {
 
 // fitsInMemory reports whether the whole output is in the buffer, of at
 // most max bytes: nothing spilled, and no CombineTask to run over a run.
-// The bytes of strings in the input count here: the output holds copies.
+// It recounts the buffer once Map is done (the input forgotten), so that
+// the bytes of strings in the input count too: the output holds copies.
 func (o *mapCollector) fitsInMemory(max int64) bool {
 	if len(o.spills) > 0 || o.app.CombineTask != nil || o.buf.Bytes() > max {
 		return false
 	}
-	o.buf.SetInput("")
 	o.buf.Recount()
 	return o.buf.Bytes() <= max
 }

@@ -113,11 +113,12 @@ func (at mapAttempt) write(ctx context.Context) ([]string, jobfiles.Extent, mapS
 		func(r, n int) string { return filepath.Join(at.dir, jobfiles.SpillMerge(m, a, r, n)) }, at.buf)
 	out.stats.inputBytes = int64(len(contents))
 	out.ctx, out.at = ctx, at.appAttempt()
-	// Pairs that are slices of the input cost the buffer only their
-	// headers: the input is held until the attempt ends anyway.
+	// While Map runs, pairs that are slices of the input cost the buffer
+	// only their headers: the input is held until the attempt ends anyway.
 	out.buf.SetInput(contents)
-	defer out.buf.SetInput("")
-	if err := at.callMap(ctx, out, contents); err != nil {
+	err = at.callMap(ctx, out, contents)
+	out.buf.SetInput("")
+	if err != nil {
 		out.discard()
 		return nil, jobfiles.Extent{}, out.stats, err
 	}
