@@ -95,7 +95,7 @@ func (c *Coordinator) endingLocked() ending {
 		failure:   c.table.Failure(),
 		skipped:   c.table.Skipped(),
 		progress:  c.table.Progress(),
-		begun:     make(map[task.AttemptID]bool, len(c.earlierAttempts)+len(c.table.Attempts())),
+		begun:     make(map[task.AttemptID]bool, len(c.earlierAttempts)+c.table.AttemptCount()),
 		committed: make(map[task.AttemptID]bool),
 
 		committedSegments: make(map[task.AttemptID]bool),
@@ -103,7 +103,7 @@ func (c *Coordinator) endingLocked() ending {
 	for _, id := range c.earlierAttempts {
 		end.begun[id] = true
 	}
-	for _, r := range c.table.Attempts() {
+	for r := range c.table.Attempts() {
 		end.begun[r.ID] = true
 	}
 	c.table.Committed(func(id task.AttemptID) {

@@ -36,7 +36,7 @@ func (c *Coordinator) snapshot(full bool) status.Snapshot {
 	now := time.Now()
 	s := c.jobViewLocked(now)
 	workers := c.workers.copies()
-	nRecords := len(c.table.Attempts())
+	nRecords := c.table.AttemptCount()
 	nTasks := c.table.Tasks()
 	c.mu.Unlock()
 
@@ -136,8 +136,9 @@ func (c *Coordinator) copyRecords(n int) []table.AttemptRecord {
 	records := make([]table.AttemptRecord, n)
 	for i := 0; i < n; i += snapshotChunk {
 		c.mu.Lock()
-		all := c.table.Attempts()
-		copy(records[i:min(i+snapshotChunk, n)], all[i:min(i+snapshotChunk, n, len(all))])
+		for k := i; k < min(i+snapshotChunk, n, c.table.AttemptCount()); k++ {
+			records[k] = c.table.Attempt(k)
+		}
 		c.mu.Unlock()
 	}
 	return records

@@ -59,8 +59,8 @@ func (t *Table) start(s *taskSet, i, worker int, now time.Time, backup bool) Ass
 	})
 	s.running[i] = struct{}{}
 	id := task.AttemptID{Task: e.id, Attempt: e.attempts}
-	t.history.started(id, worker, now, backup)
-	return Assignment{Worker: worker, Attempt: id, Input: e.input, Backup: backup}
+	e.lastRecord = t.history.started(id, worker, now, backup, e.lastRecord)
+	return Assignment{Worker: worker, Attempt: id, Input: s.input(i), Backup: backup}
 }
 
 // straggler picks a running task of s that deserves a backup attempt on

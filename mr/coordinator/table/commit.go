@@ -25,7 +25,7 @@ func (t *Table) BeginCommit(worker int, id task.AttemptID) Decision {
 			return DecisionUnknown
 		}
 		return DecisionCommitted
-	case e.state == StateCommitting && e.committing.number == id.Attempt:
+	case e.state == StateCommitting && e.committing != nil && e.committing.number == id.Attempt:
 		if e.committing.worker != worker {
 			return DecisionUnknown
 		}
@@ -43,7 +43,8 @@ func (t *Table) BeginCommit(worker int, id task.AttemptID) Decision {
 	if e.state == StateCommitting {
 		return DecisionBusy
 	}
-	e.committing = e.live[i]
+	committing := e.live[i]
+	e.committing = &committing
 	e.live = append(e.live[:i], e.live[i+1:]...)
 	e.state = StateCommitting
 	return DecisionCommitting
@@ -55,19 +56,20 @@ func (t *Table) BeginCommit(worker int, id task.AttemptID) Decision {
 func (t *Table) EndCommit(c Commit, err error, now time.Time) {
 	id := c.Attempt
 	e := t.entry(id.Task)
-	if e == nil || e.state != StateCommitting || e.committing.number != id.Attempt {
+	if e == nil || e.state != StateCommitting || e.committing == nil || e.committing.number != id.Attempt {
 		return
 	}
-	a := e.committing
+	a := *e.committing
+	e.committing = nil
 	if err != nil {
-		t.history.ended(id, now, OutcomeFailed, err.Error())
+		t.history.ended(t.record(id), now, OutcomeFailed, err.Error())
 		e.state = StateRunning
 		t.recordFailure(e, err.Error(), true, now)
 		return
 	}
-	t.history.ended(id, now, OutcomeCommitted, "")
+	t.history.ended(t.record(id), now, OutcomeCommitted, "")
 	for _, other := range e.live {
-		t.history.ended(task.AttemptID{Task: e.id, Attempt: other.number}, now, OutcomeSuperseded,
+		t.history.ended(t.record(task.AttemptID{Task: e.id, Attempt: other.number}), now, OutcomeSuperseded,
 			fmt.Sprintf("attempt %d committed first", a.number))
 	}
 	s := t.set(e.id.Kind)

@@ -65,12 +65,25 @@ func (t *Table) keep(e *taskEntry, c Commit) {
 		t.counters[name] += n
 	}
 	if e.id.Kind == task.Map {
-		e.server = c.Server
+		e.server = t.intern(c.Server)
 		t.setExtent(e.id.Index, c.Extent)
 		if len(c.Counters) > 0 {
 			e.counters = c.Counters
 		}
 	}
+}
+
+// intern returns server as the table keeps it: one string per server,
+// not one per committed map output read off the wire.
+func (t *Table) intern(server string) string {
+	if kept, ok := t.servers[server]; ok {
+		return kept
+	}
+	if t.servers == nil {
+		t.servers = make(map[string]string)
+	}
+	t.servers[server] = server
+	return server
 }
 
 // takeBack removes the counters of map task e, whose committed output was

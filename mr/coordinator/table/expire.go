@@ -47,7 +47,7 @@ func (t *Table) expireTask(e *taskEntry, now time.Time, revoked []Revocation) []
 		}
 		e.live = append(e.live[:j], e.live[j+1:]...)
 		id := task.AttemptID{Task: e.id, Attempt: a.number}
-		t.history.ended(id, now, OutcomeRevoked, reason)
+		t.history.ended(t.record(id), now, OutcomeRevoked, reason)
 		revoked = append(revoked, Revocation{Attempt: id, Worker: a.worker, Reason: reason})
 		if e.state == StateCommitting {
 			continue // the commit under way decides the task

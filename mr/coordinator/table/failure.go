@@ -36,7 +36,7 @@ func (t *Table) Fail(worker int, id task.AttemptID, reason string, now time.Time
 	if e == nil {
 		return decision
 	}
-	t.history.ended(id, now, OutcomeFailed, reason)
+	t.history.ended(t.record(id), now, OutcomeFailed, reason)
 	t.recordFailure(e, reason, true, now)
 	return DecisionFailed
 }
@@ -49,7 +49,7 @@ func (t *Table) Release(worker int, id task.AttemptID, reason string, now time.T
 	if e == nil {
 		return decision
 	}
-	t.history.ended(id, now, OutcomeReleased, reason)
+	t.history.ended(t.record(id), now, OutcomeReleased, reason)
 	if len(e.live) == 0 && e.state == StateRunning {
 		t.set(e.id.Kind).queue(e, now)
 	}
@@ -89,7 +89,7 @@ func (t *Table) countFailure(e *taskEntry, reason string, maySkip bool, now time
 	}
 	what := e.id.String()
 	if e.id.Kind != task.Reduce {
-		what += fmt.Sprintf(" (input %s)", e.input)
+		what += fmt.Sprintf(" (input %s)", t.set(e.id.Kind).input(e.id.Index))
 	}
 	t.Abort(fmt.Errorf("%s failed %d times; last: %s", what, e.failures, reason))
 	return true

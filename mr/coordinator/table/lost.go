@@ -18,7 +18,7 @@ func (t *Table) LoseOutput(lost task.AttemptID, reason string, now time.Time) De
 	if e == nil || lost.Task.Kind != task.Map || e.state != StateDone || e.skipped || e.committed != lost.Attempt || t.Over() {
 		return DecisionIgnored
 	}
-	t.history.lost(lost, now, reason)
+	t.history.lost(t.record(lost), now, reason)
 	s := &t.maps
 	s.done--
 	e.committed, e.committedWorker = 0, 0

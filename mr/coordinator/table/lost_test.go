@@ -44,7 +44,7 @@ func TestLostMapOutputRunsAgainInTheReducePhase(t *testing.T) {
 	require.NoError(t, tb.Failure())
 
 	outcomes := map[task.AttemptID]Outcome{}
-	for _, r := range tb.Attempts() {
+	for r := range tb.Attempts() {
 		outcomes[r.ID] = r.Outcome
 	}
 	require.Equal(t, OutcomeLost, outcomes[mapAttempt(0, 1)])

@@ -95,16 +95,23 @@ type attempt struct {
 	backup     bool
 }
 
-// taskEntry is one row of the table.
+// taskEntry is one row of the table. A job of a million map tasks holds
+// a million of them, so it keeps what only some tasks need (the committing
+// attempt, counters, an error) behind pointers or empty, and its input in
+// the set's inputs.
 type taskEntry struct {
-	id       task.ID
-	input    task.Input // map tasks only
-	state    State
-	attempts int       // attempts handed out so far; the next gets attempts+1
-	live     []attempt // running attempts: one, or two with a backup
+	id    task.ID
+	state State
+	// skipped marks a map task given up on: its input is left out.
+	skipped bool
+	// lastRecord is 1 + the index of the history record of the task's
+	// latest attempt, or 0 before its first.
+	lastRecord int32
+	attempts   int       // attempts handed out so far; the next gets attempts+1
+	live       []attempt // running attempts: one, or two with a backup
 	// committing is the attempt whose commit is being made durable, in
 	// StateCommitting.
-	committing attempt
+	committing *attempt
 	// committed and committedWorker name the committed attempt once done;
 	// committed is 0 for a skipped map task.
 	committed       int
@@ -114,16 +121,20 @@ type taskEntry struct {
 	// the totals if the output is lost.
 	server    string
 	counters  map[string]int64
-	skipped   bool // a map task given up on: its input is left out
 	failures  int
 	lastError string
-	// idleSince is when the task last became idle.
-	idleSince time.Time
+	// idleSince is when the task last became idle, as an offset from the
+	// set's epoch.
+	idleSince time.Duration
 }
 
 // taskSet holds the tasks of one kind and their scheduling state.
 type taskSet struct {
 	tasks []taskEntry
+	// inputs holds the input of each task, for map and sample tasks.
+	inputs []task.Input
+	// epoch is the time the tasks' idleSince offsets count from.
+	epoch time.Time
 	// idle queues the indexes of tasks waiting to be handed out; entries
 	// whose task is no longer idle are skipped.
 	idle []int
@@ -139,8 +150,20 @@ type taskSet struct {
 	committedTime  time.Duration
 }
 
-func newTaskSet(n int) taskSet {
-	return taskSet{tasks: make([]taskEntry, n), running: make(map[int]struct{})}
+func newTaskSet(kind task.Kind, n int, inputs []task.Input, epoch time.Time) taskSet {
+	s := taskSet{tasks: make([]taskEntry, n), inputs: inputs, epoch: epoch, running: make(map[int]struct{})}
+	for i := range s.tasks {
+		s.tasks[i].id = task.ID{Kind: kind, Index: i}
+	}
+	return s
+}
+
+// input returns task i's input; none for a reduce task.
+func (s *taskSet) input(i int) task.Input {
+	if s.inputs == nil {
+		return task.Input{}
+	}
+	return s.inputs[i]
 }
 
 // runningInOrder returns the indexes of the running tasks, lowest first.
@@ -148,7 +171,7 @@ func (s *taskSet) runningInOrder() []int { return slices.Sorted(maps.Keys(s.runn
 
 func (s *taskSet) queue(e *taskEntry, now time.Time) {
 	e.state = StateIdle
-	e.idleSince = now
+	e.idleSince = now.Sub(s.epoch)
 	delete(s.running, e.id.Index)
 	s.idle = append(s.idle, e.id.Index)
 }
@@ -194,6 +217,9 @@ type Table struct {
 	// counters sums the counters of committed attempts, less those of map
 	// outputs lost since.
 	counters map[string]int64
+	// servers holds every server a map output was committed on, each
+	// address once (see intern).
+	servers map[string]string
 	// mapsRerun counts committed map outputs found lost.
 	mapsRerun int
 	// extents holds where in a segment file each committed map output
@@ -216,18 +242,11 @@ func New(inputs []task.Input, nReduce int, p Policy, now time.Time) *Table {
 // newUnqueued returns a table with one map task per input, one sample
 // task per samples input and nReduce reduce tasks, none of them queued.
 func newUnqueued(inputs, samples []task.Input, nReduce int, p Policy, now time.Time) *Table {
-	t := &Table{policy: p, maps: newTaskSet(len(inputs)), reduces: newTaskSet(nReduce),
-		order: sampling{tasks: newTaskSet(len(samples))}, counters: make(map[string]int64)}
-	for i, in := range inputs {
-		t.maps.tasks[i] = taskEntry{id: task.ID{Kind: task.Map, Index: i}, input: in, idleSince: now}
-	}
-	for i, in := range samples {
-		t.order.tasks.tasks[i] = taskEntry{id: task.ID{Kind: task.Sample, Index: i}, input: in, idleSince: now}
-	}
-	for i := range t.reduces.tasks {
-		t.reduces.tasks[i] = taskEntry{id: task.ID{Kind: task.Reduce, Index: i}, idleSince: now}
-	}
-	return t
+	return &Table{policy: p,
+		maps:     newTaskSet(task.Map, len(inputs), inputs, now),
+		reduces:  newTaskSet(task.Reduce, nReduce, nil, now),
+		order:    sampling{tasks: newTaskSet(task.Sample, len(samples), samples, now)},
+		counters: make(map[string]int64), history: newHistory(now)}
 }
 
 // startMapping queues every map task not done yet, or starts reducing if
@@ -327,7 +346,7 @@ func (t *Table) SetStatus(id task.AttemptID, message string) {
 	if len(message) > t.policy.MaxStatusBytes {
 		message = message[:t.policy.MaxStatusBytes]
 	}
-	t.history.setStatus(id, strings.ToValidUTF8(message, ""))
+	t.history.setStatus(t.record(id), strings.ToValidUTF8(message, ""))
 }
 
 // MapCommit returns the commit of map task m, which says which attempt's
@@ -368,7 +387,7 @@ func (t *Table) MapIdleFor(m int, now time.Time) time.Duration {
 	if e.state != StateIdle {
 		return 0
 	}
-	return now.Sub(e.idleSince)
+	return now.Sub(t.maps.epoch.Add(e.idleSince))
 }
 
 // Maps returns the number of map tasks.
@@ -427,20 +446,18 @@ func (t *Table) TakeChanges() Changes {
 // Skipped returns the inputs of every skipped map task.
 func (t *Table) Skipped() []string {
 	var inputs []string
-	for _, e := range t.maps.tasks {
-		if e.skipped {
-			inputs = append(inputs, e.input.String())
+	for i := range t.maps.tasks {
+		if t.maps.tasks[i].skipped {
+			inputs = append(inputs, t.maps.input(i).String())
 		}
 	}
 	return inputs
 }
 
-// Attempts returns the history of every attempt, in start order. The
-// caller must not modify it.
-func (t *Table) Attempts() []AttemptRecord { return t.history.records }
-
 // SetAttemptBytes records how much a finished attempt wrote.
-func (t *Table) SetAttemptBytes(id task.AttemptID, bytes int64) { t.history.setBytes(id, bytes) }
+func (t *Table) SetAttemptBytes(id task.AttemptID, bytes int64) {
+	t.history.setBytes(t.record(id), bytes)
+}
 
 // Progress counts tasks done of each kind.
 type Progress struct {
@@ -473,11 +490,10 @@ func (t *Table) Tasks() int { return len(t.maps.tasks) + len(t.reduces.tasks) }
 // Task returns the k-th task of the job (0 <= k < Tasks()): map tasks
 // first, then reduce tasks, each in index order.
 func (t *Table) Task(k int) TaskView {
-	var e *taskEntry
-	if k < len(t.maps.tasks) {
-		e = &t.maps.tasks[k]
-	} else {
-		e = &t.reduces.tasks[k-len(t.maps.tasks)]
+	s := &t.maps
+	if k >= len(t.maps.tasks) {
+		s, k = &t.reduces, k-len(t.maps.tasks)
 	}
-	return TaskView{ID: e.id, Input: e.input, State: e.state, Skipped: e.skipped}
+	e := &s.tasks[k]
+	return TaskView{ID: e.id, Input: s.input(k), State: e.state, Skipped: e.skipped}
 }

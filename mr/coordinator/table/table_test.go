@@ -356,7 +356,7 @@ func TestHistoryRecordsOutcomes(t *testing.T) {
 	tb.Expire(at(4000)) // b's lease ran out at 3.5 s
 
 	got := map[task.AttemptID]Outcome{}
-	for _, r := range tb.Attempts() {
+	for r := range tb.Attempts() {
 		got[r.ID] = r.Outcome
 	}
 	require.Equal(t, map[task.AttemptID]Outcome{
@@ -378,14 +378,14 @@ func TestSetStatusCutsAndCleans(t *testing.T) {
 	id := mustAssign(t, tb, 1, t0).Attempt
 	long := strings.Repeat("é", testStatusBytes) // 2 bytes each
 	tb.SetStatus(id, "\xff"+long)
-	got := tb.Attempts()[0].Status
+	got := tb.Attempt(0).Status
 	require.LessOrEqual(t, len(got), testStatusBytes)
 	require.True(t, utf8.ValidString(got))
 	require.True(t, strings.HasPrefix(got, "éé"))
 
 	complete(tb, 1, id, t0)
 	tb.SetStatus(id, "after the end")
-	require.Equal(t, got, tb.Attempts()[0].Status, "a finished attempt's status changed")
+	require.Equal(t, got, tb.Attempt(0).Status, "a finished attempt's status changed")
 }
 
 // orderedTasks is how many tasks the order tests run at once: enough
