@@ -67,21 +67,36 @@ func (t *Table) start(s *taskSet, i, worker int, now time.Time, backup bool) Ass
 // worker: it has a single live attempt, on another worker, running much
 // longer than the committed tasks of its kind took on average. Of tasks
 // as old, the lowest index wins.
+//
+// A scan that finds none notes how soon one could be found: no attempt
+// is a straggler before it is BackupMinAge old. Until then, the workers
+// that ask while none is idle (thousands of them at the end of a phase)
+// cost no scan of every running task.
 func (t *Table) straggler(s *taskSet, worker int, now time.Time) (int, bool) {
-	if t.policy.BackupFactor <= 0 || s.committedCount == 0 {
+	if t.policy.BackupFactor <= 0 || s.committedCount == 0 || now.Before(s.noStragglerBefore) {
 		return 0, false
 	}
 	mean := s.committedTime / time.Duration(s.committedCount)
 	threshold := max(time.Duration(t.policy.BackupFactor*float64(mean)), t.policy.BackupMinAge)
 	best, bestAge := 0, time.Duration(0)
-	for _, i := range s.runningInOrder() {
+	oldest := now
+	for i := range s.running {
 		e := &s.tasks[i]
+		for _, a := range e.live {
+			if a.started.Before(oldest) {
+				oldest = a.started
+			}
+		}
 		if e.state != StateRunning || len(e.live) != 1 || e.live[0].worker == worker {
 			continue
 		}
-		if age := now.Sub(e.live[0].started); age > threshold && age > bestAge {
+		age := now.Sub(e.live[0].started)
+		if age > threshold && (age > bestAge || age == bestAge && i < best) {
 			best, bestAge = i, age
 		}
+	}
+	if bestAge == 0 {
+		s.noStragglerBefore = oldest.Add(t.policy.BackupMinAge)
 	}
 	return best, bestAge > 0
 }

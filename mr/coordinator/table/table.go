@@ -145,9 +145,11 @@ type taskSet struct {
 	// done counts tasks done.
 	done int
 	// committedCount and committedTime sum the run times of committed
-	// attempts, for the backup rule.
-	committedCount int
-	committedTime  time.Duration
+	// attempts, for the backup rule; noStragglerBefore is how soon a
+	// running task could deserve a backup (see straggler).
+	committedCount    int
+	committedTime     time.Duration
+	noStragglerBefore time.Time
 }
 
 func newTaskSet(kind task.Kind, n int, inputs []task.Input, epoch time.Time) taskSet {
