@@ -62,16 +62,48 @@ type serverCodec struct {
 	peer      string
 	dec       *gob.Decoder
 	enc       *gob.Encoder
-	encBuf    *bufio.Writer
+	encBuf    *replyBuffer
 	pending   *pendingReplies
 	closeOnce sync.Once
 	closeErr  error
 }
 
 func newServerCodec(conn io.ReadWriteCloser, peer string, pending *pendingReplies) *serverCodec {
-	buf := bufio.NewWriter(conn)
+	buf := &replyBuffer{conn: conn}
 	dec := gob.NewDecoder(msglimit.NewReader(conn, protocol.MaxRequestBytes))
 	return &serverCodec{rwc: conn, peer: peer, dec: dec, enc: gob.NewEncoder(buf), encBuf: buf, pending: pending}
+}
+
+// replyBuffers holds the buffers replyBuffer lends.
+var replyBuffers = sync.Pool{New: func() any { return bufio.NewWriter(nil) }}
+
+// replyBuffer makes one reply's messages one write of the connection,
+// holding a buffer only while the reply is written: of ten thousand
+// connections, most are waiting for a request, not answering one.
+type replyBuffer struct {
+	conn io.Writer
+	// buf is the buffer lent while a reply is written, else nil.
+	buf *bufio.Writer
+}
+
+func (b *replyBuffer) Write(p []byte) (int, error) {
+	if b.buf == nil {
+		b.buf = replyBuffers.Get().(*bufio.Writer)
+		b.buf.Reset(b.conn)
+	}
+	return b.buf.Write(p)
+}
+
+// Flush writes the reply and gives the buffer back.
+func (b *replyBuffer) Flush() error {
+	if b.buf == nil {
+		return nil
+	}
+	err := b.buf.Flush()
+	b.buf.Reset(nil)
+	replyBuffers.Put(b.buf)
+	b.buf = nil
+	return err
 }
 
 // peerSetter is a request that carries a protocol.Header.
