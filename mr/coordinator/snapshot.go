@@ -24,31 +24,29 @@ func (c *Coordinator) Snapshot() status.Snapshot { return c.snapshot(true) }
 // line needs: phases, workers and failed attempts, not every task.
 func (c *Coordinator) ProgressSnapshot() status.Snapshot { return c.snapshot(false) }
 
-// taskRow is what a snapshot copies of a task under the lock.
-type taskRow struct {
-	id    task.ID
-	state string
-	input string
-}
-
 func (c *Coordinator) snapshot(full bool) status.Snapshot {
 	c.mu.Lock()
 	now := time.Now()
 	s := c.jobViewLocked(now)
 	workers := c.workers.copies()
 	nRecords := c.table.AttemptCount()
-	nTasks := c.table.Tasks()
+	nTasks, nMaps := c.table.Tasks(), c.table.Maps()
 	c.mu.Unlock()
 
-	records := c.copyRecords(nRecords)
-	s.Workers = c.workerViews(workers, records, now)
-	for _, r := range records {
+	tally := newAttemptTally(workers, nMaps, 0)
+	if full {
+		tally = newAttemptTally(workers, nMaps, nTasks)
+		s.Attempts = make([]status.Attempt, 0, nRecords)
+	}
+	c.eachRecord(nRecords, func(r table.AttemptRecord) {
+		tally.add(r)
 		if full || failed(r.Outcome) {
 			s.Attempts = append(s.Attempts, attemptView(r))
 		}
-	}
+	})
+	s.Workers = c.workerViews(workers, tally, now)
 	if full {
-		s.Tasks = taskViews(c.copyTasks(nTasks), records)
+		s.Tasks = c.taskViews(nTasks, tally)
 	}
 	return s
 }
@@ -94,32 +92,78 @@ func (c *Coordinator) jobViewLocked(now time.Time) status.Snapshot {
 	return s
 }
 
+// workerTally is what a snapshot counts of one worker's attempts.
+type workerTally struct {
+	current        string
+	done, failures int
+}
+
+// taskTally is what a snapshot counts of one task's attempts.
+type taskTally struct {
+	attempts, worker int
+	duration         time.Duration
+}
+
+// attemptTally counts the attempts of every worker and, for a full
+// snapshot, of every map and reduce task, as the records pass: the
+// records themselves are not kept, a million of them at a million tasks.
+type attemptTally struct {
+	workers map[int]*workerTally
+	// tasks holds the map tasks' tallies, then the reduce tasks'; nil
+	// when tasks are not shown.
+	tasks []taskTally
+	maps  int
+}
+
+func newAttemptTally(workers []workerRow, maps, tasks int) *attemptTally {
+	t := &attemptTally{workers: make(map[int]*workerTally, len(workers)), maps: maps}
+	for _, w := range workers {
+		t.workers[w.id] = &workerTally{}
+	}
+	if tasks > 0 {
+		t.tasks = make([]taskTally, tasks)
+	}
+	return t
+}
+
+// add counts r.
+func (t *attemptTally) add(r table.AttemptRecord) {
+	switch w := t.workers[r.Worker]; {
+	case w == nil:
+	case r.Outcome == table.OutcomeRunning:
+		w.current = r.ID.String()
+	case r.Outcome == table.OutcomeCommitted:
+		w.done++
+	case failed(r.Outcome):
+		w.failures++
+	}
+	k := r.ID.Task.Index
+	switch r.ID.Task.Kind {
+	case task.Map:
+	case task.Reduce:
+		k += t.maps
+	default:
+		return // sample tasks are not shown
+	}
+	if k < 0 || k >= len(t.tasks) {
+		return
+	}
+	tl := &t.tasks[k]
+	tl.attempts++
+	if tl.duration == 0 {
+		tl.worker = r.Worker
+	}
+	if r.Outcome == table.OutcomeCommitted {
+		tl.worker, tl.duration = r.Worker, r.End.Sub(r.Start)
+	}
+}
+
 // workerViews describes every worker at now, with the attempt it runs
 // and how many of its attempts committed and failed.
-func (c *Coordinator) workerViews(workers []workerRow, records []table.AttemptRecord, now time.Time) []status.Worker {
-	type workerTally struct {
-		current        string
-		done, failures int
-	}
-	tally := make(map[int]*workerTally, len(workers))
-	for _, w := range workers {
-		tally[w.id] = &workerTally{}
-	}
-	for _, r := range records {
-		w := tally[r.Worker]
-		switch {
-		case w == nil:
-		case r.Outcome == table.OutcomeRunning:
-			w.current = r.ID.String()
-		case r.Outcome == table.OutcomeCommitted:
-			w.done++
-		case failed(r.Outcome):
-			w.failures++
-		}
-	}
+func (c *Coordinator) workerViews(workers []workerRow, tally *attemptTally, now time.Time) []status.Worker {
 	views := make([]status.Worker, 0, len(workers))
 	for _, row := range workers {
-		info, w := row.info, tally[row.id]
+		info, w := row.info, tally.workers[row.id]
 		views = append(views, status.Worker{
 			ID: row.id, Host: info.host, Server: info.server, PID: info.pid, LastSeen: info.lastSeen,
 			State: c.workers.state(&info, now, w.current != ""), Current: w.current,
@@ -129,34 +173,42 @@ func (c *Coordinator) workerViews(workers []workerRow, records []table.AttemptRe
 	return views
 }
 
-// copyRecords copies the first n attempt records, snapshotChunk at a
-// time under the lock. Records are only ever appended, so the first n
-// stay the first n.
-func (c *Coordinator) copyRecords(n int) []table.AttemptRecord {
-	records := make([]table.AttemptRecord, n)
+// eachRecord passes the first n attempt records to fn, copied
+// snapshotChunk at a time under the lock and passed on outside it.
+// Records are only ever appended, so the first n stay the first n.
+func (c *Coordinator) eachRecord(n int, fn func(table.AttemptRecord)) {
+	chunk := make([]table.AttemptRecord, 0, snapshotChunk)
 	for i := 0; i < n; i += snapshotChunk {
+		chunk = chunk[:0]
 		c.mu.Lock()
 		for k := i; k < min(i+snapshotChunk, n, c.table.AttemptCount()); k++ {
-			records[k] = c.table.Attempt(k)
+			chunk = append(chunk, c.table.Attempt(k))
 		}
 		c.mu.Unlock()
+		for _, r := range chunk {
+			fn(r)
+		}
 	}
-	return records
 }
 
-// copyTasks copies what a snapshot shows of the first n tasks, maps then
-// reduces, snapshotChunk at a time under the lock.
-func (c *Coordinator) copyTasks(n int) []taskRow {
-	rows := make([]taskRow, 0, n)
+// taskViews describes the first n tasks, maps then reduces, with their
+// attempt counts, the worker of their committed (else latest) attempt and
+// their committed run time; it copies them snapshotChunk at a time under
+// the lock.
+func (c *Coordinator) taskViews(n int, tally *attemptTally) []status.Task {
+	views := make([]status.Task, 0, n)
 	for i := 0; i < n; i += snapshotChunk {
 		c.mu.Lock()
 		for k := i; k < min(i+snapshotChunk, n, c.table.Tasks()); k++ {
 			v := c.table.Task(k)
-			rows = append(rows, taskRow{id: v.ID, state: taskStateName(v), input: v.Input.String()})
+			tl := tally.tasks[k]
+			views = append(views, status.Task{ID: v.ID.String(), Kind: v.ID.Kind.String(), Index: v.ID.Index,
+				State: taskStateName(v), Input: v.Input.String(),
+				Attempts: tl.attempts, Worker: tl.worker, Duration: tl.duration})
 		}
 		c.mu.Unlock()
 	}
-	return rows
+	return views
 }
 
 func attemptView(r table.AttemptRecord) status.Attempt {
@@ -173,39 +225,6 @@ func attemptView(r table.AttemptRecord) status.Attempt {
 		Bytes:   r.Bytes,
 		Status:  r.Status,
 	}
-}
-
-// taskViews describes every task, with its attempt count, the worker of
-// its committed (else latest) attempt and its committed run time.
-func taskViews(tasks []taskRow, records []table.AttemptRecord) []status.Task {
-	type tally struct {
-		attempts, worker int
-		duration         time.Duration
-	}
-	byTask := make(map[task.ID]*tally)
-	for _, r := range records {
-		tl := byTask[r.ID.Task]
-		if tl == nil {
-			tl = &tally{}
-			byTask[r.ID.Task] = tl
-		}
-		tl.attempts++
-		if tl.duration == 0 {
-			tl.worker = r.Worker
-		}
-		if r.Outcome == table.OutcomeCommitted {
-			tl.worker, tl.duration = r.Worker, r.End.Sub(r.Start)
-		}
-	}
-	views := make([]status.Task, 0, len(tasks))
-	for _, row := range tasks {
-		v := status.Task{ID: row.id.String(), Kind: row.id.Kind.String(), Index: row.id.Index, State: row.state, Input: row.input}
-		if tl := byTask[row.id]; tl != nil {
-			v.Attempts, v.Worker, v.Duration = tl.attempts, tl.worker, tl.duration
-		}
-		views = append(views, v)
-	}
-	return views
 }
 
 func taskStateName(v table.TaskView) string {

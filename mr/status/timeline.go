@@ -138,21 +138,27 @@ const noteHeight = 18
 // all of them up to maxTimelineBars, else every failed, revoked or lost
 // one and an even sample of the rest.
 func timelineBars(attempts []Attempt, rowOf map[int]int) []Attempt {
-	var onRows []Attempt
-	for _, a := range attempts {
-		if _, ok := rowOf[a.Worker]; ok {
-			onRows = append(onRows, a)
+	onRow := func(a *Attempt) bool { _, ok := rowOf[a.Worker]; return ok }
+	// Counted first, not gathered: at a million attempts on few workers,
+	// the attempts on the rows are nearly all of them.
+	onRows := 0
+	for i := range attempts {
+		if onRow(&attempts[i]) {
+			onRows++
 		}
 	}
-	if len(onRows) <= maxTimelineBars {
-		return onRows
-	}
-	every := (len(onRows) + maxTimelineBars - 1) / maxTimelineBars
+	every := max((onRows+maxTimelineBars-1)/maxTimelineBars, 1)
 	var bars []Attempt
-	for i, a := range onRows {
-		if i%every == 0 || isFailure(a.Outcome) {
-			bars = append(bars, a)
+	seen := 0
+	for i := range attempts {
+		a := &attempts[i]
+		if !onRow(a) {
+			continue
 		}
+		if seen%every == 0 || isFailure(a.Outcome) {
+			bars = append(bars, *a)
+		}
+		seen++
 	}
 	return bars
 }
