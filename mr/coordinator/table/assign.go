@@ -51,14 +51,14 @@ func (t *Table) start(s *taskSet, i, worker int, now time.Time, backup bool) Ass
 	e.attempts++
 	e.state = StateRunning
 	e.live = append(e.live, attempt{
-		number:     e.attempts,
+		number:     int(e.attempts),
 		worker:     worker,
 		started:    now,
 		leaseUntil: now.Add(t.policy.Lease),
 		backup:     backup,
 	})
 	s.running[i] = struct{}{}
-	id := task.AttemptID{Task: e.id, Attempt: e.attempts}
+	id := task.AttemptID{Task: e.id, Attempt: int(e.attempts)}
 	e.lastRecord = t.history.started(id, worker, now, backup, e.lastRecord)
 	return Assignment{Worker: worker, Attempt: id, Input: s.input(i), Backup: backup}
 }

@@ -16,12 +16,12 @@ import (
 // was lost never deletes committed output.
 func (t *Table) BeginCommit(worker int, id task.AttemptID) Decision {
 	e := t.entry(id.Task)
-	if e == nil || id.Attempt < 1 || id.Attempt > e.attempts {
+	if e == nil || id.Attempt < 1 || id.Attempt > int(e.attempts) {
 		return DecisionUnknown
 	}
 	switch {
-	case e.state == StateDone && !e.skipped && e.committed == id.Attempt:
-		if e.committedWorker != worker {
+	case e.state == StateDone && !e.skipped && int(e.committed) == id.Attempt:
+		if int(e.committedWorker) != worker {
 			return DecisionUnknown
 		}
 		return DecisionCommitted
@@ -109,7 +109,7 @@ type Commit struct {
 func (t *Table) Restore(starts int, commits []Commit, now time.Time) error {
 	for _, s := range []*taskSet{&t.maps, &t.reduces, &t.order.tasks} {
 		for i := range s.tasks {
-			s.tasks[i].attempts = starts * attemptsPerStart
+			s.tasks[i].attempts = int32(starts * attemptsPerStart)
 		}
 	}
 	for _, kind := range []task.Kind{task.Map, task.Reduce} {
@@ -141,7 +141,7 @@ func (t *Table) Restore(starts int, commits []Commit, now time.Time) error {
 func (t *Table) markDone(e *taskEntry, attempt, worker int, now time.Time) {
 	s := t.set(e.id.Kind)
 	e.state = StateDone
-	e.committed, e.committedWorker = attempt, worker
+	e.committed, e.committedWorker = int32(attempt), int32(worker)
 	e.live = nil
 	delete(s.running, e.id.Index)
 	s.done++

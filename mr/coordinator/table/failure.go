@@ -11,7 +11,7 @@ import (
 // returns the task, or nil and why not.
 func (t *Table) takeLive(worker int, id task.AttemptID) (*taskEntry, Decision) {
 	e := t.entry(id.Task)
-	if e == nil || id.Attempt < 1 || id.Attempt > e.attempts {
+	if e == nil || id.Attempt < 1 || id.Attempt > int(e.attempts) {
 		return nil, DecisionUnknown
 	}
 	if t.Over() {
@@ -72,13 +72,11 @@ func (t *Table) recordFailure(e *taskEntry, reason string, maySkip bool, now tim
 // task was skipped.
 func (t *Table) countFailure(e *taskEntry, reason string, maySkip bool, now time.Time) bool {
 	e.failures++
-	e.lastError = reason
-	if t.policy.MaxFailures < 0 || e.failures <= t.policy.MaxFailures {
+	if t.policy.MaxFailures < 0 || int(e.failures) <= t.policy.MaxFailures {
 		return false
 	}
 	if maySkip && t.policy.SkipBadInputs && e.id.Kind != task.Reduce {
 		e.skipped = true
-		e.lastError = fmt.Sprintf("skipped after %d failures; last: %s", e.failures, reason)
 		if e.id.Kind == task.Map {
 			// A skipped sample is not journaled: sampling runs again
 			// after a restart unless its split points were.

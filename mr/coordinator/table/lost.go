@@ -15,7 +15,7 @@ import (
 // input, even with skipBadInputs: the input is not to blame.
 func (t *Table) LoseOutput(lost task.AttemptID, reason string, now time.Time) Decision {
 	e := t.entry(lost.Task)
-	if e == nil || lost.Task.Kind != task.Map || e.state != StateDone || e.skipped || e.committed != lost.Attempt || t.Over() {
+	if e == nil || lost.Task.Kind != task.Map || e.state != StateDone || e.skipped || int(e.committed) != lost.Attempt || t.Over() {
 		return DecisionIgnored
 	}
 	t.history.lost(t.record(lost), now, reason)
@@ -45,7 +45,7 @@ func (t *Table) LoseServer(server string, reason string, now time.Time) []task.A
 		if e.state != StateDone || e.skipped || e.server != server {
 			continue
 		}
-		id := task.AttemptID{Task: e.id, Attempt: e.committed}
+		id := task.AttemptID{Task: e.id, Attempt: int(e.committed)}
 		if t.LoseOutput(id, reason, now) == DecisionRerun {
 			lost = append(lost, id)
 		}

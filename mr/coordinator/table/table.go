@@ -107,22 +107,23 @@ type taskEntry struct {
 	// lastRecord is 1 + the index of the history record of the task's
 	// latest attempt, or 0 before its first.
 	lastRecord int32
-	attempts   int       // attempts handed out so far; the next gets attempts+1
-	live       []attempt // running attempts: one, or two with a backup
+	attempts   int32 // attempts handed out so far; the next gets attempts+1
+	// failures counts the task's failed and lost attempts and lost
+	// outputs.
+	failures int32
+	live     []attempt // running attempts: one, or two with a backup
 	// committing is the attempt whose commit is being made durable, in
 	// StateCommitting.
 	committing *attempt
 	// committed and committedWorker name the committed attempt once done;
 	// committed is 0 for a skipped map task.
-	committed       int
-	committedWorker int
+	committed       int32
+	committedWorker int32
 	// server and counters are a committed map attempt's: where its output
 	// is served ("" for the shared folder), and its counts, taken back from
 	// the totals if the output is lost.
-	server    string
-	counters  map[string]int64
-	failures  int
-	lastError string
+	server   string
+	counters map[string]int64
 	// idleSince is when the task last became idle, as an offset from the
 	// set's epoch.
 	idleSince time.Duration
@@ -359,7 +360,7 @@ func (t *Table) MapCommit(m int) (Commit, bool) {
 	if e.state != StateDone {
 		return Commit{}, false
 	}
-	return Commit{Attempt: task.AttemptID{Task: e.id, Attempt: e.committed}, Skipped: e.skipped,
+	return Commit{Attempt: task.AttemptID{Task: e.id, Attempt: int(e.committed)}, Skipped: e.skipped,
 		Server: e.server, Extent: t.extent(m), Counters: e.counters}, true
 }
 
@@ -412,7 +413,7 @@ func (t *Table) Committed(fn func(id task.AttemptID)) {
 	for _, s := range []*taskSet{&t.maps, &t.reduces} {
 		for i := range s.tasks {
 			if e := &s.tasks[i]; e.state == StateDone && !e.skipped {
-				fn(task.AttemptID{Task: e.id, Attempt: e.committed})
+				fn(task.AttemptID{Task: e.id, Attempt: int(e.committed)})
 			}
 		}
 	}
