@@ -97,8 +97,7 @@ type attempt struct {
 
 // taskEntry is one row of the table. A job of a million map tasks holds
 // a million of them, so it keeps what only some tasks need (the committing
-// attempt, counters, an error) behind pointers or empty, and its input in
-// the set's inputs.
+// attempt, counters) behind pointers, and its input in the set's inputs.
 type taskEntry struct {
 	id    task.ID
 	state State

@@ -455,3 +455,39 @@ func TestStragglersAsOldAreBackedUpInTaskOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestBackupAsSoonAsAStragglerIsOldEnough: asks that find no straggler
+// let the table skip the scan until an attempt could be BackupMinAge old,
+// but never later: a task past the threshold gets its backup at the first
+// ask after, when a commit has lowered the mean meanwhile, and again once
+// that backup failed.
+func TestBackupAsSoonAsAStragglerIsOldEnough(t *testing.T) {
+	p := testPolicy()
+	p.BackupFactor, p.BackupMinAge, p.HardLimit = 1, 4500*time.Millisecond, time.Hour
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	tb := New(inputsOf("a", "b", "c"), 1, p, t0)
+	b := mustAssign(t, tb, 2, at(0))
+	slow := mustAssign(t, tb, 1, at(1000))
+	complete(tb, b.Worker, b.Attempt, at(5000)) // mean 5 s
+	c := mustAssign(t, tb, 3, at(5000))
+	for ms := 5000; ms <= 5400; ms += 100 {
+		tb.Heartbeat(slow.Worker, slow.Attempt, at(ms))
+		_, ok := tb.Assign(5, at(ms))
+		require.False(t, ok, "at %d ms no task is past the 5 s mean", ms)
+	}
+	// c's commit after 0.4 s brings the mean to 2.7 s, under the minimum
+	// age: slow is a straggler once it is 4.5 s old.
+	complete(tb, c.Worker, c.Attempt, at(5400))
+	_, ok := tb.Assign(5, at(5400))
+	require.False(t, ok, "slow is 4.4 s old")
+	tb.Heartbeat(slow.Worker, slow.Attempt, at(5600))
+	backup, ok := tb.Assign(5, at(5600))
+	require.True(t, ok, "slow is 4.6 s old")
+	require.True(t, backup.Backup)
+	require.Equal(t, slow.Attempt.Task, backup.Attempt.Task)
+
+	require.Equal(t, DecisionFailed, tb.Fail(backup.Worker, backup.Attempt, "boom", at(5700)))
+	again, ok := tb.Assign(6, at(5700))
+	require.True(t, ok, "a straggler with one attempt again")
+	require.Equal(t, slow.Attempt.Task, again.Attempt.Task)
+}
