@@ -309,6 +309,7 @@ func cmdScale(args []string) error {
 	fs.StringVar(&cfg.Dir, "work", "", "where to make the job folder (default $TMPDIR)")
 	fs.BoolVar(&cfg.Keep, "keep", false, "keep the job folder (the coordinator's log)")
 	fs.DurationVar(&cfg.Timeout, "timeout", cfg.Timeout, "the most the run may take")
+	cpuProfile := fs.String("cpuprofile", "", "write the simulator's CPU profile to this file")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -317,6 +318,13 @@ func cmdScale(args []string) error {
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageError(err)
+	}
+	if *cpuProfile != "" {
+		stop, err := cli.StartCPUProfile(*cpuProfile)
+		if err != nil {
+			return usageError(err)
+		}
+		defer stop()
 	}
 	cfg.Progress = func(line string) { fmt.Fprintf(os.Stderr, "%s: %s\n", prog, line) }
 	r, err := scale.Run(context.Background(), cfg)

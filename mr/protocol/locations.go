@@ -92,9 +92,12 @@ var errBadRuns = errors.New("malformed map locations")
 
 // EachRun calls yield with each of the page's runs, in order, after
 // checking that it lies within the job's map tasks and names a server of
-// the table; it stops at the first error, its own or yield's.
-func (p *LocationPage) EachRun(yield func(AttemptRun) error) error {
+// the table; it stops at the first error, its own or yield's. yield must
+// not keep the run it is passed: it is the same one each time, refilled
+// (a reducer of a million map tasks gets a million runs).
+func (p *LocationPage) EachRun(yield func(*AttemptRun) error) error {
 	b, start := p.Runs, p.From
+	var r AttemptRun
 	for i := 0; i < len(b); {
 		count, i1 := uvarintAt(b, i)
 		attempt, i2 := varintAt(b, i1)
@@ -104,7 +107,7 @@ func (p *LocationPage) EachRun(yield func(AttemptRun) error) error {
 		}
 		i = i3
 		server := serverBits >> 1
-		r := AttemptRun{Start: start, Count: int(count), Attempt: int(attempt), Server: int(server)}
+		r = AttemptRun{Start: start, Count: int(count), Attempt: int(attempt), Server: int(server)}
 		if serverBits&1 != 0 {
 			var err error
 			if r.Extent, i, err = p.extentAt(b, i, start, count); err != nil {
@@ -119,7 +122,7 @@ func (p *LocationPage) EachRun(yield func(AttemptRun) error) error {
 		case server >= uint64(p.TotalServers):
 			return fmt.Errorf("%w: map %d is on server %d of %d", errBadRuns, start, server, p.TotalServers)
 		}
-		if err := yield(r); err != nil {
+		if err := yield(&r); err != nil {
 			return err
 		}
 		start += r.Count
@@ -191,7 +194,7 @@ type FetchPage func(from, known int) (LocationPage, error)
 // different versions of the locations: each map task's entry is then one
 // that was true when its page was made, and a reducer that finds an
 // output gone reports it lost, as for any lost output.
-func GatherLocations(first LocationPage, fetch FetchPage, run func(AttemptRun) error) ([]string, error) {
+func GatherLocations(first LocationPage, fetch FetchPage, run func(*AttemptRun) error) ([]string, error) {
 	page, maps := first, first.Maps
 	next := 0
 	var servers []string
@@ -208,7 +211,7 @@ func GatherLocations(first LocationPage, fetch FetchPage, run func(AttemptRun) e
 			return nil, fmt.Errorf("%w: a page from map %d, want map %d", errBadRuns, page.From, next)
 		}
 		before, known := next, len(servers)
-		err := page.EachRun(func(r AttemptRun) error {
+		err := page.EachRun(func(r *AttemptRun) error {
 			end := r.Start + r.Count
 			if end <= next {
 				return nil
@@ -241,7 +244,7 @@ type Locations struct {
 }
 
 // Add appends r's map tasks.
-func (e *Locations) Add(r AttemptRun) error {
+func (e *Locations) Add(r *AttemptRun) error {
 	if r.Extent.InSegment() && e.Extents == nil {
 		e.Extents = make([]jobfiles.Extent, len(e.Attempts), cap(e.Attempts))
 	}

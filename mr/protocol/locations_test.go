@@ -104,7 +104,7 @@ func TestGatherLocationsAcrossVersions(t *testing.T) {
 		require.Equal(t, 3, from)
 		require.Equal(t, 1, known)
 		return newer, nil
-	}, func(r AttemptRun) error { runs = append(runs, r); return nil })
+	}, func(r *AttemptRun) error { runs = append(runs, *r); return nil })
 	require.NoError(t, err)
 	require.Equal(t, []AttemptRun{{Start: 0, Count: 2, Attempt: 1}, {Start: 2, Count: 1, Attempt: 1}, {Start: 3, Count: 3, Attempt: 2}}, runs)
 }
@@ -172,7 +172,7 @@ func TestGatherLocationsRefusesBadPages(t *testing.T) {
 	}
 	failed := errors.New("revoked")
 	page := LocationPage{Maps: 4, TotalServers: 1, Servers: one, Runs: AppendRun(nil, 2, 1, 0)}
-	_, err := GatherLocations(page, func(int, int) (LocationPage, error) { return LocationPage{}, failed }, func(AttemptRun) error { return nil })
+	_, err := GatherLocations(page, func(int, int) (LocationPage, error) { return LocationPage{}, failed }, func(*AttemptRun) error { return nil })
 	require.ErrorIs(t, err, failed, "a failed fetch ends the gathering")
 }
 
@@ -188,7 +188,7 @@ func BenchmarkGatherLocations(b *testing.B) {
 	b.SetBytes(int64(len(runs)))
 	for b.Loop() {
 		n := 0
-		if _, err := GatherLocations(page, nil, func(r AttemptRun) error { n += r.Count; return nil }); err != nil || n != maps {
+		if _, err := GatherLocations(page, nil, func(r *AttemptRun) error { n += r.Count; return nil }); err != nil || n != maps {
 			b.Fatal(err, n)
 		}
 	}

@@ -97,7 +97,7 @@ type locationCheck struct {
 }
 
 // run checks one run.
-func (c *locationCheck) run(r protocol.AttemptRun) error {
+func (c *locationCheck) run(r *protocol.AttemptRun) error {
 	c.runs++
 	last := r.Start + r.Count - 1
 	switch {
