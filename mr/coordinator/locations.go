@@ -33,6 +33,10 @@ type mapLocations struct {
 	version int
 	// parts holds each part's encoded runs; nil for a part to encode.
 	parts [][]byte
+	// pages holds the runs of the pages put together since the parts last
+	// changed, by their first part: a thousand reducers ask for the same
+	// pages, and each is put together once.
+	pages map[int][]byte
 	// servers is the server table; index finds an address's entry.
 	servers []string
 	index   map[string]int
@@ -50,6 +54,7 @@ func (l *mapLocations) update(t *table.Table) {
 	}
 	for _, m := range t.MapCommitsChangedSince(l.version) {
 		l.parts[m/locationPartMaps] = nil
+		clear(l.pages)
 	}
 	l.version = t.MapCommitsVersion()
 }
@@ -107,23 +112,37 @@ func (l *mapLocations) page(t *table.Table, from, known int) protocol.LocationPa
 	p := protocol.LocationPage{Maps: t.Maps()}
 	if first := from / locationPartMaps; first < len(l.parts) {
 		p.From = first * locationPartMaps
-		p.Runs = l.part(t, first)
-		for next := first + 1; next < len(l.parts); next++ {
-			b := l.part(t, next)
-			if len(p.Runs)+len(b) > locationPageBytes {
-				break
-			}
-			if next == first+1 {
-				p.Runs = append([]byte(nil), p.Runs...)
-			}
-			p.Runs = append(p.Runs, b...)
-		}
+		p.Runs = l.pageRuns(t, first)
 	}
 	// The server table as of now: encoding the parts may have added to it.
 	known = min(max(known, 0), len(l.servers))
 	end := min(known+serversPerPage, len(l.servers))
 	p.ServersFrom, p.Servers, p.TotalServers = known, l.servers[known:end:end], len(l.servers)
 	return p
+}
+
+// pageRuns returns the runs of the page that starts with part first: as
+// many parts as fit in locationPageBytes, and at least one.
+func (l *mapLocations) pageRuns(t *table.Table, first int) []byte {
+	if runs, ok := l.pages[first]; ok {
+		return runs
+	}
+	runs := l.part(t, first)
+	for next := first + 1; next < len(l.parts); next++ {
+		b := l.part(t, next)
+		if len(runs)+len(b) > locationPageBytes {
+			break
+		}
+		if next == first+1 {
+			runs = append([]byte(nil), runs...)
+		}
+		runs = append(runs, b...)
+	}
+	if l.pages == nil {
+		l.pages = make(map[int][]byte)
+	}
+	l.pages[first] = runs
+	return runs
 }
 
 // firstLocationsLocked returns the first page of map locations, which a

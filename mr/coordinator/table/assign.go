@@ -16,7 +16,7 @@ func (t *Table) Assign(worker int, now time.Time) (Assignment, bool) {
 	if t.order.holdsMaps() {
 		return t.assignSample(worker, now)
 	}
-	if i, ok := t.maps.nextIdle(); ok {
+	if i, ok := t.nextMapFor(worker); ok {
 		return t.start(&t.maps, i, worker, now, false), true
 	}
 	if t.reducing {
@@ -32,6 +32,48 @@ func (t *Table) Assign(worker int, now time.Time) (Assignment, bool) {
 		return t.start(s, i, worker, now, true), true
 	}
 	return Assignment{}, false
+}
+
+// Map tasks are handed out in chunks of consecutive indexes: a worker
+// that took map task i takes i+1 next, while that is idle and in the same
+// chunk. The queue starts with the first task of every chunk, then the
+// second of every chunk, and so on, so that workers asking at once start
+// on different chunks. A reducer learns the map outputs as runs of
+// consecutive tasks committed by one attempt number on one server; at a
+// million map tasks on ten thousand workers, tasks handed out one by one
+// make a run each, and every reducer gathers a million of them. Chunks
+// divide that by their length.
+const (
+	// minHandOutChunks is how many chunks a job has at least: more than
+	// the workers of the largest cluster, so that each may have its own.
+	minHandOutChunks = 1 << 16
+	// maxHandOutChunk bounds a chunk's length, so that the tail of the
+	// map phase, when workers take what other chunks have left, is short.
+	maxHandOutChunk = 64
+)
+
+// handOutChunk returns the length of the hand-out chunks of a job of
+// maps map tasks: 1 (every task on its own, in index order) up to
+// minHandOutChunks tasks.
+func handOutChunk(maps int) int { return min(max(maps/minHandOutChunks, 1), maxHandOutChunk) }
+
+// nextMapFor returns the map task to hand worker next: the one after its
+// last, if that is idle and in the same chunk, else the next in the queue.
+func (t *Table) nextMapFor(worker int) (int, bool) {
+	chunk := handOutChunk(len(t.maps.tasks))
+	i, ok := t.nextMap[worker]
+	if chunk == 1 || !ok || i%chunk == 0 || i >= len(t.maps.tasks) || t.maps.tasks[i].state != StateIdle {
+		if i, ok = t.maps.nextIdle(); !ok {
+			return 0, false
+		}
+	}
+	if chunk > 1 {
+		if t.nextMap == nil {
+			t.nextMap = make(map[int]int)
+		}
+		t.nextMap[worker] = i + 1
+	}
+	return i, true
 }
 
 // nextIdle pops the next idle task off the queue.

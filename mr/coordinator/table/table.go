@@ -219,6 +219,10 @@ type Table struct {
 	// counters sums the counters of committed attempts, less those of map
 	// outputs lost since.
 	counters map[string]int64
+	// nextMap holds, for each worker that took a map task, the task after
+	// it, which the worker takes next if it is idle and in the same chunk
+	// (see handOutChunk).
+	nextMap map[int]int
 	// servers holds every server a map output was committed on, each
 	// address once (see intern).
 	servers map[string]string
@@ -254,9 +258,12 @@ func newUnqueued(inputs, samples []task.Input, nReduce int, p Policy, now time.T
 // startMapping queues every map task not done yet, or starts reducing if
 // the job has none.
 func (t *Table) startMapping(now time.Time) {
-	for i := range t.maps.tasks {
-		if e := &t.maps.tasks[i]; e.state == StateIdle {
-			t.maps.queue(e, now)
+	chunk := handOutChunk(len(t.maps.tasks))
+	for first := range chunk {
+		for i := first; i < len(t.maps.tasks); i += chunk {
+			if e := &t.maps.tasks[i]; e.state == StateIdle {
+				t.maps.queue(e, now)
+			}
 		}
 	}
 	if len(t.maps.tasks) == 0 {

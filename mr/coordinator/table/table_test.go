@@ -1,6 +1,7 @@
 package table
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -490,4 +491,33 @@ func TestBackupAsSoonAsAStragglerIsOldEnough(t *testing.T) {
 	again, ok := tb.Assign(6, at(5700))
 	require.True(t, ok, "a straggler with one attempt again")
 	require.Equal(t, slow.Attempt.Task, again.Attempt.Task)
+}
+
+// TestMapsAreHandedOutInChunks: in a job large enough for chunks, workers
+// asking at once start on different chunks, each goes on with the next
+// task of its own chunk, and one whose chunk is used up (or whose next
+// task another worker took) takes the next task of the queue.
+func TestMapsAreHandedOutInChunks(t *testing.T) {
+	chunk := 4
+	maps := chunk * minHandOutChunks
+	require.Equal(t, chunk, handOutChunk(maps))
+	require.Equal(t, 1, handOutChunk(2*minHandOutChunks-1), "a smaller job is handed out task by task")
+	inputs := make([]task.Input, maps)
+	for i := range inputs {
+		inputs[i] = task.WholeFile(fmt.Sprintf("in-%d", i))
+	}
+	tb := New(inputs, 1, testPolicy(), t0)
+	take := func(worker int) int {
+		a := mustAssign(t, tb, worker, t0)
+		require.Equal(t, DecisionCommitted, complete(tb, worker, a.Attempt, t0))
+		return a.Attempt.Task.Index
+	}
+	require.Equal(t, 0, take(1))
+	require.Equal(t, chunk, take(2))
+	require.Equal(t, []int{1, 2, 3}, []int{take(1), take(1), take(1)})
+	require.Equal(t, 2*chunk, take(1), "chunk 0 done: the queue's next")
+	// Worker 3 starts on the next chunk in the queue; worker 2 goes on
+	// with its own.
+	require.Equal(t, 3*chunk, take(3))
+	require.Equal(t, chunk+1, take(2))
 }
