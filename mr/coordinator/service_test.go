@@ -390,3 +390,32 @@ func TestMapLocationsComeInPages(t *testing.T) {
 		require.Equal(t, wantAttempts, attempts)
 	})
 }
+
+// TestMapLocationsWithMoreServerPagesThanRunPages: when every map task's
+// run fits in the first page but the server table does not, the reducer
+// asks for the rest of the servers from past the last map task, and gets
+// them.
+func TestMapLocationsWithMoreServerPagesThanRunPages(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const servers = 2*serversPerPage + 10
+		const maps = servers
+		s, _ := newSplitService(t, maps, 1)
+		workers := make([]protocol.Header, servers)
+		for i := range workers {
+			var reply protocol.RegisterReply
+			require.NoError(t, s.Register(&protocol.RegisterArgs{Host: "h", PID: i, Server: fmt.Sprintf("10.2.%d.%d:7000", i/256, i%256)}, &reply))
+			workers[i] = protocol.Header{Worker: reply.Worker, Epoch: reply.Epoch, Session: reply.Session}
+		}
+		want := make([]string, maps)
+		for i, w := range workers {
+			m := getTask(t, s, w)
+			want[m.Attempt.Task.Index] = fmt.Sprintf("10.2.%d.%d:7000", i/256, i%256)
+			require.Equal(t, protocol.VerdictCommitted, report(t, s, w, m.Attempt, nil))
+		}
+		red := getTask(t, s, workers[0])
+		require.Equal(t, task.Reduce, red.Attempt.Task.Kind)
+		require.Len(t, red.MapLocations.Servers, serversPerPage)
+		_, got := locationsOf(t, s, workers[0], red)
+		require.Equal(t, want, got)
+	})
+}

@@ -199,6 +199,7 @@ func GatherLocations(first LocationPage, fetch FetchPage, run func(*AttemptRun) 
 	next := 0
 	var servers []string
 	for {
+		before, known := next, len(servers)
 		switch skip := len(servers) - page.ServersFrom; {
 		case page.Maps != maps:
 			return nil, fmt.Errorf("%w: a page for %d map tasks, the job has %d", errBadRuns, page.Maps, maps)
@@ -210,7 +211,6 @@ func GatherLocations(first LocationPage, fetch FetchPage, run func(*AttemptRun) 
 		if page.From > next {
 			return nil, fmt.Errorf("%w: a page from map %d, want map %d", errBadRuns, page.From, next)
 		}
-		before, known := next, len(servers)
 		err := page.EachRun(func(r *AttemptRun) error {
 			end := r.Start + r.Count
 			if end <= next {
