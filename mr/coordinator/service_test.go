@@ -349,6 +349,19 @@ func TestWorkerThatDiesOnEveryAttemptFailsTheJobInBoundedTime(t *testing.T) {
 	})
 }
 
+// registerServers registers n workers, the i-th serving at
+// prefix.(i/256).(i%256):7000, and returns their headers.
+func registerServers(t *testing.T, s *Service, n int, prefix string) []protocol.Header {
+	t.Helper()
+	workers := make([]protocol.Header, n)
+	for i := range workers {
+		var reply protocol.RegisterReply
+		require.NoError(t, s.Register(&protocol.RegisterArgs{Host: "h", PID: i, Server: fmt.Sprintf("%s.%d.%d:7000", prefix, i/256, i%256)}, &reply))
+		workers[i] = protocol.Header{Worker: reply.Worker, Epoch: reply.Epoch, Session: reply.Session}
+	}
+	return workers
+}
+
 // TestMapLocationsComeInPages: a reducer of a job with more map locations
 // and servers than a page holds gathers them all, page by page, each map
 // task on the server of the worker that committed it.
@@ -357,12 +370,7 @@ func TestMapLocationsComeInPages(t *testing.T) {
 		const maps, servers = 30_000, serversPerPage + 100
 		s, c := newSplitService(t, maps, 1)
 
-		workers := make([]protocol.Header, servers)
-		for i := range workers {
-			var reply protocol.RegisterReply
-			require.NoError(t, s.Register(&protocol.RegisterArgs{Host: "h", PID: i, Server: fmt.Sprintf("10.1.%d.%d:7000", i/256, i%256)}, &reply))
-			workers[i] = protocol.Header{Worker: reply.Worker, Epoch: reply.Epoch, Session: reply.Session}
-		}
+		workers := registerServers(t, s, servers, "10.1")
 		want := make([]string, maps)
 		for i := range maps {
 			w := workers[i%servers]
@@ -400,12 +408,7 @@ func TestMapLocationsWithMoreServerPagesThanRunPages(t *testing.T) {
 		const servers = 2*serversPerPage + 10
 		const maps = servers
 		s, _ := newSplitService(t, maps, 1)
-		workers := make([]protocol.Header, servers)
-		for i := range workers {
-			var reply protocol.RegisterReply
-			require.NoError(t, s.Register(&protocol.RegisterArgs{Host: "h", PID: i, Server: fmt.Sprintf("10.2.%d.%d:7000", i/256, i%256)}, &reply))
-			workers[i] = protocol.Header{Worker: reply.Worker, Epoch: reply.Epoch, Session: reply.Session}
-		}
+		workers := registerServers(t, s, servers, "10.2")
 		want := make([]string, maps)
 		for i, w := range workers {
 			m := getTask(t, s, w)
