@@ -52,8 +52,11 @@ func (l *mapLocations) update(t *table.Table) {
 	if l.parts == nil {
 		l.parts = make([][]byte, (t.Maps()+locationPartMaps-1)/locationPartMaps)
 	}
-	for _, m := range t.MapCommitsChangedSince(l.version) {
+	changed := t.MapCommitsChangedSince(l.version)
+	for _, m := range changed {
 		l.parts[m/locationPartMaps] = nil
+	}
+	if len(changed) > 0 {
 		clear(l.pages)
 	}
 	l.version = t.MapCommitsVersion()

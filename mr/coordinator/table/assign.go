@@ -54,7 +54,7 @@ const (
 
 // handOutChunk returns the length of the hand-out chunks of a job of
 // maps map tasks: 1 (every task on its own, in index order) up to
-// minHandOutChunks tasks.
+// maxHandOutChunk tasks.
 func handOutChunk(maps int) int { return min(max(maps/minHandOutChunks, 1), maxHandOutChunk) }
 
 // nextMapFor returns the map task to hand worker next: the one after its
